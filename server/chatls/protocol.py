@@ -1,0 +1,285 @@
+"""Every ChatLS method name, command id and payload type: the one source of truth on the server side.
+
+The VS Code client mirrors this module in `vscode-client/src/protocol.ts`; docs/protocol.md documents it.
+
+Params of custom requests arrive from pygls as raw JSON (see `ChatLSProtocol`) and are turned into the typed
+classes below by `structure_params`, which rejects wrong shapes and wrong primitive types with InvalidParams
+instead of letting cattrs coerce `5` into `"5"`.
+
+Results and notifications are attrs classes unstructured by the lsprotocol converter, so snake_case fields go
+out as camelCase. That converter omits fields equal to their default, so result fields that clients must always
+see have no default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, Union
+
+import attrs
+import cattrs
+from lsprotocol import converters, types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol
+
+T = TypeVar("T")
+
+# --- client -> server requests -------------------------------------------------------------------
+CHAT = "chatls/chat"
+CONVERSATIONS = "chatls/conversations"
+CONVERSATION = "chatls/conversation"
+DELETE_CONVERSATION = "chatls/deleteConversation"
+MODELS = "chatls/models"
+SET_API_KEY = "chatls/setApiKey"
+
+REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY})
+
+# --- server -> client notifications --------------------------------------------------------------
+DELTA = "chatls/delta"
+
+# --- workspace/executeCommand ids ----------------------------------------------------------------
+CMD_CHAT = "chatls.chat"
+CMD_CONVERSATIONS = "chatls.conversations"
+CMD_CONVERSATION = "chatls.conversation"
+CMD_DELETE_CONVERSATION = "chatls.deleteConversation"
+CMD_MODELS = "chatls.models"
+CMD_EXPORT_CONVERSATION = "chatls.exportConversation"
+CMD_EXPLAIN = "chatls.explain"
+CMD_FIX = "chatls.fix"
+CMD_IMPROVE = "chatls.improve"
+CMD_DOCUMENT = "chatls.document"
+CMD_GENERATE_TESTS = "chatls.generateTests"
+CMD_ASK_IN_CHAT = "chatls.askInChat"
+CMD_EDIT_SELECTION = "chatls.editSelection"
+
+ACTION_COMMANDS = (
+    CMD_EXPLAIN,
+    CMD_FIX,
+    CMD_IMPROVE,
+    CMD_DOCUMENT,
+    CMD_GENERATE_TESTS,
+    CMD_ASK_IN_CHAT,
+    CMD_EDIT_SELECTION,
+)
+COMMANDS = (
+    CMD_CHAT,
+    CMD_CONVERSATIONS,
+    CMD_CONVERSATION,
+    CMD_DELETE_CONVERSATION,
+    CMD_MODELS,
+    CMD_EXPORT_CONVERSATION,
+    *ACTION_COMMANDS,
+)
+
+# --- code action kinds ---------------------------------------------------------------------------
+KIND_QUICKFIX = "quickfix.chatls"
+KIND_REWRITE = "refactor.rewrite.chatls"
+KIND_EXPLAIN = "refactor.chatls"  # explain/ask/tests change nothing in place, but editors list refactor.*
+
+# --- message status values -----------------------------------------------------------------------
+STATUS_COMPLETE = "complete"
+STATUS_CANCELLED = "cancelled"
+STATUS_ERROR = "error"
+STATUS_TRUNCATED = "truncated"
+STATUS_PENDING = "pending"  # an assistant reply still streaming
+
+
+# --- payloads ------------------------------------------------------------------------------------
+@attrs.define
+class SelectionContext:
+    uri: str
+    """Document the question is about."""
+    range: types.Range | None = None
+    """Selected range in client (UTF-16) units; the whole document when absent."""
+
+
+@attrs.define
+class ChatParams:
+    prompt: str
+    """What the user typed; stored as is."""
+    conversation_id: str | None = None
+    """Continue this conversation; a new one is started when absent."""
+    workspace_uri: str | None = None
+    """Workspace folder the conversation belongs to; derived from `context.uri` when absent."""
+    profile: str | None = None
+    """Profile name; the default profile when absent."""
+    reasoning_effort: str | None = None
+    """Overrides the profile's reasoning effort for this turn."""
+    context: SelectionContext | None = None
+    """Code the prompt is about."""
+
+
+@attrs.define
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    cached_tokens: int
+
+
+@attrs.define
+class ChatResult:
+    conversation_id: str
+    message_id: str
+    content: str
+    model: str
+    finish_reason: str
+    usage: Usage
+    adaptations: list[str]
+
+
+@attrs.define
+class DeltaNotification:
+    conversation_id: str
+    message_id: str
+    content: str | None = None
+    """Text to append to the reply (never the whole text so far)."""
+    status: str | None = None
+    """Short human-readable state, e.g. "thinking 12 s"."""
+
+
+@attrs.define
+class ConversationsParams:
+    workspace_uri: str | None = None
+
+
+@attrs.define
+class ConversationSummary:
+    id: str
+    title: str
+    updated_at: str
+    message_count: int
+
+
+@attrs.define
+class ConversationParams:
+    conversation_id: str
+
+
+@attrs.define
+class MessageInfo:
+    id: str
+    role: str
+    content: str
+    status: str
+    created_at: str
+    model: str | None = None
+    usage: Usage | None = None
+
+
+@attrs.define
+class ConversationInfo:
+    id: str
+    title: str
+    workspace_uri: str
+    messages: list[MessageInfo]
+
+
+@attrs.define
+class DeleteConversationResult:
+    deleted: bool
+
+
+@attrs.define
+class ModelsParams:
+    workspace_uri: str | None = None
+
+
+@attrs.define
+class SetApiKeyParams:
+    profile: str
+    """Profile the key belongs to; held in memory only, never stored or logged."""
+    api_key: str = attrs.field(repr=False)
+
+
+@attrs.define
+class SelectionArgs:
+    """Argument of every code-action command."""
+
+    uri: str
+    """Document the selection belongs to."""
+    range: types.Range
+    """Selection, in client (UTF-16) units."""
+    version: int | None = None
+    """Document version the selection was taken from."""
+    instruction: str | None = None
+    """What to do, for chatls.editSelection (and an optional question for chatls.askInChat)."""
+    diagnostics: list[types.Diagnostic] | None = None
+    """Diagnostics the client reported for the range, for chatls.fix."""
+
+
+@attrs.define
+class ActionResult:
+    """Result of every code-action command."""
+
+    conversation_id: str
+    message_id: str
+    content: str
+    """The model's reply (explanation, or the reply the edit was taken from)."""
+    applied: bool
+    """Whether an edit was applied (always false for explain/ask)."""
+    reason: str | None = None
+    """Why nothing was applied, when an edit was expected."""
+    status: str = STATUS_COMPLETE
+
+
+@attrs.define
+class ExportConversationArgs:
+    conversation_id: str
+    path: str | None = None
+    """File to write; the Markdown is only returned when absent."""
+
+
+# --- the boundary converter ----------------------------------------------------------------------
+def _exact(expected: type) -> Any:
+    def hook(value: Any, _: Any) -> Any:
+        if expected is float and type(value) is int:
+            return float(value)
+        if type(value) is not expected:
+            raise TypeError(f"expected {expected.__name__}, got {type(value).__name__}")
+        return value
+
+    return hook
+
+
+PARAMS_CONVERTER = converters.get_converter()
+"""camelCase <-> snake_case like the rest of LSP, but with no coercion of primitives."""
+for _primitive in (str, int, float, bool):
+    PARAMS_CONVERTER.register_structure_hook(_primitive, _exact(_primitive))
+
+
+def structure_params(raw: Any, cls: type[T]) -> T:
+    """Turn raw JSON params into `cls`, or raise InvalidParams saying what is wrong and where."""
+    if not isinstance(raw, dict):
+        raise JsonRpcInvalidParams(f"params must be an object, got {type(raw).__name__}")
+    try:
+        return PARAMS_CONVERTER.structure(raw, cls)
+    except cattrs.BaseValidationError as exc:
+        detail = "; ".join(cattrs.transform_error(exc))
+        raise JsonRpcInvalidParams(f"invalid params: {detail}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise JsonRpcInvalidParams(f"invalid params: {exc}") from None
+
+
+def unstructure(value: Any) -> Any:
+    """Plain JSON for an attrs payload (camelCase keys)."""
+    return PARAMS_CONVERTER.unstructure(value)
+
+
+@attrs.define
+class RawRequest:
+    """Envelope that leaves `params` as plain JSON instead of pygls' namedtuple `Object`."""
+
+    id: Union[int, str]  # noqa: UP007 - attrs/cattrs resolve this at runtime on 3.10
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+class ChatLSProtocol(LanguageServerProtocol):
+    """Parses ChatLS's own requests with `RawRequest` so bad params can be answered with InvalidParams."""
+
+    def get_message_type(self, method: str) -> type[Any] | None:
+        # Only client->server requests: notify() also asks this for outgoing notifications.
+        if method in REQUESTS:
+            return RawRequest
+        return super().get_message_type(method)
