@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the full test suite drives: real editors (Neovim, Emacs + eglot), Chromium for the webview
+# and code-server tests, and libkrb5 which code-server's native module links against.
+set -euo pipefail
+packages=(neovim emacs-nox elpa-eglot chromium libkrb5-dev git)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
