@@ -29,7 +29,12 @@ PRESETS = ("visual-studio-code", "neovim@v0.7.0")
 TEST_KEY_ENV = "CHATLS_TEST_API_KEY"
 """Environment variable the test profiles read their API key from."""
 
-_AZURE_ENV = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT", "OPENAI_API_VERSION")
+_AZURE_ENV = (
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "OPENAI_API_VERSION",
+)
 
 
 def server_command(*extra: str) -> list[str]:
@@ -135,7 +140,9 @@ def record_deltas(client: LanguageClient) -> list[dict[str, Any]]:
     return deltas
 
 
-def record_applied_edits(client: LanguageClient, *, applied: bool = True) -> list[types.ApplyWorkspaceEditParams]:
+def record_applied_edits(
+    client: LanguageClient, *, applied: bool = True
+) -> list[types.ApplyWorkspaceEditParams]:
     """Answer `workspace/applyEdit` with `applied` and record each request on `client.applied_edits`."""
     edits: list[types.ApplyWorkspaceEditParams] = []
 
