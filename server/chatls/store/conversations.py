@@ -1,0 +1,356 @@
+"""`ConversationStore`: conversations, messages and self-healing lessons in one SQLite file.
+
+Every write is one short `BEGIN IMMEDIATE` transaction committed before the method returns, so a message is
+on disk before the upstream call starts and a killed server loses at most the reply chunk in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+from chatls.store.db import StoreError, open_database
+from chatls.store.export import conversation_markdown
+from chatls.store.records import (
+    ROLES,
+    STATUSES,
+    ConversationRecord,
+    ConversationSummaryRecord,
+    MessageRecord,
+    MessageRole,
+    MessageStatus,
+)
+from chatls.workspaces import normalise_uri
+
+RECENT_PAGE_SIZE = 16
+"""Messages fetched per query by `iter_recent_messages`; fitting rarely needs more than a few pages."""
+
+_MESSAGE_COLUMNS = (
+    "id, conversation_id, role, content, status, profile, model, usage, attachment, created_at, updated_at"
+)
+
+
+class ConversationNotFound(StoreError, KeyError):
+    """No conversation has this id (it may have been deleted by another window)."""
+
+    def __str__(self) -> str:
+        return f"no conversation with id {self.args[0]!r}"
+
+
+class MessageNotFound(StoreError, KeyError):
+    """No message has this id."""
+
+    def __str__(self) -> str:
+        return f"no message with id {self.args[0]!r}"
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC with microseconds; these strings sort in time order."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ConversationStore:
+    """The per-user conversation database. Use `ConversationStore.open(state_dir)`.
+
+    Methods are meant for the event-loop thread (each call is a few short SQL statements); a lock makes them
+    safe from other threads too. Implements the adapter's `LessonStore` protocol.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, recovered_from: Path | None) -> None:
+        self._db = connection
+        self._lock = threading.RLock()
+        self.path = path
+        """The database file."""
+        self.recovered_from = recovered_from
+        """Where a damaged database was moved when this store was opened (tell the user), else None."""
+
+    @classmethod
+    def open(cls, state_dir: Path) -> ConversationStore:
+        """Open or create `state_dir/chatls.db`; a damaged file is moved aside (see `recovered_from`)."""
+        opened = open_database(state_dir)
+        return cls(opened.connection, state_dir / "chatls.db", opened.recovered_from)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> ConversationStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- conversations ---------------------------------------------------------------------------
+    def create_conversation(self, workspace_uri: str, title: str) -> str:
+        """Start an empty conversation in a workspace (URI normalised here too); returns its id."""
+        conversation_id = uuid.uuid4().hex
+        now = utc_now()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, normalise_uri(workspace_uri), title, now, now),
+            )
+        return conversation_id
+
+    def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, title, workspace_uri, created_at, updated_at FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+        return None if row is None else ConversationRecord(*row)
+
+    def list_conversations(
+        self, workspace_uri: str, limit: int | None = None
+    ) -> list[ConversationSummaryRecord]:
+        """A workspace's conversations, most recently updated first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, title, updated_at, message_count FROM conversations"
+                " WHERE workspace_uri = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+                (normalise_uri(workspace_uri), -1 if limit is None else limit),
+            ).fetchall()
+        return [ConversationSummaryRecord(*row) for row in rows]
+
+    def rename_conversation(self, conversation_id: str, title: str) -> None:
+        with self._write() as db:
+            cursor = db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+            if cursor.rowcount == 0:
+                raise ConversationNotFound(conversation_id)
+
+    def delete_conversation(self, conversation_id: str) -> bool:
+        """Delete a conversation and its messages; False when there was no such conversation."""
+        with self._write() as db:
+            db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            cursor = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            return cursor.rowcount > 0
+
+    # --- messages --------------------------------------------------------------------------------
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        status: str,
+        *,
+        profile: str | None = None,
+        model: str | None = None,
+        usage: dict[str, Any] | None = None,
+        attachment: str | None = None,
+    ) -> str:
+        """Append a message (committed before returning) and bump the conversation's `updated_at`."""
+        _check_role(role)
+        _check_status(status)
+        message_id = uuid.uuid4().hex
+        now = utc_now()
+        with self._write() as db:
+            touched = db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+            )
+            if touched.rowcount == 0:
+                raise ConversationNotFound(conversation_id)
+            db.execute(
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message_id,
+                    conversation_id,
+                    role,
+                    content,
+                    status,
+                    profile,
+                    model,
+                    _usage_json(usage),
+                    attachment,
+                    now,
+                    now,
+                ),
+            )
+        return message_id
+
+    def update_message(
+        self,
+        message_id: str,
+        *,
+        content: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        """Change the given fields of a message (None leaves a field as it is)."""
+        changes: dict[str, Any] = {}
+        if content is not None:
+            changes["content"] = content
+        if status is not None:
+            _check_status(status)
+            changes["status"] = status
+        if model is not None:
+            changes["model"] = model
+        if usage is not None:
+            changes["usage"] = _usage_json(usage)
+        self._change_message(message_id, changes, append=None)
+
+    def append_to_message(self, message_id: str, text: str) -> None:
+        """Append streamed text to a message: a cheap save of a reply in progress."""
+        self._change_message(message_id, {}, append=text)
+
+    def get_message(self, message_id: str) -> MessageRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        return None if row is None else _message(row)
+
+    def get_messages(self, conversation_id: str) -> list[MessageRecord]:
+        """All messages of a conversation, oldest first (empty for an unknown conversation)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq",
+                (conversation_id,),
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    def iter_recent_messages(
+        self, conversation_id: str, *, page_size: int = RECENT_PAGE_SIZE
+    ) -> Iterator[MessageRecord]:
+        """Messages newest first, read lazily a page at a time: stop iterating and nothing more is read.
+
+        Each page is its own short query (no cursor is held open between pages), so a turn costs the same
+        with 10 or 10,000 earlier messages.
+        """
+        before: int | None = None
+        while True:
+            with self._lock:
+                if before is None:
+                    rows = self._db.execute(
+                        f"SELECT seq, {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+                        " ORDER BY seq DESC LIMIT ?",
+                        (conversation_id, page_size),
+                    ).fetchall()
+                else:
+                    rows = self._db.execute(
+                        f"SELECT seq, {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+                        " AND seq < ? ORDER BY seq DESC LIMIT ?",
+                        (conversation_id, before, page_size),
+                    ).fetchall()
+            for row in rows:
+                yield _message(row[1:])
+            if len(rows) < page_size:
+                return
+            before = rows[-1][0]
+
+    # --- export ----------------------------------------------------------------------------------
+    def export_markdown(self, conversation_id: str) -> str:
+        """The conversation as Markdown (for `chatls.exportConversation`)."""
+        conversation = self.get_conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFound(conversation_id)
+        return conversation_markdown(conversation, self.get_messages(conversation_id))
+
+    # --- LessonStore -----------------------------------------------------------------------------
+    def load_lessons(self, endpoint: str, deployment: str) -> dict[str, Any]:
+        """Lessons learnt for a deployment; `{}` when there are none (or the stored JSON is unreadable)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT lessons FROM lessons WHERE endpoint = ? AND deployment = ?", (endpoint, deployment)
+            ).fetchone()
+        if row is None:
+            return {}
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return {}
+        return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+    def save_lessons(self, endpoint: str, deployment: str, lessons: dict[str, Any]) -> None:
+        """Replace the lessons of a deployment (JSON-serialisable values only)."""
+        text = json.dumps(lessons, sort_keys=True)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO lessons (endpoint, deployment, lessons, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (endpoint, deployment) DO UPDATE"
+                " SET lessons = excluded.lessons, updated_at = excluded.updated_at",
+                (endpoint, deployment, text, utc_now()),
+            )
+
+    # --- internals -------------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, holding SQLite's write lock from the start (no upgrade deadlock)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _change_message(self, message_id: str, changes: dict[str, Any], append: str | None) -> None:
+        now = utc_now()
+        assignments = [f"{column} = ?" for column in changes]  # column names are ours, never the caller's
+        values: list[Any] = list(changes.values())
+        if append is not None:
+            assignments.append("content = content || ?")
+            values.append(append)
+        assignments.append("updated_at = ?")
+        values.append(now)
+        with self._write() as db:
+            row = db.execute("SELECT conversation_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise MessageNotFound(message_id)
+            db.execute(f"UPDATE messages SET {', '.join(assignments)} WHERE id = ?", (*values, message_id))
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, row[0]))
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {sorted(ROLES)}, got {role!r}")
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {sorted(STATUSES)}, got {status!r}")
+
+
+def _usage_json(usage: dict[str, Any] | None) -> str | None:
+    return None if usage is None else json.dumps(usage, sort_keys=True)
+
+
+def _message(row: tuple[Any, ...]) -> MessageRecord:
+    (
+        message_id,
+        conversation_id,
+        role,
+        content,
+        status,
+        profile,
+        model,
+        usage,
+        attachment,
+        created,
+        updated,
+    ) = row
+    return MessageRecord(
+        id=message_id,
+        conversation_id=conversation_id,
+        role=cast(MessageRole, role),
+        content=content,
+        status=cast(MessageStatus, status),
+        profile=profile,
+        model=model,
+        usage=None if usage is None else json.loads(usage),
+        attachment=attachment,
+        created_at=created,
+        updated_at=updated,
+    )

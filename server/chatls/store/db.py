@@ -1,0 +1,154 @@
+"""Opening the SQLite file: WAL, busy timeout, migrations, and moving a damaged file aside.
+
+Each server process has its own connection. Writers take the lock up front (BEGIN IMMEDIATE) and hold it for
+one short transaction, and `busy_timeout` makes a second process wait for it instead of failing, so two
+editor windows on the same database never lose each other's writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chatls.store import schema
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "chatls.db"
+BUSY_TIMEOUT_MS = 10_000
+"""How long a write waits for another process's transaction before giving up."""
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    connection: sqlite3.Connection
+    recovered_from: Path | None
+    """Where a damaged database was moved to, when one was."""
+
+
+def open_database(state_dir: Path) -> Opened:
+    """Open or create `state_dir/chatls.db`; a damaged file is moved aside and a fresh one started."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / DB_FILENAME
+    problem: str | None
+    try:
+        connection = _connect(path)
+    except sqlite3.DatabaseError as exc:
+        if not _is_damage(exc):
+            raise StoreError(f"cannot open {path}: {exc}") from None
+        problem = str(exc)
+    else:
+        problem = _check(connection)
+        if problem is None:
+            return Opened(connection, None)
+        connection.close()
+    moved = _move_aside(path)
+    if moved is not None:
+        log.warning("database %s was damaged (%s); moved it to %s, starting afresh", path, problem, moved)
+    try:
+        return Opened(_connect(path), moved)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
+
+
+_DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+_DAMAGE_WORDS = ("malformed", "not a database", "already exists", "no such table", "no such column")
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an error means the file itself is bad (as opposed to locked, read-only, out of space...)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int) and (code & 0xFF) in _DAMAGE_CODES:
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in _DAMAGE_WORDS)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves, keeping write transactions short.
+    connection = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _set_wal(connection)
+        # NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        schema.migrate(connection)
+    except schema.NewerSchemaError as exc:
+        connection.close()
+        raise StoreError(
+            f"{path} was written by a newer version of ChatLS ({exc}); upgrade ChatLS or set stateDir "
+            "to another directory"
+        ) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _set_wal(connection: sqlite3.Connection) -> None:
+    # Switching to WAL needs a moment of exclusive access; another process creating the file at the same
+    # time can make it fail with "locked" even with a busy timeout, so try a few times.
+    for attempt in range(50):
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.05)
+            continue
+        if str(mode).lower() != "wal":
+            log.warning("SQLite refused WAL mode (journal_mode=%s); concurrent windows will be slower", mode)
+        return
+
+
+def _check(connection: sqlite3.Connection) -> str | None:
+    """What is wrong with an opened database, or None when it is sound."""
+    try:
+        rows = connection.execute("PRAGMA quick_check").fetchall()
+        if [tuple(row) for row in rows] != [("ok",)]:
+            return "integrity check failed: " + "; ".join(str(row[0]) for row in rows[:3])
+        missing = schema.missing_schema(connection)
+        if missing is not None:
+            return f"schema unreadable: {missing}"
+        connection.execute("SELECT count(*) FROM messages").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if not _is_damage(exc):
+            raise StoreError(f"cannot read the database: {exc}") from None
+        return str(exc)
+    return None
+
+
+def _move_aside(path: Path) -> Path | None:
+    """Rename the damaged file (and its WAL/SHM companions) to `chatls.db.corrupt-<UTC time>`; never delete.
+
+    None when another process moved it first.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+        counter += 1
+    try:
+        path.rename(target)
+    except FileNotFoundError:
+        return None
+    # A stale WAL next to a fresh database would be replayed into it, so the companions move too.
+    for suffix in _SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    return target

@@ -1,0 +1,42 @@
+"""A conversation as Markdown, for `chatls.exportConversation`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chatls.store.records import ConversationRecord, MessageRecord
+
+_STATUS_NOTES = {
+    "cancelled": "_The reply was cancelled before it finished._",
+    "error": "_The reply failed before it finished._",
+    "truncated": "_The reply was cut short by the token limit._",
+    "pending": "_The reply was still being written when this was exported._",
+}
+
+
+def conversation_markdown(conversation: ConversationRecord, messages: Sequence[MessageRecord]) -> str:
+    """Title, where and when, then each message under a role heading with a note for unfinished replies."""
+    lines = [
+        f"# {_one_line(conversation.title) or 'Untitled conversation'}",
+        "",
+        f"- Workspace: `{conversation.workspace_uri}`",
+        f"- Started: {conversation.created_at}",
+        f"- Updated: {conversation.updated_at}",
+    ]
+    for message in messages:
+        lines += ["", _heading(message), "", message.content.rstrip("\n") or "_(empty)_"]
+        note = _STATUS_NOTES.get(message.status)
+        if note is not None:
+            lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def _heading(message: MessageRecord) -> str:
+    if message.role == "user":
+        return f"## User · {message.created_at}"
+    detail = f" ({message.model})" if message.model else ""
+    return f"## Assistant{detail} · {message.created_at}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
