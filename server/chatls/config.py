@@ -1,0 +1,510 @@
+"""Settings: layers, merging and validation.
+
+Layers, lowest to highest:
+
+1. built-in defaults (the field defaults of `Settings`);
+2. the user config file, `config.toml` in `platformdirs.user_config_dir("chatls")` or `$CHATLS_CONFIG_FILE`
+   (`config_file_layer`);
+3. the environment: `AZURE_OPENAI_ENDPOINT` + `AZURE_OPENAI_DEPLOYMENT` (+ `OPENAI_API_VERSION`) make a
+   profile named "default" that reads its key from `AZURE_OPENAI_API_KEY` (`environment_layer`; the key's
+   value is never copied into settings);
+4. `initializationOptions`;
+5. the `chatls` section of `workspace/configuration`, per workspace folder.
+
+Every layer uses the same camelCase keys. Merging is per top-level key: a higher layer's `profiles` replaces
+the whole list. A key whose value is null counts as not set (VS Code sends null for settings left empty).
+
+How the server uses it::
+
+    base, errors = base_layers(initialization_options)           # file, environment, initializationOptions
+    resolved = resolve_settings([*base, (f"workspace settings of {folder}", section)], previous=last)
+    for error in (*errors, *resolved.errors):
+        show_message(str(error))                            # one message per bad layer, naming the key
+    settings = resolved.settings                            # keep `resolved` as `last` for this folder
+
+`resolve_settings` applies the layers in order and validates after each; a layer that makes the settings
+invalid is reported (`ConfigError` naming the exact key path and the reason) and replaced by that layer's
+last good value from `previous` if there is one, else left out, so the server always runs on the last good
+configuration. `validate_settings` checks one mapping: unknown keys and wrong types are errors (no coercion
+of "5" to 5).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+CONFIG_FILE_ENV = "CHATLS_CONFIG_FILE"
+ENV_ENDPOINT = "AZURE_OPENAI_ENDPOINT"
+ENV_API_KEY = "AZURE_OPENAI_API_KEY"
+ENV_DEPLOYMENT = "AZURE_OPENAI_DEPLOYMENT"
+ENV_API_VERSION = "OPENAI_API_VERSION"
+ENV_PROFILE_NAME = "default"
+
+DEFAULT_INSTRUCTIONS = (
+    "You are ChatLS, a coding assistant inside the user's editor. Answer concisely and precisely. "
+    "Put code in fenced Markdown blocks tagged with their language."
+)
+
+CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
+"""Keys of the editor's `chatls` section that belong to the client (e.g. `chatls.server.pythonPath`,
+`chatls.trace.server`); the server ignores them instead of calling them typos."""
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+
+Layer = tuple[str, Any]
+"""(source name for messages, raw mapping or None)."""
+
+
+class ConfigError(Exception):
+    """One invalid setting: the exact key path (e.g. `profiles[1].apiVersion`) and why."""
+
+    def __init__(self, key: str, reason: str, source: str | None = None) -> None:
+        super().__init__(key, reason, source)
+        self.key = key
+        self.reason = reason
+        self.source = source
+
+    def with_source(self, source: str) -> ConfigError:
+        return ConfigError(self.key, self.reason, source)
+
+    def __str__(self) -> str:
+        where = f" (from {self.source})" if self.source else ""
+        return f"Invalid ChatLS setting `{self.key}`{where}: {self.reason}"
+
+
+class NoProfileError(ConfigError):
+    """A chat was attempted with no profile configured anywhere."""
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@attrs.frozen
+class Settings:
+    """Validated settings for one workspace folder; each field's settings key is its name in camelCase."""
+
+    profiles: tuple[Any, ...] = ()
+    """Validated `chatls.azure.Profile` objects, in the order given."""
+    default_profile: str | None = None
+    """Name of the profile to use when a request names none; the first profile when unset."""
+    instructions: str = DEFAULT_INSTRUCTIONS
+    """Instructions sent with every chat (as the system or developer message, whichever the model takes)."""
+    reasoning_effort: str | None = None
+    """Overrides every profile's `reasoningEffort` when set (a request's own value wins over both)."""
+    state_dir: Path | None = None
+    """Directory of the conversation database; `default_state_dir()` when unset."""
+    log_level: str = "info"
+    """debug, info, warning or error (`--log-level` on the command line wins)."""
+    max_history_messages: int = 200
+    """Upper bound on earlier messages sent with a prompt, on top of the token budget."""
+    max_completion_tokens: int = 4096
+    """Tokens reserved for the reply of a non-reasoning model whose profile sets no `maxCompletionTokens`."""
+    reasoning_max_completion_tokens: int = 25_000
+    """Tokens reserved for the reply (thinking included) of a reasoning model whose profile sets none."""
+    context_window_reserve: int = 256
+    """Tokens kept free besides the reply budget, for framing the counters cannot see."""
+    request_timeout_seconds: float = 600.0
+    """Seconds one upstream request may take (reasoning models can think for minutes)."""
+    retry_max_attempts: int = 5
+    """Attempts per request, the first included, on 429/408/409/5xx and connection errors."""
+    retry_max_wait_seconds: float = 60.0
+    """Most seconds spent waiting between retries of one request before giving up."""
+    context_lines: int = 20
+    """Lines above and below a selection sent along with code actions."""
+
+    def profile(self, name: str | None = None) -> Any:
+        """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
+        wanted = name or self.default_profile
+        if not self.profiles:
+            raise NoProfileError("profiles", _no_profile_reason())
+        if wanted is None:
+            return self.profiles[0]
+        for profile in self.profiles:
+            if profile.name == wanted:
+                return profile
+        known = ", ".join(repr(p.name) for p in self.profiles)
+        key = "profile" if name else "defaultProfile"
+        raise ConfigError(key, f"no profile named {wanted!r}; configured profiles: {known}")
+
+    def completion_reserve(self, profile_max_completion_tokens: int | None, *, reasoning: bool) -> int:
+        """Tokens to keep free for the reply: the profile's budget or our default, plus the safety margin."""
+        default = self.reasoning_max_completion_tokens if reasoning else self.max_completion_tokens
+        return (profile_max_completion_tokens or default) + self.context_window_reserve
+
+    def resolved_state_dir(self) -> Path:
+        return self.state_dir if self.state_dir is not None else default_state_dir()
+
+
+def _no_profile_reason() -> str:
+    return (
+        "No Azure OpenAI profile is configured. Add one under `chatls.profiles` in your editor's settings "
+        f"or `[[profiles]]` in {config_file_path()}, or set {ENV_ENDPOINT}, {ENV_DEPLOYMENT} and "
+        f"{ENV_API_KEY} (and optionally {ENV_API_VERSION}) in the server's environment."
+    )
+
+
+def default_state_dir() -> Path:
+    """Per-user state directory for the conversation database."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("chatls"))
+
+
+def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
+    """`$CHATLS_CONFIG_FILE`, else `config.toml` in the per-user config directory."""
+    env = os.environ if environ is None else environ
+    override = env.get(CONFIG_FILE_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("chatls")) / "config.toml"
+
+
+# --- validation ----------------------------------------------------------------------------------------
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _name(key: str, value: Any) -> str:
+    text = _string(key, value)
+    if not text.strip():
+        raise ConfigError(key, "must not be empty")
+    return text
+
+
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"expected an integer, got {_type_name(value)}")
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise ConfigError(key, f"must be at least {minimum}{upper}, got {value}")
+        return value
+
+    return check
+
+
+def _seconds(minimum: float) -> Callable[[str, Any], float]:
+    def check(key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"expected a number of seconds, got {_type_name(value)}")
+        if not math.isfinite(value) or value < minimum:
+            raise ConfigError(key, f"must be a number of seconds of at least {minimum:g}, got {value}")
+        return float(value)
+
+    return check
+
+
+def _choice(options: Sequence[str], *, fold_case: bool = False) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        text = _string(key, value)
+        candidate = text.lower() if fold_case else text
+        if candidate not in options:
+            raise ConfigError(key, f"must be one of {', '.join(options)}; got {text!r}")
+        return candidate
+
+    return check
+
+
+def _directory(key: str, value: Any) -> Path:
+    path = Path(_name(key, value)).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(key, f"must be an absolute path, got {value!r}")
+    return path
+
+
+def _profiles(key: str, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(key, f"expected an array of profile objects, got {_type_name(value)}")
+    profiles: list[Any] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        item_key = f"{key}[{index}]"
+        profile = parse_profile(item_key, item)
+        if profile.name in seen:
+            raise ConfigError(f"{item_key}.name", f"duplicate profile name {profile.name!r}")
+        seen.add(profile.name)
+        profiles.append(profile)
+    return tuple(profiles)
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "profiles": _profiles,
+    "defaultProfile": _name,
+    "instructions": _string,
+    "reasoningEffort": _choice(REASONING_EFFORTS),
+    "stateDir": _directory,
+    "logLevel": _choice(LOG_LEVELS, fold_case=True),
+    "maxHistoryMessages": _integer(0),
+    "maxCompletionTokens": _integer(1),
+    "reasoningMaxCompletionTokens": _integer(1),
+    "contextWindowReserve": _integer(0),
+    "requestTimeoutSeconds": _seconds(1),
+    "retryMaxAttempts": _integer(1, 20),
+    "retryMaxWaitSeconds": _seconds(0),
+    "contextLines": _integer(0, 1000),
+}
+_ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
+assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"
+
+
+def validate_settings(raw: Mapping[str, Any]) -> Settings:
+    """One mapping of camelCase settings -> `Settings`, or the first `ConfigError` (unknown keys included)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("chatls", f"settings must be an object, got {_type_name(raw)}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in CLIENT_ONLY_KEYS or value is None:
+            continue
+        check = _CHECKS.get(key) if isinstance(key, str) else None
+        if check is None:
+            raise ConfigError(str(key), _unknown_key_reason(str(key), _CHECKS))
+        values[_ATTRIBUTES[key]] = check(key, value)
+    settings = Settings(**values)
+    if settings.default_profile is not None and settings.profiles:
+        names = [p.name for p in settings.profiles]
+        if settings.default_profile not in names:
+            known = ", ".join(repr(n) for n in names)
+            raise ConfigError(
+                "defaultProfile",
+                f"no profile named {settings.default_profile!r}; configured profiles: {known}",
+            )
+    return settings
+
+
+def _unknown_key_reason(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else f"; known settings: {', '.join(sorted(known))}"
+    return f"unknown setting{hint}"
+
+
+# --- profiles ------------------------------------------------------------------------------------------
+def parse_profile(key: str, value: Any) -> Any:
+    """Validate one profile with the adapter's `Profile.from_dict`; errors name `key`, e.g. `profiles[1]`."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected a profile object, got {_type_name(value)}")
+    profile_class, profile_error = _adapter_profile()
+    if profile_class is None:
+        return _FallbackProfile.from_dict(key, value)
+    try:
+        return profile_class.from_dict(dict(value))
+    except profile_error as exc:
+        inner = getattr(exc, "key", None)
+        reason = getattr(exc, "reason", None) or str(exc)
+        path = f"{key}.{inner}" if inner and not str(inner).startswith("[") else f"{key}{inner or ''}"
+        raise ConfigError(path, str(reason)) from None
+
+
+def _adapter_profile() -> tuple[Any, Any]:
+    """(`chatls.azure.Profile`, `ProfileError`) once the adapter provides them, else (None, None)."""
+    try:
+        module = importlib.import_module("chatls.azure")
+    except ImportError:
+        return None, None
+    profile_class = getattr(module, "Profile", None)
+    profile_error = getattr(module, "ProfileError", None)
+    if profile_class is None or profile_error is None:
+        return None, None
+    return profile_class, profile_error
+
+
+_PROFILE_KEYS = (
+    "name", "endpoint", "deployment", "model", "apiVersion", "auth", "apiKeyEnv", "apiKeyHeader",
+    "maxCompletionTokens", "reasoningEffort", "temperature", "verbosity", "contextWindow",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _FallbackProfile:
+    """Minimal profile checks used only until the adapter's `Profile` is importable."""
+
+    name: str
+    endpoint: str
+    deployments: tuple[str, ...]
+    raw: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, key: str, data: Mapping[str, Any]) -> _FallbackProfile:
+        for field_name in data:
+            if field_name not in _PROFILE_KEYS:
+                raise ConfigError(
+                    f"{key}.{field_name}", _unknown_key_reason(str(field_name), dict.fromkeys(_PROFILE_KEYS))
+                )
+        for required in ("name", "endpoint", "deployment"):
+            if data.get(required) is None:
+                raise ConfigError(f"{key}.{required}", "is required")
+        endpoint = _name(f"{key}.endpoint", data["endpoint"])
+        if not endpoint.startswith(("https://", "http://")):
+            raise ConfigError(f"{key}.endpoint", f"must be an http(s) URL, got {endpoint!r}")
+        deployment = data["deployment"]
+        items = deployment if isinstance(deployment, list) else [deployment]
+        deployments = tuple(_name(f"{key}.deployment", item) for item in items)
+        if not deployments:
+            raise ConfigError(f"{key}.deployment", "must name at least one deployment")
+        for text_key in ("model", "apiVersion", "apiKeyEnv", "apiKeyHeader"):
+            if data.get(text_key) is not None:
+                _name(f"{key}.{text_key}", data[text_key])
+        for int_key in ("maxCompletionTokens", "contextWindow"):
+            if data.get(int_key) is not None:
+                _integer(1)(f"{key}.{int_key}", data[int_key])
+        if data.get("auth") is not None:
+            _choice(("apiKey", "entra"))(f"{key}.auth", data["auth"])
+        if data.get("reasoningEffort") is not None:
+            _choice(REASONING_EFFORTS)(f"{key}.reasoningEffort", data["reasoningEffort"])
+        if data.get("verbosity") is not None:
+            _choice(("low", "medium", "high"))(f"{key}.verbosity", data["verbosity"])
+        if data.get("temperature") is not None:
+            _seconds(0)(f"{key}.temperature", data["temperature"])
+        return cls(_name(f"{key}.name", data["name"]), endpoint, deployments, dict(data))
+
+
+# --- layers --------------------------------------------------------------------------------------------
+def config_file_layer(path: Path | None = None) -> dict[str, Any]:
+    """The config file's settings ({} when it does not exist); `ConfigError` for unreadable TOML."""
+    file = config_file_path() if path is None else path
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(str(file), f"cannot read the file: {exc.strerror}") from None
+    # tomllib is stdlib from 3.11; tomli is the same parser for 3.10.
+    toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    try:
+        parsed: dict[str, Any] = toml.loads(data.decode("utf-8"))
+        return parsed
+    except (UnicodeDecodeError, toml.TOMLDecodeError) as exc:
+        raise ConfigError(str(file), f"not valid TOML: {exc}") from None
+
+
+def environment_layer(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A zero-config "default" profile from AZURE_OPENAI_* variables ({} when they are not set).
+
+    The profile names the variable holding the key (`apiKeyEnv`); the key itself is never read here.
+    """
+    env = os.environ if environ is None else environ
+    endpoint = env.get(ENV_ENDPOINT, "").strip()
+    deployment = env.get(ENV_DEPLOYMENT, "").strip()
+    if not endpoint and not deployment:
+        return {}
+    if not endpoint:
+        raise ConfigError(ENV_ENDPOINT, f"{ENV_DEPLOYMENT} is set but {ENV_ENDPOINT} is not; set both")
+    if not deployment:
+        raise ConfigError(ENV_DEPLOYMENT, f"{ENV_ENDPOINT} is set but {ENV_DEPLOYMENT} is not; set both")
+    profile: dict[str, Any] = {
+        "name": ENV_PROFILE_NAME,
+        "endpoint": endpoint,
+        "deployment": deployment,
+        "auth": "apiKey",
+        "apiKeyEnv": ENV_API_KEY,
+    }
+    api_version = env.get(ENV_API_VERSION, "").strip()
+    if api_version:
+        profile["apiVersion"] = api_version
+    return {"profiles": [profile]}
+
+
+def base_layers(
+    initialization_options: Any = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> tuple[list[Layer], list[ConfigError]]:
+    """Config file, environment and initializationOptions as layers for `resolve_settings`.
+
+    A file or environment that cannot be read becomes an error and an empty layer.
+    """
+    env = os.environ if environ is None else environ
+    path = config_file_path(env) if config_file is None else config_file
+    layers: list[Layer] = []
+    errors: list[ConfigError] = []
+    file_source = f"config file {path}"
+    try:
+        layers.append((file_source, config_file_layer(path)))
+    except ConfigError as exc:
+        errors.append(exc.with_source(file_source))
+    try:
+        layers.append(("environment", environment_layer(env)))
+    except ConfigError as exc:
+        errors.append(exc.with_source("environment"))
+    layers.append(("initializationOptions", initialization_options))
+    return layers, errors
+
+
+@attrs.frozen
+class Resolved:
+    settings: Settings
+    """The merged, validated settings."""
+    errors: tuple[ConfigError, ...]
+    """One error per layer that was rejected (each naming its source)."""
+    accepted: Mapping[str, Any]
+    """Layer source -> the raw value that was applied; pass this `Resolved` as `previous` next time."""
+
+
+def resolve_settings(layers: Sequence[Layer], previous: Resolved | None = None) -> Resolved:
+    """Merge layers (lowest first) per top-level key, validating after each; see the module docstring."""
+    merged: dict[str, Any] = {}
+    settings = Settings()
+    accepted: dict[str, Any] = {}
+    errors: list[ConfigError] = []
+    for source, raw in layers:
+        candidates = [raw]
+        if previous is not None and source in previous.accepted and previous.accepted[source] != raw:
+            candidates.append(previous.accepted[source])
+        for attempt, candidate in enumerate(candidates):
+            try:
+                trial = {**merged, **_layer_values(candidate)}
+                settings = validate_settings(trial)
+            except ConfigError as exc:
+                if attempt == 0:
+                    errors.append(exc.with_source(source))
+                continue
+            merged = trial
+            accepted[source] = candidate
+            break
+    return Resolved(settings, tuple(errors), accepted)
+
+
+def _layer_values(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("chatls", f"settings must be an object, got {_type_name(raw)}")
+    return {key: value for key, value in raw.items() if value is not None}
