@@ -1,0 +1,400 @@
+"""The emulator's HTTP application.
+
+Why aiohttp: it is a mature, actively maintained asyncio HTTP server that needs no separate ASGI
+server process, starts in-process on port 0 in a few milliseconds (the test fixture relies on that),
+gives direct control over streamed bytes (``StreamResponse.write``) for Azure's exact SSE framing, and
+can cancel a handler when the client disconnects (``handler_cancellation``), which is how the request
+log learns that a client closed a stream early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from chatls.emulator import errors, rules, validation
+from chatls.emulator.config import Deployment, EmulatorConfig
+from chatls.emulator.control import add_control_routes
+from chatls.emulator.errors import EmulatorError
+from chatls.emulator.faults import FaultSpec
+from chatls.emulator.payloads import ChunkEncoder, completion_body
+from chatls.emulator.replies import (
+    THINKING_SCALE,
+    Completion,
+    choose_reply,
+    effort_of,
+    estimate_prompt_tokens,
+    plan_completion,
+)
+from chatls.emulator.state import EmulatorState, RequestRecord
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = web.AppKey("state", EmulatorState)
+RECORD_KEY = web.RequestKey("record", RequestRecord)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_BATCH = 64  # content chunks per socket write when the stream is not paced
+
+
+def create_app(config: EmulatorConfig) -> web.Application:
+    if config.validate_schema:
+        validation.warm_up()
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_azure_errors])
+    app[STATE_KEY] = EmulatorState(config)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", _dated_chat)
+    app.router.add_post("/openai/v1/chat/completions", _v1_chat)
+    app.router.add_get("/openai/v1/models", _v1_models)
+    app.router.add_get("/openai/models", _dated_models)
+    app.router.add_get("/openai/deployments", _dated_models)
+    add_control_routes(app, STATE_KEY)
+    return app
+
+
+# ------------------------------------------------------------------------------------------ middleware
+
+
+@web.middleware
+async def _azure_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes an Azure-style JSON error; never an HTML page or a traceback."""
+    try:
+        response = await handler(request)
+    except EmulatorError as exc:
+        response = _error_response(exc)
+    except web.HTTPException as exc:
+        response = _error_response(_from_http_exception(request, exc))
+    except (asyncio.CancelledError, ConnectionResetError):
+        _mark_disconnected(request)
+        raise
+    except Exception:
+        log.exception("emulator: unexpected error for %s %s", request.method, request.path)
+        response = _error_response(errors.internal_error())
+    _finish_record(request, response)
+    return response
+
+
+def _from_http_exception(request: web.Request, exc: web.HTTPException) -> EmulatorError:
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return errors.body_too_large(request.app[STATE_KEY].config.max_body_bytes)
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return errors.method_not_allowed(request.method)
+    if isinstance(exc, web.HTTPNotFound):
+        return errors.resource_not_found()
+    return EmulatorError(exc.status, {"error": {"code": str(exc.status), "message": exc.reason}})
+
+
+def _error_response(error: EmulatorError) -> web.Response:
+    headers = {"apim-request-id": str(uuid.uuid4()), **error.headers}
+    return web.Response(
+        status=error.status, text=json.dumps(error.body), content_type="application/json", headers=headers
+    )
+
+
+def _record(request: web.Request) -> RequestRecord | None:
+    record: RequestRecord | None = request.get(RECORD_KEY)
+    return record
+
+
+def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
+    record = _record(request)
+    if record is None:
+        return
+    record.status = response.status
+    if isinstance(response, web.Response) and response.status >= 400 and response.text:
+        try:
+            inner = json.loads(response.text).get("error", {})
+        except ValueError:
+            inner = {}
+        record.error_code = inner.get("code")
+        record.error_param = inner.get("param")
+    record.finished = True
+
+
+def _mark_disconnected(request: web.Request) -> None:
+    record = _record(request)
+    if record is not None:
+        record.disconnected = True
+        record.finished = True
+
+
+# ------------------------------------------------------------------------------------------ routes
+
+
+async def _dated_chat(request: web.Request) -> web.StreamResponse:
+    state = _begin(request)
+    version = rules.api_version_for(request.query.get("api-version"), v1_route=False)
+    _record_of(request).api_version = version.label
+    _check_auth(request, state)
+    deployment = _deployment(state, request.match_info["deployment"], request)
+    body = await _read_json(request, state)
+    rules.check_model_available(deployment, version)
+    rules.check_arguments_known(body, version)
+    if state.config.validate_schema:
+        validation.validate_request(body, v1=False)
+    return await _complete(request, state, deployment, body, version.label)
+
+
+async def _v1_chat(request: web.Request) -> web.StreamResponse:
+    state = _begin(request)
+    version = rules.api_version_for(request.query.get("api-version"), v1_route=True)
+    _record_of(request).api_version = version.label
+    _check_auth(request, state)
+    body = await _read_json(request, state)
+    if state.config.validate_schema:
+        validation.validate_request(body, v1=True)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise errors.schema_invalid("'model' is a required property", "")
+    deployment = _deployment(state, model, request)
+    return await _complete(request, state, deployment, body, version.label)
+
+
+async def _v1_models(request: web.Request) -> web.StreamResponse:
+    state = _begin(request)
+    rules.api_version_for(request.query.get("api-version"), v1_route=True)
+    _check_auth(request, state)
+    return web.json_response(_model_list(state))
+
+
+async def _dated_models(request: web.Request) -> web.StreamResponse:
+    state = _begin(request)
+    rules.api_version_for(request.query.get("api-version"), v1_route=False)
+    _check_auth(request, state)
+    return web.json_response(_model_list(state))
+
+
+def _model_list(state: EmulatorState) -> dict[str, Any]:
+    data = [
+        {
+            "id": d.name,
+            "object": "model",
+            "model": d.model,
+            "created": 1700000000,
+            "owned_by": "system",
+            "status": "succeeded",
+            "capabilities": {"chat_completion": True},
+        }
+        for d in state.deployments.values()
+    ]
+    return {"object": "list", "data": data}
+
+
+# ------------------------------------------------------------------------------------------ request steps
+
+
+def _begin(request: web.Request) -> EmulatorState:
+    state = request.app[STATE_KEY]
+    request[RECORD_KEY] = state.begin_record(request.method, request.path, request.query, request.headers)
+    return state
+
+
+def _record_of(request: web.Request) -> RequestRecord:
+    record = _record(request)
+    assert record is not None  # _begin ran first
+    return record
+
+
+def _check_auth(request: web.Request, state: EmulatorState) -> None:
+    key = request.headers.get("api-key", "").strip()
+    if not key:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else ""
+    accepted = state.config.api_keys
+    if not key or (accepted and key not in accepted):
+        raise errors.unauthorized()
+
+
+def _deployment(state: EmulatorState, name: str, request: web.Request) -> Deployment:
+    _record_of(request).deployment = name
+    deployment = state.deployments.get(name)
+    if deployment is None:
+        raise errors.deployment_not_found()
+    return deployment
+
+
+async def _read_json(request: web.Request, state: EmulatorState) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise errors.bad_request(
+            f"Invalid Content-Type header ({content_type or 'none'}), expected application/json."
+        )
+    raw = await request.read()  # raises HTTPRequestEntityTooLarge above client_max_size
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.bad_request(
+            "We could not parse the JSON body of your request. The API expects a JSON payload, "
+            "but what was sent was not valid JSON."
+        ) from None
+    _record_of(request).body = body
+    if not isinstance(body, dict):
+        raise errors.schema_invalid(f"{json.dumps(body)[:100]} is not of type 'object'", "")
+    _record_of(request).stream = body.get("stream") is True
+    return body
+
+
+async def _complete(
+    request: web.Request, state: EmulatorState, deployment: Deployment, body: dict[str, Any], api_version: str
+) -> web.StreamResponse:
+    rules.check_model_rules(body, deployment)
+    prompt_tokens = estimate_prompt_tokens(body)
+    cap = rules.requested_completion_cap(body)
+    effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
+    record = _record_of(request)
+    record.reply = text = choose_reply(state.replies, deployment.name, body)
+    completion = plan_completion(
+        text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
+    )
+    headers = _rate_limit(state, deployment, completion, api_version)
+    fault = state.faults.take(deployment.name)
+    if fault is not None:
+        record.fault = fault.kind
+        completion = await _apply_pre_fault(request, fault, deployment, completion, api_version)
+    delay = deployment.timing.time_to_first_token
+    if effort is not None:
+        delay += deployment.timing.thinking_time * THINKING_SCALE.get(effort, 1.0)
+    if delay:
+        await asyncio.sleep(delay)
+    record.finish_reason = completion.finish_reason
+    if body.get("stream") is True:
+        include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get(
+            "include_usage"
+        )
+        return await _stream(request, deployment, completion, fault, headers, bool(include_usage))
+    if fault is not None and fault.kind == "drop_connection":
+        _drop(request)  # aiohttp then fails to send this response and closes quietly
+        return web.Response(status=200)
+    category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
+    payload = completion_body(
+        completion, model=deployment.model, reasoning=deployment.family.reasoning, filtered_category=category
+    )
+    return web.json_response(payload, headers=headers)
+
+
+def _rate_limit(
+    state: EmulatorState, deployment: Deployment, completion: Completion, api_version: str
+) -> dict[str, str]:
+    headers = {"apim-request-id": str(uuid.uuid4()), "x-ms-region": "Emulator"}
+    limit = deployment.tokens_per_minute
+    if limit is None:
+        return headers
+    tokens = completion.prompt_tokens + completion.completion_tokens
+    decision = state.limiter.check(deployment.name, limit, tokens)
+    if not decision.allowed:
+        raise errors.rate_limited(
+            decision.retry_after,
+            deployment=deployment.name,
+            model=deployment.model,
+            api_version=api_version,
+            newer=False,
+            limit_tokens=limit,
+            remaining_tokens=decision.remaining_tokens,
+        )
+    headers.update(
+        {
+            "x-ratelimit-limit-tokens": str(limit),
+            "x-ratelimit-remaining-tokens": str(decision.remaining_tokens),
+        }
+    )
+    return headers
+
+
+async def _apply_pre_fault(
+    request: web.Request, fault: FaultSpec, deployment: Deployment, completion: Completion, api_version: str
+) -> Completion:
+    """Faults that replace or delay the whole answer; stream-level ones are handled while streaming."""
+    kind = fault.kind
+    if kind == "rate_limit":
+        raise errors.rate_limited(
+            fault.retry_after,
+            deployment=deployment.name,
+            model=deployment.model,
+            api_version=api_version,
+            newer=fault.message == "new",
+            limit_tokens=deployment.tokens_per_minute or 0,
+        )
+    if kind == "server_error":
+        raise errors.server_error(fault.status)
+    if kind == "content_filter_prompt":
+        raise errors.content_filter_prompt(fault.category)
+    if kind == "context_length_exceeded":
+        raise errors.context_length_exceeded(
+            deployment.context_window, max(completion.prompt_tokens, deployment.context_window + 1), None
+        )
+    if kind == "slow_first_byte":
+        await asyncio.sleep(fault.delay)
+    if kind == "reasoning_exhausted":
+        spent = max(completion.reasoning_tokens, 1)
+        return Completion([], "length", completion.prompt_tokens, spent)
+    if kind == "content_filter_completion":
+        kept = completion.pieces[: fault.after_chunks]
+        return Completion(kept, "content_filter", completion.prompt_tokens, completion.reasoning_tokens)
+    return completion
+
+
+def _drop(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+# ------------------------------------------------------------------------------------------ streaming
+
+
+async def _stream(
+    request: web.Request,
+    deployment: Deployment,
+    completion: Completion,
+    fault: FaultSpec | None,
+    headers: dict[str, str],
+    include_usage: bool,
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        status=200, headers={**headers, "content-type": "text/event-stream", "cache-control": "no-cache"}
+    )
+    await response.prepare(request)
+    encoder = ChunkEncoder(deployment.model)
+    await response.write(encoder.prompt_annotation() + encoder.role())
+    drop_after = fault.after_chunks if fault is not None and fault.kind == "drop_connection" else None
+    await _write_pieces(
+        request, response, encoder, completion.pieces, deployment.timing.tokens_per_second, drop_after
+    )
+    if drop_after is not None:
+        _drop(request)  # no finish chunk, no [DONE], no end of the chunked body
+        return response
+    category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
+    tail = encoder.finish(completion.finish_reason, category)
+    if include_usage:
+        tail += encoder.usage(completion, deployment.family.reasoning)
+    await response.write(tail + encoder.done())
+    await response.write_eof()
+    return response
+
+
+async def _write_pieces(
+    request: web.Request,
+    response: web.StreamResponse,
+    encoder: ChunkEncoder,
+    pieces: list[str],
+    tokens_per_second: float,
+    stop_after: int | None,
+) -> None:
+    if stop_after is not None:
+        pieces = pieces[:stop_after]
+    if tokens_per_second <= 0:
+        for start in range(0, len(pieces), _BATCH):
+            await response.write(b"".join(encoder.content(p) for p in pieces[start : start + _BATCH]))
+        return
+    loop = asyncio.get_running_loop()
+    interval = 1.0 / tokens_per_second
+    began = loop.time()
+    for index, piece in enumerate(pieces):
+        wait = began + index * interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await response.write(encoder.content(piece))

@@ -1,0 +1,122 @@
+"""Control endpoints under ``/_emulator``: faults, request log, reset, deployments, replies, timing.
+
+They take and return JSON; a bad value gets a 400 ``{"error": {"code": "invalid_config", ...}}`` naming
+the key, like the config file does. No auth: the emulator is meant for loopback use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from chatls.emulator.config import ConfigError
+from chatls.emulator.state import EmulatorState, deployment_json
+
+PREFIX = "/_emulator"
+ControlHandler = Callable[[EmulatorState, Any, web.Request], Awaitable[Any]]
+
+
+def add_control_routes(app: web.Application, state_key: web.AppKey[EmulatorState]) -> None:
+    def wrap(handler: ControlHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def route(request: web.Request) -> web.Response:
+            data: Any = None
+            if request.can_read_body:
+                try:
+                    data = json.loads(await request.read())
+                except ValueError:
+                    return _invalid("", "the body must be JSON")
+            try:
+                result = await handler(request.app[state_key], data, request)
+            except ConfigError as exc:
+                return _invalid(exc.key, str(exc))
+            return web.json_response(result)
+
+        return route
+
+    router = app.router
+    router.add_get(f"{PREFIX}/health", wrap(_health))
+    router.add_get(f"{PREFIX}/requests", wrap(_requests))
+    router.add_delete(f"{PREFIX}/requests", wrap(_clear_requests))
+    router.add_post(f"{PREFIX}/reset", wrap(_reset))
+    router.add_get(f"{PREFIX}/faults", wrap(_faults))
+    router.add_post(f"{PREFIX}/faults", wrap(_add_faults))
+    router.add_delete(f"{PREFIX}/faults", wrap(_clear_faults))
+    router.add_get(f"{PREFIX}/deployments", wrap(_deployments))
+    router.add_post(f"{PREFIX}/deployments", wrap(_set_deployment))
+    router.add_delete(f"{PREFIX}/deployments/{{name}}", wrap(_remove_deployment))
+    router.add_post(f"{PREFIX}/replies", wrap(_add_reply))
+    router.add_post(f"{PREFIX}/timing", wrap(_set_timing))
+
+
+def _invalid(key: str, message: str) -> web.Response:
+    body = {"error": {"code": "invalid_config", "param": key or None, "message": message}}
+    return web.json_response(body, status=400)
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError("", "expected a JSON object")
+    return data
+
+
+async def _health(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    return {"ok": True, "deployments": len(state.deployments)}
+
+
+async def _requests(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    return {"requests": state.requests()}
+
+
+async def _clear_requests(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    state.log.clear()
+    return {"ok": True}
+
+
+async def _reset(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    state.reset()
+    return {"ok": True}
+
+
+async def _faults(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    return {"faults": state.faults.pending()}
+
+
+async def _add_faults(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    items = data if isinstance(data, list) else [_object(data)]
+    queued = [state.add_fault(_object(item)).to_json() for item in items]
+    return {"queued": queued, "faults": state.faults.pending()}
+
+
+async def _clear_faults(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    state.faults.clear()
+    return {"ok": True}
+
+
+async def _deployments(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    return {"deployments": [deployment_json(d) for d in state.deployments.values()]}
+
+
+async def _set_deployment(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    spec = dict(_object(data))
+    name = spec.pop("name", None)
+    return deployment_json(state.set_deployment(name, spec))
+
+
+async def _remove_deployment(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    state.remove_deployment(request.match_info["name"])
+    return {"ok": True}
+
+
+async def _add_reply(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    rule = state.add_reply(_object(data))
+    return {"pattern": rule.pattern.pattern, "reply": rule.reply, "deployment": rule.deployment}
+
+
+async def _set_timing(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    spec = dict(_object(data))
+    deployment = spec.pop("deployment", None)
+    state.set_timing(spec, deployment)
+    return {"ok": True}

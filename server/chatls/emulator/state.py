@@ -1,0 +1,166 @@
+"""Run-time state of one emulator: deployments, scripted replies, queued faults and the request log.
+
+Both the HTTP control endpoints and the in-process fixture change state through these methods, so
+every change is validated the same way as the config file (``ConfigError`` naming the key).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from chatls.emulator.config import (
+    ConfigError,
+    Deployment,
+    EmulatorConfig,
+    ReplyRule,
+    parse_deployment,
+    parse_reply,
+    parse_timing,
+    update_deployment,
+)
+from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
+
+LOG_LIMIT = 10_000
+SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as recorded: secrets replaced, so the log can be shown or asserted on safely."""
+    return {k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+@dataclass
+class RequestRecord:
+    """One entry of ``GET /_emulator/requests``."""
+
+    id: int
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    started: float = field(default_factory=time.time)
+    deployment: str | None = None
+    api_version: str | None = None
+    body: Any = None
+    status: int | None = None
+    error_code: str | None = None
+    error_param: str | None = None
+    stream: bool = False
+    fault: str | None = None
+    reply: str | None = None
+    finish_reason: str | None = None
+    finished: bool = False
+    disconnected: bool = False
+    """The client went away before the response (or stream) was complete."""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self._ids = itertools.count(1)
+        self.deployments: dict[str, Deployment] = {}
+        self.replies: list[ReplyRule] = []
+        self.faults = FaultQueue()
+        self.limiter = TokenRateLimiter()
+        self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the state at start-up: config deployments, replies and faults; empty log."""
+        self.deployments = dict(self.config.deployments)
+        self.replies = list(self.config.replies)
+        self.faults.clear()
+        for spec in self.config.faults:
+            self.faults.add(spec)
+        self.limiter.reset()
+        self.log.clear()
+
+    # ------------------------------------------------------------------------------ request log
+
+    def begin_record(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> RequestRecord:
+        record = RequestRecord(next(self._ids), method, path, dict(query), redact_headers(headers))
+        self.log.append(record)
+        return record
+
+    def requests(self) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self.log]
+
+    # ------------------------------------------------------------------------------ changes
+
+    def add_fault(self, data: Mapping[str, Any] | FaultSpec) -> FaultSpec:
+        if isinstance(data, FaultSpec):
+            spec = data
+        else:
+            try:
+                spec = parse_fault(data)
+            except ValueError as exc:
+                key, _, reason = str(exc).partition(": ")
+                raise ConfigError(key if reason else "", reason or key) from None
+        if spec.deployment is not None and spec.deployment not in self.deployments:
+            raise ConfigError("deployment", f"no deployment named {spec.deployment!r}")
+        self.faults.add(spec)
+        return spec
+
+    def set_deployment(self, name: str, data: Mapping[str, Any]) -> Deployment:
+        """Add a deployment (``model`` required) or override rules of an existing one."""
+        if not isinstance(name, str) or not name:
+            raise ConfigError("name", "expected a deployment name")
+        existing = self.deployments.get(name)
+        if existing is None:
+            deployment = parse_deployment(name, data, self.config.timing, name)
+        else:
+            deployment = update_deployment(existing, data, name)
+        self.deployments[name] = deployment
+        return deployment
+
+    def remove_deployment(self, name: str) -> None:
+        if self.deployments.pop(name, None) is None:
+            raise ConfigError("name", f"no deployment named {name!r}")
+
+    def add_reply(self, data: Mapping[str, Any]) -> ReplyRule:
+        """A run-time reply rule; it takes precedence over earlier ones."""
+        rule = parse_reply(data, "reply")
+        self.replies.insert(0, rule)
+        return rule
+
+    def set_timing(self, data: Mapping[str, Any], deployment: str | None = None) -> None:
+        names = [deployment] if deployment else list(self.deployments)
+        for name in names:
+            if name not in self.deployments:
+                raise ConfigError("deployment", f"no deployment named {name!r}")
+        for key in data:
+            if key not in ("time_to_first_token", "tokens_per_second", "thinking_time"):
+                raise ConfigError(key, "unknown timing setting")
+        for name in names:
+            current = self.deployments[name]
+            self.deployments[name] = replace(current, timing=parse_timing(data, current.timing, ""))
+
+
+def deployment_json(deployment: Deployment) -> dict[str, Any]:
+    family = deployment.family
+    return {
+        "name": deployment.name,
+        "model": deployment.model,
+        "family": family.name,
+        "reasoning": family.reasoning,
+        "context_window": deployment.context_window,
+        "max_output": deployment.max_output,
+        "streaming": deployment.streaming,
+        "tokens_per_minute": deployment.tokens_per_minute,
+        "timing": dict(deployment.timing.__dict__),
+        "reject_parameters": dict(deployment.reject_parameters),
+        "reject_values": {k: list(v) for k, v in deployment.reject_values.items()},
+        "reject_roles": list(deployment.reject_roles),
+        "allow_parameters": list(deployment.allow_parameters),
+        "min_api_version": family.min_api_version,
+    }
