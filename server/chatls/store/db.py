@@ -37,28 +37,55 @@ class Opened:
 
 
 def open_database(state_dir: Path) -> Opened:
-    """Open or create `state_dir/chatls.db`; a damaged file is moved aside and a fresh one started."""
+    """Open or create `state_dir/chatls.db`; a damaged file is moved aside and a fresh one started.
+
+    The file is inspected read-only first, so a damaged database is moved aside exactly as it was found.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / DB_FILENAME
-    problem: str | None
+    moved: Path | None = None
+    problem = _inspect(path)
+    if problem is not None:
+        moved = _recover(path, problem)
     try:
-        connection = _connect(path)
+        return Opened(_connect(path), moved)
     except sqlite3.DatabaseError as exc:
-        if not _is_damage(exc):
+        # Damage only a writer can see (e.g. a migration meeting a half-written file): recover once.
+        if moved is not None or not _is_damage(exc):
             raise StoreError(f"cannot open {path}: {exc}") from None
-        problem = str(exc)
-    else:
-        problem = _check(connection)
-        if problem is None:
-            return Opened(connection, None)
-        connection.close()
-    moved = _move_aside(path)
-    if moved is not None:
-        log.warning("database %s was damaged (%s); moved it to %s, starting afresh", path, problem, moved)
+        moved = _recover(path, str(exc))
     try:
         return Opened(_connect(path), moved)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def _inspect(path: Path) -> str | None:
+    """What is wrong with an existing database file, read-only; None when it is sound, empty or absent."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if not header:
+        return None  # an empty file is an empty database
+    if header != _HEADER:
+        return "not an SQLite database"
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
+    try:
+        return _check(connection)
+    finally:
+        connection.close()
 
 
 _DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -72,6 +99,13 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
         return True
     text = str(exc).lower()
     return any(word in text for word in _DAMAGE_WORDS)
+
+
+def _recover(path: Path, problem: str) -> Path | None:
+    moved = _move_aside(path)
+    if moved is not None:
+        log.warning("database %s was damaged (%s); moved it to %s, starting afresh", path, problem, moved)
+    return moved
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -117,13 +151,20 @@ def _set_wal(connection: sqlite3.Connection) -> None:
 def _check(connection: sqlite3.Connection) -> str | None:
     """What is wrong with an opened database, or None when it is sound."""
     try:
+        version = schema.user_version(connection)
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"the database was written by a newer version of ChatLS (schema {version}, this one knows "
+                f"{schema.SCHEMA_VERSION}); upgrade ChatLS or set stateDir to another directory"
+            )
         rows = connection.execute("PRAGMA quick_check").fetchall()
         if [tuple(row) for row in rows] != [("ok",)]:
             return "integrity check failed: " + "; ".join(str(row[0]) for row in rows[:3])
+        if version < schema.SCHEMA_VERSION:
+            return None  # the migration will bring it up to date
         missing = schema.missing_schema(connection)
         if missing is not None:
             return f"schema unreadable: {missing}"
-        connection.execute("SELECT count(*) FROM messages").fetchone()
     except sqlite3.DatabaseError as exc:
         if not _is_damage(exc):
             raise StoreError(f"cannot read the database: {exc}") from None

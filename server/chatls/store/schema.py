@@ -86,9 +86,11 @@ class NewerSchemaError(Exception):
 
 def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema up to date in one write transaction (safe if a second process does it too)."""
+    if user_version(connection) == SCHEMA_VERSION:
+        return  # the common case: no write lock needed
     connection.execute("BEGIN IMMEDIATE")
     try:
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        version = user_version(connection)  # again under the lock: another process may have migrated
         if version > SCHEMA_VERSION:
             raise NewerSchemaError(
                 f"schema version {version} is newer than this ChatLS understands ({SCHEMA_VERSION})"
@@ -102,6 +104,10 @@ def migrate(connection: sqlite3.Connection) -> None:
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
 def missing_schema(connection: sqlite3.Connection) -> str | None:

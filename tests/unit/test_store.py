@@ -1,0 +1,292 @@
+"""The SQLite conversation store: conversations, messages, lazy history, export and lessons."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from chatls.store import (
+    DB_FILENAME,
+    NO_FOLDER,
+    ConversationNotFound,
+    ConversationStore,
+    MessageNotFound,
+)
+
+WORKSPACE = "file:///home/me/project"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    with ConversationStore.open(tmp_path / "state") as opened:
+        yield opened
+
+
+def test_open_creates_the_state_dir_and_a_wal_database(tmp_path: Path) -> None:
+    state = tmp_path / "deep" / "state"
+    with ConversationStore.open(state) as store:
+        assert store.recovered_from is None
+        assert store.path == state / DB_FILENAME
+    db = sqlite3.connect(state / DB_FILENAME)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    db.close()
+
+
+def test_create_and_get_conversation(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE + "/", "First question")
+    record = store.get_conversation(conversation_id)
+    assert record is not None
+    assert (record.id, record.title, record.workspace_uri) == (conversation_id, "First question", WORKSPACE)
+    assert record.created_at == record.updated_at
+    assert record.created_at.endswith("Z") and "T" in record.created_at
+    assert store.get_conversation("no-such-id") is None
+
+
+def test_list_is_per_workspace_newest_first_with_counts(store: ConversationStore) -> None:
+    older = store.create_conversation(WORKSPACE, "older")
+    newer = store.create_conversation(WORKSPACE, "newer")
+    elsewhere = store.create_conversation("file:///other", "elsewhere")
+    loose = store.create_conversation(NO_FOLDER, "no folder")
+    store.add_message(older, "user", "bump me to the top", "complete")
+
+    listed = store.list_conversations(WORKSPACE)
+    assert [c.id for c in listed] == [older, newer]
+    assert [c.message_count for c in listed] == [1, 0]
+    assert listed[0].title == "older"
+    assert [c.id for c in store.list_conversations("file:///other/")] == [elsewhere]
+    assert [c.id for c in store.list_conversations(NO_FOLDER)] == [loose]
+    assert [c.id for c in store.list_conversations(WORKSPACE, limit=1)] == [older]
+    assert store.list_conversations("file:///nothing-here") == []
+
+
+def test_add_message_stores_every_field(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    usage = {"promptTokens": 12, "completionTokens": 30, "reasoningTokens": 20, "cachedTokens": 0}
+    user_id = store.add_message(
+        conversation_id, "user", "Why?", "complete", profile="fast", attachment="```py\nx = 1\n```"
+    )
+    reply_id = store.add_message(
+        conversation_id, "assistant", "Because.", "complete", profile="fast", model="gpt-4o", usage=usage
+    )
+    user, reply = store.get_messages(conversation_id)
+    assert (user.id, user.role, user.content, user.status) == (user_id, "user", "Why?", "complete")
+    assert (user.profile, user.model, user.usage, user.attachment) == (
+        "fast",
+        None,
+        None,
+        "```py\nx = 1\n```",
+    )
+    assert (reply.id, reply.role, reply.model, reply.usage) == (reply_id, "assistant", "gpt-4o", usage)
+    assert reply.conversation_id == conversation_id
+    assert store.get_message(reply_id) == reply
+
+
+def test_add_message_bumps_the_conversation(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    before = store.get_conversation(conversation_id)
+    store.add_message(conversation_id, "user", "hi", "complete")
+    after = store.get_conversation(conversation_id)
+    assert before is not None and after is not None
+    assert after.updated_at > before.updated_at
+    assert after.created_at == before.created_at
+
+
+def test_add_message_to_a_missing_conversation_fails_clearly(store: ConversationStore) -> None:
+    with pytest.raises(ConversationNotFound, match="no conversation with id 'gone'"):
+        store.add_message("gone", "user", "hi", "complete")
+
+
+@pytest.mark.parametrize(("role", "status"), [("system", "complete"), ("user", "done")])
+def test_add_message_rejects_unknown_role_or_status(store: ConversationStore, role: str, status: str) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    with pytest.raises(ValueError, match="must be one of"):
+        store.add_message(conversation_id, role, "hi", status)
+    assert store.get_messages(conversation_id) == []
+
+
+def test_streaming_reply_is_appended_then_finished(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    reply_id = store.add_message(conversation_id, "assistant", "", "pending", profile="p")
+    for chunk in ("Hel", "lo, ", "world"):
+        store.append_to_message(reply_id, chunk)
+    pending = store.get_message(reply_id)
+    assert pending is not None and (pending.content, pending.status) == ("Hello, world", "pending")
+
+    usage = {"promptTokens": 1, "completionTokens": 3, "reasoningTokens": 0, "cachedTokens": 0}
+    store.update_message(reply_id, status="complete", model="gpt-4o-2024-11-20", usage=usage)
+    done = store.get_message(reply_id)
+    assert done is not None
+    assert (done.content, done.status, done.model, done.usage) == (
+        "Hello, world",
+        "complete",
+        "gpt-4o-2024-11-20",
+        usage,
+    )
+    assert done.profile == "p"
+    assert done.updated_at > done.created_at
+
+
+def test_update_message_replaces_content_and_keeps_unset_fields(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    reply_id = store.add_message(conversation_id, "assistant", "partial", "pending", model="m")
+    store.update_message(reply_id, content="partial answer", status="cancelled")
+    reply = store.get_message(reply_id)
+    assert reply is not None and (reply.content, reply.status, reply.model) == (
+        "partial answer",
+        "cancelled",
+        "m",
+    )
+
+
+def test_update_of_a_missing_message_fails_clearly(store: ConversationStore) -> None:
+    with pytest.raises(MessageNotFound, match="no message with id 'nope'"):
+        store.update_message("nope", status="complete")
+    with pytest.raises(MessageNotFound):
+        store.append_to_message("nope", "text")
+
+
+def test_update_rejects_an_unknown_status(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    reply_id = store.add_message(conversation_id, "assistant", "x", "pending")
+    with pytest.raises(ValueError, match="status must be one of"):
+        store.update_message(reply_id, status="finished")
+
+
+def test_delete_conversation_removes_its_messages(store: ConversationStore) -> None:
+    doomed = store.create_conversation(WORKSPACE, "doomed")
+    kept = store.create_conversation(WORKSPACE, "kept")
+    store.add_message(doomed, "user", "a", "complete")
+    store.add_message(kept, "user", "b", "complete")
+    assert store.delete_conversation(doomed) is True
+    assert store.delete_conversation(doomed) is False
+    assert store.get_conversation(doomed) is None
+    assert store.get_messages(doomed) == []
+    assert [c.id for c in store.list_conversations(WORKSPACE)] == [kept]
+    assert [m.content for m in store.get_messages(kept)] == ["b"]
+
+
+def test_message_count_follows_inserts_and_deletes(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    for index in range(5):
+        store.add_message(conversation_id, "user" if index % 2 == 0 else "assistant", str(index), "complete")
+    assert store.list_conversations(WORKSPACE)[0].message_count == 5
+
+
+def test_iter_recent_messages_is_newest_first_across_pages(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    other = store.create_conversation(WORKSPACE, "other")
+    for index in range(23):
+        store.add_message(conversation_id, "user", f"m{index}", "complete")
+        store.add_message(other, "user", f"other{index}", "complete")
+    recent = [m.content for m in store.iter_recent_messages(conversation_id, page_size=5)]
+    assert recent == [f"m{index}" for index in reversed(range(23))]
+    assert list(store.iter_recent_messages("unknown")) == []
+
+
+def test_iter_recent_messages_reads_only_the_pages_it_is_asked_for(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    for index in range(200):
+        store.add_message(conversation_id, "user", f"m{index}", "complete")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # white box: count the queries a short read costs
+    first = [m.content for m in islice(store.iter_recent_messages(conversation_id, page_size=8), 10)]
+    store._db.set_trace_callback(None)
+    assert first == [f"m{index}" for index in range(199, 189, -1)]
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2
+
+
+def test_get_messages_is_oldest_first(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    for text in ("one", "two", "three"):
+        store.add_message(conversation_id, "user", text, "complete")
+    assert [m.content for m in store.get_messages(conversation_id)] == ["one", "two", "three"]
+
+
+def test_history_survives_reopening(tmp_path: Path) -> None:
+    with ConversationStore.open(tmp_path) as first:
+        conversation_id = first.create_conversation(WORKSPACE, "persisted")
+        first.add_message(conversation_id, "user", "remember me", "complete")
+    with ConversationStore.open(tmp_path) as second:
+        assert second.recovered_from is None
+        assert [m.content for m in second.get_messages(conversation_id)] == ["remember me"]
+        assert second.list_conversations(WORKSPACE)[0].message_count == 1
+
+
+def test_rename_conversation(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "old")
+    store.rename_conversation(conversation_id, "new")
+    record = store.get_conversation(conversation_id)
+    assert record is not None and record.title == "new"
+    with pytest.raises(ConversationNotFound):
+        store.rename_conversation("missing", "x")
+
+
+def test_export_markdown(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "Sorting\nin Python")
+    store.add_message(conversation_id, "user", "How do I sort a list?", "complete")
+    store.add_message(
+        conversation_id, "assistant", "Use `sorted()`:\n\n```py\nsorted(xs)\n```", "complete", model="gpt-4o"
+    )
+    store.add_message(conversation_id, "user", "And in reverse?", "complete")
+    store.add_message(conversation_id, "assistant", "Pass `reverse=", "cancelled")
+    store.add_message(conversation_id, "user", "Hello?", "complete")
+    store.add_message(conversation_id, "assistant", "", "error")
+
+    markdown = store.export_markdown(conversation_id)
+    lines = markdown.splitlines()
+    assert lines[0] == "# Sorting in Python"
+    assert f"- Workspace: `{WORKSPACE}`" in lines
+    assert sum(line.startswith("## User · ") for line in lines) == 3
+    assert sum(line.startswith("## Assistant") for line in lines) == 3
+    assert any(line.startswith("## Assistant (gpt-4o) · ") for line in lines)
+    assert "```py\nsorted(xs)\n```" in markdown
+    assert "_The reply was cancelled before it finished._" in lines
+    assert "_The reply failed before it finished._" in lines
+    assert markdown.index("How do I sort") < markdown.index("And in reverse") < markdown.index("Hello?")
+
+
+def test_export_of_a_missing_conversation_fails_clearly(store: ConversationStore) -> None:
+    with pytest.raises(ConversationNotFound):
+        store.export_markdown("missing")
+
+
+def test_lessons_round_trip_per_endpoint_and_deployment(store: ConversationStore) -> None:
+    endpoint = "https://contoso.openai.azure.com"
+    assert store.load_lessons(endpoint, "o1") == {}
+    store.save_lessons(endpoint, "o1", {"drop": ["temperature"], "maxTokensParam": "max_completion_tokens"})
+    store.save_lessons(endpoint, "gpt-4o", {"drop": []})
+    assert store.load_lessons(endpoint, "o1") == {
+        "drop": ["temperature"],
+        "maxTokensParam": "max_completion_tokens",
+    }
+    store.save_lessons(endpoint, "o1", {"drop": ["temperature", "top_p"]})
+    assert store.load_lessons(endpoint, "o1") == {"drop": ["temperature", "top_p"]}
+    assert store.load_lessons(endpoint, "gpt-4o") == {"drop": []}
+    assert store.load_lessons("https://other.openai.azure.com", "o1") == {}
+
+
+def test_lessons_that_are_not_json_serialisable_are_refused(store: ConversationStore) -> None:
+    with pytest.raises(TypeError):
+        store.save_lessons("https://e", "d", {"bad": object()})
+    assert store.load_lessons("https://e", "d") == {}
+
+
+def test_unreadable_stored_lessons_load_as_none(store: ConversationStore) -> None:
+    store.save_lessons("https://e", "d", {"ok": True})
+    with store._write() as db:  # white box: damage one row the way a buggy older version might have
+        db.execute("UPDATE lessons SET lessons = 'not json'")
+    assert store.load_lessons("https://e", "d") == {}
+
+
+def test_a_write_that_fails_leaves_nothing_half_done(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    with pytest.raises(ConversationNotFound):
+        store.add_message("missing", "user", "x", "complete")
+    store.add_message(conversation_id, "user", "still works", "complete")
+    assert [m.content for m in store.get_messages(conversation_id)] == ["still works"]
