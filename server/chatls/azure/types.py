@@ -69,7 +69,7 @@ class ChatResult:
     adaptations: tuple[str, ...] = ()
 
 
-ChatEvent = Union[StatusEvent, ContentEvent, ChatResult]
+ChatEvent = Union[StatusEvent, ContentEvent, ChatResult]  # noqa: UP007 - a runtime alias on Python 3.10
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,35 @@ class ModelCapabilities:
     max_output_tokens: int
     details: dict[str, Any] = field(default_factory=dict)
     """Everything else the row says, for `chatls/models` (roles, parameters, efforts, min api-version...)."""
+    max_input_tokens: int | None = None
+    """Where the input is capped below context_window - output (GPT-5: 272,000 of 400,000)."""
+    instructions: Literal["system", "developer", "fold"] = "system"
+    """Where instructions go; "fold" puts them into the first user message."""
+    sampling: frozenset[str] = frozenset()
+    """Sampling parameters accepted (temperature, top_p, presence_penalty, frequency_penalty)."""
+    token_parameter: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    reasoning_efforts: tuple[str, ...] = ()
+    """Accepted reasoning_effort values; empty means the parameter is not sent."""
+    verbosity: tuple[str, ...] = ()
+    """Accepted verbosity values; empty means the parameter is not sent."""
+    min_api_version: str = ""
+    stream_usage: bool = True
+    """Whether stream_options.include_usage may be sent (where the api-version knows it)."""
+    rejected_parameters: frozenset[str] = frozenset()
+    """Request parameters this deployment refused (self-healing lessons); never sent."""
+    learned: frozenset[str] = frozenset()
+    """Which of the fields above came from self-healing lessons rather than the table."""
+    model: str = ""
+    """The model name as known (profile, response or deployment name), e.g. "o1-2024-12-17"."""
+
+    @property
+    def input_limit(self) -> int:
+        """Most prompt tokens the model takes (before subtracting any completion budget)."""
+        return min(self.context_window, self.max_input_tokens or self.context_window)
 
 
 class LessonStore(Protocol):
-    """Where self-healing lessons persist per (endpoint, deployment); the server's SQLite store implements it."""
+    """Where self-healing lessons persist per (endpoint, deployment); the server's store implements it."""
 
     def load_lessons(self, endpoint: str, deployment: str) -> dict[str, Any]: ...
 

@@ -1,0 +1,210 @@
+"""Profiles: which Azure OpenAI endpoint, deployment(s), api-version and auth a chat uses.
+
+`Profile.from_dict` reads the camelCase keys of the settings contract and rejects anything it does not
+know with a `ProfileError` naming the key. A profile never holds a secret: the API key is read from the
+named environment variable, or handed to the client at run time, when a chat starts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from chatls.azure import versions
+
+AuthMode = Literal["apiKey", "entra"]
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+VERBOSITY_LEVELS = ("low", "medium", "high")
+DEFAULT_API_KEY_ENV = "AZURE_OPENAI_API_KEY"
+DEFAULT_API_VERSION = "v1"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ProfileError(ValueError):
+    """A profile setting is wrong; `key` is the camelCase key, `reason` says why and what to do."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One named Azure OpenAI target. Endpoint and deployments may be missing until a chat is attempted."""
+
+    name: str = "default"
+    endpoint: str | None = None
+    deployments: tuple[str, ...] = ()
+    model: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+    auth: AuthMode = "apiKey"
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    api_key_header: str | None = None
+    max_completion_tokens: int | None = None
+    reasoning_effort: str | None = None
+    temperature: float | None = None
+    verbosity: str | None = None
+    context_window: int | None = None
+    timeout: float = 600.0
+    """Seconds to wait for a reply (reasoning models can think for minutes)."""
+
+    @property
+    def deployment(self) -> str | None:
+        """The first (preferred) deployment."""
+        return self.deployments[0] if self.deployments else None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Profile:
+        if not isinstance(data, Mapping):
+            raise ProfileError("profiles", f"each profile must be an object, not {type(data).__name__}")
+        unknown = sorted(set(data) - set(_READERS))
+        if unknown:
+            raise ProfileError(
+                str(unknown[0]), f"unknown profile key; known keys are {', '.join(sorted(_READERS))}"
+            )
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            field_name, reader = _READERS[key]
+            values[field_name] = reader(key, value)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The camelCase form (no secrets: a profile holds none)."""
+        out: dict[str, Any] = {"name": self.name, "apiVersion": self.api_version, "auth": self.auth}
+        optional = {
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "apiKeyHeader": self.api_key_header,
+            "maxCompletionTokens": self.max_completion_tokens,
+            "reasoningEffort": self.reasoning_effort,
+            "temperature": self.temperature,
+            "verbosity": self.verbosity,
+            "contextWindow": self.context_window,
+        }
+        if self.deployments:
+            out["deployment"] = list(self.deployments) if len(self.deployments) > 1 else self.deployments[0]
+        if self.auth == "apiKey":
+            out["apiKeyEnv"] = self.api_key_env
+        out.update({key: value for key, value in optional.items() if value is not None})
+        if self.timeout != Profile.timeout:
+            out["timeout"] = self.timeout
+        return out
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ProfileError(key, "must be a non-empty string")
+    return value.strip()
+
+
+def _endpoint(key: str, value: Any) -> str:
+    text = _text(key, value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ProfileError(key, f"must be an http(s) URL such as https://NAME.openai.azure.com, not {text!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ProfileError(key, "must be a plain URL without query, fragment or credentials")
+    return text.rstrip("/")
+
+
+def _deployments(key: str, value: Any) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ProfileError(key, "must be a deployment name or a non-empty list of them (tried in order)")
+    result: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not _DEPLOYMENT_NAME.match(name.strip()):
+            raise ProfileError(
+                key, f"{name!r} is not a deployment name (letters, digits, '.', '_', '-'; up to 64)"
+            )
+        if name.strip() in result:
+            raise ProfileError(key, f"deployment {name!r} is listed twice")
+        result.append(name.strip())
+    return tuple(result)
+
+
+def _api_version(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not versions.is_valid(text):
+        raise ProfileError(key, f'{text!r} is not an api-version: use "v1" or a dated one like 2024-10-21')
+    return text
+
+
+def _auth(key: str, value: Any) -> str:
+    if value not in ("apiKey", "entra"):
+        raise ProfileError(key, f'must be "apiKey" or "entra", not {value!r}')
+    return str(value)
+
+
+def _env_name(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not _ENV_NAME.match(text):
+        raise ProfileError(
+            key, f"{text!r} is not an environment variable name (put the key itself elsewhere)"
+        )
+    return text
+
+
+def _header_name(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not _HEADER_NAME.match(text):
+        raise ProfileError(key, f"{text!r} is not an HTTP header name")
+    return text
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ProfileError(key, f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _choice(choices: tuple[str, ...]) -> Any:
+    def read(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ProfileError(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        return str(value)
+
+    return read
+
+
+def _temperature(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
+        raise ProfileError(key, f"must be a number from 0 to 2, not {value!r}")
+    return float(value)
+
+
+def _timeout(key: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ProfileError(key, f"must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+_READERS: dict[str, tuple[str, Any]] = {
+    "name": ("name", _text),
+    "endpoint": ("endpoint", _endpoint),
+    "deployment": ("deployments", _deployments),
+    "model": ("model", _text),
+    "apiVersion": ("api_version", _api_version),
+    "auth": ("auth", _auth),
+    "apiKeyEnv": ("api_key_env", _env_name),
+    "apiKeyHeader": ("api_key_header", _header_name),
+    "maxCompletionTokens": ("max_completion_tokens", _positive_int),
+    "reasoningEffort": ("reasoning_effort", _choice(REASONING_EFFORTS)),
+    "temperature": ("temperature", _temperature),
+    "verbosity": ("verbosity", _choice(VERBOSITY_LEVELS)),
+    "contextWindow": ("context_window", _positive_int),
+    "timeout": ("timeout", _timeout),
+}
