@@ -1,0 +1,21 @@
+"""One module per target; each exposes `SCENARIO`. Order here is the order of the results table."""
+
+from __future__ import annotations
+
+import importlib
+
+from bench.scenario import Scenario
+
+MODULES = (
+    "emulator",
+    "adapter",
+    "server_startup",
+    "server_history",
+    "server_conversations",
+    "code_actions",
+    "memory",
+)
+
+
+def all_scenarios() -> list[Scenario]:
+    return [importlib.import_module(f"bench.scenarios.{name}").SCENARIO for name in MODULES]

@@ -1,0 +1,145 @@
+"""Emulator throughput on one core: streamed tokens per second and non-streaming requests per second.
+
+The emulator (`python -m chatls.emulator`, timing knobs at zero, schema validation on as in tests) is pinned
+to core 0; the load generator (`bench.loadgen`, aiohttp) runs in its own process on core 1. The baseline is a
+bare aiohttp handler with canned Azure-shaped bytes (bench/fixtures/bare_azure_server.py), measured the same
+way in the same run: the ratio is the share of "aiohttp on this machine today" that the emulator reaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Any
+
+from bench.emulator_proc import API_KEY, LONG_PROMPT_PREFIX, config_toml, emulator_process
+from bench.procs import PYTHON, REPO_ROOT, child_env, free_port, http_process, pinned, pinning_note
+from bench.results import Row, Target
+from bench.scenario import RunContext, Scenario
+
+REPLY_WORDS = 1000
+SERVER_CORE = 0
+CLIENT_CORE = 1
+STREAM_CONCURRENCY = 8
+JSON_CONCURRENCY = 32
+
+STREAMING = Row(
+    scenario="emulator",
+    metric="streaming throughput, 1 core",
+    unit="tokens/s",
+    target=Target("value", ">=", 20_000, "tokens/s"),
+    baseline_label="bare aiohttp",
+)
+NON_STREAMING = Row(
+    scenario="emulator",
+    metric="non-streaming requests, 1 core",
+    unit="req/s",
+    target=Target("value", ">=", 500, "req/s"),
+    baseline_label="bare aiohttp",
+)
+
+
+async def run_load(url: str, *, stream: bool, prompt: str, duration: float, warmup: float) -> dict[str, Any]:
+    argv = [
+        *pinned(CLIENT_CORE),
+        PYTHON,
+        "-m",
+        "bench.loadgen",
+        "--url",
+        url,
+        "--api-key",
+        API_KEY,
+        "--prompt",
+        prompt,
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        "--concurrency",
+        str(STREAM_CONCURRENCY if stream else JSON_CONCURRENCY),
+        *(["--stream"] if stream else []),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO_ROOT, env=child_env()
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), duration + warmup + 60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-500:]}")
+    tally: dict[str, Any] = json.loads(out)
+    if tally["errors"]:
+        raise RuntimeError(f"{tally['errors']} requests failed, first: {tally['first_error']}")
+    if not tally["requests"]:
+        raise RuntimeError("no request completed")
+    return tally
+
+
+def tokens_per_second(tally: dict[str, Any]) -> float:
+    # Tokens as the server itself counts them in its usage chunk: one per streamed content piece.
+    return float(tally["completion_tokens"] / tally["elapsed"])
+
+
+def requests_per_second(tally: dict[str, Any]) -> float:
+    return float(tally["requests"] / tally["elapsed"])
+
+
+async def measure(url: str, context: RunContext, long_prompt: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    duration = 1.0 if context.quick else 5.0
+    warmup = 0.3 if context.quick else 1.0
+    streamed = await run_load(url, stream=True, prompt=long_prompt, duration=duration, warmup=warmup)
+    plain = await run_load(url, stream=False, prompt="hello", duration=duration, warmup=warmup)
+    return streamed, plain
+
+
+async def run(context: RunContext) -> list[Row]:
+    port = free_port()
+    bare = [
+        *pinned(SERVER_CORE),
+        PYTHON,
+        str(REPO_ROOT / "bench/fixtures/bare_azure_server.py"),
+        "--port",
+        str(port),
+        "--words",
+        str(REPLY_WORDS),
+    ]
+    async with http_process(bare, port, stderr_path=context.workdir / "bare.stderr"):
+        context.log("baseline: bare aiohttp server")
+        bare_stream, bare_json = await measure(f"http://127.0.0.1:{port}", context, "hello")
+    config = config_toml(long_reply_words=REPLY_WORDS)
+    async with emulator_process(context.workdir, config, core=SERVER_CORE) as emulator:
+        context.log("emulator")
+        emu_stream, emu_json = await measure(emulator.url, context, f"{LONG_PROMPT_PREFIX} please")
+    check_reply_length(emu_stream)
+    note = f"emulator {pinning_note(SERVER_CORE)}, load generator on core {CLIENT_CORE}"
+    return [
+        dataclasses.replace(
+            STREAMING,
+            measured=tokens_per_second(emu_stream),
+            baseline=tokens_per_second(bare_stream),
+            note=f"{REPLY_WORDS}-token replies, {STREAM_CONCURRENCY} concurrent streams; {note}",
+            details={"emulator": emu_stream, "baseline": bare_stream},
+        ),
+        dataclasses.replace(
+            NON_STREAMING,
+            measured=requests_per_second(emu_json),
+            baseline=requests_per_second(bare_json),
+            note=f"{JSON_CONCURRENCY} concurrent clients; {note}",
+            details={"emulator": emu_json, "baseline": bare_json},
+        ),
+    ]
+
+
+def check_reply_length(tally: dict[str, Any]) -> None:
+    """The scripted long reply must really have been streamed, or tokens/s would measure something else."""
+    per_request = tally["completion_tokens"] / tally["requests"]
+    if per_request < REPLY_WORDS / 2:
+        raise RuntimeError(f"expected ~{REPLY_WORDS}-token replies, the emulator reported {per_request:.0f}")
+
+
+SCENARIO = Scenario(
+    name="emulator",
+    summary="emulator tokens/s and requests/s on one core vs a bare aiohttp handler",
+    rows=(STREAMING, NON_STREAMING),
+    requires=("chatls.emulator.__main__",),
+    run=run,
+)

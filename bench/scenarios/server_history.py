@@ -1,0 +1,99 @@
+"""A chat turn's cost with 10 versus 10,000 earlier messages in the conversation.
+
+Both conversations are seeded with `chatls.store` before the server starts, with messages of the same size,
+and the profile's `contextWindow` is small enough that both fill it: each turn therefore sends the same
+number of equally long messages upstream, and any difference is what the 9,990 older messages cost the server
+(reading, counting, fitting). Round trips of `chatls/chat` through the real server to the emulator (zero
+pacing) alternate between the two conversations; the figure is the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from bench.chatls_server import chat, start_server
+from bench.emulator_proc import config_toml, emulator_process
+from bench.results import Row, Target
+from bench.scenario import RunContext, Scenario
+from bench.seeding import seed_history
+from bench.stats import interleave, median, paired_ratios
+
+SHORT = 10
+LONG = 10_000
+MESSAGE_WORDS = 300
+"""About 1,000 tokens a message: 10 of them already overflow the 8,000-token window below."""
+CONTEXT_WINDOW = 8_000
+
+ROUND_TRIP = Row(
+    scenario="server_history",
+    metric=f"`chatls/chat` round trip, {LONG:,} earlier messages (median)",
+    unit="ms",
+    target=Target("ratio", "<=", 1.2),
+    baseline_label=f"{SHORT} earlier messages",
+)
+
+
+async def run(context: RunContext) -> list[Row]:
+    root = context.workdir / "project"
+    root.mkdir()
+    state = context.workdir / "state"
+    started = time.monotonic()
+    short_id = seed_history(state, root.as_uri(), SHORT, MESSAGE_WORDS)
+    long_id = seed_history(state, root.as_uri(), LONG, MESSAGE_WORDS)
+    context.log(f"seeded {SHORT + LONG:,} messages in {time.monotonic() - started:.1f} s")
+    rounds = context.size(full=40, quick=4)
+    async with emulator_process(context.workdir, config_toml(), core=1) as emulator:
+        client = await start_server(
+            context.workdir,
+            emulator_url=emulator.url,
+            api_key=emulator.api_key,
+            state_dir=state,
+            root=root,
+            contextWindow=CONTEXT_WINDOW,
+            maxCompletionTokens=1_000,
+        )
+        try:
+
+            async def turn(conversation_id: str) -> float:
+                start = time.perf_counter_ns()
+                await chat(
+                    client, "one more question", workspace_uri=root.as_uri(), conversation_id=conversation_id
+                )
+                return (time.perf_counter_ns() - start) / 1e6
+
+            async def long_turn() -> float:
+                return await turn(long_id)
+
+            async def short_turn() -> float:
+                return await turn(short_id)
+
+            for _ in range(3):  # warm-up: SDK, connection pool, token counter
+                await short_turn()
+                await long_turn()
+            long_ms, short_ms = await interleave(long_turn, short_turn, rounds)
+        finally:
+            await client.close()
+    return [
+        dataclasses.replace(
+            ROUND_TRIP,
+            measured=median(long_ms),
+            baseline=median(short_ms),
+            note=f"{rounds} turns each, interleaved; {MESSAGE_WORDS}-word messages, "
+            f"{CONTEXT_WINDOW:,}-token window",
+            details={
+                "long_ms": long_ms,
+                "short_ms": short_ms,
+                "median_paired_ratio": median(paired_ratios(long_ms, short_ms)),
+            },
+        )
+    ]
+
+
+SCENARIO = Scenario(
+    name="server_history",
+    summary=f"chat turn cost with {LONG:,} vs {SHORT} earlier messages",
+    rows=(ROUND_TRIP,),
+    requires=("chatls.cli", "chatls.server", "chatls.store", "chatls.emulator.__main__"),
+    run=run,
+)
