@@ -1,0 +1,108 @@
+"""`textDocument/codeAction`: the ChatLS actions offered on a selection.
+
+Editors ask for code actions on every cursor move, so listing must stay cheap: no model, no network, no
+database, not even the document text. Each action is a `Command` whose argument (`protocol.SelectionArgs`)
+carries everything the command needs later: uri, range, the document version it was offered for, and for
+Fix the diagnostics the client reported in the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lsprotocol import types
+
+from chatls import protocol
+from chatls.server import ChatLSServer
+
+TITLE_PREFIX = "ChatLS: "
+MAX_TITLE_MESSAGE = 60
+"""A Fix title quotes a lone diagnostic up to this many characters."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    title: str
+    command: str
+    kind: str
+
+
+OFFERS = (
+    Offer("Explain", protocol.CMD_EXPLAIN, protocol.KIND_EXPLAIN),
+    Offer("Improve", protocol.CMD_IMPROVE, protocol.KIND_REWRITE),
+    Offer("Add documentation", protocol.CMD_DOCUMENT, protocol.KIND_REWRITE),
+    Offer("Generate tests", protocol.CMD_GENERATE_TESTS, protocol.KIND_EXPLAIN),
+    Offer("Ask in chat", protocol.CMD_ASK_IN_CHAT, protocol.KIND_EXPLAIN),
+    Offer("Edit with instruction…", protocol.CMD_EDIT_SELECTION, protocol.KIND_REWRITE),
+)
+"""Offered on every non-empty selection, in this order (Fix comes first when there is something to fix)."""
+
+ADVERTISED_KINDS = [protocol.KIND_QUICKFIX, protocol.KIND_REWRITE, protocol.KIND_EXPLAIN]
+
+
+def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
+    """Whether `kind` passes the client's `context.only` filter (a kind matches itself and its parents)."""
+    if not only:
+        return True
+    return any(not wanted or kind == wanted or kind.startswith(wanted + ".") for wanted in only)
+
+
+def overlaps(a: types.Range, b: types.Range) -> bool:
+    """Whether two ranges share a position (touching ends count, so a diagnostic at the cursor does)."""
+    a_start, a_end = (a.start.line, a.start.character), (a.end.line, a.end.character)
+    b_start, b_end = (b.start.line, b.start.character), (b.end.line, b.end.character)
+    return a_start <= b_end and b_start <= a_end
+
+
+def fix_title(diagnostics: Sequence[types.Diagnostic]) -> str:
+    if len(diagnostics) > 1:
+        return f"{TITLE_PREFIX}Fix {len(diagnostics)} problems"
+    message = " ".join(diagnostics[0].message.split())
+    if len(message) > MAX_TITLE_MESSAGE:
+        message = message[: MAX_TITLE_MESSAGE - 1].rstrip() + "…"
+    return f"{TITLE_PREFIX}Fix “{message}”"
+
+
+def actions_for(params: types.CodeActionParams, version: int | None) -> list[types.CodeAction]:
+    """The actions for a non-empty selection of an open document at `version` (pure)."""
+    uri, range_, only = params.text_document.uri, params.range, params.context.only
+    actions: list[types.CodeAction] = []
+    diagnostics = [d for d in params.context.diagnostics if overlaps(d.range, range_)]
+    if diagnostics and kind_matches(protocol.KIND_QUICKFIX, only):
+        args = protocol.SelectionArgs(uri=uri, range=range_, version=version, diagnostics=diagnostics)
+        title = fix_title(diagnostics)
+        actions.append(
+            types.CodeAction(
+                title=title,
+                kind=protocol.KIND_QUICKFIX,
+                diagnostics=diagnostics,
+                command=types.Command(title=title, command=protocol.CMD_FIX, arguments=[args]),
+            )
+        )
+    for offer in OFFERS:
+        if not kind_matches(offer.kind, only):
+            continue
+        title = TITLE_PREFIX + offer.title
+        args = protocol.SelectionArgs(uri=uri, range=range_, version=version)
+        command = types.Command(title=title, command=offer.command, arguments=[args])
+        actions.append(types.CodeAction(title=title, kind=offer.kind, command=command))
+    return actions
+
+
+def code_action(ls: ChatLSServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    """`textDocument/codeAction`: nothing for an empty selection or a document the client has not opened."""
+    if params.range.start == params.range.end:
+        return None
+    document = ls.workspace.text_documents.get(unquote(params.text_document.uri))
+    if document is None:
+        return None
+    return actions_for(params, document.version) or None
+
+
+def register(server: ChatLSServer) -> None:
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=list(ADVERTISED_KINDS), resolve_provider=False),
+    )(code_action)
