@@ -1,0 +1,249 @@
+-- ChatLS for Neovim 0.7+: starts `chatls serve` for your buffers, streams replies into a transcript buffer,
+-- and adds :ChatLS, :ChatLSNew and :ChatLSCancel. No other plugin needed (no nvim-lspconfig).
+--
+--   set runtimepath+=/path/to/chatls/editors/nvim
+--   lua require("chatls").setup({ init_options = { profiles = {...}, defaultProfile = "..." } })
+--
+-- Code actions (Explain, Fix, Improve, ...) come from the server through Neovim's own menu
+-- (vim.lsp.buf.code_action / range_code_action). This module only adds what LSP has no UI for: the chat
+-- transcript, and asking for the instruction of "Edit with instruction". See docs/editors.md.
+local M = {}
+
+M.config = {
+  cmd = { "chatls", "serve" },
+  filetypes = nil, -- nil: every buffer that has a file; or a list such as { "python", "lua" }
+  init_options = {},
+  root_markers = { ".git", "pyproject.toml", "package.json", "Cargo.toml", "go.mod" },
+  open_transcript = true, -- show the transcript in a split when a reply starts
+}
+
+M.conversation_id = nil -- the conversation :ChatLS continues (the latest one seen)
+M.last_result = nil -- result of the last chat or code-action command
+M.status = nil -- latest status line ("thinking 12 s", "rate limited, retrying in 8 s")
+M.last_message_id = nil -- the reply that streamed last
+
+local clients_by_root = {} -- 0.7 has no vim.lsp.start: reuse one client per root ourselves
+local pending = nil -- { client = ..., id = ... } of the chat in flight
+local streaming_message = nil -- messageId whose text the transcript's last lines hold
+
+local function notify(msg, level) vim.notify("ChatLS: " .. msg, level or vim.log.levels.INFO) end
+
+-- Transcript ------------------------------------------------------------------------------------------
+
+function M.transcript_buffer()
+  local buf = vim.fn.bufnr("chatls://transcript")
+  if buf ~= -1 and vim.api.nvim_buf_is_valid(buf) then return buf end
+  buf = vim.api.nvim_create_buf(true, true)
+  vim.api.nvim_buf_set_name(buf, "chatls://transcript")
+  vim.api.nvim_buf_set_option(buf, "filetype", "markdown")
+  vim.api.nvim_buf_set_option(buf, "bufhidden", "hide")
+  return buf
+end
+
+local function show_transcript(buf)
+  if not M.config.open_transcript or vim.fn.bufwinid(buf) ~= -1 then return end
+  local win = vim.api.nvim_get_current_win()
+  vim.cmd("botright split")
+  vim.api.nvim_win_set_buf(0, buf)
+  vim.api.nvim_set_current_win(win)
+end
+
+-- Append `text` to the transcript; it continues the last line (replies arrive in pieces).
+local function append(text)
+  local buf = M.transcript_buffer()
+  local last = vim.api.nvim_buf_line_count(buf)
+  local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ""
+  vim.api.nvim_buf_set_lines(buf, last - 1, last, false, vim.split(tail .. text, "\n", { plain = true }))
+  local win = vim.fn.bufwinid(buf)
+  if win ~= -1 then vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 }) end
+end
+
+local function start_section(title)
+  local buf = M.transcript_buffer()
+  local empty = vim.api.nvim_buf_line_count(buf) == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
+  append((empty and "" or "\n\n") .. "## " .. title .. "\n\n")
+  show_transcript(buf)
+end
+
+-- The text of the reply with this message id, as the transcript shows it.
+function M.reply_text(message_id)
+  return M._replies and M._replies[message_id] or nil
+end
+
+-- Server -> client ------------------------------------------------------------------------------------
+
+function M.on_delta(_, delta)
+  if not delta then return end
+  M.conversation_id = delta.conversationId or M.conversation_id
+  if delta.status and delta.status ~= vim.NIL then
+    M.status = delta.status
+    vim.api.nvim_echo({ { "ChatLS: " .. delta.status } }, false, {})
+  end
+  if type(delta.content) ~= "string" or delta.content == "" then return end
+  if streaming_message ~= delta.messageId then
+    streaming_message = delta.messageId
+    start_section("ChatLS")
+  end
+  M.last_message_id = delta.messageId
+  M._replies = M._replies or {}
+  M._replies[delta.messageId] = (M._replies[delta.messageId] or "") .. delta.content
+  append(delta.content)
+end
+
+-- Buffers and clients ---------------------------------------------------------------------------------
+
+local function root_dir(bufnr)
+  local dir = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ":p:h")
+  for _, marker in ipairs(M.config.root_markers) do
+    local found = vim.fn.finddir(marker, dir .. ";")
+    if found == "" then found = vim.fn.findfile(marker, dir .. ";") end
+    if found ~= "" then
+      local marker_path = vim.fn.fnamemodify(found, ":p"):gsub("/$", "")
+      return vim.fn.fnamemodify(marker_path, ":h")
+    end
+  end
+  return dir
+end
+
+local function client_config(root)
+  return {
+    name = "chatls",
+    cmd = M.config.cmd,
+    root_dir = root,
+    init_options = M.config.init_options,
+    handlers = { ["chatls/delta"] = M.on_delta },
+  }
+end
+
+-- Start (or reuse) the server for this buffer's project and attach the buffer to it.
+function M.attach(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if vim.api.nvim_buf_get_option(bufnr, "buftype") ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then return end
+  local root = root_dir(bufnr)
+  if vim.lsp.start then -- 0.8+: reuses a running client with the same name and root
+    return vim.lsp.start(client_config(root), { bufnr = bufnr })
+  end
+  local id = clients_by_root[root]
+  if not id or not vim.lsp.get_client_by_id(id) then
+    id = vim.lsp.start_client(client_config(root))
+    clients_by_root[root] = id
+  end
+  vim.lsp.buf_attach_client(bufnr, id)
+  return id
+end
+
+function M.client(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if c.name == "chatls" then return c end
+  end
+  return nil
+end
+
+-- Chat ------------------------------------------------------------------------------------------------
+
+-- Send `prompt` in the current conversation. `opts.range` = { first_line, last_line } (1-based) attaches
+-- those lines of the current buffer as context; `opts.profile` picks a profile other than the default.
+-- Returns the request id.
+function M.chat(prompt, opts)
+  opts = opts or {}
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then return notify("no ChatLS server for this buffer", vim.log.levels.ERROR) end
+  local params = { prompt = prompt, conversationId = M.conversation_id, profile = opts.profile }
+  if opts.range then
+    local last_text = vim.api.nvim_buf_get_lines(bufnr, opts.range[2] - 1, opts.range[2], false)[1] or ""
+    local _, end_utf16 = vim.str_utfindex(last_text)
+    params.context = {
+      uri = vim.uri_from_bufnr(bufnr),
+      range = {
+        start = { line = opts.range[1] - 1, character = 0 },
+        ["end"] = { line = opts.range[2] - 1, character = end_utf16 },
+      },
+    }
+  end
+  start_section("You")
+  append(prompt)
+  streaming_message = nil
+  local ok, id = client.request("chatls/chat", params, function(err, result)
+    pending = nil
+    if err then
+      append("\n\n[error] " .. err.message)
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    M.last_result = result
+    M.conversation_id = result.conversationId
+    append(("\n\n_%s · %s_"):format(result.model, result.finishReason))
+  end, bufnr)
+  if not ok then return notify("the server is not running", vim.log.levels.ERROR) end
+  pending = { client = client, id = id }
+  return id
+end
+
+-- Stop the chat in flight; the server keeps the partial reply, marked cancelled.
+function M.cancel()
+  if not pending then return false end
+  pending.client.cancel_request(pending.id)
+  pending = nil
+  append("\n\n_(cancelled)_")
+  return true
+end
+
+function M.new_conversation()
+  M.conversation_id = nil
+  streaming_message = nil
+end
+
+-- Code-action commands --------------------------------------------------------------------------------
+
+-- Neovim runs a code action's command through vim.lsp.commands[...] when one is registered. Ours sends the
+-- command to the server (asking for the instruction first where one is needed) and reports the result.
+local function run_action(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local function send(args)
+    client.request("workspace/executeCommand", { command = command.command, arguments = args }, function(err, result)
+      if err then return notify(err.message, vim.log.levels.ERROR) end
+      M.last_result = result
+      if result and result.conversationId then M.conversation_id = result.conversationId end
+      if result and result.applied == false and result.reason and result.reason ~= vim.NIL then
+        notify("nothing applied: " .. result.reason, vim.log.levels.WARN)
+      end
+    end, ctx.bufnr)
+  end
+  local args = vim.deepcopy(command.arguments or {})
+  if command.command ~= "chatls.editSelection" or (args[1] and args[1].instruction) then return send(args) end
+  vim.ui.input({ prompt = "ChatLS: edit instruction: " }, function(instruction)
+    if not instruction or instruction == "" then return end
+    args[1] = vim.tbl_extend("force", args[1] or {}, { instruction = instruction })
+    send(args)
+  end)
+end
+
+local ACTION_COMMANDS = {
+  "chatls.explain", "chatls.fix", "chatls.improve", "chatls.document",
+  "chatls.generateTests", "chatls.askInChat", "chatls.editSelection",
+}
+
+-- Setup -----------------------------------------------------------------------------------------------
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", M.config, opts or {})
+  for _, name in ipairs(ACTION_COMMANDS) do vim.lsp.commands[name] = run_action end
+
+  local group = vim.api.nvim_create_augroup("chatls", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = M.config.filetypes or "*",
+    callback = function(ev) M.attach(ev.buf) end,
+  })
+
+  vim.api.nvim_create_user_command("ChatLS", function(c)
+    local prompt = c.args ~= "" and c.args or vim.fn.input("ChatLS: ")
+    if prompt == "" then return end
+    M.chat(prompt, { range = c.range > 0 and { c.line1, c.line2 } or nil })
+  end, { nargs = "*", range = true, desc = "Ask ChatLS (with a range: about those lines)" })
+  vim.api.nvim_create_user_command("ChatLSNew", M.new_conversation, { desc = "Start a new ChatLS conversation" })
+  vim.api.nvim_create_user_command("ChatLSCancel", M.cancel, { desc = "Stop the ChatLS reply in progress" })
+end
+
+return M

@@ -1,0 +1,76 @@
+;;; eglot_plugin.el --- Emacs 28 + eglot 1.9 with the ChatLS helper, editors/emacs/chatls.el  -*- lexical-binding: t -*-
+
+;;; Commentary:
+
+;; The setup docs/editors.md shows Emacs users: `chatls-chat' streams into *chatls* and continues the
+;; conversation, "Edit with instruction" from M-x eglot-code-actions asks for the instruction, Explain from
+;; the menu streams into *chatls*, and `chatls-cancel' leaves the reply stored as cancelled.
+;; Run by test_editors.py; observes only (see e2e.el).
+
+;;; Code:
+
+(load (expand-file-name "e2e.el" (file-name-directory load-file-name)) nil t)
+(add-to-list 'load-path (expand-file-name (e2e-get :pluginDir)))
+(require 'chatls)
+
+(defun e2e-wait-result ()
+  "Wait for the next ChatLS result, then clear it."
+  (e2e-wait-for (lambda () chatls-last-result))
+  (prog1 chatls-last-result (setq chatls-last-result nil)))
+
+(defun e2e-run ()
+  (e2e-step :start (e2e-start))
+  (unless e2e-server (error "eglot did not start the server"))
+  (e2e-observe :managed (if (eq (eglot-current-server) e2e-server) t :json-false))
+
+  (e2e-step :chat
+    (chatls-chat (e2e-get :chat :prompt))
+    (let ((result (e2e-wait-result)))
+      (e2e-observe :chat (list :result result))
+      (e2e-observe :chatDeltaText (chatls-reply-text (plist-get result :messageId))))
+    (chatls-chat (e2e-get :chat :followUp))
+    (e2e-observe :followUp (list :result (e2e-wait-result))))
+
+  (e2e-step :editViaMenu
+    (with-current-buffer (e2e-open (e2e-get :files :edit :path))
+      (let ((before (e2e-buffer-text)))
+        (cl-letf (((symbol-function 'read-string)
+                   (lambda (prompt &rest _)
+                     (e2e-observe :editAsked prompt)
+                     (e2e-get :files :edit :instruction))))
+          (e2e-observe :editMenu (e2e-menu (e2e-get :files :edit :range) "chatls.editSelection")))
+        (e2e-wait-for (lambda () (not (equal before (e2e-buffer-text)))) 5)
+        (e2e-observe :editBuffer (e2e-buffer-text))
+        (e2e-observe :edit (list :result (e2e-wait-result))))))
+
+  (e2e-step :explainViaMenu
+    (with-current-buffer (e2e-open (e2e-get :files :explain :path))
+      (e2e-menu (e2e-get :files :explain :range) "chatls.explain")
+      (let ((result (e2e-wait-result)))
+        (e2e-observe :explain (list :result result))
+        (e2e-observe :explainDeltaText (chatls-reply-text (plist-get result :messageId))))
+      (e2e-observe :transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text)))))
+
+  (e2e-step :cancel
+    (with-current-buffer (e2e-open (e2e-get :files :chat))
+      (chatls-new-conversation)
+      (setq chatls-last-message-id nil)
+      (chatls-chat (e2e-get :cancel :prompt) nil nil (e2e-get :cancel :profile))
+      (e2e-observe :cancelStreamed
+                   (if (e2e-wait-for (lambda () (and chatls-last-message-id
+                                                     (> (length (chatls-reply-text chatls-last-message-id)) 0))))
+                       t :json-false))
+      (e2e-observe :cancelConversationId chatls-conversation-id)
+      (e2e-observe :cancelReturned (if (chatls-cancel) t :json-false))
+      (e2e-observe :cancelConversation
+                   (list :result (e2e-settled-conversation chatls-conversation-id)))))
+
+  (e2e-step :conversations
+    (e2e-observe :conversations
+                 (list :result (e2e-request :chatls/conversations
+                                            (list :workspaceUri (e2e-get :workspaceUri)))))))
+
+(e2e-step :driver (e2e-run))
+(e2e-finish)
+
+;;; eglot_plugin.el ends here

@@ -1,0 +1,86 @@
+-- Headless Neovim (0.7.2+) using the helper users install, editors/nvim/lua/chatls.lua, set up exactly as
+-- docs/editors.md shows: `require("chatls").setup{...}` attaches on FileType, :ChatLS streams into the
+-- transcript, "Edit with instruction" from the code-action menu asks through vim.ui.input, Explain from the
+-- menu streams into the transcript, and a cancelled chat is kept as cancelled.
+-- Run by tests/editors/test_editors.py; observes only (see e2e.lua).
+local E = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/e2e.lua")
+local plan, obs = E.plan, E.obs
+
+vim.cmd("filetype on") -- -u NONE leaves detection off; a user's config has it on
+
+local ok, err = pcall(function()
+  vim.opt.runtimepath:append(plan.pluginDir)
+  local chatls = require("chatls")
+  chatls.setup({ cmd = plan.serverCmd, init_options = plan.initOptions })
+
+  local function wait_result()
+    E.wait(function() return chatls.last_result ~= nil end, 20)
+    local result = chatls.last_result
+    chatls.last_result = nil
+    return result
+  end
+
+  local function open_attached(path)
+    local bufnr = E.open(path)
+    E.wait(function() return chatls.client(bufnr) ~= nil end, 20)
+    return bufnr
+  end
+
+  local client
+  E.step("start", function()
+    E.open(plan.files.chat)
+    obs.initialized = E.wait(function()
+      client = chatls.client()
+      return client ~= nil and client.initialized
+    end, 20)
+  end)
+  if not obs.initialized then error("the helper did not start an initialized client") end
+
+  E.step("chat", function()
+    vim.cmd("ChatLS " .. plan.chat.prompt)
+    obs.chat = { result = wait_result() }
+    obs.chatDeltaText = chatls.reply_text(obs.chat.result.messageId)
+    vim.cmd("ChatLS " .. plan.chat.followUp)
+    obs.followUp = { result = wait_result() }
+  end)
+
+  E.step("editViaMenu", function()
+    local bufnr = open_attached(plan.files.edit.path)
+    local before = E.buffer_text(bufnr)
+    vim.ui.input = function(opts, on_confirm)
+      obs.editAsked = opts.prompt
+      on_confirm(plan.files.edit.instruction)
+    end
+    obs.editMenu = E.choose_action("chatls.editSelection")
+    E.code_action_menu(plan.files.edit.range)
+    E.wait(function() return E.buffer_text(bufnr) ~= before end, 20)
+    obs.editBuffer = E.buffer_text(bufnr)
+    obs.edit = { result = wait_result() }
+  end)
+
+  E.step("explainViaMenu", function()
+    open_attached(plan.files.explain.path)
+    E.choose_action("chatls.explain")
+    E.code_action_menu(plan.files.explain.range)
+    obs.explain = { result = wait_result() }
+    obs.explainDeltaText = chatls.reply_text(obs.explain.result.messageId)
+    obs.transcript = E.buffer_text(chatls.transcript_buffer())
+  end)
+
+  E.step("cancel", function()
+    E.open(plan.files.chat)
+    chatls.new_conversation()
+    chatls.chat(plan.cancel.prompt, { profile = plan.cancel.profile })
+    obs.cancelStreamed = E.wait(function()
+      return chatls.conversation_id ~= nil and (chatls.reply_text(chatls.last_message_id) or "") ~= ""
+    end, 10)
+    obs.cancelConversationId = chatls.conversation_id
+    obs.cancelReturned = chatls.cancel()
+    obs.cancelConversation = E.settled_conversation(client, chatls.conversation_id)
+  end)
+
+  E.step("conversations", function()
+    obs.conversations = E.request(client, "chatls/conversations", { workspaceUri = plan.workspaceUri })
+  end)
+end)
+E.finish(ok, err)
