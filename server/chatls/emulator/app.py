@@ -65,15 +65,15 @@ async def _azure_errors(request: web.Request, handler: Handler) -> web.StreamRes
     try:
         response = await handler(request)
     except EmulatorError as exc:
-        response = _error_response(exc)
+        response = _error_response(request, exc)
     except web.HTTPException as exc:
-        response = _error_response(_from_http_exception(request, exc))
+        response = _error_response(request, _from_http_exception(request, exc))
     except (asyncio.CancelledError, ConnectionResetError):
         _mark_disconnected(request)
         raise
     except Exception:
         log.exception("emulator: unexpected error for %s %s", request.method, request.path)
-        response = _error_response(errors.internal_error())
+        response = _error_response(request, errors.internal_error())
     _finish_record(request, response)
     return response
 
@@ -88,7 +88,10 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> Emulat
     return EmulatorError(exc.status, {"error": {"code": str(exc.status), "message": exc.reason}})
 
 
-def _error_response(error: EmulatorError) -> web.Response:
+def _error_response(request: web.Request, error: EmulatorError) -> web.Response:
+    record = _record(request)
+    if record is not None:
+        record.error_source = error.source
     headers = {"apim-request-id": str(uuid.uuid4()), **error.headers}
     return web.Response(
         status=error.status, text=json.dumps(error.body), content_type="application/json", headers=headers

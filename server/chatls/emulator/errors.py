@@ -20,11 +20,15 @@ JsonDict = dict[str, Any]
 class EmulatorError(Exception):
     """An HTTP error answer: status, JSON body and extra headers."""
 
-    def __init__(self, status: int, body: JsonDict, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, body: JsonDict, headers: dict[str, str] | None = None, source: str = "emulator"
+    ) -> None:
         super().__init__(f"{status} {body.get('error', {}).get('code')}")
         self.status = status
         self.body = body
         self.headers = headers or {}
+        self.source = source
+        """The ``data/errors`` file the body comes from, or ``emulator`` for bodies with no captured original."""
 
     @property
     def code(self) -> str | None:
@@ -73,7 +77,7 @@ ERROR_FILES: tuple[str, ...] = (
 def verbatim(name: str) -> EmulatorError:
     """The captured body unchanged."""
     status, text = _load(name)
-    return EmulatorError(status, json.loads(text))
+    return EmulatorError(status, json.loads(text), source=name)
 
 
 def _edited(name: str, *, message: tuple[str, str] | None = None, param: str | None = None) -> EmulatorError:

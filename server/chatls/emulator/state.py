@@ -50,6 +50,8 @@ class RequestRecord:
     status: int | None = None
     error_code: str | None = None
     error_param: str | None = None
+    error_source: str | None = None
+    """Which captured Azure body (``data/errors/<name>.json``) the error was built from."""
     stream: bool = False
     fault: str | None = None
     reply: str | None = None

@@ -1,0 +1,268 @@
+"""Every scriptable fault, queued at run time or from the config, observed through the SDK."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+import pytest
+from tests.emulator.helpers import azure_client, v1_client
+
+from chatls.emulator.fixture import RunningEmulator
+
+MESSAGES = [{"role": "user", "content": "tell me something fairly long please"}]
+
+
+def clients(emulator: RunningEmulator) -> list[openai.AsyncOpenAI]:
+    return [azure_client(emulator.url, emulator.api_key), v1_client(emulator.url, emulator.api_key)]
+
+
+@pytest.mark.parametrize("route", [0, 1], ids=["dated", "v1"])
+async def test_rate_limit_with_retry_headers(emulator: RunningEmulator, route: int) -> None:
+    await emulator.add_fault("rate_limit", retry_after=7)
+    client = clients(emulator)[route]
+    with pytest.raises(openai.RateLimitError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    error = caught.value
+    assert error.status_code == 429
+    assert error.code == "429" and error.param is None
+    assert "Please retry after 7 seconds." in error.message
+    headers = error.response.headers
+    assert headers["retry-after"] == "7"
+    assert headers["retry-after-ms"] == "7000"
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert headers["x-ratelimit-reset-tokens"] == "7"
+    assert "x-ratelimit-remaining-tokens" in headers and "x-ratelimit-limit-tokens" in headers
+    reply = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # the fault was used up
+    assert reply.choices[0].finish_reason == "stop"
+    await client.close()
+
+
+async def test_rate_limit_newer_message_and_count(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("rate_limit", retry_after=2.5, message="new", count=2)
+    client = azure_client(emulator.url, emulator.api_key, "2025-04-01-preview")
+    for _ in range(2):
+        with pytest.raises(openai.RateLimitError) as caught:
+            await client.chat.completions.create(model="gpt-5", messages=MESSAGES)
+        assert "Your requests to gpt-5 for gpt-5-2025-08-07" in caught.value.message
+        assert "API version 2025-04-01-preview. Please retry after 2 seconds." in caught.value.message
+        assert caught.value.response.headers["retry-after-ms"] == "2500"
+    assert (await client.chat.completions.create(model="gpt-5", messages=MESSAGES)).choices
+    await client.close()
+
+
+async def test_fault_for_one_deployment_leaves_others_alone(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("server_error", deployment="o1")
+    client = azure_client(emulator.url, emulator.api_key)
+    assert (await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)).choices
+    with pytest.raises(openai.InternalServerError):
+        await client.chat.completions.create(model="o1", messages=MESSAGES)
+    await client.close()
+
+
+async def test_tokens_per_minute_limiter(emulator: RunningEmulator) -> None:
+    await emulator.set_deployment("gpt-4o", tokens_per_minute=60)
+    client = azure_client(emulator.url, emulator.api_key)
+    first = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    assert first.headers["x-ratelimit-limit-tokens"] == "60"
+    remaining = int(first.headers["x-ratelimit-remaining-tokens"])
+    assert 0 <= remaining < 60
+    with pytest.raises(openai.RateLimitError) as caught:
+        for _ in range(5):
+            await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    retry_after = int(caught.value.response.headers["retry-after"])
+    assert 1 <= retry_after <= 60
+    assert f"Please retry after {retry_after} seconds" in caught.value.message
+    assert (await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)).choices
+    await client.close()
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, None), (502, "502"), (503, "503"), (504, "504")])
+async def test_server_errors(emulator: RunningEmulator, status: int, code: str | None) -> None:
+    await emulator.add_fault("server_error", status=status)
+    client = azure_client(emulator.url, emulator.api_key)
+    with pytest.raises(openai.InternalServerError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    assert caught.value.status_code == status
+    assert caught.value.code == code
+    if status == 500:
+        assert caught.value.body == {**caught.value.body, "type": "server_error", "param": None}
+        assert "The server had an error processing your request." in caught.value.message
+
+
+async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("slow_first_byte", delay=30)
+    client = openai.AsyncAzureOpenAI(
+        azure_endpoint=emulator.url,
+        api_key=emulator.api_key,
+        api_version="2024-10-21",
+        max_retries=0,
+        timeout=httpx2.Timeout(0.3),
+    )
+    with pytest.raises(openai.APITimeoutError):
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    record = await emulator.wait_for_request(lambda r: r["fault"] == "slow_first_byte")
+    assert record["disconnected"] is True
+
+
+async def test_thinking_time_delays_a_non_streaming_reasoning_reply(emulator: RunningEmulator) -> None:
+    await emulator.set_timing("o1", thinking_time=30)
+    client = openai.AsyncAzureOpenAI(
+        azure_endpoint=emulator.url,
+        api_key=emulator.api_key,
+        api_version="2024-12-01-preview",
+        max_retries=0,
+        timeout=httpx2.Timeout(0.3),
+    )
+    with pytest.raises(openai.APITimeoutError):
+        await client.chat.completions.create(model="o1", messages=MESSAGES, reasoning_effort="low")
+    assert (await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)).choices  # no thinking
+    await client.close()
+
+
+async def test_connection_dropped_mid_stream(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("drop_connection", after_chunks=2)
+    client = azure_client(emulator.url, emulator.api_key)
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    pieces: list[str] = []
+    with pytest.raises(openai.APIConnectionError):
+        async for chunk in stream:
+            if chunk.choices:
+                assert chunk.choices[0].finish_reason is None
+                pieces.append(chunk.choices[0].delta.content or "")
+    await client.close()
+    assert "".join(pieces) == "Echo from"
+    (record,) = await emulator.chat_requests()
+    assert record["fault"] == "drop_connection"
+
+
+async def test_connection_dropped_before_a_non_streaming_answer(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("drop_connection")
+    client = v1_client(emulator.url, emulator.api_key)
+    with pytest.raises(openai.APIConnectionError):
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+
+
+async def test_content_filter_on_the_prompt(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("content_filter_prompt", category="sexual")
+    client = azure_client(emulator.url, emulator.api_key)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    error = caught.value
+    assert error.code == "content_filter" and error.param == "prompt"
+    assert isinstance(error.body, dict)
+    assert error.body["type"] is None and error.body["status"] == 400
+    inner = error.body["innererror"]
+    assert inner["code"] == "ResponsibleAIPolicyViolation"
+    assert inner["content_filter_result"]["sexual"] == {"filtered": True, "severity": "medium"}
+    assert inner["content_filter_result"]["violence"] == {"filtered": False, "severity": "safe"}
+
+
+async def test_content_filter_on_the_completion(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("content_filter_completion")
+    client = azure_client(emulator.url, emulator.api_key)
+    raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    choice = raw.http_response.json()["choices"][0]
+    assert choice["finish_reason"] == "content_filter"
+    assert choice["message"]["content"] is None
+    assert choice["content_filter_results"]["violence"] == {"filtered": True, "severity": "high"}
+
+
+async def test_content_filter_mid_stream(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("content_filter_completion", after_chunks=3, category="hate")
+    client = v1_client(emulator.url, emulator.api_key)
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    chunks = [c async for c in stream if c.choices]
+    await client.close()
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == "Echo from gpt-4o"
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
+    last = chunks[-1].model_dump()["choices"][0]
+    assert last["content_filter_results"]["hate"]["filtered"] is True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_reasoning_budget_exhausted(emulator: RunningEmulator, stream: bool) -> None:
+    await emulator.add_fault("reasoning_exhausted")
+    client = v1_client(emulator.url, emulator.api_key)
+    if stream:
+        chunks = [
+            c
+            async for c in await client.chat.completions.create(
+                model="o3-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+            )
+        ]
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        finish = next(c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason)
+        usage = chunks[-1].usage
+    else:
+        reply = await client.chat.completions.create(model="o3-mini", messages=MESSAGES)
+        text, finish, usage = (
+            reply.choices[0].message.content or "",
+            reply.choices[0].finish_reason,
+            reply.usage,
+        )
+    await client.close()
+    assert (text, finish) == ("", "length")
+    assert usage is not None and usage.completion_tokens_details is not None
+    assert usage.completion_tokens == usage.completion_tokens_details.reasoning_tokens > 0
+
+
+async def test_small_reasoning_budget_runs_out_naturally(emulator: RunningEmulator) -> None:
+    client = azure_client(emulator.url, emulator.api_key)
+    reply = await client.chat.completions.create(
+        model="o1", messages=MESSAGES, max_completion_tokens=100, reasoning_effort="high"
+    )
+    await client.close()
+    assert reply.choices[0].finish_reason == "length"
+    assert reply.choices[0].message.content == ""
+    assert reply.usage is not None and reply.usage.completion_tokens == 100
+
+
+async def test_context_length_fault(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("context_length_exceeded")
+    client = azure_client(emulator.url, emulator.api_key)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    assert (caught.value.code, caught.value.param) == ("context_length_exceeded", "messages")
+    assert "maximum context length is 128000 tokens" in caught.value.message
+
+
+async def test_faults_from_the_config_file(start_emulator) -> None:  # type: ignore[no-untyped-def]
+    emu: RunningEmulator = await start_emulator(
+        """
+[[faults]]
+kind = "rate_limit"
+retry_after = 3
+deployment = "gpt-4o"
+
+[[faults]]
+kind = "server_error"
+status = 503
+"""
+    )
+    client = azure_client(emu.url, emu.api_key)
+    with pytest.raises(openai.InternalServerError):  # the first fault is for gpt-4o only
+        await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    with pytest.raises(openai.RateLimitError):
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert (await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)).choices
+    await emu.reset()  # back to the start-up state: the config's faults are queued again
+    with pytest.raises(openai.RateLimitError):
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+
+
+async def test_invalid_requests_do_not_consume_faults(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("server_error")
+    client = azure_client(emulator.url, emulator.api_key)
+    with pytest.raises(openai.BadRequestError):
+        await client.chat.completions.create(model="o1", messages=MESSAGES, max_tokens=10)
+    with pytest.raises(openai.InternalServerError):
+        await client.chat.completions.create(model="o1", messages=MESSAGES)
+    await client.close()
