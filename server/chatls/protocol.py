@@ -7,12 +7,13 @@ classes below by `structure_params`, which rejects wrong shapes and wrong primit
 instead of letting cattrs coerce `5` into `"5"`.
 
 Results and notifications are attrs classes unstructured by the lsprotocol converter, so snake_case fields go
-out as camelCase. That converter omits fields equal to their default, so result fields that clients must always
-see have no default.
+out as camelCase. That converter omits fields equal to their default, so result fields that clients must
+always see have no default.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar, Union
 
 import attrs
@@ -254,10 +255,18 @@ def structure_params(raw: Any, cls: type[T]) -> T:
     try:
         return PARAMS_CONVERTER.structure(raw, cls)
     except cattrs.BaseValidationError as exc:
-        detail = "; ".join(cattrs.transform_error(exc))
+        detail = "; ".join(_camel_paths(line) for line in cattrs.transform_error(exc))
         raise JsonRpcInvalidParams(f"invalid params: {detail}") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise JsonRpcInvalidParams(f"invalid params: {exc}") from None
+
+
+def _camel_paths(message: str) -> str:
+    """cattrs names fields by attribute (`$.conversation_id`); clients send camelCase (`$.conversationId`)."""
+    text, at, path = message.rpartition(" @ ")
+    if not at:
+        return message
+    return f"{text} @ " + re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), path)
 
 
 def unstructure(value: Any) -> Any:
@@ -278,7 +287,7 @@ class RawRequest:
 class ChatLSProtocol(LanguageServerProtocol):
     """Parses ChatLS's own requests with `RawRequest` so bad params can be answered with InvalidParams."""
 
-    def get_message_type(self, method: str) -> type[Any] | None:
+    def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         # Only client->server requests: notify() also asks this for outgoing notifications.
         if method in REQUESTS:
             return RawRequest

@@ -156,6 +156,18 @@ def record_applied_edits(
     return edits
 
 
+def accept_registrations(client: LanguageClient) -> list[types.RegistrationParams]:
+    """Answer `client/registerCapability` (pytest-lsp has no default handler) and record each request."""
+    registrations: list[types.RegistrationParams] = []
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(params: types.RegistrationParams) -> None:
+        registrations.append(params)
+
+    client.registrations = registrations  # type: ignore[attr-defined]
+    return registrations
+
+
 def folder(path: Path) -> types.WorkspaceFolder:
     """A workspace folder for `path` (which must exist)."""
     return types.WorkspaceFolder(uri=path.resolve().as_uri(), name=path.name)
@@ -189,6 +201,7 @@ async def lsp_session(
     fix_code_action_union(client)
     record_deltas(client)
     record_applied_edits(client)
+    accept_registrations(client)
     if configuration is not None:
         client.set_configuration(dict(configuration), section="chatls")
     await client.start_io(*server_command(*server_args), env=dict(env) if env is not None else server_env())

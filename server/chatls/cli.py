@@ -1,0 +1,97 @@
+"""The `chatls` command: `serve` (the language server), `ask` (a one-shot LSP client) and `emulator`.
+
+Each subcommand imports what it needs only when it runs, so `chatls serve` starts as fast as pygls allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from chatls import __version__
+
+
+def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
+    """The parser; `emulator_arguments=False` skips importing the emulator (aiohttp) when it will not run."""
+    parser = argparse.ArgumentParser(prog="chatls", description="Azure OpenAI chat for any editor, over LSP.")
+    parser.add_argument("--version", action="version", version=f"chatls {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    serve = commands.add_parser("serve", help="run the language server (stdio unless --tcp)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    _add_logging_options(serve)
+
+    ask = commands.add_parser("ask", help="ask one question through the language server and print the reply")
+    ask.add_argument("prompt", help="what to ask")
+    ask.add_argument("--file", help="a file the question is about (its contents are attached)")
+    ask.add_argument("--range", metavar="L1:L2", help="only lines L1 to L2 of --file (1-based, inclusive)")
+    ask.add_argument("--profile", help="settings profile to use (default: the configured default)")
+    ask.add_argument("--conversation", metavar="ID", help="continue this conversation")
+    ask.add_argument("--workspace", metavar="DIR", help="workspace folder the conversation belongs to")
+    _add_logging_options(ask)
+
+    emulator = commands.add_parser("emulator", help="run the local Azure OpenAI emulator")
+    if emulator_arguments:
+        from chatls.emulator.command import add_arguments
+
+        add_arguments(emulator)
+    return parser
+
+
+def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-file", help="write the server log here instead of stderr")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="server log level (prompts and replies appear only at DEBUG; secrets never)",
+    )
+    parser.add_argument(
+        "--pygls-log-level",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="pygls' own log level; at INFO it logs every message body (default WARNING)",
+    )
+
+
+def _parse_tcp(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"chatls serve: --tcp expects HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from chatls.logging_setup import configure_logging
+
+    configure_logging(args.log_level, log_file=args.log_file, pygls_level=args.pygls_log_level)
+    from chatls.server import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, port = _parse_tcp(args.tcp)
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(emulator_arguments="emulator" in arguments).parse_args(arguments)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "ask":
+        from chatls.ask import run
+
+        return run(args)
+    from chatls.emulator.command import run as run_emulator
+
+    return run_emulator(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

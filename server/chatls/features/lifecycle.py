@@ -1,0 +1,110 @@
+"""initialize / initialized / configuration changes / shutdown.
+
+Settings come in layers (chatls.config): built-in defaults < user config file < environment <
+`initializationOptions` < `workspace/configuration` section `chatls`. The last layer is requested in
+`initialized` (never in `initialize`) and again on `workspace/didChangeConfiguration`, and only when the
+client says it supports `workspace/configuration`. An invalid setting is reported once by
+`window/showMessage` naming the key, and the server keeps the last good configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+
+from chatls.server import ChatLSServer
+
+log = logging.getLogger(__name__)
+
+SECTION = "chatls"
+SHUTDOWN_GRACE = 5.0
+"""Seconds in-flight chats and commands get to store their partial replies at shutdown."""
+
+
+def initialize(ls: ChatLSServer, params: types.InitializeParams) -> None:
+    # Only remembered here: validating profiles imports the adapter, which would slow down `initialize`.
+    ls.initialization_options = params.initialization_options
+
+
+async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None:
+    ls.reload_settings()
+    if _supports_configuration(ls):
+        await _register_configuration_changes(ls)
+        await fetch_configuration(ls)
+    ls.open_store_early()
+
+
+async def did_change_configuration(ls: ChatLSServer, params: types.DidChangeConfigurationParams) -> None:
+    if _supports_configuration(ls):
+        await fetch_configuration(ls)
+        return
+    # Clients without workspace/configuration push the settings in the notification itself.
+    settings = params.settings
+    if isinstance(settings, dict) and SECTION in settings:
+        ls.workspace_configuration = settings[SECTION]
+        ls.reload_settings()
+
+
+async def did_change_workspace_folders(
+    ls: ChatLSServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    if _supports_configuration(ls):
+        await fetch_configuration(ls)
+
+
+async def fetch_configuration(ls: ChatLSServer) -> None:
+    """Ask the client for section `chatls` (global scope) and apply it."""
+    try:
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        )
+    except Exception:
+        log.warning("workspace/configuration failed; keeping the current settings", exc_info=True)
+        return
+    value = answer[0] if answer else None
+    ls.workspace_configuration = value if value is not None else {}
+    ls.reload_settings()
+
+
+async def shutdown(ls: ChatLSServer, params: None) -> None:
+    # pygls 2.1.1 fails `shutdown` while an executeCommand is pending (pygls#606): finish our tasks first.
+    # Cancelling a chat stores its partial reply as `cancelled`.
+    tasks = [t for t in ls.command_tasks if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+    await ls.close_clients()
+    ls.close_store()
+
+
+def _supports_configuration(ls: ChatLSServer) -> bool:
+    return bool(get_capability(ls.client_capabilities, "workspace.configuration", False))
+
+
+async def _register_configuration_changes(ls: ChatLSServer) -> None:
+    # Clients send didChangeConfiguration on their own, except those wanting a dynamic registration.
+    if not get_capability(
+        ls.client_capabilities, "workspace.did_change_configuration.dynamic_registration", False
+    ):
+        return
+    registration = types.Registration(
+        id="chatls-configuration",
+        method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+        register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION),
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as exc:
+        log.warning("registering for configuration changes failed: %s", exc)
+
+
+def register(server: ChatLSServer) -> None:
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(did_change_workspace_folders)
+    server.feature(types.SHUTDOWN)(shutdown)

@@ -1,0 +1,254 @@
+"""`ChatLSServer`: the pygls server and the state its features share; `create_server()` composes the features.
+
+Heavy modules (the openai SDK, the SQLite store, tiktoken) are imported on first use, not at start-up: the
+time to answer `initialize` must stay close to that of a bare pygls server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from chatls import __version__, config
+from chatls.chat_service import ChatService
+from chatls.errors import to_jsonrpc
+from chatls.protocol import ChatLSProtocol
+from chatls.workspaces import normalise_uri
+
+if TYPE_CHECKING:
+    from pygls.exceptions import JsonRpcException, PyglsError
+
+    from chatls.azure import AzureChatClient
+    from chatls.azure.profile import Profile
+    from chatls.azure.types import ModelCapabilities
+    from chatls.config import ConfigError, Resolved, Settings
+    from chatls.store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+class ChatLSServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("chatls", __version__, protocol_cls=ChatLSProtocol)
+        self.command_tasks: set[asyncio.Task[Any]] = set()
+        """In-flight chats and commands, finished by the shutdown handler (pygls#606)."""
+        self.initialization_options: Any = None
+        self.workspace_configuration: Any = None
+        """The client's `chatls` section (global scope), from `workspace/configuration`."""
+        self.folder_configuration: dict[str, Any] = {}
+        """The `chatls` section per workspace folder (normalised URI), when the client scopes settings."""
+        self.runtime_keys: dict[str, str] = {}
+        """API keys handed over by `chatls/setApiKey`, per profile name; memory only."""
+        self.chat_service = ChatService(self)
+        self._resolved: Resolved | None = None
+        self._folder_resolved: dict[str, Resolved] = {}
+        self._pending_errors: list[ConfigError] = []
+        self._reported_config: set[tuple[str, str]] = set()
+        self._clients: dict[str, tuple[Profile, str | None, AzureChatClient]] = {}
+        """Adapter clients per profile name, with the profile and run-time key they were built for."""
+        self._store: ConversationStore | None = None
+        self._reported_messages: set[str] = set()
+
+    # --- settings ---------------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        """The global settings (last good configuration)."""
+        if self._resolved is None:
+            self.reload_settings(report=False)
+        assert self._resolved is not None
+        return self._resolved.settings
+
+    def settings_for(self, workspace_uri: str | None) -> Settings:
+        """The settings of a workspace folder (its scoped section), else the global ones."""
+        if workspace_uri is not None:
+            scoped = self._folder_resolved.get(normalise_uri(workspace_uri))
+            if scoped is not None:
+                return scoped.settings
+        return self.settings
+
+    def reload_settings(self, *, report: bool = True) -> None:
+        """Re-read every layer; invalid layers are reported once and replaced by their last good value."""
+        base, errors = config.base_layers(self.initialization_options)
+        resolved = config.resolve_settings(
+            [*base, ("workspace settings", self.workspace_configuration)], self._resolved
+        )
+        all_errors = [*errors, *resolved.errors]
+        folders: dict[str, Resolved] = {}
+        for folder, section in self.folder_configuration.items():
+            layers = [*base, (f"workspace settings of {folder}", section)]
+            scoped = config.resolve_settings(layers, self._folder_resolved.get(folder))
+            folders[folder] = scoped
+            all_errors.extend(scoped.errors)
+        self._resolved, self._folder_resolved = resolved, folders
+        self._pending_errors.extend(all_errors)
+        if report:
+            self.report_pending_config_errors()
+        self._close_stale_clients()
+
+    def report_pending_config_errors(self) -> None:
+        """One `window/showMessage` per invalid setting (by key and reason), however many scopes repeat it."""
+        errors, self._pending_errors = self._pending_errors, []
+        current: set[tuple[str, str]] = set()
+        for error in errors:
+            ident = (error.key, error.reason)
+            if ident in current:
+                continue
+            current.add(ident)
+            if ident not in self._reported_config:
+                message = f"{error} ChatLS keeps using the last valid settings."
+                log.warning("%s", message)
+                self.window_show_message(
+                    types.ShowMessageParams(type=types.MessageType.Error, message=message)
+                )
+        self._reported_config = current
+
+    def turn_settings(self, profile: str | None, workspace_uri: str | None) -> tuple[Settings, Profile]:
+        settings = self.settings_for(workspace_uri)
+        chosen: Profile = settings.profile(profile)
+        return settings, chosen
+
+    def describe_profiles(self) -> list[dict[str, Any]]:
+        """`chatls/models`: each profile (no secrets) with its resolved capabilities."""
+        settings = self.settings
+        default = settings.default_profile or (settings.profiles[0].name if settings.profiles else None)
+        described = []
+        for profile in settings.profiles:
+            entry: dict[str, Any] = {**profile.to_dict(), "default": profile.name == default}
+            try:
+                entry["capabilities"] = _capabilities_json(self.backend(profile).capabilities)
+            except Exception as exc:
+                entry["error"] = to_jsonrpc(exc).message
+            described.append(entry)
+        return described
+
+    # --- adapter clients ---------------------------------------------------------------------------------
+    def backend(self, profile: Profile) -> AzureChatClient:
+        """The cached adapter client for a profile; rebuilt when the profile or its run-time key changed."""
+        key = self.runtime_keys.get(profile.name)
+        cached = self._clients.get(profile.name)
+        if cached is not None:
+            if cached[0] == profile and cached[1] == key:
+                return cached[2]
+            self._close_client(profile.name)
+        from chatls.azure import AzureChatClient
+
+        client = AzureChatClient(profile, lessons=self.store, api_key=key)
+        self._clients[profile.name] = (profile, key, client)
+        return client
+
+    def forget_clients(self, profile_name: str) -> None:
+        """Close the cached client of one profile (after its key changed)."""
+        self._close_client(profile_name)
+
+    async def close_clients(self) -> None:
+        cached = list(self._clients.values())
+        self._clients.clear()
+        for _profile, _key, client in cached:
+            try:
+                await client.aclose()
+            except Exception:
+                log.warning("closing an adapter client failed", exc_info=True)
+
+    def _close_stale_clients(self) -> None:
+        """After a settings change: close clients whose profile is gone or changed everywhere."""
+        resolved = [r for r in (self._resolved, *self._folder_resolved.values()) if r is not None]
+        current = [p for r in resolved for p in r.settings.profiles]
+        for name, (profile, _key, _client) in list(self._clients.items()):
+            if not any(p == profile for p in current):
+                self._close_client(name)
+
+    def _close_client(self, profile_name: str) -> None:
+        cached = self._clients.pop(profile_name, None)
+        if cached is not None:
+            self.run_background(cached[2].aclose(), f"closing the client of profile {profile_name}")
+
+    # --- store ------------------------------------------------------------------------------------------
+    @property
+    def store(self) -> ConversationStore:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
+
+    def _open_store(self) -> ConversationStore:
+        from chatls.store import ConversationStore
+
+        store = ConversationStore.open(self.settings.resolved_state_dir())
+        if store.recovered_from is not None:
+            self.show_message_once(
+                f"ChatLS found its conversation database damaged and started a new one. "
+                f"The old file was kept at {store.recovered_from}.",
+                types.MessageType.Warning,
+            )
+        return store
+
+    def open_store_early(self) -> None:
+        """Open the store now, so a damaged database is reported at start-up rather than at the first chat."""
+        try:
+            _ = self.store
+        except Exception as exc:
+            self.show_message_once(to_jsonrpc(exc).message)
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # --- tasks and messages -----------------------------------------------------------------------------
+    def track_current_task(self) -> None:
+        """Register the running command so `shutdown` can finish it first."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.command_tasks.add(task)
+            task.add_done_callback(self.command_tasks.discard)
+
+    def run_background(self, coro: Any, what: str) -> asyncio.Task[Any]:
+        """Run `coro` without awaiting it; failures are logged, never lost."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("%s failed", what, exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    def show_message_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """`window/showMessage`, unless this exact message was already shown in this session."""
+        if message in self._reported_messages:
+            return
+        self._reported_messages.add(message)
+        log.warning("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def report_server_error(self, error: Exception, source: type[PyglsError | JsonRpcException]) -> None:
+        # Request errors are answered in the response; everything else is logged and shown at most once.
+        from pygls.exceptions import FeatureRequestError
+
+        if source is FeatureRequestError:
+            return
+        log.error("server error (%s): %s", source.__name__, error, exc_info=error)
+        self.show_message_once("ChatLS hit an internal error; the server log has the details.")
+
+
+def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
+    return {
+        "family": caps.family,
+        "reasoning": caps.reasoning,
+        "streaming": caps.streaming,
+        "contextWindow": caps.context_window,
+        "maxOutputTokens": caps.max_output_tokens,
+        "details": caps.details,
+    }
+
+
+def create_server() -> ChatLSServer:
+    """A fresh server with every feature registered (no module-level server: tests build their own)."""
+    from chatls.features import register_all
+
+    server = ChatLSServer()
+    register_all(server)
+    return server
