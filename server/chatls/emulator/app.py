@@ -235,6 +235,8 @@ async def _read_json(request: web.Request, state: EmulatorState) -> dict[str, An
             "but what was sent was not valid JSON."
         ) from None
     _record_of(request).body = body
+    if len(raw) > rules.MAX_STRING_LENGTH:
+        rules.check_string_lengths(body)
     if not isinstance(body, dict):
         raise errors.schema_invalid(f"{json.dumps(body)[:100]} is not of type 'object'", "")
     _record_of(request).stream = body.get("stream") is True

@@ -28,7 +28,7 @@ class EmulatorError(Exception):
         self.body = body
         self.headers = headers or {}
         self.source = source
-        """The ``data/errors`` file the body comes from, or ``emulator`` for bodies with no captured original."""
+        """The ``data/errors`` file the body comes from; ``emulator`` when no captured original exists."""
 
     @property
     def code(self) -> str | None:
@@ -71,7 +71,10 @@ ERROR_FILES: tuple[str, ...] = (
     "unauthorized-401",
     "unrecognized-argument-max-completion-tokens",
     "unrecognized-argument-parallel-tool-calls",
+    "context-length-exceeded-functions",
+    "string-above-max-length",
 )
+"""Every captured body the emulator can answer with (the rest of ``data/errors`` documents variants)."""
 
 
 def verbatim(name: str) -> EmulatorError:
@@ -217,6 +220,26 @@ def context_length_exceeded(window: int, prompt: int, completion: int | None) ->
         f"{prompt + completion} tokens ({prompt} in the messages, {completion} in the completion). "
         "Please reduce the length of the messages or completion."
     )
+    return error
+
+
+def context_length_exceeded_by_functions(window: int, messages: int, functions: int) -> EmulatorError:
+    error = verbatim("context-length-exceeded-functions")
+    error.body["error"]["message"] = (
+        f"This model's maximum context length is {window} tokens. However, your messages resulted in "
+        f"{messages + functions} tokens ({messages} in the messages, {functions} in the functions). "
+        "Please reduce the length of the messages or functions."
+    )
+    return error
+
+
+def string_too_long(path: str, length: int, limit: int) -> EmulatorError:
+    error = verbatim("string-above-max-length")
+    error.body["error"]["message"] = (
+        f"Invalid '{path}': string too long. Expected a string with maximum length {limit}, "
+        f"but got a string with length {length} instead."
+    )
+    error.body["error"]["param"] = path
     return error
 
 

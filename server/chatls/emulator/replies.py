@@ -71,10 +71,11 @@ def estimate_prompt_tokens(body: dict[str, Any]) -> int:
     if isinstance(messages, list):
         for message in messages:
             total += 4 + estimate_tokens(message_text(message))
-    for key in ("tools", "functions"):
-        if body.get(key):
-            total += estimate_tokens(json.dumps(body[key]))
-    return total
+    return total + estimate_tool_tokens(body)
+
+
+def estimate_tool_tokens(body: dict[str, Any]) -> int:
+    return sum(estimate_tokens(json.dumps(body[key])) for key in ("tools", "functions") if body.get(key))
 
 
 def choose_reply(rules: Iterable[ReplyRule], deployment: str, body: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from chatls.emulator import errors
 from chatls.emulator.config import Deployment
 from chatls.emulator.families import SAMPLING_PARAMETERS
-from chatls.emulator.replies import estimate_prompt_tokens
+from chatls.emulator.replies import estimate_prompt_tokens, estimate_tool_tokens
 
 #: Dated api-versions the emulator serves (D3 changelog). v1 routes take ``v1`` or ``preview``.
 DATED_API_VERSIONS: tuple[str, ...] = (
@@ -183,9 +183,29 @@ def _check_token_limits(body: dict[str, Any], deployment: Deployment) -> None:
     prompt = estimate_prompt_tokens(body)
     window = deployment.context_window
     if prompt > window:
+        tools = estimate_tool_tokens(body)
+        if tools and prompt - tools <= window:
+            raise errors.context_length_exceeded_by_functions(window, prompt - tools, tools)
         raise errors.context_length_exceeded(window, prompt, None)
     if cap is not None and prompt + cap[1] > window:
         raise errors.context_length_exceeded(window, prompt, cap[1])
+
+
+MAX_STRING_LENGTH = 1_048_576
+"""Longest string Azure accepts in any field (``string-above-max-length.json``)."""
+
+
+def check_string_lengths(value: Any, path: str = "") -> None:
+    """Only called for bodies big enough to hold such a string (the walk is not free)."""
+    if isinstance(value, str):
+        if len(value) > MAX_STRING_LENGTH:
+            raise errors.string_too_long(path, len(value), MAX_STRING_LENGTH)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_string_lengths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_string_lengths(item, f"{path}[{index}]")
 
 
 def _present(body: dict[str, Any], param: str) -> bool:

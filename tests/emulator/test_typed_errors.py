@@ -1,0 +1,98 @@
+"""Every error body the emulator can emit parses as the SDK's typed error with the right code and param."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+import pytest
+from tests.emulator.cases import RULE_CASES
+from tests.emulator.helpers import azure_client, send
+
+from chatls.emulator.errors import ERROR_FILES
+
+SDK_ERROR_FOR_STATUS: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    404: openai.NotFoundError,
+    429: openai.RateLimitError,
+    500: openai.InternalServerError,
+    503: openai.InternalServerError,
+    413: openai.APIStatusError,
+}
+TOOLS = [{"type": "function", "function": {"name": "f", "description": "d" * 2000, "parameters": {}}}]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    deployment: str = "gpt-4o"
+    body: dict[str, Any] = field(default_factory=lambda: {"messages": [{"role": "user", "content": "x"}]})
+    api_version: str = "2025-04-01-preview"
+    config: dict[str, Any] | None = None
+    fault: dict[str, Any] | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    api_key: str | None = None
+
+
+SCENARIOS = [
+    *(Scenario(c.id, c.deployment, c.body(), c.api_version, overrides=c.overrides) for c in RULE_CASES),
+    Scenario("rate-limit-old", fault={"kind": "rate_limit"}),
+    Scenario("rate-limit-new", fault={"kind": "rate_limit", "message": "new"}),
+    Scenario("server-error-500", fault={"kind": "server_error"}),
+    Scenario("server-error-503", fault={"kind": "server_error", "status": 503}),
+    Scenario("content-filter-prompt", fault={"kind": "content_filter_prompt"}),
+    Scenario("context-length-fault", fault={"kind": "context_length_exceeded"}),
+    Scenario(
+        "context-length-functions",
+        body={"messages": [{"role": "user", "content": "x"}], "tools": TOOLS},
+        overrides={"context_window": 300},
+    ),
+    Scenario("string-too-long", body={"messages": [{"role": "user", "content": "x" * 1_048_577}]}),
+    Scenario("wrong-key", config={"server": {"api_keys": ["k"]}}, api_key="not-k"),
+    Scenario(
+        "body-too-large",
+        config={"server": {"max_body_bytes": 1024}},
+        body={"messages": [{"role": "user", "content": "x" * 2000}]},
+    ),
+    Scenario("unknown-api-version", api_version="2020-01-01"),
+    Scenario("schema-invalid", body={"messages": [{"role": "user", "content": "x"}], "n": "many"}),
+]
+
+
+@pytest.fixture(scope="module")
+def sources_seen() -> set[str]:
+    return set()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+async def test_error_parses_as_typed_sdk_error(
+    start_emulator,
+    scenario: Scenario,
+    sources_seen: set[str],  # type: ignore[no-untyped-def]
+) -> None:
+    emu = await start_emulator(scenario.config)
+    if scenario.overrides:
+        await emu.set_deployment(scenario.deployment, **scenario.overrides)
+    if scenario.fault:
+        await emu.add_fault(scenario.fault)
+    client = azure_client(emu.url, scenario.api_key or emu.api_key, scenario.api_version)
+    with pytest.raises(openai.APIStatusError) as caught:
+        await send(client, scenario.deployment, scenario.body)
+    await client.close()
+    error = caught.value
+    raw = error.response.json()["error"]
+    assert type(error) is SDK_ERROR_FOR_STATUS[error.status_code]
+    assert error.code == raw.get("code")
+    assert error.param == raw.get("param")
+    assert isinstance(error.body, dict) and error.body["message"] == raw["message"]
+    (record,) = emu.state.requests()
+    assert record["error_code"] == raw.get("code")
+    sources_seen.add(record["error_source"])
+
+
+def test_every_captured_body_the_emulator_uses_was_emitted(sources_seen: set[str]) -> None:
+    """Runs after the scenarios above (same module, file order)."""
+    assert sources_seen, "run the whole module"
+    assert set(ERROR_FILES) <= sources_seen, sorted(set(ERROR_FILES) - sources_seen)
