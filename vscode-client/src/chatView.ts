@@ -1,0 +1,376 @@
+/** The side-panel chat: a WebviewView that relays between the webview and the server. */
+
+import * as vscode from "vscode";
+import { unseenNotes } from "./format";
+import type { FromWebview, ProfileChoice, ToWebview } from "./messages";
+import { activeProfile, choicesFromModels, choicesFromSettings } from "./models";
+import * as P from "./protocol";
+import { type ChatLSServer, errorMessage } from "./server";
+import { profilesFromSetting } from "./settings";
+import { makeNonce, renderWebviewHtml } from "./webviewHtml";
+
+export const VIEW_ID = "chatls.chatView";
+const CONVERSATION_KEY = "chatls.conversationId";
+const PROFILE_KEY = "chatls.activeProfile";
+const EFFORT_KEY = "chatls.reasoningEffort";
+const SEEN_NOTES_KEY = "chatls.seenAdaptations";
+
+export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private queue: ToWebview[] = [];
+  private readonly turns = new Map<string, vscode.CancellationTokenSource>();
+  private profiles: ProfileChoice[] = [];
+  private externalTurn = 0;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly profileEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeProfile = this.profileEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly server: ChatLSServer,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      server.onDelta((delta) => this.post({ type: "delta", ...delta })),
+      server.onDidChangeState(({ state, message }) => {
+        this.post({ type: "serverState", state, message });
+        if (state === "running") {
+          void this.refreshProfiles();
+        }
+      }),
+    );
+  }
+
+  // --- state kept per workspace ----------------------------------------------------------------
+  private get conversationId(): string | undefined {
+    return this.context.workspaceState.get<string>(CONVERSATION_KEY);
+  }
+
+  private async setConversationId(id: string | null): Promise<void> {
+    await this.context.workspaceState.update(CONVERSATION_KEY, id ?? undefined);
+  }
+
+  get activeProfileName(): string | null {
+    const defaultProfile = vscode.workspace.getConfiguration("chatls").get<string>("defaultProfile", "");
+    return activeProfile(this.profiles, this.context.workspaceState.get<string>(PROFILE_KEY), defaultProfile);
+  }
+
+  get activeChoice(): ProfileChoice | undefined {
+    return this.profiles.find((p) => p.name === this.activeProfileName);
+  }
+
+  get profileChoices(): readonly ProfileChoice[] {
+    return this.profiles;
+  }
+
+  async selectProfile(name: string): Promise<void> {
+    await this.context.workspaceState.update(PROFILE_KEY, name);
+    this.postProfiles();
+    this.profileEmitter.fire();
+  }
+
+  private get reasoningEffort(): string | null {
+    return this.context.workspaceState.get<string>(EFFORT_KEY) ?? null;
+  }
+
+  private workspaceUri(): string | null {
+    const editor = vscode.window.activeTextEditor;
+    const folder = (editor && vscode.workspace.getWorkspaceFolder(editor.document.uri))
+      ?? vscode.workspace.workspaceFolders?.[0];
+    return folder?.uri.toString() ?? null;
+  }
+
+  // --- webview plumbing ------------------------------------------------------------------------
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const root = this.context.extensionUri;
+    view.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(root, "dist"), vscode.Uri.joinPath(root, "media")],
+    };
+    view.webview.html = renderWebviewHtml({
+      cspSource: view.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, "dist", "webview.js")).toString(),
+      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, "media", "chat.css")).toString(),
+    });
+    view.webview.onDidReceiveMessage((message: FromWebview) => {
+      this.handle(message).catch((error: unknown) => this.log.error(`chat panel: ${errorMessage(error)}`));
+    }, undefined, this.disposables);
+    view.onDidDispose(() => {
+      this.view = undefined;
+      this.ready = false;
+    }, undefined, this.disposables);
+  }
+
+  private post(message: ToWebview): void {
+    if (this.view && this.ready) {
+      void this.view.webview.postMessage(message);
+    } else if (message.type !== "serverState" && message.type !== "delta") {
+      this.queue.push(message);
+    } else if (message.type === "delta" && this.queue.some((m) => m.type === "turnStarted")) {
+      this.queue.push(message); // a code-action turn is waiting for the panel to open
+    }
+  }
+
+  /** Open the panel. */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case "ready":
+        await this.sendInit();
+        return;
+      case "send":
+        await this.chat(message);
+        return;
+      case "stop":
+        this.turns.get(message.turnId)?.cancel();
+        return;
+      case "copy":
+        await vscode.env.clipboard.writeText(message.code);
+        vscode.window.setStatusBarMessage("ChatLS: code copied", 2000);
+        return;
+      case "insert":
+        await insertAtCursor(message.code);
+        return;
+      case "newConversation":
+        await this.setConversationId(null);
+        await this.refreshConversations();
+        return;
+      case "openConversation":
+        await this.openConversation(message.conversationId);
+        return;
+      case "deleteConversation":
+        await this.deleteConversation(message.conversationId);
+        return;
+      case "exportConversation":
+        await this.exportConversation(message.conversationId);
+        return;
+      case "selectProfile":
+        await this.selectProfile(message.profile);
+        return;
+      case "selectEffort":
+        await this.context.workspaceState.update(EFFORT_KEY, message.reasoningEffort ?? undefined);
+        return;
+    }
+  }
+
+  private async sendInit(): Promise<void> {
+    await this.loadProfiles();
+    let conversations: P.ConversationSummary[] = [];
+    let conversation: P.ConversationInfo | null = null;
+    try {
+      conversations = await this.listConversations();
+      const wanted = this.conversationId ?? conversations[0]?.id;
+      if (wanted) {
+        conversation = await this.server.request<P.ConversationInfo>(P.CONVERSATION, { conversationId: wanted });
+      }
+    } catch (error) {
+      this.log.warn(`restoring the conversation: ${errorMessage(error)}`);
+    }
+    await this.setConversationId(conversation?.id ?? null);
+    const init: ToWebview = {
+      type: "init",
+      profiles: this.profiles,
+      activeProfile: this.activeProfileName,
+      reasoningEffort: this.reasoningEffort,
+      conversations,
+      conversation,
+    };
+    if (this.view) {
+      this.ready = true;
+      await this.view.webview.postMessage(init);
+      await this.view.webview.postMessage({ type: "serverState", state: this.server.state, message: this.server.stateMessage } satisfies ToWebview);
+      for (const queued of this.queue.splice(0)) {
+        await this.view.webview.postMessage(queued);
+      }
+    }
+  }
+
+  private async loadProfiles(): Promise<void> {
+    try {
+      this.profiles = choicesFromModels(await this.server.request<unknown>(P.MODELS, { workspaceUri: this.workspaceUri() }));
+    } catch (error) {
+      this.log.warn(`chatls/models: ${errorMessage(error)}`);
+      this.profiles = [];
+    }
+    if (this.profiles.length === 0) {
+      this.profiles = choicesFromSettings(profilesFromSetting(vscode.workspace.getConfiguration("chatls").get("profiles")));
+    }
+  }
+
+  private postProfiles(): void {
+    this.post({ type: "profiles", profiles: this.profiles, activeProfile: this.activeProfileName, reasoningEffort: this.reasoningEffort });
+  }
+
+  async refreshProfiles(): Promise<void> {
+    await this.loadProfiles();
+    this.postProfiles();
+    this.profileEmitter.fire();
+  }
+
+  private async listConversations(): Promise<P.ConversationSummary[]> {
+    const params: P.ConversationsParams = { workspaceUri: this.workspaceUri() };
+    return this.server.request<P.ConversationSummary[]>(P.CONVERSATIONS, params);
+  }
+
+  private async refreshConversations(): Promise<void> {
+    try {
+      this.post({ type: "conversations", conversations: await this.listConversations() });
+    } catch (error) {
+      this.log.warn(`chatls/conversations: ${errorMessage(error)}`);
+    }
+  }
+
+  private async openConversation(conversationId: string): Promise<void> {
+    try {
+      const conversation = await this.server.request<P.ConversationInfo>(P.CONVERSATION, { conversationId });
+      await this.setConversationId(conversation.id);
+      this.post({ type: "conversation", conversation });
+      await this.refreshConversations();
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ChatLS: could not open the conversation: ${errorMessage(error)}`);
+    }
+  }
+
+  private async deleteConversation(conversationId: string): Promise<void> {
+    const answer = await vscode.window.showWarningMessage(
+      "Delete this conversation? This cannot be undone.", { modal: true }, "Delete");
+    if (answer !== "Delete") {
+      return;
+    }
+    try {
+      await this.server.request<P.DeleteConversationResult>(P.DELETE_CONVERSATION, { conversationId });
+      if (this.conversationId === conversationId) {
+        await this.setConversationId(null);
+        this.post({ type: "conversation", conversation: null });
+      }
+      await this.refreshConversations();
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ChatLS: could not delete the conversation: ${errorMessage(error)}`);
+    }
+  }
+
+  private async exportConversation(conversationId: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `conversation-${conversationId.slice(0, 8)}.md`) : undefined,
+      filters: { Markdown: ["md"] },
+      saveLabel: "Export",
+    });
+    if (!target) {
+      return;
+    }
+    try {
+      const args: P.ExportConversationArgs = { conversationId, path: target.fsPath };
+      await this.server.executeServerCommand<unknown>(P.CMD_EXPORT_CONVERSATION, [args]);
+      await vscode.window.showTextDocument(target, { preview: false });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ChatLS: export failed: ${errorMessage(error)}`);
+    }
+  }
+
+  // --- chat turns ------------------------------------------------------------------------------
+  private async chat(message: Extract<FromWebview, { type: "send" }>): Promise<void> {
+    const source = new vscode.CancellationTokenSource();
+    this.turns.set(message.turnId, source);
+    const params: P.ChatParams = {
+      prompt: message.prompt,
+      conversationId: message.conversationId,
+      workspaceUri: this.workspaceUri(),
+      profile: message.profile ?? this.activeProfileName,
+    };
+    if (message.reasoningEffort) {
+      params.reasoningEffort = message.reasoningEffort;
+    }
+    try {
+      // cancelling the token makes vscode-languageclient send $/cancelRequest
+      const result = await this.server.request<P.ChatResult>(P.CHAT, params, source.token);
+      await this.setConversationId(result.conversationId);
+      this.post({ type: "turnDone", turnId: message.turnId, result, notes: await this.freshNotes(result.adaptations) });
+    } catch (error) {
+      if (P.isCancelledError(error) || source.token.isCancellationRequested) {
+        this.post({ type: "turnCancelled", turnId: message.turnId });
+      } else {
+        this.post({ type: "turnError", turnId: message.turnId, message: errorMessage(error) });
+      }
+    } finally {
+      this.turns.delete(message.turnId);
+      source.dispose();
+    }
+    await this.refreshConversations();
+  }
+
+  /** Adaptation notes the user has not seen yet (each is shown once, across sessions). */
+  private async freshNotes(adaptations: readonly string[]): Promise<string[]> {
+    const seen = new Set(this.context.globalState.get<string[]>(SEEN_NOTES_KEY, []));
+    const fresh = unseenNotes(adaptations, seen);
+    if (fresh.length > 0) {
+      await this.context.globalState.update(SEEN_NOTES_KEY, [...seen, ...fresh].slice(-200));
+    }
+    return fresh;
+  }
+
+  /** A code action's streamed turn: open the panel and show it like a chat turn. */
+  async runExternalTurn<R>(label: string, run: () => Promise<R>, conversationOf: (result: R) => string | undefined): Promise<R> {
+    this.externalTurn += 1;
+    const turnId = `action-${this.externalTurn}`;
+    this.post({ type: "turnStarted", turnId, prompt: label });
+    await this.reveal();
+    try {
+      const result = await run();
+      const id = conversationOf(result);
+      let conversation: P.ConversationInfo | null = null;
+      if (id) {
+        await this.setConversationId(id);
+        conversation = await this.server.request<P.ConversationInfo>(P.CONVERSATION, { conversationId: id });
+      }
+      this.post({ type: "turnEnded", turnId, conversation });
+      await this.refreshConversations();
+      return result;
+    } catch (error) {
+      if (P.isCancelledError(error)) {
+        this.post({ type: "turnCancelled", turnId });
+      } else {
+        this.post({ type: "turnError", turnId, message: errorMessage(error) });
+      }
+      throw error;
+    }
+  }
+
+  async newConversation(): Promise<void> {
+    await this.setConversationId(null);
+    this.post({ type: "conversation", conversation: null });
+    await this.reveal();
+  }
+
+  dispose(): void {
+    for (const source of this.turns.values()) {
+      source.cancel();
+    }
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+    this.profileEmitter.dispose();
+  }
+}
+
+/** Insert code at the cursor(s) of the editor the user was last in. */
+async function insertAtCursor(code: string): Promise<void> {
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor) {
+    void vscode.window.showWarningMessage("ChatLS: open an editor to insert the code into.");
+    return;
+  }
+  await editor.edit((builder) => {
+    for (const selection of editor.selections) {
+      builder.replace(selection, code);
+    }
+  });
+  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+}

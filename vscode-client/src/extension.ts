@@ -1,0 +1,99 @@
+/** ChatLS for VS Code: a thin client for the ChatLS language server. */
+
+import * as vscode from "vscode";
+import { actionMiddleware, editWithInstruction } from "./actions";
+import { ChatView, VIEW_ID } from "./chatView";
+import { ApiKeys } from "./secrets";
+import { ChatLSServer } from "./server";
+import { needsRestart, profilesFromSetting } from "./settings";
+import { setUpServer } from "./setup";
+import { ProfileStatus, switchProfile } from "./statusBar";
+
+let server: ChatLSServer | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel("ChatLS", { log: true });
+  const keys = new ApiKeys(context.secrets);
+  const views: { chat?: ChatView } = {};
+  server = new ChatLSServer(context, log, keys, { executeCommand: actionMiddleware(() => views.chat) });
+  const srv = server;
+  const view = new ChatView(context, srv, log);
+  views.chat = view;
+  const status = new ProfileStatus(view, srv);
+
+  context.subscriptions.push(
+    log,
+    srv,
+    view,
+    status,
+    vscode.window.registerWebviewViewProvider(VIEW_ID, view, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.commands.registerCommand("chatls.client.openChat", () => view.reveal()),
+    vscode.commands.registerCommand("chatls.client.newConversation", () => view.newConversation()),
+    vscode.commands.registerCommand("chatls.client.restartServer", async () => {
+      await srv.restart();
+      await view.refreshProfiles();
+    }),
+    vscode.commands.registerCommand("chatls.client.showLog", () => log.show()),
+    vscode.commands.registerCommand("chatls.client.switchProfile", () => switchProfile(view)),
+    vscode.commands.registerCommand("chatls.client.editWithInstruction", editWithInstruction),
+    vscode.commands.registerCommand("chatls.client.setupServer", async () => {
+      if (await setUpServer(context, srv.managedVenv, log)) {
+        await srv.restart();
+      }
+    }),
+    vscode.commands.registerCommand("chatls.client.setApiKey", () => setApiKey(keys, srv, view)),
+    vscode.commands.registerCommand("chatls.client.clearApiKey", async () => {
+      const profile = await pickProfile("Clear the API key of which profile?");
+      if (profile) {
+        await keys.delete(profile);
+        await srv.restart();
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (needsRestart((section) => event.affectsConfiguration(section))) {
+        log.info("ChatLS settings changed; restarting the server");
+        await srv.restart();
+      }
+      if (event.affectsConfiguration("chatls")) {
+        await view.refreshProfiles();
+      }
+    }),
+  );
+  await srv.start();
+}
+
+async function pickProfile(title: string): Promise<string | undefined> {
+  const profiles = profilesFromSetting(vscode.workspace.getConfiguration("chatls").get("profiles"));
+  if (profiles.length === 0) {
+    const name = await vscode.window.showInputBox({ title, prompt: "Profile name (no profiles are configured yet)", ignoreFocusOut: true });
+    return name?.trim() || undefined;
+  }
+  const picked = await vscode.window.showQuickPick(profiles.map((p) => p.name), { title });
+  return picked;
+}
+
+async function setApiKey(keys: ApiKeys, srv: ChatLSServer, view: ChatView): Promise<void> {
+  const profile = await pickProfile("ChatLS: set the API key of which profile?");
+  if (!profile) {
+    return;
+  }
+  const key = await vscode.window.showInputBox({
+    title: `ChatLS: API key for '${profile}'`,
+    prompt: "Stored in VS Code's secret storage; never written to settings or logs.",
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() ? undefined : "The key cannot be empty"),
+  });
+  if (!key) {
+    return;
+  }
+  await keys.set(profile, key.trim());
+  // running server: hand the key over now; the next start gets it through the environment
+  await srv.sendApiKey(profile, key.trim());
+  await view.refreshProfiles();
+  void vscode.window.showInformationMessage(`ChatLS: API key for '${profile}' saved.`);
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}

@@ -1,0 +1,231 @@
+/**
+ * Every ChatLS method name, command id and payload type on the TypeScript side.
+ *
+ * Mirrors `server/chatls/protocol.py` (the single source of truth): same names, camelCase fields as they
+ * travel on the wire. Keep the two in step; `test/unit/protocol.test.ts` checks this file against the
+ * Python module.
+ */
+
+// --- client -> server requests -----------------------------------------------------------------
+export const CHAT = "chatls/chat";
+export const CONVERSATIONS = "chatls/conversations";
+export const CONVERSATION = "chatls/conversation";
+export const DELETE_CONVERSATION = "chatls/deleteConversation";
+export const MODELS = "chatls/models";
+export const SET_API_KEY = "chatls/setApiKey";
+
+export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY] as const;
+
+// --- server -> client notifications ------------------------------------------------------------
+export const DELTA = "chatls/delta";
+
+// --- workspace/executeCommand ids (registered by vscode-languageclient from executeCommandProvider) ---
+export const CMD_CHAT = "chatls.chat";
+export const CMD_CONVERSATIONS = "chatls.conversations";
+export const CMD_CONVERSATION = "chatls.conversation";
+export const CMD_DELETE_CONVERSATION = "chatls.deleteConversation";
+export const CMD_MODELS = "chatls.models";
+export const CMD_EXPORT_CONVERSATION = "chatls.exportConversation";
+export const CMD_EXPLAIN = "chatls.explain";
+export const CMD_FIX = "chatls.fix";
+export const CMD_IMPROVE = "chatls.improve";
+export const CMD_DOCUMENT = "chatls.document";
+export const CMD_GENERATE_TESTS = "chatls.generateTests";
+export const CMD_ASK_IN_CHAT = "chatls.askInChat";
+export const CMD_EDIT_SELECTION = "chatls.editSelection";
+
+export const ACTION_COMMANDS = [
+  CMD_EXPLAIN,
+  CMD_FIX,
+  CMD_IMPROVE,
+  CMD_DOCUMENT,
+  CMD_GENERATE_TESTS,
+  CMD_ASK_IN_CHAT,
+  CMD_EDIT_SELECTION,
+] as const;
+export const COMMANDS = [
+  CMD_CHAT,
+  CMD_CONVERSATIONS,
+  CMD_CONVERSATION,
+  CMD_DELETE_CONVERSATION,
+  CMD_MODELS,
+  CMD_EXPORT_CONVERSATION,
+  ...ACTION_COMMANDS,
+] as const;
+
+/** Code-action commands whose reply is a conversation turn to show in the chat panel. */
+export const CHAT_ACTION_COMMANDS: readonly string[] = [CMD_EXPLAIN, CMD_ASK_IN_CHAT];
+
+// --- code action kinds -------------------------------------------------------------------------
+export const KIND_QUICKFIX = "quickfix.chatls";
+export const KIND_REWRITE = "refactor.rewrite.chatls";
+export const KIND_EXPLAIN = "refactor.chatls";
+
+// --- message status values ---------------------------------------------------------------------
+export const STATUS_COMPLETE = "complete";
+export const STATUS_CANCELLED = "cancelled";
+export const STATUS_ERROR = "error";
+export const STATUS_TRUNCATED = "truncated";
+export const STATUS_PENDING = "pending";
+
+export type MessageStatus =
+  | typeof STATUS_COMPLETE
+  | typeof STATUS_CANCELLED
+  | typeof STATUS_ERROR
+  | typeof STATUS_TRUNCATED
+  | typeof STATUS_PENDING;
+
+// --- JSON-RPC error codes the client reacts to -------------------------------------------------
+export const REQUEST_CANCELLED = -32800;
+
+// --- payloads ----------------------------------------------------------------------------------
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface SelectionContext {
+  uri: string;
+  range?: Range | null;
+}
+
+export interface ChatParams {
+  prompt: string;
+  conversationId?: string | null;
+  workspaceUri?: string | null;
+  profile?: string | null;
+  reasoningEffort?: string | null;
+  context?: SelectionContext | null;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  cachedTokens: number;
+}
+
+export interface ChatResult {
+  conversationId: string;
+  messageId: string;
+  content: string;
+  model: string;
+  finishReason: string;
+  usage: Usage;
+  adaptations: string[];
+}
+
+export interface DeltaNotification {
+  conversationId: string;
+  messageId: string;
+  /** Text to append to the reply (never the whole text so far). */
+  content?: string | null;
+  /** Short human-readable state, e.g. "thinking 12 s". */
+  status?: string | null;
+}
+
+export interface ConversationsParams {
+  workspaceUri?: string | null;
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+  messageCount: number;
+}
+
+export interface ConversationParams {
+  conversationId: string;
+}
+
+export interface MessageInfo {
+  id: string;
+  role: string;
+  content: string;
+  status: string;
+  createdAt: string;
+  model?: string | null;
+  usage?: Usage | null;
+}
+
+export interface ConversationInfo {
+  id: string;
+  title: string;
+  workspaceUri: string;
+  messages: MessageInfo[];
+}
+
+export interface DeleteConversationResult {
+  deleted: boolean;
+}
+
+export interface ModelsParams {
+  workspaceUri?: string | null;
+}
+
+export interface SetApiKeyParams {
+  profile: string;
+  /** Held in memory by the server only; never stored or logged on either side. */
+  apiKey: string;
+}
+
+export interface Diagnostic {
+  range: Range;
+  message: string;
+  severity?: number;
+  code?: number | string;
+  source?: string;
+}
+
+/** Argument of every code-action command. */
+export interface SelectionArgs {
+  uri: string;
+  range: Range;
+  version?: number | null;
+  /** What to do, for chatls.editSelection (and an optional question for chatls.askInChat). */
+  instruction?: string | null;
+  diagnostics?: Diagnostic[] | null;
+}
+
+/** Result of every code-action command. */
+export interface ActionResult {
+  conversationId: string;
+  messageId: string;
+  content: string;
+  applied: boolean;
+  reason?: string | null;
+  status?: string;
+}
+
+export interface ExportConversationArgs {
+  conversationId: string;
+  path?: string | null;
+}
+
+// --- helpers -----------------------------------------------------------------------------------
+
+/** True when `value` looks like SelectionArgs (the first argument of a code-action command). */
+export function isSelectionArgs(value: unknown): value is SelectionArgs {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const v = value as Record<string, unknown>;
+  const range = v.range as Record<string, unknown> | undefined;
+  return typeof v.uri === "string" && typeof range === "object" && range !== null && "start" in range && "end" in range;
+}
+
+/** True when a rejected request was cancelled by us (JSON-RPC RequestCancelled). */
+export function isCancelledError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === REQUEST_CANCELLED;
+}
+
+/** Total tokens spent on a reply, for display. */
+export function totalTokens(usage: Usage): number {
+  return usage.promptTokens + usage.completionTokens;
+}
