@@ -15,7 +15,7 @@ from typing import Any
 
 from chatls.azure.types import ModelCapabilities
 
-_UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([A-Za-z_][A-Za-z0-9_.]*)")
+_UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([A-Za-z_][A-Za-z0-9_]*)")
 _ROLE_PARAM = re.compile(r"^messages\[\d+\]\.role$")
 _QUOTED = re.compile(r"'([^']*)'")
 _AT_MOST = re.compile(r"at most (\d+)")
