@@ -1,8 +1,8 @@
 """`python -m bench [--quick] [--only NAME ...]`: run the benchmark scenarios and write their results.
 
-A full, unfiltered run regenerates bench/results.md; every run writes JSON to bench/results/ (gitignored) and
-prints the table. Exit status: 0 when every scenario ran (verdicts are reported, not enforced, unless
---strict), 2 when a scenario raised.
+A full, unfiltered run regenerates bench/results.md and the table in docs/benchmarks.md; every run writes
+JSON to bench/results/ (gitignored) and prints the table. Exit status: 0 when every scenario ran (verdicts
+are reported, not enforced, unless --strict), 2 when a scenario raised.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.results import Row, markdown_table, now, write_json, write_markdown
+from bench.results import Row, markdown_table, now, update_doc, write_json, write_markdown
 from bench.scenario import run_scenario
 from bench.scenarios import MODULES, all_scenarios
 
 BENCH_DIR = Path(__file__).resolve().parent
+DOC = BENCH_DIR.parent / "docs" / "benchmarks.md"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,10 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     json_path = write_json(args.json_dir, rows, mode, started)
     print(f"JSON: {json_path}", file=sys.stderr)
-    markdown = args.markdown or (BENCH_DIR / "results.md" if not args.quick and not args.only else None)
+    complete_run = not args.quick and not args.only
+    markdown = args.markdown or (BENCH_DIR / "results.md" if complete_run else None)
     if markdown is not None:
         write_markdown(markdown, rows, mode, started)
         print(f"Markdown: {markdown}", file=sys.stderr)
+    if complete_run and update_doc(DOC, rows, mode, started):
+        print(f"Table copied into {DOC}", file=sys.stderr)
     if not all_ran:
         return 2
     if args.strict and any(row.verdict == "FAIL" for row in rows):

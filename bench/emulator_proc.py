@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.procs import PYTHON, free_port, http_process, pinned
 
@@ -48,6 +49,19 @@ def config_toml(
             f"reply = {json.dumps(reply)}",
         ]
     return "\n".join(lines) + "\n"
+
+
+async def request_log(emulator: RunningEmulator) -> list[dict[str, Any]]:
+    """The emulator's recorded requests (`GET /_emulator/requests`)."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{emulator.url}/_emulator/requests") as response,
+    ):
+        response.raise_for_status()
+        records: list[dict[str, Any]] = (await response.json())["requests"]
+    return records
 
 
 @contextlib.asynccontextmanager

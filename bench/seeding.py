@@ -18,16 +18,19 @@ def seed_conversations(state_dir: Path, workspace_uri: str, count: int, messages
     return ids
 
 
-def seed_history(state_dir: Path, workspace_uri: str, messages: int, words: int) -> str:
-    """One conversation with `messages` alternating user/assistant messages of `words` words each."""
+def seed_history(state_dir: Path, workspace_uri: str, messages: int, words: int, tag: str = "") -> str:
+    """One conversation with `messages` alternating user/assistant messages of `words` words each, every
+    message starting with `tag` (so requests can be told apart in the emulator's log)."""
     with ConversationStore.open(state_dir) as store:
         conversation_id = store.create_conversation(workspace_uri, f"{messages} earlier messages")
-        add_turns(store, conversation_id, messages, words=words)
+        add_turns(store, conversation_id, messages, words=words, tag=tag)
     return conversation_id
 
 
-def add_turns(store: ConversationStore, conversation_id: str, messages: int, *, words: int) -> None:
+def add_turns(
+    store: ConversationStore, conversation_id: str, messages: int, *, words: int, tag: str = ""
+) -> None:
     for n in range(messages):
         role = "user" if n % 2 == 0 else "assistant"
-        text = " ".join(f"{role}{n}w{i}" for i in range(words))
+        text = tag + " ".join(f"{role}{n}w{i}" for i in range(words))
         store.add_message(conversation_id, role, text, "complete")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from bench.chatls_server import chat, start_server
-from bench.emulator_proc import config_toml, emulator_process
+from bench.emulator_proc import config_toml, emulator_process, request_log
 from bench.results import Row, Target
 from bench.scenario import RunContext, Scenario
 from bench.seeding import seed_history
@@ -24,6 +25,8 @@ LONG = 10_000
 MESSAGE_WORDS = 300
 """About 1,000 tokens a message: 10 of them already overflow the 8,000-token window below."""
 CONTEXT_WINDOW = 8_000
+SHORT_TAG = "[short-history] "
+LONG_TAG = "[long-history] "
 
 ROUND_TRIP = Row(
     scenario="server_history",
@@ -39,8 +42,8 @@ async def run(context: RunContext) -> list[Row]:
     root.mkdir()
     state = context.workdir / "state"
     started = time.monotonic()
-    short_id = seed_history(state, root.as_uri(), SHORT, MESSAGE_WORDS)
-    long_id = seed_history(state, root.as_uri(), LONG, MESSAGE_WORDS)
+    short_id = seed_history(state, root.as_uri(), SHORT, MESSAGE_WORDS, tag=SHORT_TAG)
+    long_id = seed_history(state, root.as_uri(), LONG, MESSAGE_WORDS, tag=LONG_TAG)
     context.log(f"seeded {SHORT + LONG:,} messages in {time.monotonic() - started:.1f} s")
     rounds = context.size(full=40, quick=4)
     async with emulator_process(context.workdir, config_toml(), core=1) as emulator:
@@ -74,20 +77,44 @@ async def run(context: RunContext) -> list[Row]:
             long_ms, short_ms = await interleave(long_turn, short_turn, rounds)
         finally:
             await client.close()
+        sent = messages_sent(await request_log(emulator))
     return [
         dataclasses.replace(
             ROUND_TRIP,
             measured=median(long_ms),
             baseline=median(short_ms),
             note=f"{rounds} turns each, interleaved; {MESSAGE_WORDS}-word messages, "
-            f"{CONTEXT_WINDOW:,}-token window",
+            f"{CONTEXT_WINDOW:,}-token window; messages sent upstream per turn: {describe(sent)}",
             details={
                 "long_ms": long_ms,
                 "short_ms": short_ms,
                 "median_paired_ratio": median(paired_ratios(long_ms, short_ms)),
+                "messages_sent": sent,
             },
         )
     ]
+
+
+def messages_sent(log: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """How many messages each turn sent upstream, per conversation (told apart by the seeded tags)."""
+    sent: dict[str, list[int]] = {SHORT_TAG: [], LONG_TAG: []}
+    for record in log:
+        messages = (record.get("body") or {}).get("messages") or []
+        text = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        for tag, counts in sent.items():
+            if tag in text:
+                counts.append(len(messages))
+    if not sent[SHORT_TAG] or not sent[LONG_TAG]:
+        raise RuntimeError("the emulator's log holds no turn of one of the conversations")
+    return sent
+
+
+def describe(sent: dict[str, list[int]]) -> str:
+    def span(counts: list[int]) -> str:
+        low, high = min(counts), max(counts)
+        return str(low) if low == high else f"{low}–{high}"
+
+    return f"{span(sent[SHORT_TAG])} ({SHORT} earlier), {span(sent[LONG_TAG])} ({LONG:,} earlier)"
 
 
 SCENARIO = Scenario(
