@@ -37,11 +37,13 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from chatls.azure.profile import Profile
 
 CONFIG_FILE_ENV = "CHATLS_CONFIG_FILE"
 ENV_ENDPOINT = "AZURE_OPENAI_ENDPOINT"
@@ -99,7 +101,7 @@ def _camel(name: str) -> str:
 class Settings:
     """Validated settings for one workspace folder; each field's settings key is its name in camelCase."""
 
-    profiles: tuple[Any, ...] = ()
+    profiles: tuple[Profile, ...] = ()
     """Validated `chatls.azure.Profile` objects, in the order given."""
     default_profile: str | None = None
     """Name of the profile to use when a request names none; the first profile when unset."""
@@ -128,7 +130,7 @@ class Settings:
     context_lines: int = 20
     """Lines above and below a selection sent along with code actions."""
 
-    def profile(self, name: str | None = None) -> Any:
+    def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
         wanted = name or self.default_profile
         if not self.profiles:
@@ -250,10 +252,10 @@ def _directory(key: str, value: Any) -> Path:
     return path
 
 
-def _profiles(key: str, value: Any) -> tuple[Any, ...]:
+def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(key, f"expected an array of profile objects, got {_type_name(value)}")
-    profiles: list[Any] = []
+    profiles: list[Profile] = []
     seen: set[str] = set()
     for index, item in enumerate(value):
         item_key = f"{key}[{index}]"
@@ -316,83 +318,17 @@ def _unknown_key_reason(key: str, known: Mapping[str, Any]) -> str:
 
 
 # --- profiles ------------------------------------------------------------------------------------------
-def parse_profile(key: str, value: Any) -> Any:
+def parse_profile(key: str, value: Any) -> Profile:
     """Validate one profile with the adapter's `Profile.from_dict`; errors name `key`, e.g. `profiles[1]`."""
     if not isinstance(value, Mapping):
         raise ConfigError(key, f"expected a profile object, got {_type_name(value)}")
-    profile_class, profile_error = _adapter_profile()
-    if profile_class is None:
-        return _FallbackProfile.from_dict(key, value)
+    # Imported here: the adapter package pulls in the openai SDK, which start-up does not need.
+    from chatls.azure.profile import Profile, ProfileError
+
     try:
-        return profile_class.from_dict(dict(value))
-    except profile_error as exc:
-        inner = getattr(exc, "key", None)
-        reason = getattr(exc, "reason", None) or str(exc)
-        path = f"{key}.{inner}" if inner and not str(inner).startswith("[") else f"{key}{inner or ''}"
-        raise ConfigError(path, str(reason)) from None
-
-
-def _adapter_profile() -> tuple[Any, Any]:
-    """(`chatls.azure.Profile`, `ProfileError`) once the adapter provides them, else (None, None)."""
-    try:
-        module = importlib.import_module("chatls.azure")
-    except ImportError:
-        return None, None
-    profile_class = getattr(module, "Profile", None)
-    profile_error = getattr(module, "ProfileError", None)
-    if profile_class is None or profile_error is None:
-        return None, None
-    return profile_class, profile_error
-
-
-_PROFILE_KEYS = (
-    "name", "endpoint", "deployment", "model", "apiVersion", "auth", "apiKeyEnv", "apiKeyHeader",
-    "maxCompletionTokens", "reasoningEffort", "temperature", "verbosity", "contextWindow",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _FallbackProfile:
-    """Minimal profile checks used only until the adapter's `Profile` is importable."""
-
-    name: str
-    endpoint: str
-    deployments: tuple[str, ...]
-    raw: Mapping[str, Any]
-
-    @classmethod
-    def from_dict(cls, key: str, data: Mapping[str, Any]) -> _FallbackProfile:
-        for field_name in data:
-            if field_name not in _PROFILE_KEYS:
-                raise ConfigError(
-                    f"{key}.{field_name}", _unknown_key_reason(str(field_name), dict.fromkeys(_PROFILE_KEYS))
-                )
-        for required in ("name", "endpoint", "deployment"):
-            if data.get(required) is None:
-                raise ConfigError(f"{key}.{required}", "is required")
-        endpoint = _name(f"{key}.endpoint", data["endpoint"])
-        if not endpoint.startswith(("https://", "http://")):
-            raise ConfigError(f"{key}.endpoint", f"must be an http(s) URL, got {endpoint!r}")
-        deployment = data["deployment"]
-        items = deployment if isinstance(deployment, list) else [deployment]
-        deployments = tuple(_name(f"{key}.deployment", item) for item in items)
-        if not deployments:
-            raise ConfigError(f"{key}.deployment", "must name at least one deployment")
-        for text_key in ("model", "apiVersion", "apiKeyEnv", "apiKeyHeader"):
-            if data.get(text_key) is not None:
-                _name(f"{key}.{text_key}", data[text_key])
-        for int_key in ("maxCompletionTokens", "contextWindow"):
-            if data.get(int_key) is not None:
-                _integer(1)(f"{key}.{int_key}", data[int_key])
-        if data.get("auth") is not None:
-            _choice(("apiKey", "entra"))(f"{key}.auth", data["auth"])
-        if data.get("reasoningEffort") is not None:
-            _choice(REASONING_EFFORTS)(f"{key}.reasoningEffort", data["reasoningEffort"])
-        if data.get("verbosity") is not None:
-            _choice(("low", "medium", "high"))(f"{key}.verbosity", data["verbosity"])
-        if data.get("temperature") is not None:
-            _seconds(0)(f"{key}.temperature", data["temperature"])
-        return cls(_name(f"{key}.name", data["name"]), endpoint, deployments, dict(data))
+        return Profile.from_dict(value)
+    except ProfileError as exc:
+        raise ConfigError(f"{key}.{exc.key}", exc.reason) from None
 
 
 # --- layers --------------------------------------------------------------------------------------------
