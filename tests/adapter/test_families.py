@@ -1,0 +1,66 @@
+"""Every model family gets the right request the first time: one request, answered 200, no healing.
+
+The emulator's rule table is its own (chatls.emulator.families); agreement here is two independent
+readings of ../shared/azure agreeing. Families the emulator does not model (gpt-4.1-mini, gpt-4.1-nano,
+gpt-5.1-chat) are covered by the shaping unit tests only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.adapter.conftest import MakeClient, MemoryLessons, collect
+
+from chatls.azure import ChatMessage, ChatOptions, ChatResult, ContentEvent, Conversation, StatusEvent, Usage
+from chatls.emulator.families import FAMILIES
+from chatls.emulator.fixture import RunningEmulator
+
+CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "Say hello to the adapter tests."),))
+WISHES = ChatOptions(max_completion_tokens=500, temperature=0.3, reasoning_effort="low", verbosity="low")
+DATED = {
+    "gpt-35-turbo": "2024-10-21",
+    "gpt-4o": "2024-10-21",
+    "gpt-4o-mini": "2024-06-01",
+    "gpt-4.1": "2025-04-01-preview",
+    "o1-preview": "2024-09-01-preview",
+    "o1-mini": "2024-10-01-preview",
+    "o1": "2024-12-01-preview",
+    "o3-mini": "2025-01-01-preview",
+    "o3": "2025-04-01-preview",
+    "o4-mini": "2025-04-01-preview",
+    "gpt-5": "2025-04-01-preview",
+    "gpt-5-mini": "2025-04-01-preview",
+    "gpt-5-nano": "2025-04-01-preview",
+    "gpt-5-chat": "2025-04-01-preview",
+    "gpt-5.1": "2025-03-01-preview",
+}
+CASES = [(family, version) for family in FAMILIES for version in ("v1", DATED[family])]
+
+
+def test_every_emulated_family_has_a_dated_case() -> None:
+    assert set(FAMILIES) == set(DATED)
+
+
+@pytest.mark.parametrize(("family", "api_version"), CASES)
+async def test_first_request_succeeds(
+    family: str, api_version: str, emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    client = make_client(family, apiVersion=api_version)
+    events = await collect(client, CONVERSATION, WISHES)
+
+    result = events[-1]
+    assert isinstance(result, ChatResult)
+    assert [e for e in events if isinstance(e, ChatResult)] == [result]
+    (record,) = await emulator.chat_requests(family)
+    assert (record["status"], record["error_code"]) == (200, None)
+    assert result.content == record["reply"] != ""
+    assert "".join(e.text for e in events if isinstance(e, ContentEvent)) == result.content
+    assert result.model.startswith(family)
+    assert result.finish_reason == "stop"
+    if record["stream"] and api_version < "2024-09-01":  # no stream_options.include_usage before it
+        assert result.usage == Usage()
+    else:
+        assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
+        assert (result.usage.reasoning_tokens > 0) is FAMILIES[family].reasoning
+    assert record["stream"] is client.capabilities.streaming
+    assert all(isinstance(e, (StatusEvent, ContentEvent)) for e in events[:-1])
+    assert lessons.data == {(emulator.url.lower(), family): {"model": result.model}}

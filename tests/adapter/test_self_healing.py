@@ -1,0 +1,203 @@
+"""Self-healing against the emulator: a deployment rejects something the table thinks is fine.
+
+Each case: the first chat is answered after exactly one healing retry (400, then 200), the lesson is
+stored, and a new client on the same lesson store (a restart) is right the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+from tests.adapter.conftest import MakeClient, MemoryLessons, collect
+
+from chatls.azure import (
+    BadRequest,
+    ChatMessage,
+    ChatOptions,
+    ChatResult,
+    ContentFilterError,
+    ContextLengthExceeded,
+    Conversation,
+)
+from chatls.emulator.fixture import RunningEmulator
+
+CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
+
+
+class Case(NamedTuple):
+    deployment: str
+    override: dict[str, Any]
+    options: ChatOptions
+    error_code: str | None  # what the emulator answers first
+    healed: dict[str, Any]  # lesson stored, besides the model
+    check: Callable[[dict[str, Any]], bool]  # on the healed request body
+    api_version: str = "v1"
+
+
+CASES = {
+    "temperature-unsupported-parameter": Case(
+        "gpt-4o",
+        {"reject_parameters": {"temperature": "unsupported_parameter"}},
+        ChatOptions(temperature=0.3),
+        "unsupported_parameter",
+        {"rejected_parameters": ["temperature"]},
+        lambda body: "temperature" not in body,
+    ),
+    "temperature-unsupported-value": Case(
+        "gpt-4o",
+        {"reject_values": {"temperature": [0.3]}},
+        ChatOptions(temperature=0.3),
+        "unsupported_value",
+        {"rejected_parameters": ["temperature"]},
+        lambda body: "temperature" not in body,
+    ),
+    "max-tokens-unsupported": Case(
+        "gpt-4o",
+        {"reject_parameters": {"max_tokens": "unsupported_parameter"}},
+        ChatOptions(max_completion_tokens=100),
+        "unsupported_parameter",
+        {"token_parameter": "max_completion_tokens"},
+        lambda body: body["max_completion_tokens"] == 100 and "max_tokens" not in body,
+    ),
+    "max-completion-tokens-unrecognized": Case(
+        "gpt-5-chat",
+        {"reject_parameters": {"max_completion_tokens": "unrecognized_argument"}},
+        ChatOptions(max_completion_tokens=100),
+        None,
+        {"token_parameter": "max_tokens"},
+        lambda body: body["max_tokens"] == 100 and "max_completion_tokens" not in body,
+    ),
+    "reasoning-effort-none-invalid": Case(
+        "gpt-5.1",
+        {"reject_values": {"reasoning_effort": ["none"]}},
+        ChatOptions(reasoning_effort="none"),
+        "invalid_value",
+        {"reasoning_efforts": ["low", "medium", "high"]},
+        lambda body: "reasoning_effort" not in body,
+    ),
+    "reasoning-effort-unknown": Case(
+        "o4-mini",
+        {"reject_parameters": {"reasoning_effort": "unknown_parameter"}},
+        ChatOptions(reasoning_effort="high"),
+        "unknown_parameter",
+        {"rejected_parameters": ["reasoning_effort"]},
+        lambda body: "reasoning_effort" not in body,
+    ),
+    "system-role-unsupported": Case(
+        "gpt-4o",
+        {"reject_roles": ["system"]},
+        ChatOptions(),
+        "unsupported_value",
+        {"instructions": "fold"},
+        lambda body: body["messages"] == [{"role": "user", "content": "Be brief.\n\nhello"}],
+    ),
+    "developer-role-unsupported": Case(
+        "o3-mini",
+        {"reject_roles": ["developer"]},
+        ChatOptions(),
+        "unsupported_value",
+        {"instructions": "fold"},
+        lambda body: body["messages"] == [{"role": "user", "content": "Be brief.\n\nhello"}],
+    ),
+    "stream-unsupported": Case(
+        "gpt-4o",
+        {"streaming": False},
+        ChatOptions(),
+        "unsupported_value",
+        {"streaming": False},
+        lambda body: body["stream"] is False and "stream_options" not in body,
+    ),
+    "stream-options-unrecognized": Case(
+        "gpt-4o",
+        {"reject_parameters": {"stream_options": "unrecognized_argument"}},
+        ChatOptions(),
+        None,
+        {"rejected_parameters": ["stream_options"]},
+        lambda body: body["stream"] is True and "stream_options" not in body,
+        "2024-10-21",
+    ),
+    "max-tokens-too-large": Case(
+        "gpt-4o",
+        {"max_output": 1000},
+        ChatOptions(max_completion_tokens=4000),
+        "invalid_value",
+        {"max_output_tokens": 1000},
+        lambda body: body["max_tokens"] == 1000,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_heals_once_then_is_right_after_a_restart(
+    name: str, emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    case = CASES[name]
+    await emulator.set_deployment(case.deployment, **case.override)
+
+    first = await collect(
+        make_client(case.deployment, apiVersion=case.api_version), CONVERSATION, case.options
+    )
+    rejected, healed = await emulator.chat_requests(case.deployment)
+    assert (rejected["status"], rejected["error_code"]) == (400, case.error_code)
+    assert healed["status"] == 200
+    assert case.check(healed["body"]), healed["body"]
+    result = first[-1]
+    assert isinstance(result, ChatResult) and result.content == healed["reply"]
+    assert any(case.deployment in note for note in result.adaptations), result.adaptations
+    (stored,) = lessons.data.values()
+    assert {key: value for key, value in stored.items() if key != "model"} == case.healed
+
+    await emulator.reset()
+    await emulator.set_deployment(case.deployment, **case.override)
+    restarted = make_client(case.deployment, apiVersion=case.api_version)
+    again = await collect(restarted, CONVERSATION, case.options)
+    (only,) = await emulator.chat_requests(case.deployment)
+    assert only["status"] == 200
+    assert only["body"] == healed["body"]
+    assert isinstance(again[-1], ChatResult)
+
+
+async def test_several_distinct_fixes_in_one_chat(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    await emulator.set_deployment(
+        "gpt-4o",
+        reject_parameters={"temperature": "unsupported_parameter", "max_tokens": "unsupported_parameter"},
+    )
+    events = await collect(
+        make_client("gpt-4o"), CONVERSATION, ChatOptions(temperature=0.5, max_completion_tokens=50)
+    )
+    statuses = [r["status"] for r in await emulator.chat_requests("gpt-4o")]
+    assert statuses == [400, 400, 200]
+    assert isinstance(events[-1], ChatResult)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [("content_filter_prompt", ContentFilterError), ("context_length_exceeded", ContextLengthExceeded)],
+)
+async def test_a_400_that_names_nothing_is_never_retried(
+    fault: str,
+    error: type[Exception],
+    emulator: RunningEmulator,
+    make_client: MakeClient,
+    lessons: MemoryLessons,
+) -> None:
+    await emulator.add_fault(fault, count=5)
+    with pytest.raises(error):
+        await collect(make_client("gpt-4o"), CONVERSATION, ChatOptions())
+    assert len(await emulator.chat_requests("gpt-4o")) == 1
+    assert lessons.saves == 0
+
+
+async def test_a_rejection_it_cannot_fix_is_reported_not_looped(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    # The messages themselves are refused: nothing in the request can be dropped to fix that.
+    await emulator.set_deployment("gpt-4o", reject_roles=["user"])
+    with pytest.raises(BadRequest) as caught:
+        await collect(make_client("gpt-4o"), Conversation(None, (ChatMessage("user", "hi"),)), ChatOptions())
+    assert "messages[0].role" in caught.value.user_message
+    assert len(await emulator.chat_requests("gpt-4o")) == 1
