@@ -151,12 +151,20 @@ def parse_toml(text: str, *, source: str = "") -> EmulatorConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ConfigError("", f"invalid TOML: {exc}", line=line, source=source) from None
+        raise ConfigError(
+            "", f"invalid TOML: {exc}", line=_toml_error_line(str(exc), text), source=source
+        ) from None
     try:
         return parse_config(data)
     except ConfigError as exc:
         raise ConfigError(exc.key, exc.reason, line=_line_of(text, exc.key), source=source) from None
+
+
+def _toml_error_line(message: str, text: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    if match:
+        return int(match.group(1))
+    return len(text.splitlines()) or None if "end of document" in message else None
 
 
 def _line_of(text: str, key: str) -> int | None:
