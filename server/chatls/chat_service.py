@@ -90,7 +90,7 @@ class TurnEnvironment(Protocol):
         """The settings for the workspace and the chosen profile (`ConfigError` saying what to set)."""
         ...
 
-    def backend(self, profile: Profile) -> ChatBackend: ...
+    def backend(self, profile: Profile, settings: Settings) -> ChatBackend: ...
 
     @property
     def store(self) -> ConversationStore: ...
@@ -222,7 +222,7 @@ class ChatService:
 
     def _plan(self, turn: Turn) -> _Plan:
         settings, profile = self._env.turn_settings(turn.profile, turn.workspace_uri)
-        backend = self._env.backend(profile)
+        backend = self._env.backend(profile, settings)
         caps = backend.capabilities
         reasoning = caps.reasoning
         default_budget = (

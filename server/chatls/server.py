@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -16,13 +17,14 @@ from pygls.lsp.server import LanguageServer
 from chatls import __version__, config
 from chatls.chat_service import ChatService
 from chatls.errors import to_jsonrpc
+from chatls.logging_setup import register_secret
 from chatls.protocol import ChatLSProtocol
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
     from pygls.exceptions import JsonRpcException, PyglsError
 
-    from chatls.azure import AzureChatClient
+    from chatls.azure import AzureChatClient, RetryPolicy
     from chatls.azure.profile import Profile
     from chatls.azure.types import ModelCapabilities
     from chatls.config import ConfigError, Resolved, Settings
@@ -48,8 +50,8 @@ class ChatLSServer(LanguageServer):
         self._folder_resolved: dict[str, Resolved] = {}
         self._pending_errors: list[ConfigError] = []
         self._reported_config: set[tuple[str, str]] = set()
-        self._clients: dict[str, tuple[Profile, str | None, AzureChatClient]] = {}
-        """Adapter clients per profile name, with the profile and run-time key they were built for."""
+        self._clients: dict[str, tuple[tuple[Profile, str | None, RetryPolicy], AzureChatClient]] = {}
+        """Adapter clients per profile name, with the (profile, run-time key, retry) they were built for."""
         self._store: ConversationStore | None = None
         self._reported_messages: set[str] = set()
 
@@ -126,18 +128,23 @@ class ChatLSServer(LanguageServer):
         return described
 
     # --- adapter clients ---------------------------------------------------------------------------------
-    def backend(self, profile: Profile) -> AzureChatClient:
-        """The cached adapter client for a profile; rebuilt when the profile or its run-time key changed."""
+    def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
+        """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
+        from chatls.azure import AzureChatClient, RetryPolicy
+
+        chosen = settings or self.settings
+        retry = RetryPolicy(
+            max_attempts=chosen.retry_max_attempts, max_total_wait=chosen.retry_max_wait_seconds
+        )
         key = self.runtime_keys.get(profile.name)
         cached = self._clients.get(profile.name)
         if cached is not None:
-            if cached[0] == profile and cached[1] == key:
-                return cached[2]
+            if cached[0] == (profile, key, retry):
+                return cached[1]
             self._close_client(profile.name)
-        from chatls.azure import AzureChatClient
-
-        client = AzureChatClient(profile, lessons=self.store, api_key=key)
-        self._clients[profile.name] = (profile, key, client)
+        register_secret(os.environ.get(profile.api_key_env))  # the adapter reads it; logs must never show it
+        client = AzureChatClient(profile, lessons=self.store, api_key=key, retry=retry)
+        self._clients[profile.name] = ((profile, key, retry), client)
         return client
 
     def forget_clients(self, profile_name: str) -> None:
@@ -147,7 +154,7 @@ class ChatLSServer(LanguageServer):
     async def close_clients(self) -> None:
         cached = list(self._clients.values())
         self._clients.clear()
-        for _profile, _key, client in cached:
+        for _ident, client in cached:
             try:
                 await client.aclose()
             except Exception:
@@ -157,14 +164,14 @@ class ChatLSServer(LanguageServer):
         """After a settings change: close clients whose profile is gone or changed everywhere."""
         resolved = [r for r in (self._resolved, *self._folder_resolved.values()) if r is not None]
         current = [p for r in resolved for p in r.settings.profiles]
-        for name, (profile, _key, _client) in list(self._clients.items()):
+        for name, ((profile, _key, _retry), _client) in list(self._clients.items()):
             if not any(p == profile for p in current):
                 self._close_client(name)
 
     def _close_client(self, profile_name: str) -> None:
         cached = self._clients.pop(profile_name, None)
         if cached is not None:
-            self.run_background(cached[2].aclose(), f"closing the client of profile {profile_name}")
+            self.run_background(cached[1].aclose(), f"closing the client of profile {profile_name}")
 
     # --- store ------------------------------------------------------------------------------------------
     @property

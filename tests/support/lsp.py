@@ -16,15 +16,23 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Union
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
 
+OpenSession = Callable[..., AbstractAsyncContextManager[LanguageClient]]
+"""`session(**overrides)` fixtures: open an `lsp_session` with test defaults filled in."""
+
 PRESETS = ("visual-studio-code", "neovim@v0.7.0")
 """Client presets every e2e test runs with: VS Code declares the most, Neovim 0.7 lacks documentChanges."""
+
+SPEC_WARNINGS_ARE_ERRORS = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
+"""Mark for e2e modules (`pytestmark = SPEC_WARNINGS_ARE_ERRORS`): a client-spec violation fails the test."""
 
 TEST_KEY_ENV = "CHATLS_TEST_API_KEY"
 """Environment variable the test profiles read their API key from."""

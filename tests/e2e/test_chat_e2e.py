@@ -1,0 +1,226 @@
+"""chatls/chat end to end: coalesced streaming, reasoning models, cancellation, failures, workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+from pytest_lsp import LanguageClient
+from tests.support.lsp import (
+    SPEC_WARNINGS_ARE_ERRORS,
+    OpenSession,
+    chat,
+    delta_text,
+    folder,
+    init_options,
+    profile,
+    request,
+    statuses,
+)
+
+from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.replies import split_pieces
+
+pytestmark = SPEC_WARNINGS_ARE_ERRORS
+
+LONG_REPLY = " ".join(f"word{i}" for i in range(400))
+
+
+async def wait_until(condition, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll `condition()` until true (the generous deadline only guards against hanging)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def test_streaming_reply_arrives_as_coalesced_increments(
+    session: OpenSession, emulator: RunningEmulator, project: Path
+) -> None:
+    await emulator.add_reply("long story", LONG_REPLY)
+    async with session() as client:
+        result = await chat(client, "Tell me a long story", workspaceUri=project.as_uri())
+
+    assert result["content"] == LONG_REPLY
+    deltas = [d for d in client.deltas if d["messageId"] == result["messageId"]]  # type: ignore[attr-defined]
+    assert delta_text(deltas) == result["content"]  # increments, in order, all before the response
+    assert all(d["conversationId"] == result["conversationId"] for d in deltas)
+    pieces = len(split_pieces(LONG_REPLY))
+    assert 1 <= len(deltas) < pieces, f"{len(deltas)} deltas for {pieces} streamed chunks"
+    assert result["finishReason"] == "stop"
+    assert result["model"].startswith("gpt-4o")
+    assert result["usage"]["completionTokens"] > 0
+
+
+async def test_reasoning_model_without_streaming_reports_thinking_then_content(
+    session: OpenSession, emulator: RunningEmulator, state_dir: Path
+) -> None:
+    await emulator.set_timing("o1-preview", thinking_time=2.5)
+    options = init_options(
+        emulator.url,
+        state_dir=state_dir,
+        profiles=[
+            profile(emulator.url, name="reasoning", deployment="o1-preview", api_version="2024-12-01-preview")
+        ],
+        defaultProfile="reasoning",
+    )
+    async with session(init_options=options) as client:
+        result = await chat(client, "Think about primes")
+
+    deltas = client.deltas  # type: ignore[attr-defined]
+    thinking = [s for s in statuses(deltas) if s.startswith("thinking")]
+    assert thinking, deltas
+    first_content = next(i for i, d in enumerate(deltas) if d.get("content"))
+    last_status = max(i for i, d in enumerate(deltas) if d.get("status"))
+    assert last_status < first_content  # status events first, then the reply
+    assert delta_text(deltas) == result["content"]
+    assert "Think about primes" in result["content"]
+    sent = (await emulator.chat_requests("o1-preview"))[-1]["body"]
+    assert sent.get("stream") in (None, False)
+    assert all(m["role"] != "system" for m in sent["messages"])  # o1-preview takes no system message
+
+
+async def test_cancelling_a_chat_closes_the_stream_and_keeps_the_partial_reply(
+    session: OpenSession, emulator: RunningEmulator
+) -> None:
+    await emulator.add_reply("slowly", LONG_REPLY)
+    await emulator.set_timing("gpt-4o", tokens_per_second=40)
+    async with session() as client:
+        pending = asyncio.ensure_future(
+            client.protocol.send_request_async("chatls/chat", {"prompt": "Answer slowly"}, msg_id="chat-1")
+        )
+        await wait_until(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
+        client.cancel_request(types.CancelParams(id="chat-1"))
+        with pytest.raises(JsonRpcRequestCancelled):
+            await asyncio.wait_for(pending, 20)
+
+        record = await emulator.wait_for_request(lambda r: r["deployment"] == "gpt-4o")
+        assert record["disconnected"] is True
+
+        conversation_id = client.deltas[0]["conversationId"]  # type: ignore[attr-defined]
+        stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
+    user, reply = stored["messages"]
+    assert (user["role"], user["content"], user["status"]) == ("user", "Answer slowly", "complete")
+    assert reply["status"] == "cancelled"
+    assert reply["content"] and LONG_REPLY.startswith(reply["content"])
+    assert len(reply["content"]) < len(LONG_REPLY)
+
+
+async def test_the_prompt_survives_an_upstream_failure(
+    session: OpenSession, emulator: RunningEmulator, state_dir: Path
+) -> None:
+    await emulator.add_fault("server_error", status=500, count=50)
+    options = init_options(emulator.url, state_dir=state_dir, retryMaxAttempts=2, retryMaxWaitSeconds=1)
+    async with session(init_options=options) as client:
+        with pytest.raises(JsonRpcException) as failure:
+            await chat(client, "Please keep this question")
+        listed = await request(client, "chatls/conversations", {})
+        stored = await request(client, "chatls/conversation", {"conversationId": listed[0]["id"]})
+
+    error = failure.value
+    assert -32099 <= error.code <= -32000
+    assert error.data["kind"] in ("service", "network")
+    assert "Traceback" not in error.message and "traceback" not in (error.data or {})
+    assert len(listed) == 1
+    user, reply = stored["messages"]
+    assert (user["content"], user["status"]) == ("Please keep this question", "complete")
+    assert reply["status"] == "error"
+    assert len(await emulator.chat_requests()) == 2  # both attempts went upstream
+
+
+async def test_conversations_of_two_folders_never_mix(
+    session: OpenSession, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "alpha", tmp_path / "beta"
+    first.mkdir()
+    second.mkdir()
+    source = second / "main.py"
+    source.write_text("print('beta')\n")
+    async with session(folders=[folder(first), folder(second)]) as client:
+        in_first = await chat(client, "about alpha", workspaceUri=first.as_uri())
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=source.as_uri(), language_id="python", version=1, text=source.read_text()
+                )
+            )
+        )
+        in_second = await chat(client, "about beta", context={"uri": source.as_uri()})
+        default = await chat(client, "no folder named")
+        listed_first = await request(client, "chatls/conversations", {"workspaceUri": first.as_uri()})
+        listed_second = await request(client, "chatls/conversations", {"workspaceUri": second.as_uri()})
+        with pytest.raises(JsonRpcException) as crossing:
+            await chat(client, "mix", conversationId=in_first["conversationId"], workspaceUri=second.as_uri())
+
+    assert {c["id"] for c in listed_first} == {in_first["conversationId"], default["conversationId"]}
+    assert [c["id"] for c in listed_second] == [in_second["conversationId"]]
+    assert crossing.value.code == -32602
+    assert "belongs to workspace" in crossing.value.message
+    sent = (await emulator.chat_requests())[1]["body"]["messages"][-1]["content"]
+    assert "main.py" in sent and "print('beta')" in sent  # the attached file, not stored with the prompt
+
+
+async def test_history_survives_a_restart(session: OpenSession, emulator: RunningEmulator) -> None:
+    async with session() as client:
+        first = await chat(client, "Remember the word pelican")
+    async with session() as client:
+        listed = await request(client, "chatls/conversations", {})
+        again = await chat(client, "Which word?", conversationId=first["conversationId"])
+        stored = await request(client, "chatls/conversation", {"conversationId": first["conversationId"]})
+
+    assert [c["id"] for c in listed] == [first["conversationId"]]
+    assert again["conversationId"] == first["conversationId"]
+    assert [m["content"] for m in stored["messages"] if m["role"] == "user"] == [
+        "Remember the word pelican",
+        "Which word?",
+    ]
+    sent = (await emulator.chat_requests())[-1]["body"]["messages"]
+    assert [m["content"] for m in sent if m["role"] != "system"][:2] == [
+        "Remember the word pelican",
+        first["content"],
+    ]
+
+
+async def test_chat_command_is_cancellable_through_its_progress(
+    session: OpenSession, emulator: RunningEmulator, preset: str
+) -> None:
+    await emulator.add_reply("slowly", LONG_REPLY)
+    await emulator.set_timing("gpt-4o", tokens_per_second=40)
+    async with session() as client:
+        pending = asyncio.ensure_future(
+            client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Answer slowly"}])
+            )
+        )
+        await wait_until(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
+        tokens = list(client.progress_reports)
+        assert len(tokens) == 1
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=tokens[0]))
+        result = await asyncio.wait_for(pending, 20)
+        stored = await request(client, "chatls/conversation", {"conversationId": result["conversationId"]})
+
+    assert result["status"] == "cancelled"
+    assert LONG_REPLY.startswith(result["content"]) and result["content"]
+    assert stored["messages"][1]["status"] == "cancelled"
+    kinds = [type(report).__name__ for report in client.progress_reports[tokens[0]]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    assert (await emulator.wait_for_request())["disconnected"] is True
+
+
+async def test_chat_command_returns_the_reply(session: OpenSession) -> None:
+    async with session() as client:
+        result = await execute_command_chat(client, "Say hello")
+    assert result["status"] == "complete"
+    assert result["content"] == "Echo from gpt-4o: Say hello"
+    assert delta_text(client.deltas) == result["content"]  # type: ignore[attr-defined]
+
+
+async def execute_command_chat(client: LanguageClient, prompt: str) -> dict[str, object]:
+    params = types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": prompt}])
+    result: dict[str, object] = await asyncio.wait_for(client.workspace_execute_command_async(params), 30)
+    return result
