@@ -290,3 +290,24 @@ def test_a_write_that_fails_leaves_nothing_half_done(store: ConversationStore) -
         store.add_message("missing", "user", "x", "complete")
     store.add_message(conversation_id, "user", "still works", "complete")
     assert [m.content for m in store.get_messages(conversation_id)] == ["still works"]
+
+
+def test_listing_and_recent_history_are_served_by_indexes(store: ConversationStore) -> None:
+    """The plans behind "1,000 conversations in < 20 ms" and "10 or 10,000 messages cost the same"."""
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    store.add_message(conversation_id, "user", "x", "complete")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # white box: capture the SQL the public calls run
+    store.list_conversations(WORKSPACE)
+    list(store.iter_recent_messages(conversation_id, page_size=1))
+    store._db.set_trace_callback(None)
+    plans = []
+    for statement in statements:
+        plan = store._db.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
+        plans.append(" / ".join(str(row[3]) for row in plan))
+    assert len(plans) == 3  # the listing, the first page, and the (empty) second page
+    assert "USING INDEX conversations_by_workspace" in plans[0]
+    for plan in plans[1:]:
+        assert "INDEX messages_by_conversation" in plan
+    for plan in plans:
+        assert "TEMP B-TREE" not in plan and "SCAN" not in plan

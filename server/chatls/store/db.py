@@ -81,7 +81,8 @@ def _inspect(path: Path) -> str | None:
             f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
         )
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open {path}: {exc}") from None
+        log.debug("read-only inspection of %s failed (%s); opening it normally", path, exc)
+        return None  # opening it for writing will say what is wrong
     try:
         return _check(connection)
     finally:
@@ -167,7 +168,8 @@ def _check(connection: sqlite3.Connection) -> str | None:
             return f"schema unreadable: {missing}"
     except sqlite3.DatabaseError as exc:
         if not _is_damage(exc):
-            raise StoreError(f"cannot read the database: {exc}") from None
+            log.debug("inspecting the database failed (%s); opening it normally", exc)
+            return None  # locked, unreadable...: opening it for writing will say what is wrong
         return str(exc)
     return None
 
