@@ -1,7 +1,11 @@
 /** ChatLS settings: what goes to the server, what stays in the client, and which changes need a restart. */
 
 /** Keys of the `chatls` section the server reads (initializationOptions and workspace/configuration). */
-export const SERVER_KEYS = ["profiles", "defaultProfile", "instructions", "reasoningEffort", "stateDir", "limits"] as const;
+export const SERVER_KEYS = [
+  "profiles", "defaultProfile", "instructions", "reasoningEffort", "stateDir", "logLevel", "maxHistoryMessages",
+  "maxCompletionTokens", "reasoningMaxCompletionTokens", "contextWindowReserve", "requestTimeoutSeconds", "retryMaxAttempts",
+  "retryMaxWaitSeconds", "contextLines",
+] as const;
 
 /** Sub-sections only the extension uses; never sent to the server. */
 export const CLIENT_ONLY_KEYS = ["server", "trace"] as const;

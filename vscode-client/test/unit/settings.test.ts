@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { test } from "node:test";
 import {
-  apiKeyEnvName, expandPath, initializationOptions, needsRestart, profilesFromSetting, serverSection, usesApiKey,
+  CLIENT_ONLY_KEYS, SERVER_KEYS, apiKeyEnvName, expandPath, initializationOptions, needsRestart, profilesFromSetting, serverSection, usesApiKey,
 } from "../../src/settings";
 
 test("serverSection drops client-only keys and unset defaults", () => {
@@ -11,7 +13,7 @@ test("serverSection drops client-only keys and unset defaults", () => {
     instructions: "Be brief.",
     reasoningEffort: "",
     stateDir: "",
-    limits: {},
+    maxHistoryMessages: null,
     server: { pythonPath: "/venv/bin/python", extraArgs: [] },
     trace: { server: "verbose" },
   };
@@ -21,18 +23,18 @@ test("serverSection drops client-only keys and unset defaults", () => {
   });
   assert.deepEqual(serverSection(null), {});
   // values the user set are passed as they are (the server validates them and names a bad key)
-  assert.deepEqual(serverSection({ limits: { maxRetries: "many" }, reasoningEffort: "high" }),
-                   { limits: { maxRetries: "many" }, reasoningEffort: "high" });
+  assert.deepEqual(serverSection({ retryMaxAttempts: "many", reasoningEffort: "high", contextLines: 0 }),
+                   { retryMaxAttempts: "many", reasoningEffort: "high", contextLines: 0 });
 });
 
 test("initializationOptions reads only server keys through the getter", () => {
   const asked: string[] = [];
-  const values: Record<string, unknown> = { defaultProfile: "deep", instructions: "", limits: { maxRetries: 2 } };
+  const values: Record<string, unknown> = { defaultProfile: "deep", instructions: "", retryMaxAttempts: 2, stateDir: null };
   const options = initializationOptions((key) => {
     asked.push(key);
     return values[key];
   });
-  assert.deepEqual(options, { defaultProfile: "deep", limits: { maxRetries: 2 } });
+  assert.deepEqual(options, { defaultProfile: "deep", retryMaxAttempts: 2 });
   assert.ok(!asked.some((k) => k.startsWith("server") || k.startsWith("trace")));
 });
 
@@ -61,4 +63,25 @@ test("expandPath handles ${workspaceFolder}, ~ and relative paths", () => {
   assert.equal(expandPath(".venv/bin/python", "/ws", "/home/u"), "/ws/.venv/bin/python");
   assert.equal(expandPath("python3", "/ws", "/home/u"), "python3");
   assert.equal(expandPath("/usr/bin/python3", "/ws", "/home/u"), "/usr/bin/python3");
+});
+
+test("contributed settings are exactly the server's keys plus the client-only ones", () => {
+  const root = path.resolve(__dirname, "../../..");
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+    contributes: { configuration: { properties: Record<string, { items?: { properties: Record<string, unknown> } }> } };
+  };
+  const properties = pkg.contributes.configuration.properties;
+  const contributed = Object.keys(properties).map((k) => k.replace(/^chatls\./, ""));
+  const serverSide = contributed.filter((k) => !CLIENT_ONLY_KEYS.some((c) => k.startsWith(`${c}.`)));
+  assert.deepEqual([...serverSide].sort(), [...SERVER_KEYS].sort());
+  // the server's own list of keys (config.py `_CHECKS`) and profile keys (azure/profile.py `_READERS`)
+  const config = fs.readFileSync(path.join(root, "..", "server", "chatls", "config.py"), "utf8");
+  const checks = /^_CHECKS[^{]*\{([\s\S]*?)^\}/m.exec(config)?.[1] ?? "";
+  const serverKeys = [...checks.matchAll(/^\s+"(\w+)":/gm)].map((m) => m[1]);
+  assert.deepEqual([...SERVER_KEYS].sort(), serverKeys.sort());
+  const profileSource = fs.readFileSync(path.join(root, "..", "server", "chatls", "azure", "profile.py"), "utf8");
+  const readers = /^_READERS[^{]*\{([\s\S]*?)^\}/m.exec(profileSource)?.[1] ?? "";
+  const profileKeys = [...readers.matchAll(/^\s+"(\w+)":/gm)].map((m) => m[1]);
+  const itemKeys = Object.keys(properties["chatls.profiles"].items?.properties ?? {});
+  assert.deepEqual(itemKeys.sort(), profileKeys.sort());
 });
