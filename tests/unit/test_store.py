@@ -311,3 +311,21 @@ def test_listing_and_recent_history_are_served_by_indexes(store: ConversationSto
         assert "INDEX messages_by_conversation" in plan
     for plan in plans:
         assert "TEMP B-TREE" not in plan and "SCAN" not in plan
+
+
+def test_abandoned_pending_replies_are_settled_as_errors(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    abandoned = store.add_message(conversation_id, "assistant", "half a rep", "pending")
+    with store._write() as db:  # white box: age the reply as if its server died an hour and a half ago
+        db.execute(
+            "UPDATE messages SET updated_at = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (abandoned,)
+        )
+    in_progress = store.add_message(conversation_id, "assistant", "still strea", "pending")
+    finished = store.add_message(conversation_id, "assistant", "done", "complete")
+
+    assert store.settle_abandoned_replies(idle_seconds=3600) == 1
+    statuses = {m.id: (m.status, m.content) for m in store.get_messages(conversation_id)}
+    assert statuses[abandoned] == ("error", "half a rep")
+    assert statuses[in_progress] == ("pending", "still strea")
+    assert statuses[finished] == ("complete", "done")
+    assert store.settle_abandoned_replies() == 0

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -52,9 +52,12 @@ class MessageNotFound(StoreError, KeyError):
         return f"no message with id {self.args[0]!r}"
 
 
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def utc_now() -> str:
     """Now as ISO-8601 UTC with microseconds; these strings sort in time order."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
 
 
 class ConversationStore:
@@ -248,6 +251,19 @@ class ConversationStore:
             if len(rows) < page_size:
                 return
             before = rows[-1][0]
+
+    def settle_abandoned_replies(self, idle_seconds: float = 3600.0) -> int:
+        """Mark replies left `pending` and untouched for `idle_seconds` as `error`; returns how many.
+
+        A reply stays pending when its server was killed mid-stream. Another window's reply in progress is
+        recent, so a generous idle time (longer than a request can run) never touches it.
+        """
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=idle_seconds)).strftime(_TIME_FORMAT)
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE messages SET status = 'error' WHERE status = 'pending' AND updated_at < ?", (cutoff,)
+            )
+            return cursor.rowcount
 
     # --- export ----------------------------------------------------------------------------------
     def export_markdown(self, conversation_id: str) -> str:
