@@ -56,9 +56,10 @@ async def run(context: RunContext) -> list[Row]:
     async def minimal() -> float:
         return await time_start(minimal_argv, env, root, None, context.workdir / "minimal.stderr")
 
-    await chatls()  # warm the OS file cache and bytecode for both before sampling
-    await minimal()
-    rounds = context.size(full=20, quick=3)
+    if not context.quick:
+        await chatls()  # warm the OS file cache and bytecode for both before sampling
+        await minimal()
+    rounds = context.size(full=20, quick=2)
     chatls_ms, minimal_ms = await interleave(chatls, minimal, rounds)
     return [
         dataclasses.replace(
