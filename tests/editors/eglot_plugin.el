@@ -21,7 +21,6 @@
 (defun e2e-run ()
   (e2e-step :start (e2e-start))
   (unless e2e-server (error "eglot did not start the server"))
-  (e2e-observe :managed (if (eq (eglot-current-server) e2e-server) t :json-false))
 
   (e2e-step :chat
     (chatls-chat (e2e-get :chat :prompt))
@@ -50,6 +49,13 @@
         (e2e-observe :explain (list :result result))
         (e2e-observe :explainDeltaText (chatls-reply-text (plist-get result :messageId))))
       (e2e-observe :transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text)))))
+
+  (e2e-step :chatAboutLines
+    ;; With a region, chatls-chat sends the code as context (the emulator's log shows what reached the model).
+    (with-current-buffer (e2e-open (e2e-get :files :explain :path))
+      (chatls-new-conversation)
+      (chatls-chat (e2e-get :chat :aboutLines) (point-min) (point-max))
+      (e2e-observe :chatAboutLines (list :result (e2e-wait-result)))))
 
   (e2e-step :cancel
     (with-current-buffer (e2e-open (e2e-get :files :chat))

@@ -67,6 +67,14 @@ local ok, err = pcall(function()
     obs.transcript = E.buffer_text(chatls.transcript_buffer())
   end)
 
+  E.step("chatAboutLines", function()
+    -- :'<,'>ChatLS sends the lines as context (the emulator's log shows what reached the model).
+    open_attached(plan.files.explain.path)
+    chatls.new_conversation()
+    vim.cmd("1,5ChatLS " .. plan.chat.aboutLines)
+    obs.chatAboutLines = { result = wait_result() }
+  end)
+
   E.step("cancel", function()
     E.open(plan.files.chat)
     chatls.new_conversation()

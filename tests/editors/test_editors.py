@@ -47,6 +47,8 @@ EXPLAIN_REPLY = "running_total walks the values once and keeps a sum of everythi
 EDIT_INSTRUCTION = "chatls-e2e-rename: call it total and use sum()"
 EDIT_REPLY = "Here is the method:\n\n```python\ndef total(self, numbers):\n    return sum(numbers)\n```\n"
 IMPROVE_REPLY = "Simpler:\n\n```python\ndef is_even(n):\n    return n % 2 == 0\n```\n"
+ABOUT_LINES_PROMPT = "chatls-e2e-lines: what do these lines do?"
+ABOUT_LINES_REPLY = "They add the values up."
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 
@@ -58,6 +60,7 @@ EMULATOR_CONFIG: dict[str, Any] = {
         {"pattern": "chatls-e2e-again", "reply": FOLLOW_UP_REPLY},
         {"pattern": "chatls-e2e-rename", "reply": EDIT_REPLY},
         {"pattern": "chatls-e2e-slow", "reply": SLOW_REPLY},
+        {"pattern": "chatls-e2e-lines", "reply": ABOUT_LINES_REPLY},
         {"pattern": "def is_even", "reply": IMPROVE_REPLY},
         {"pattern": "def running_total", "reply": EXPLAIN_REPLY},
     ],
@@ -122,6 +125,8 @@ class EditorRun:
 
     obs: dict[str, Any]
     log: str
+    requests: list[dict[str, Any]]
+    """What the emulator logged while this editor ran (oldest first)."""
 
     def get(self, key: str) -> Any:
         value = self.obs.get(key)
@@ -189,7 +194,7 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             "defaultProfile": "emu",
             "stateDir": str(base / "state"),
         },
-        "chat": {"prompt": CHAT_PROMPT, "followUp": FOLLOW_UP_PROMPT},
+        "chat": {"prompt": CHAT_PROMPT, "followUp": FOLLOW_UP_PROMPT, "aboutLines": ABOUT_LINES_PROMPT},
         "files": {
             "chat": str(files["chat"]),
             "explain": {"path": str(files["explain"]), "range": lines_range(EXPLAIN_TEXT, 0, 4)},
@@ -232,6 +237,7 @@ def editor_env(base: Path, api_key: str, plan: dict[str, Any]) -> dict[str, str]
 
 def run_editor(argv: list[str], base: Path, emulator: Any, **plan_extra: Any) -> EditorRun:
     plan = {**make_plan(base, emulator.url), **plan_extra}
+    logged_before = max((r["id"] for r in emulator.requests()), default=0)
     proc = subprocess.run(
         ["timeout", "-k", "5", str(EDITOR_TIMEOUT_S), *argv],
         cwd=base,
@@ -244,11 +250,13 @@ def run_editor(argv: list[str], base: Path, emulator: Any, **plan_extra: Any) ->
     log = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
     result = Path(plan["result"])
     assert proc.returncode == 0 and result.exists(), f"{argv[0]} did not finish its script:\n{log}"
-    return EditorRun(json.loads(result.read_text(encoding="utf-8")), log)
+    requests = [r for r in emulator.requests() if r["id"] > logged_before]
+    return EditorRun(json.loads(result.read_text(encoding="utf-8")), log, requests)
 
 
 def nvim_argv(script: str) -> list[str]:
-    nvim = require("nvim")
+    # CHATLS_E2E_NVIM runs the same tests on another Neovim build (e.g. 0.10; see docs/editors.md).
+    nvim = os.environ.get("CHATLS_E2E_NVIM") or require("nvim")
     return [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", f"luafile {HERE / script}"]
 
 
@@ -389,7 +397,7 @@ def test_nvim_empty_selection_offers_no_actions(runner: Runner) -> None:
 # --- cancellation: the server's store is the witness (Neovim drops the -32800 reply) -------------
 
 
-def test_cancelled_chat_is_stored_as_cancelled(cancelling_editor: EditorRun) -> None:
+def test_cancelled_chat_is_stored_as_cancelled(cancelling_editor: EditorRun, emulator: Any) -> None:
     run = cancelling_editor
     assert run.get("cancelStreamed") is True, "the slow chat never streamed any text"
     conversation = run.result("cancelConversation")
@@ -399,6 +407,9 @@ def test_cancelled_chat_is_stored_as_cancelled(cancelling_editor: EditorRun) -> 
     assert reply["role"] == "assistant"
     assert reply["status"] == "cancelled"
     assert SLOW_REPLY.startswith(reply["content"]) and len(reply["content"]) < len(SLOW_REPLY)
+    # ...and the server closed the upstream stream instead of letting it run on.
+    (slow,) = [r for r in run.requests if r["deployment"] == "gpt-4o-slow"]
+    emulator.wait_for_request(lambda r: r["id"] == slow["id"] and r["disconnected"], timeout=10)
 
 
 # --- the helpers in editors/: what their users see ------------------------------------------------
@@ -413,3 +424,11 @@ def test_helper_transcript_shows_the_conversation(plugin_editor: EditorRun) -> N
 def test_helper_asks_for_the_edit_instruction(plugin_editor: EditorRun) -> None:
     assert "instruction" in plugin_editor.get("editAsked")
     assert plugin_editor.result("edit")["applied"] is True
+
+
+def test_helper_chat_about_lines_sends_them_as_context(plugin_editor: EditorRun) -> None:
+    assert plugin_editor.result("chatAboutLines")["content"] == ABOUT_LINES_REPLY
+    (request,) = [r for r in plugin_editor.requests if ABOUT_LINES_PROMPT in str(r["body"])]
+    sent = request["body"]["messages"][-1]["content"]
+    assert ABOUT_LINES_PROMPT in sent
+    assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
