@@ -25,15 +25,6 @@ from typing import TYPE_CHECKING, Protocol
 from pygls.exceptions import JsonRpcException
 
 from chatls import protocol
-from chatls.azure.types import (
-    ChatMessage,
-    ChatOptions,
-    ContentEvent,
-    Conversation,
-    ModelCapabilities,
-    StatusEvent,
-)
-from chatls.azure.types import ChatResult as AdapterResult
 from chatls.errors import CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
 from chatls.workspaces import NO_FOLDER
 
@@ -41,7 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from chatls.azure.profile import Profile
-    from chatls.azure.types import ChatEvent
+    from chatls.azure.types import ChatEvent, ChatMessage, ChatOptions, Conversation, ModelCapabilities
+    from chatls.azure.types import ChatResult as AdapterResult
     from chatls.config import Settings
     from chatls.store import ConversationStore
     from chatls.store.records import MessageRecord
@@ -221,6 +213,8 @@ class ChatService:
         )
 
     def _plan(self, turn: Turn) -> _Plan:
+        from chatls.azure.types import ChatOptions
+
         settings, profile = self._env.turn_settings(turn.profile, turn.workspace_uri)
         backend = self._env.backend(profile, settings)
         caps = backend.capabilities
@@ -266,6 +260,7 @@ class ChatService:
     ) -> AdapterResult:
         from chatls import tokens
         from chatls.azure.errors import ContextLengthExceeded
+        from chatls.azure.types import ChatMessage, Conversation
 
         fitted = self._fit(turn, plan, context)
         prompt = _join(turn.attachment, turn.prompt) or turn.prompt
@@ -318,6 +313,8 @@ class _Plan:
 async def _consume(
     events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: list[str]
 ) -> AdapterResult:
+    from chatls.azure.types import ContentEvent, StatusEvent
+
     try:
         async for event in events:
             if isinstance(event, ContentEvent):
@@ -336,6 +333,8 @@ async def _consume(
 
 def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
     """Earlier turns newest first, as the model sees them: failed and empty replies are left out."""
+    from chatls.azure.types import ChatMessage
+
     for message in history:
         if message.role == "assistant" and (message.status == protocol.STATUS_ERROR or not message.content):
             continue
