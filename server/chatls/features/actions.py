@@ -1,0 +1,428 @@
+"""The code-action commands: `chatls.explain`, `.fix`, `.improve`, `.document`, `.generateTests`,
+`.askInChat` and `.editSelection`.
+
+Each one takes a `protocol.SelectionArgs`, runs one turn of the workspace's conversation under cancellable
+work-done progress (its deltas stream like any chat), and for the edit actions applies the reply's code with
+`workspace/applyEdit`. It answers a `protocol.ActionResult`, also when cancelled: a `CancelledError`
+escaping a command would leave the request unanswered (pygls2.md §6).
+
+Never clobber: when the document changed while the model worked, the edit goes where the selected text is
+now, and only if that text occurs exactly once; otherwise nothing is applied and the user is told. Versions
+are checked here, before sending, because clients differ on stale edits (Neovim skips them but answers
+`applied: true`; eglot answers an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
+
+from chatls import edits, prompts, protocol, workspaces
+from chatls.chat_service import Turn
+from chatls.errors import invalid_params
+from chatls.features.chat import send_delta
+from chatls.features.progress import Reporter, cancellable_progress
+from chatls.prompts import Action
+from chatls.server import ChatLSServer
+
+log = logging.getLogger(__name__)
+
+ACTIONS = {
+    protocol.CMD_EXPLAIN: Action.EXPLAIN,
+    protocol.CMD_FIX: Action.FIX,
+    protocol.CMD_IMPROVE: Action.IMPROVE,
+    protocol.CMD_DOCUMENT: Action.DOCUMENT,
+    protocol.CMD_GENERATE_TESTS: Action.GENERATE_TESTS,
+    protocol.CMD_ASK_IN_CHAT: Action.ASK_IN_CHAT,
+    protocol.CMD_EDIT_SELECTION: Action.EDIT_SELECTION,
+}
+
+TITLES = {
+    Action.EXPLAIN: "Explain",
+    Action.FIX: "Fix",
+    Action.IMPROVE: "Improve",
+    Action.DOCUMENT: "Add documentation",
+    Action.GENERATE_TESTS: "Generate tests",
+    Action.ASK_IN_CHAT: "Ask in chat",
+    Action.EDIT_SELECTION: "Edit selection",
+}
+
+CANCELLED = "Cancelled: nothing was applied."
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The selection as it was when the command started."""
+
+    uri: str
+    version: int | None
+    text: str
+    """The whole document."""
+    start: int
+    end: int
+    language_id: str | None
+    encoding: str
+
+    @property
+    def original(self) -> str:
+        return self.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    applied: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TestsPlan:
+    """Where generated tests go."""
+
+    uri: str
+    path: Path
+    shown_as: str
+    module: str | None
+    exists: bool
+
+
+class _Progress:
+    """Records the turn's deltas (for a cancelled answer) while forwarding them and showing their status."""
+
+    def __init__(self, ls: ChatLSServer, report: Reporter) -> None:
+        self._ls, self._report = ls, report
+        self.conversation_id = self.message_id = ""
+        self.parts: list[str] = []
+        self.edit_sent = False
+
+    def on_delta(self, delta: protocol.DeltaNotification) -> None:
+        self.conversation_id, self.message_id = delta.conversation_id, delta.message_id
+        if delta.content:
+            self.parts.append(delta.content)
+            self._report(f"{sum(map(len, self.parts))} characters received")
+        if delta.status:
+            self._report(delta.status)
+        send_delta(self._ls, delta)
+
+
+# --- the command ---------------------------------------------------------------------------------
+async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]) -> dict[str, Any]:
+    args = selection_args(raw_args)
+    snapshot = take_snapshot(ls, args)
+    instruction = (args.instruction or "").strip() or None
+    if action is Action.EDIT_SELECTION and instruction is None:
+        raise invalid_params(
+            "invalid params: chatls.editSelection needs an instruction saying what to change @ $.instruction"
+        )
+    plan = tests_plan(ls, snapshot) if action is Action.GENERATE_TESTS else None
+    built = prompts.build_action_prompt(
+        action,
+        prompt_selection(ls, snapshot),
+        instruction=instruction,
+        diagnostics=[diagnostic_note(d) for d in args.diagnostics or ()],
+        tests=prompts.TargetTestFile(plan.shown_as, plan.exists, plan.module) if plan else None,
+    )
+    turn = Turn(
+        prompt=built.prompt,
+        workspace_uri=workspaces.workspace_for(
+            None, snapshot.uri, ls.workspace.folders.keys(), ls.workspace.root_uri
+        ),
+        attachment=built.attachment,
+        task_instructions=built.task_instructions,
+    )
+    ls.track_current_task()  # so shutdown finishes it first (pygls#606)
+    progress: _Progress | None = None
+    try:
+        async with cancellable_progress(ls, f"ChatLS: {TITLES[action]}") as report:
+            progress = _Progress(ls, report)
+            result = await ls.chat_service.run_turn(turn, progress.on_delta)
+            outcome = await apply_reply(ls, action, snapshot, result, plan, progress)
+    except asyncio.CancelledError:
+        return _cancelled(progress)
+    status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
+    answer = protocol.ActionResult(
+        result.conversation_id, result.message_id, result.content, outcome.applied, outcome.reason, status
+    )
+    return _wire(answer)
+
+
+def _cancelled(progress: _Progress | None) -> dict[str, Any]:
+    reason = CANCELLED
+    if progress is not None and progress.edit_sent:
+        reason = "Cancelled while the editor was still reviewing the edit; check the document."
+    answer = protocol.ActionResult(
+        conversation_id=progress.conversation_id if progress else "",
+        message_id=progress.message_id if progress else "",
+        content="".join(progress.parts) if progress else "",
+        applied=False,
+        reason=reason,
+        status=protocol.STATUS_CANCELLED,
+    )
+    return _wire(answer)
+
+
+def _wire(answer: protocol.ActionResult) -> dict[str, Any]:
+    plain: dict[str, Any] = protocol.unstructure(answer)
+    plain["status"] = answer.status  # the converter drops fields equal to their default
+    return plain
+
+
+# --- validating the arguments --------------------------------------------------------------------
+def selection_args(raw_args: tuple[Any, ...]) -> protocol.SelectionArgs:
+    if len(raw_args) != 1:
+        raise invalid_params(
+            f"invalid params: expected one argument {{uri, range, version?, instruction?, diagnostics?}}, "
+            f"got {len(raw_args)}"
+        )
+    return protocol.structure_params(raw_args[0], protocol.SelectionArgs)
+
+
+def take_snapshot(ls: ChatLSServer, args: protocol.SelectionArgs) -> Snapshot:
+    if ":" not in args.uri:
+        raise invalid_params(f"invalid params: expected a URI such as file:///path, got {args.uri!r} @ $.uri")
+    document = open_document(ls, args.uri)
+    if document is None:
+        raise invalid_params(f"invalid params: {args.uri} is not open in the editor @ $.uri")
+    if args.version is not None and document.version is not None and args.version != document.version:
+        raise invalid_params(
+            f"invalid params: the document changed since the action was offered (version {args.version}, "
+            f"now {document.version}); select the code again @ $.version"
+        )
+    text, encoding = document.source, position_encoding(ls)
+    try:
+        start, end = edits.span_of(text, args.range, encoding)
+    except edits.PositionError as exc:
+        raise invalid_params(f"invalid params: {exc} @ $.range") from None
+    if not text[start:end].strip():
+        raise invalid_params("invalid params: the selection is empty @ $.range")
+    return Snapshot(args.uri, document.version, text, start, end, document.language_id, encoding)
+
+
+def open_document(ls: ChatLSServer, uri: str) -> TextDocument | None:
+    document: TextDocument | None = ls.workspace.text_documents.get(unquote(uri))
+    return document
+
+
+def position_encoding(ls: ChatLSServer) -> str:
+    encoding = ls.workspace.position_encoding or edits.UTF16
+    return str(getattr(encoding, "value", encoding))
+
+
+def diagnostic_note(diagnostic: types.Diagnostic) -> prompts.DiagnosticNote:
+    code = diagnostic.code
+    return prompts.DiagnosticNote(
+        message=diagnostic.message,
+        line=diagnostic.range.start.line,
+        severity=int(diagnostic.severity) if diagnostic.severity is not None else None,
+        source=diagnostic.source,
+        code=str(code) if code is not None else None,
+    )
+
+
+# --- what the model sees -------------------------------------------------------------------------
+def prompt_selection(ls: ChatLSServer, snapshot: Snapshot) -> prompts.Selection:
+    before, after = prompts.surroundings(snapshot.text[: snapshot.start], snapshot.text[snapshot.end :])
+    first_line = edits.position_at(snapshot.text, snapshot.start, snapshot.encoding).line
+    return prompts.Selection(
+        file_name=shown_path(ls, snapshot.uri),
+        language_id=snapshot.language_id,
+        code=snapshot.original,
+        first_line=first_line,
+        before=before,
+        after=after,
+    )
+
+
+def _fs_path(uri: str) -> PurePosixPath | None:
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return PurePosixPath(Path(path).as_posix()) if path else None
+
+
+def _root_of(ls: ChatLSServer, uri: str) -> PurePosixPath | None:
+    folder = workspaces.folder_for(uri, ls.workspace.folders.keys())
+    return _fs_path(folder) if folder else None
+
+
+def shown_path(ls: ChatLSServer, uri: str) -> str:
+    """The document's path relative to its workspace folder, else its base name."""
+    path, root = _fs_path(uri), _root_of(ls, uri)
+    if path is None:
+        return PurePosixPath(unquote(urlparse(uri).path)).name or uri
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.name
+
+
+def tests_plan(ls: ChatLSServer, snapshot: Snapshot) -> TestsPlan | None:
+    """Where the tests for this document go (None for a document that is not a file)."""
+    source, root = _fs_path(snapshot.uri), _root_of(ls, snapshot.uri)
+    if source is None:
+        return None
+    target = prompts.path_for_tests(source, snapshot.language_id, root)
+    uri = from_fs_path(str(target)) or target.as_uri()
+    shown = target.relative_to(root).as_posix() if root and target.is_relative_to(root) else target.name
+    exists = open_document(ls, uri) is not None or Path(target).exists()
+    module = prompts.python_module(source, root) if snapshot.language_id == "python" else None
+    return TestsPlan(uri, Path(target), shown, module, exists)
+
+
+# --- applying the reply --------------------------------------------------------------------------
+async def apply_reply(
+    ls: ChatLSServer,
+    action: Action,
+    snapshot: Snapshot,
+    result: protocol.ChatResult,
+    plan: TestsPlan | None,
+    progress: _Progress,
+) -> Outcome:
+    if action in (Action.EXPLAIN, Action.ASK_IN_CHAT):
+        return Outcome(applied=False)
+    if result.finish_reason == "length":
+        return Outcome(False, "The reply was cut off at the length limit, so nothing was applied.")
+    label = f"ChatLS: {TITLES[action]}"
+    if action is Action.GENERATE_TESTS:
+        code = edits.choose_code(result.content, snapshot.language_id, combine=True)
+        if code is None:
+            return Outcome(False, "The reply holds no code to apply.")
+        return await _apply_tests(ls, snapshot, plan, code, label, progress)
+    code = edits.choose_code(result.content, snapshot.language_id, original=snapshot.original)
+    if code is None:
+        return Outcome(False, "The reply holds no code to apply.")
+    return await _apply_replacement(ls, snapshot, code, label, progress)
+
+
+async def _apply_replacement(
+    ls: ChatLSServer, snapshot: Snapshot, code: str, label: str, progress: _Progress
+) -> Outcome:
+    document = open_document(ls, snapshot.uri)
+    if document is None:
+        return _not_applied(ls, "The document was closed before the reply arrived, so nothing was applied.")
+    text, version = document.source, document.version
+    start = _current_start(snapshot, text, version)
+    if isinstance(start, Outcome):
+        return _not_applied(ls, start.reason or "")
+    end = start + len(snapshot.original)
+    line_start = text.rfind("\n", 0, start) + 1
+    line_start = max(line_start, text.rfind("\r", 0, start) + 1)
+    new_text = edits.fit_replacement(
+        code,
+        original=snapshot.original,
+        line_prefix=text[line_start:start],
+        eol=edits.detect_eol(snapshot.original, text),
+    )
+    if new_text == snapshot.original:
+        return Outcome(False, "The model suggested no change.")
+    support = edits.EditSupport.from_capabilities(ls.client_capabilities)
+    range_ = edits.range_of(text, start, end, snapshot.encoding)
+    edit = edits.replace_edit(snapshot.uri, version, range_, new_text, support, label=label)
+    return await _send(ls, edit, label, progress)  # no await since reading `text`: nothing can intervene
+
+
+def _current_start(snapshot: Snapshot, text: str, version: int | None) -> int | Outcome:
+    """Where the selected text is now: unchanged, or relocated when it occurs exactly once."""
+    if version == snapshot.version and text[snapshot.start : snapshot.end] == snapshot.original:
+        return snapshot.start
+    found = edits.relocate(text, snapshot.original)
+    if found.start is not None:
+        log.info(
+            "document changed during the turn; selection relocated from %d to %d", snapshot.start, found.start
+        )
+        return found.start
+    where = "is no longer there" if found.matches == 0 else "now occurs more than once"
+    return Outcome(
+        False,
+        f"The document changed while the model was working and the selected code {where}, so nothing was "
+        "applied. The suggestion is kept in the conversation.",
+    )
+
+
+def _not_applied(ls: ChatLSServer, reason: str) -> Outcome:
+    ls.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Warning, message=f"ChatLS: {reason}")
+    )
+    return Outcome(False, reason)
+
+
+async def _apply_tests(
+    ls: ChatLSServer, snapshot: Snapshot, plan: TestsPlan | None, code: str, label: str, progress: _Progress
+) -> Outcome:
+    if plan is None:
+        return Outcome(
+            False, "The document is not a file, so the tests were not saved; they are in the reply."
+        )
+    support = edits.EditSupport.from_capabilities(ls.client_capabilities)
+    document = open_document(ls, plan.uri)
+    if document is not None:
+        existing, version = document.source, document.version
+    elif plan.path.exists():
+        try:
+            existing, version = plan.path.read_text(encoding="utf-8"), None
+        except (OSError, UnicodeDecodeError) as exc:
+            return Outcome(False, f"Could not read {plan.shown_as} to add the tests to it: {exc}.")
+    elif support.create_files:
+        edit = edits.create_file_edit(plan.uri, edits.append_text("", code), support, label=label)
+        outcome = await _send(ls, edit, label, progress)
+        if outcome.applied:
+            await _show(ls, plan.uri)
+        return outcome
+    else:
+        return Outcome(
+            False,
+            "Your editor cannot create files through LSP, so the tests were not saved; they are in the "
+            f"reply (save them as {plan.shown_as}).",
+        )
+    end = edits.position_at(existing, len(existing), snapshot.encoding)
+    at_end = types.Range(start=end, end=end)
+    edit = edits.replace_edit(
+        plan.uri, version, at_end, edits.append_text(existing, code), support, label=label
+    )
+    return await _send(ls, edit, label, progress)
+
+
+async def _send(ls: ChatLSServer, edit: types.WorkspaceEdit, label: str, progress: _Progress) -> Outcome:
+    progress.edit_sent = True  # a cancel from now on may come while the editor shows its refactor preview
+    try:
+        response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+    except Exception as exc:  # eglot answers a refused (e.g. stale) edit with an error response
+        progress.edit_sent = False
+        message = getattr(exc, "message", None) or str(exc)
+        log.info("workspace/applyEdit failed: %s", message)
+        return _not_applied(ls, f"The editor refused the edit: {message}")
+    progress.edit_sent = False
+    if response.applied:
+        return Outcome(applied=True)
+    return Outcome(
+        False, response.failure_reason or "The edit was not applied (it was declined in the editor)."
+    )
+
+
+async def _show(ls: ChatLSServer, uri: str) -> None:
+    if not get_capability(ls.client_capabilities, "window.show_document.support", False):
+        return
+    try:
+        await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+    except Exception:  # showing the new file is a courtesy
+        log.warning("window/showDocument failed", exc_info=True)
+
+
+# --- registration --------------------------------------------------------------------------------
+def command_handler(action: Action) -> Callable[..., Coroutine[Any, Any, dict[str, Any]]]:
+    async def handler(ls: ChatLSServer, *args: Any) -> dict[str, Any]:
+        return await run_action(ls, action, args)
+
+    handler.__name__ = f"chatls_{action.value}"
+    return handler
+
+
+def register(server: ChatLSServer) -> None:
+    for command, action in ACTIONS.items():
+        server.command(command)(command_handler(action))
