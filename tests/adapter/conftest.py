@@ -12,6 +12,7 @@ from chatls.azure import AzureChatClient, ChatEvent, ChatOptions, Conversation, 
 from chatls.emulator.fixture import RunningEmulator
 
 MakeClient = Callable[..., AzureChatClient]
+StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 
 class MemoryLessons:
@@ -52,8 +53,14 @@ async def make_client(emulator: RunningEmulator, lessons: MemoryLessons) -> Asyn
     """``make_client(deployment, **profile_settings)``: a client on the emulator, closed after the test."""
     clients: list[AzureChatClient] = []
 
-    def make(deployment: str | list[str], *, store: Any = lessons, emu: RunningEmulator = emulator,
-             client_options: dict[str, Any] | None = None, **settings: Any) -> AzureChatClient:  # fmt: skip
+    def make(
+        deployment: str | list[str],
+        *,
+        store: Any = lessons,
+        emu: RunningEmulator = emulator,
+        client_options: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> AzureChatClient:
         options = {"api_key": emu.api_key, **(client_options or {})}
         client = AzureChatClient(profile_for(emu, deployment, **settings), lessons=store, **options)
         clients.append(client)
@@ -62,6 +69,3 @@ async def make_client(emulator: RunningEmulator, lessons: MemoryLessons) -> Asyn
     yield make
     for client in clients:
         await client.aclose()
-
-
-Collect = Callable[[AzureChatClient, Conversation, ChatOptions], Awaitable[list[ChatEvent]]]

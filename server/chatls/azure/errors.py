@@ -168,7 +168,9 @@ def error_from_status(
     azure_says = f" Azure said: {message}" if message else ""
     if status in (401, 403):
         what = "rejected the credentials" if status == 401 else "denied access"
-        return AuthError(f"Azure {what} ({status}) for {endpoint}. {auth_hint}", status=status, code=code)
+        return AuthError(
+            f"Azure {what} ({status}) for {endpoint}. {auth_hint}{azure_says}", status=status, code=code
+        )
     if status == 404:
         if code == "DeploymentNotFound" or "deployment" in message.lower():
             return DeploymentNotFound(

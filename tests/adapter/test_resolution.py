@@ -1,0 +1,53 @@
+"""Model resolution when neither the profile nor the deployment name says the model."""
+
+from __future__ import annotations
+
+from tests.adapter.conftest import MakeClient, MemoryLessons, collect
+
+from chatls.azure import ChatMessage, ChatOptions, ChatResult, Conversation
+from chatls.emulator.fixture import RunningEmulator
+
+CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
+
+
+async def test_an_unnamed_deployment_learns_its_model_from_the_first_response(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    await emulator.set_deployment("chat-prod", model="o1-2024-12-17")
+    client = make_client("chat-prod")
+    assert client.capabilities.family == "unknown"
+
+    events = await collect(client, CONVERSATION, ChatOptions(temperature=0.4, reasoning_effort="high"))
+    result = events[-1]
+    assert isinstance(result, ChatResult) and result.model == "o1-2024-12-17"
+    first, healed = await emulator.chat_requests("chat-prod")
+    assert first["body"]["messages"][0]["role"] == "system"  # conservative: no sampling parameters
+    assert "temperature" not in first["body"] and "reasoning_effort" not in first["body"]
+    assert (first["status"], first["error_param"], healed["status"]) == (400, "stream", 200)
+    assert (
+        "deployment 'chat-prod' runs o1-2024-12-17; its requests now follow o1's rules" in result.adaptations
+    )
+    assert client.capabilities.family == "o1"
+    assert client.capabilities.details["resolvedFrom"] == "response"
+
+    await emulator.reset()
+    await emulator.set_deployment("chat-prod", model="o1-2024-12-17")
+    restarted = make_client("chat-prod")
+    assert restarted.capabilities.family == "o1"
+    await collect(restarted, CONVERSATION, ChatOptions(reasoning_effort="high"))
+    (only,) = await emulator.chat_requests("chat-prod")
+    assert only["status"] == 200
+    assert only["body"]["messages"][0]["role"] == "developer"
+    assert only["body"]["reasoning_effort"] == "high"
+
+
+async def test_the_profile_model_wins_over_a_misleading_deployment_name(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    await emulator.set_deployment("gpt-4o-legacy", model="o3-mini-2025-01-31")
+    client = make_client("gpt-4o-legacy", model="o3-mini")
+    assert client.capabilities.family == "o3-mini"
+    events = await collect(client, CONVERSATION, ChatOptions(temperature=0.2, max_completion_tokens=200))
+    assert isinstance(events[-1], ChatResult)
+    (only,) = await emulator.chat_requests()
+    assert only["status"] == 200 and only["body"]["max_completion_tokens"] == 200
