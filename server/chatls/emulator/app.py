@@ -363,26 +363,37 @@ async def _stream(
         status=200, headers={**headers, "content-type": "text/event-stream", "cache-control": "no-cache"}
     )
     await response.prepare(request)
+    try:
+        await _send_stream(request, response, deployment, completion, fault, include_usage)
+    except ConnectionResetError:  # the client went away between two writes
+        _mark_disconnected(request)
+    return response
+
+
+async def _send_stream(
+    request: web.Request,
+    response: web.StreamResponse,
+    deployment: Deployment,
+    completion: Completion,
+    fault: FaultSpec | None,
+    include_usage: bool,
+) -> None:
     encoder = ChunkEncoder(deployment.model)
     await response.write(encoder.prompt_annotation() + encoder.role())
     drop_after = fault.after_chunks if fault is not None and fault.kind == "drop_connection" else None
-    await _write_pieces(
-        request, response, encoder, completion.pieces, deployment.timing.tokens_per_second, drop_after
-    )
+    await _write_pieces(response, encoder, completion.pieces, deployment.timing.tokens_per_second, drop_after)
     if drop_after is not None:
         _drop(request)  # no finish chunk, no [DONE], no end of the chunked body
-        return response
+        return
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     tail = encoder.finish(completion.finish_reason, category)
     if include_usage:
         tail += encoder.usage(completion, deployment.family.reasoning)
     await response.write(tail + encoder.done())
     await response.write_eof()
-    return response
 
 
 async def _write_pieces(
-    request: web.Request,
     response: web.StreamResponse,
     encoder: ChunkEncoder,
     pieces: list[str],
