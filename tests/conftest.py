@@ -40,8 +40,10 @@ async def start_emulator() -> AsyncIterator[StartEmulator]:
     """Factory: ``await start_emulator(config)``; every emulator started is stopped after the test."""
     async with AsyncExitStack() as stack:
 
-        async def start(config: ConfigSource = None, **kwargs: object) -> RunningEmulator:
-            return await stack.enter_async_context(run_emulator(config, **kwargs))  # type: ignore[arg-type]
+        async def start(
+            config: ConfigSource = None, *, host: str = "127.0.0.1", port: int = 0
+        ) -> RunningEmulator:
+            return await stack.enter_async_context(run_emulator(config, host=host, port=port))
 
         yield start
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tests.emulator.helpers import StartEmulator
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -44,8 +45,8 @@ async def test_wrong_content_type(emulator: RunningEmulator) -> None:
     assert body["error"]["message"] == "Invalid Content-Type header (text/plain), expected application/json."
 
 
-async def test_huge_body(start_emulator) -> None:  # type: ignore[no-untyped-def]
-    emu: RunningEmulator = await start_emulator({"server": {"max_body_bytes": 2048}})
+async def test_huge_body(start_emulator: StartEmulator) -> None:
+    emu = await start_emulator({"server": {"max_body_bytes": 2048}})
     big = {"messages": [{"role": "user", "content": "x" * 5000}]}
     status, body = await call(emu, "POST", DATED_PATH, json=big)
     assert status == 413

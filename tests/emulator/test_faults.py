@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import openai
 import pytest
-from tests.emulator.helpers import azure_client, v1_client
+from tests.emulator.helpers import StartEmulator, azure_client, v1_client
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -233,8 +233,8 @@ async def test_context_length_fault(emulator: RunningEmulator) -> None:
     assert "maximum context length is 128000 tokens" in caught.value.message
 
 
-async def test_faults_from_the_config_file(start_emulator) -> None:  # type: ignore[no-untyped-def]
-    emu: RunningEmulator = await start_emulator(
+async def test_faults_from_the_config_file(start_emulator: StartEmulator) -> None:
+    emu = await start_emulator(
         """
 [[faults]]
 kind = "rate_limit"

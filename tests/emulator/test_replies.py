@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from tests.emulator.helpers import AzureFactory, user
+from tests.emulator.helpers import AzureFactory, StartEmulator, user
 
 from chatls.emulator.families import FAMILIES
 from chatls.emulator.fixture import RunningEmulator
@@ -65,13 +65,13 @@ async def test_models_are_listed_on_both_routes(v1: openai.AsyncOpenAI, azure: A
     assert v1_ids == dated_ids == list(FAMILIES)
 
 
-async def test_scripted_reply_from_config_with_a_code_block(start_emulator) -> None:  # type: ignore[no-untyped-def]
+async def test_scripted_reply_from_config_with_a_code_block(start_emulator: StartEmulator) -> None:
     config = """
 [[replies]]
 pattern = "(?i)write a function"
 reply = "Here:\\n```python\\ndef f():\\n    return 1\\n```\\n"
 """
-    emu: RunningEmulator = await start_emulator(config)
+    emu = await start_emulator(config)
     client = openai.AsyncAzureOpenAI(
         azure_endpoint=emu.url, api_key=emu.api_key, api_version="2024-10-21", max_retries=0
     )

@@ -6,7 +6,7 @@ import aiohttp
 import openai
 import pytest
 from tests.emulator.cases import ACCEPTED_CASES, RULE_CASES, Case
-from tests.emulator.helpers import azure_client, send, v1_client
+from tests.emulator.helpers import StartEmulator, azure_client, send, v1_client
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -84,8 +84,8 @@ async def test_missing_key_is_401(emulator: RunningEmulator, headers: dict[str, 
     assert body["error"]["message"].startswith("Access denied due to invalid subscription key")
 
 
-async def test_wrong_key_parses_as_the_sdk_authentication_error(start_emulator) -> None:  # type: ignore[no-untyped-def]
-    emu: RunningEmulator = await start_emulator({"server": {"api_keys": ["right-key"]}})
+async def test_wrong_key_parses_as_the_sdk_authentication_error(start_emulator: StartEmulator) -> None:
+    emu = await start_emulator({"server": {"api_keys": ["right-key"]}})
     client = azure_client(emu.url, "wrong-key")
     with pytest.raises(openai.AuthenticationError) as caught:
         await send(client, "gpt-4o", {"messages": [{"role": "user", "content": "x"}]})
@@ -95,8 +95,8 @@ async def test_wrong_key_parses_as_the_sdk_authentication_error(start_emulator) 
     assert caught.value.param is None
 
 
-async def test_configured_keys_reject_others_and_accept_bearer(start_emulator) -> None:  # type: ignore[no-untyped-def]
-    emu: RunningEmulator = await start_emulator({"server": {"api_keys": ["right-key"]}})
+async def test_configured_keys_reject_others_and_accept_bearer(start_emulator: StartEmulator) -> None:
+    emu = await start_emulator({"server": {"api_keys": ["right-key"]}})
     assert emu.api_key == "right-key"
     wrong = azure_client(emu.url, "wrong-key")
     with pytest.raises(openai.AuthenticationError) as caught:

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 import pytest
 from tests.emulator.cases import RULE_CASES
-from tests.emulator.helpers import azure_client, send
+from tests.emulator.helpers import StartEmulator, azure_client, send
 
 from chatls.emulator.errors import ERROR_FILES
 
@@ -68,9 +68,9 @@ def sources_seen() -> set[str]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 async def test_error_parses_as_typed_sdk_error(
-    start_emulator,
+    start_emulator: StartEmulator,
     scenario: Scenario,
-    sources_seen: set[str],  # type: ignore[no-untyped-def]
+    sources_seen: set[str],
 ) -> None:
     emu = await start_emulator(scenario.config)
     if scenario.overrides:
