@@ -93,6 +93,7 @@ class AzureChatClient:
         self._sdk: openai.AsyncOpenAI | None = None
         self._secrets: list[str] = [api_key] if api_key else []
         self._lessons: dict[str, Lessons] = {}
+        self._caps: dict[str, ModelCapabilities] = {}
         self._reported: set[str] = set()
         self._random = random.Random()
 
@@ -110,6 +111,12 @@ class AzureChatClient:
         return self.capabilities_for(self.profile.deployment or "")
 
     def capabilities_for(self, deployment: str) -> ModelCapabilities:
+        cached = self._caps.get(deployment)
+        if cached is None:
+            cached = self._caps[deployment] = self._resolve(deployment)
+        return cached
+
+    def _resolve(self, deployment: str) -> ModelCapabilities:
         lessons = self._lessons_for(deployment) if deployment else Lessons()
         caps = resolve_capabilities(
             model=self.profile.model,
@@ -132,6 +139,7 @@ class AzureChatClient:
 
     def _save_lessons(self, deployment: str, lessons: Lessons) -> None:
         self._lessons[deployment] = lessons
+        self._caps.pop(deployment, None)
         if self._lesson_store is None:
             return
         try:

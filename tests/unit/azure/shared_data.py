@@ -57,3 +57,17 @@ def azure_error(name: str) -> tuple[int, dict[str, Any]]:
     """(HTTP status, the `error` object) of a verbatim Azure error body in ../shared/azure/errors."""
     data = json.loads((ERRORS / f"{name}.json").read_text(encoding="utf-8"))
     return data["status"], data["body"]["error"]
+
+
+SAMPLES = ERRORS.parent / "samples"
+
+
+def sample_json(name: str) -> Any:
+    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+
+
+def sample_stream(name: str) -> list[Any]:
+    """The JSON payloads of an SSE sample, without the [DONE] terminator."""
+    events = (SAMPLES / name).read_text(encoding="utf-8").replace("\r\n", "\n").split("\n\n")
+    payloads = [event.removeprefix("data: ") for event in events if event.strip()]
+    return [json.loads(payload) for payload in payloads if payload != "[DONE]"]
