@@ -78,6 +78,10 @@ class ChatBackend(Protocol):
 class TurnEnvironment(Protocol):
     """What the server provides to a turn: settings, the adapter client for a profile, and the store."""
 
+    async def ready(self) -> None:
+        """Wait until the settings are loaded."""
+        ...
+
     def turn_settings(self, profile: str | None, workspace_uri: str | None) -> tuple[Settings, Profile]:
         """The settings for the workspace and the chosen profile (`ConfigError` saying what to set)."""
         ...
@@ -162,6 +166,7 @@ class ChatService:
         is stored as `cancelled` and `CancelledError` propagates.
         """
         try:
+            await self._env.ready()
             return await self._run(turn, on_delta)
         except (asyncio.CancelledError, JsonRpcException):
             raise

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CONFIGURATION_WAIT = 10.0
+"""Seconds a request waits for the settings of `initialized` before going on without them."""
+
 
 class ChatLSServer(LanguageServer):
     def __init__(self) -> None:
@@ -54,6 +57,23 @@ class ChatLSServer(LanguageServer):
         """Adapter clients per profile name, with the (profile, run-time key, retry) they were built for."""
         self._store: ConversationStore | None = None
         self._reported_messages: set[str] = set()
+        self._configured = asyncio.Event()
+
+    async def ready(self) -> None:
+        """Wait until `initialized` has loaded the settings (workspace/configuration included).
+
+        A request that arrives right after `initialized` would otherwise run on half-loaded settings (the
+        wrong stateDir, say). If the client never answers, go on after CONFIGURATION_WAIT seconds.
+        """
+        if self._configured.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._configured.wait(), CONFIGURATION_WAIT)
+        except asyncio.TimeoutError:
+            log.warning("settings still loading after %s s; going on with what is known", CONFIGURATION_WAIT)
+
+    def mark_configured(self) -> None:
+        self._configured.set()
 
     # --- settings ---------------------------------------------------------------------------------------
     @property

@@ -19,9 +19,10 @@ from chatls.server import ChatLSServer
 log = logging.getLogger(__name__)
 
 
-def conversations(ls: ChatLSServer, params: Any) -> list[Any]:
+async def conversations(ls: ChatLSServer, params: Any) -> list[Any]:
     """A workspace's conversations, newest first, as a JSON array."""
     p = protocol.structure_params({} if params is None else params, protocol.ConversationsParams)
+    await ls.ready()
     workspace = workspace_of(ls, p.workspace_uri, None)
     rows = _guard(lambda: ls.store.list_conversations(workspace))
     return [
@@ -30,8 +31,9 @@ def conversations(ls: ChatLSServer, params: Any) -> list[Any]:
     ]
 
 
-def conversation(ls: ChatLSServer, params: Any) -> Any:
+async def conversation(ls: ChatLSServer, params: Any) -> Any:
     p = protocol.structure_params(params, protocol.ConversationParams)
+    await ls.ready()
     record = _guard(lambda: ls.store.get_conversation(p.conversation_id))
     if record is None:
         raise invalid_params(f"unknown conversationId {p.conversation_id!r}")
@@ -41,20 +43,22 @@ def conversation(ls: ChatLSServer, params: Any) -> Any:
     )
 
 
-def delete_conversation(ls: ChatLSServer, params: Any) -> Any:
+async def delete_conversation(ls: ChatLSServer, params: Any) -> Any:
     p = protocol.structure_params(params, protocol.ConversationParams)
+    await ls.ready()
     deleted = _guard(lambda: ls.store.delete_conversation(p.conversation_id))
     return {"deleted": deleted}
 
 
-def models(ls: ChatLSServer, params: Any) -> list[Any]:
+async def models(ls: ChatLSServer, params: Any) -> list[Any]:
     """The configured profiles with their resolved capabilities (never a key)."""
     protocol.structure_params({} if params is None else params, protocol.ModelsParams)
+    await ls.ready()
     described: list[Any] = _guard(ls.describe_profiles)
     return described
 
 
-def set_api_key(ls: ChatLSServer, params: Any) -> Any:
+async def set_api_key(ls: ChatLSServer, params: Any) -> Any:
     """Keep a key for a profile in memory (never stored, never logged) and rebuild that profile's client."""
     p = protocol.structure_params(params, protocol.SetApiKeyParams)
     if not p.profile.strip():
@@ -68,9 +72,10 @@ def set_api_key(ls: ChatLSServer, params: Any) -> Any:
     return {"profile": p.profile}
 
 
-def export_conversation(ls: ChatLSServer, args: Any) -> Any:
+async def export_conversation(ls: ChatLSServer, args: Any) -> Any:
     """`chatls.exportConversation {conversationId, path?}` → `{conversationId, markdown, path?}`."""
     p = protocol.structure_params(args, protocol.ExportConversationArgs)
+    await ls.ready()
     if _guard(lambda: ls.store.get_conversation(p.conversation_id)) is None:
         raise invalid_params(f"unknown conversationId {p.conversation_id!r}")
     markdown = _guard(lambda: ls.store.export_markdown(p.conversation_id))
@@ -117,20 +122,20 @@ def _one_optional(args: tuple[Any, ...], command: str) -> Any:
     return args[0] if args else None
 
 
-def conversations_command(ls: ChatLSServer, *args: Any) -> Any:
-    return conversations(ls, _one_optional(args, protocol.CMD_CONVERSATIONS))
+async def conversations_command(ls: ChatLSServer, *args: Any) -> Any:
+    return await conversations(ls, _one_optional(args, protocol.CMD_CONVERSATIONS))
 
 
-def conversation_command(ls: ChatLSServer, args: Any) -> Any:
-    return conversation(ls, args)
+async def conversation_command(ls: ChatLSServer, args: Any) -> Any:
+    return await conversation(ls, args)
 
 
-def delete_conversation_command(ls: ChatLSServer, args: Any) -> Any:
-    return delete_conversation(ls, args)
+async def delete_conversation_command(ls: ChatLSServer, args: Any) -> Any:
+    return await delete_conversation(ls, args)
 
 
-def models_command(ls: ChatLSServer, *args: Any) -> Any:
-    return models(ls, _one_optional(args, protocol.CMD_MODELS))
+async def models_command(ls: ChatLSServer, *args: Any) -> Any:
+    return await models(ls, _one_optional(args, protocol.CMD_MODELS))
 
 
 def register(server: ChatLSServer) -> None:

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 
 from chatls.server import ChatLSServer
+from chatls.workspaces import normalise_uri
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,15 @@ def initialize(ls: ChatLSServer, params: types.InitializeParams) -> None:
 
 
 async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None:
-    ls.reload_settings()
+    try:
+        ls.reload_settings()
+        if _supports_configuration(ls):
+            await fetch_configuration(ls)
+        ls.open_store_early()
+    finally:
+        ls.mark_configured()  # requests waiting in `ls.ready()` go ahead
     if _supports_configuration(ls):
         await _register_configuration_changes(ls)
-        await fetch_configuration(ls)
-    ls.open_store_early()
 
 
 async def did_change_configuration(ls: ChatLSServer, params: types.DidChangeConfigurationParams) -> None:
@@ -56,16 +61,22 @@ async def did_change_workspace_folders(
 
 
 async def fetch_configuration(ls: ChatLSServer) -> None:
-    """Ask the client for section `chatls` (global scope) and apply it."""
+    """Ask the client for section `chatls`, globally and per workspace folder, and apply it."""
+    folders = [f.uri for f in ls.workspace.folders.values()]
+    items = [types.ConfigurationItem(section=SECTION)]
+    items += [types.ConfigurationItem(section=SECTION, scope_uri=uri) for uri in folders]
     try:
-        answer = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
-        )
-    except Exception:
-        log.warning("workspace/configuration failed; keeping the current settings", exc_info=True)
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
+    except Exception as exc:
+        log.warning("workspace/configuration failed (%s); keeping the current settings", exc)
         return
-    value = answer[0] if answer else None
-    ls.workspace_configuration = value if value is not None else {}
+    values = list(answer or [])
+    ls.workspace_configuration = values[0] if values and values[0] is not None else {}
+    ls.folder_configuration = {
+        normalise_uri(uri): value
+        for uri, value in zip(folders, values[1:], strict=False)
+        if value is not None
+    }
     ls.reload_settings()
 
 
