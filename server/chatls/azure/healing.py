@@ -115,6 +115,22 @@ def apply_lessons(caps: ModelCapabilities, lessons: Lessons) -> ModelCapabilitie
     return replace(caps, **changes, learned=caps.learned | frozenset(changes), details=details)
 
 
+@dataclass(frozen=True)
+class _Rejection:
+    """One 400 that names something, with what is needed to fix it."""
+
+    code: str
+    param: str
+    message: str
+    payload: Mapping[str, Any]
+    caps: ModelCapabilities
+    lessons: Lessons
+    deployment: str
+
+    def heal(self, note: str, **changes: Any) -> Healing:
+        return Healing(replace(self.lessons, **changes), f"{self.deployment} {note}")
+
+
 def learn(
     error: Mapping[str, Any],
     payload: Mapping[str, Any],
@@ -133,91 +149,68 @@ def learn(
         param, code = unrecognized[1], "unknown_parameter"
     if code not in _FIXABLE_CODES or not isinstance(param, str):
         return None
-    healing = _fix(str(code), param, message, payload, caps, lessons, deployment)
+    healing = _fix(_Rejection(str(code), param, message, payload, caps, lessons, deployment))
     if healing is None or healing.lessons == lessons:
         return None
     return healing
 
 
-def _fix(
-    code: str,
-    param: str,
-    message: str,
-    payload: Mapping[str, Any],
-    caps: ModelCapabilities,
-    lessons: Lessons,
-    deployment: str,
-) -> Healing | None:
+def _fix(rejection: _Rejection) -> Healing | None:
+    param = rejection.param
     if _ROLE_PARAM.match(param):
-        return _fix_role(code, message, lessons, deployment)
-    if param not in payload or param in _NEVER_DROP:
+        return _fix_role(rejection)
+    if param not in rejection.payload or param in _NEVER_DROP:
         return None  # it names something this request did not send: nothing to fix
     if param == "stream":
-        return Healing(
-            replace(lessons, streaming=False),
-            f"{deployment} does not stream; replies now arrive in one piece",
-        )
+        return rejection.heal("does not stream; replies now arrive in one piece", streaming=False)
     if param in ("max_tokens", "max_completion_tokens"):
-        return _fix_token_cap(code, param, message, payload, lessons, deployment)
-    if param in ("reasoning_effort", "verbosity") and code in ("invalid_value", "unsupported_value"):
-        return _fix_value(param, message, payload, caps, lessons, deployment)
-    rejected = lessons.rejected_parameters | {param}
-    return Healing(
-        replace(lessons, rejected_parameters=rejected),
-        f"{deployment} does not accept {param}; no longer sent",
-    )
+        return _fix_token_cap(rejection)
+    if param in ("reasoning_effort", "verbosity") and rejection.code in (
+        "invalid_value",
+        "unsupported_value",
+    ):
+        return _fix_value(rejection)
+    rejected = rejection.lessons.rejected_parameters | {param}
+    return rejection.heal(f"does not accept {param}; no longer sent", rejected_parameters=rejected)
 
 
-def _fix_role(code: str, message: str, lessons: Lessons, deployment: str) -> Healing | None:
-    if "'developer'" in message:
+def _fix_role(rejection: _Rejection) -> Healing | None:
+    if "'developer'" in rejection.message:
         # An api-version predating the role says invalid_value; a model refusing it says unsupported_value.
-        target = "system" if code == "invalid_value" else "fold"
-    elif "'system'" in message:
+        target = "system" if rejection.code == "invalid_value" else "fold"
+    elif "'system'" in rejection.message:
         target = "fold"
     else:
         return None
     where = "as a system message" if target == "system" else "inside the first user message"
-    return Healing(
-        replace(lessons, instructions=target),
-        f"{deployment} refused the instructions' role; now sent {where}",
-    )
+    return rejection.heal(f"refused the instructions' role; now sent {where}", instructions=target)
 
 
-def _fix_token_cap(
-    code: str, param: str, message: str, payload: Mapping[str, Any], lessons: Lessons, deployment: str
-) -> Healing | None:
-    if code == "invalid_value":
-        limit = _AT_MOST.search(message)
-        if limit is None or int(limit[1]) >= int(payload[param]):
+def _fix_token_cap(rejection: _Rejection) -> Healing | None:
+    param = rejection.param
+    if rejection.code == "invalid_value":
+        limit = _AT_MOST.search(rejection.message)
+        if limit is None or int(limit[1]) >= int(rejection.payload[param]):
             return None
         tokens = int(limit[1])
-        return Healing(
-            replace(lessons, max_output_tokens=tokens),
-            f"{deployment} allows at most {tokens} completion tokens",
-        )
+        return rejection.heal(f"allows at most {tokens} completion tokens", max_output_tokens=tokens)
     other = "max_completion_tokens" if param == "max_tokens" else "max_tokens"
-    return Healing(replace(lessons, token_parameter=other), f"{deployment} takes {other} instead of {param}")
+    return rejection.heal(f"takes {other} instead of {param}", token_parameter=other)
 
 
-def _fix_value(
-    param: str,
-    message: str,
-    payload: Mapping[str, Any],
-    caps: ModelCapabilities,
-    lessons: Lessons,
-    deployment: str,
-) -> Healing | None:
-    sent = str(payload[param])
-    supported_part = message.split("Supported values are:", 1)
+def _fix_value(rejection: _Rejection) -> Healing | None:
+    param = rejection.param
+    sent = str(rejection.payload[param])
+    supported_part = rejection.message.split("Supported values are:", 1)
     if len(supported_part) == 2:
         allowed = tuple(value for value in _QUOTED.findall(supported_part[1]) if value)
     else:
+        caps = rejection.caps
         current = caps.reasoning_efforts if param == "reasoning_effort" else caps.verbosity
         allowed = tuple(value for value in current if value != sent)
     if sent in allowed:
         return None
-    label = param.replace("_", " ")
-    note = f"{deployment} rejected {label} {sent!r}; accepts {', '.join(allowed) or 'none'}"
+    note = f"rejected {param.replace('_', ' ')} {sent!r}; accepts {', '.join(allowed) or 'none'}"
     if param == "reasoning_effort":
-        return Healing(replace(lessons, reasoning_efforts=allowed), note)
-    return Healing(replace(lessons, verbosity=allowed), note)
+        return rejection.heal(note, reasoning_efforts=allowed)
+    return rejection.heal(note, verbosity=allowed)
