@@ -32,12 +32,16 @@
 (defun e2e-observe (key value)
   (setq e2e-obs (plist-put e2e-obs key value)))
 
+(defvar e2e-seconds nil "Step name -> seconds it took, a plist (shown when a test fails).")
+
 (defmacro e2e-step (name &rest body)
   "Run BODY; record an error under NAME instead of stopping the script."
   (declare (indent 1))
-  `(condition-case err
-       (progn ,@body)
-     (error (setq e2e-errors (plist-put e2e-errors ,name (error-message-string err))))))
+  `(let ((started (float-time)))
+     (condition-case err
+         (progn ,@body)
+       (error (setq e2e-errors (plist-put e2e-errors ,name (error-message-string err)))))
+     (setq e2e-seconds (plist-put e2e-seconds ,name (- (float-time) started)))))
 
 (defvar e2e--deadline (+ (float-time) (/ (plist-get e2e-plan :budgetMs) 1000.0))
   "Every wait ends by then, so a misbehaving server still leaves time to write the observations.")
@@ -126,6 +130,7 @@ Returns the titles the menu offered."
 
 (defun e2e-finish ()
   (e2e-observe :errors (or e2e-errors (make-hash-table)))
+  (e2e-observe :seconds (or e2e-seconds (make-hash-table)))
   (with-temp-file (e2e-get :result)
     (insert (json-serialize e2e-obs :null-object nil :false-object :json-false)))
   (dolist (buffer (buffer-list))

@@ -19,9 +19,12 @@ function E.wait(condition, interval)
   return vim.wait(E.remaining_ms(), condition, interval or 20)
 end
 
+E.obs.seconds = vim.empty_dict() -- step name -> seconds it took (shown when a test fails)
 function E.step(name, fn)
+  local step_started = vim.loop.now()
   local ok, err = pcall(fn)
   if not ok then E.obs.errors[name] = tostring(err) end
+  E.obs.seconds[name] = (vim.loop.now() - step_started) / 1000
 end
 
 -- The buffer's text as it would be saved (a final line break when 'eol' is set), to compare with files.

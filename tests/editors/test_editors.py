@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,12 +134,11 @@ class EditorRun:
         assert value is not None, f"the driver recorded no {key!r}; errors: {self.errors()}\n{self.log}"
         return value
 
-    def result(self, key: str) -> dict[str, Any]:
-        """The `result` of a recorded request, failing with the JSON-RPC error if there was one."""
+    def result(self, key: str) -> Any:
+        """The `result` of a recorded request (JSON), failing with the JSON-RPC error if there was one."""
         response = self.get(key)
         assert "error" not in response or not response["error"], f"{key}: {response['error']}"
-        result: dict[str, Any] = response["result"]
-        return result
+        return response["result"]
 
     def errors(self) -> dict[str, str]:
         errors = self.obs.get("errors") or {}
@@ -194,7 +194,14 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             "defaultProfile": "emu",
             "stateDir": str(base / "state"),
         },
-        "chat": {"prompt": CHAT_PROMPT, "followUp": FOLLOW_UP_PROMPT, "aboutLines": ABOUT_LINES_PROMPT},
+        "chat": {
+            "prompt": CHAT_PROMPT,
+            "reply": CHAT_REPLY,
+            "followUp": FOLLOW_UP_PROMPT,
+            "followUpReply": FOLLOW_UP_REPLY,
+            "aboutLines": ABOUT_LINES_PROMPT,
+            "aboutLinesReply": ABOUT_LINES_REPLY,
+        },
         "files": {
             "chat": str(files["chat"]),
             "explain": {"path": str(files["explain"]), "range": lines_range(EXPLAIN_TEXT, 0, 4)},
@@ -235,13 +242,15 @@ def editor_env(base: Path, api_key: str, plan: dict[str, Any]) -> dict[str, str]
     return env
 
 
-def run_editor(argv: list[str], base: Path, emulator: Any, **plan_extra: Any) -> EditorRun:
+def run_editor(
+    argv: list[str], base: Path, emulator: Any, env: dict[str, str] | None = None, **plan_extra: Any
+) -> EditorRun:
     plan = {**make_plan(base, emulator.url), **plan_extra}
     logged_before = max((r["id"] for r in emulator.requests()), default=0)
     proc = subprocess.run(
         ["timeout", "-k", "5", str(EDITOR_TIMEOUT_S), *argv],
-        cwd=base,
-        env=editor_env(base, emulator.api_key, plan),
+        cwd=plan["workspace"],
+        env={**editor_env(base, emulator.api_key, plan), **(env or {})},
         capture_output=True,
         text=True,
         timeout=EDITOR_TIMEOUT_S + 15,
@@ -251,7 +260,8 @@ def run_editor(argv: list[str], base: Path, emulator: Any, **plan_extra: Any) ->
     result = Path(plan["result"])
     assert proc.returncode == 0 and result.exists(), f"{argv[0]} did not finish its script:\n{log}"
     requests = [r for r in emulator.requests() if r["id"] > logged_before]
-    return EditorRun(json.loads(result.read_text(encoding="utf-8")), log, requests)
+    obs = json.loads(result.read_text(encoding="utf-8"))
+    return EditorRun(obs, f"{log}\n--- seconds per step\n{obs.get('seconds')}", requests)
 
 
 def nvim_argv(script: str) -> list[str]:
@@ -270,11 +280,47 @@ RUNS = {
     "emacs": lambda: emacs_argv("eglot_protocol.el"),
     "emacs-plugin": lambda: emacs_argv("eglot_plugin.el"),
 }
-"""Each editor twice: bare (the docs' minimal recipe) and with the helper users install from editors/."""
+"""Each editor twice: bare (the protocol as any client speaks it) and with the helper from editors/."""
+DOCUMENTED = {
+    "nvim-docs": lambda: nvim_argv("nvim_docs.lua"),
+    "emacs-docs": lambda: emacs_argv("eglot_docs.el"),
+}
+"""Each editor running the setup block docs/editors.md marks as tested, exactly as written."""
+DOCS = REPO / "docs" / "editors.md"
+DOCS_ENDPOINT = "https://my-resource.openai.azure.com"
+"""The endpoint the documented setups use; the test points it at the emulator."""
 PLUGIN_DIRS = {"nvim-plugin": REPO / "editors" / "nvim", "emacs-plugin": REPO / "editors" / "emacs"}
 BARE = ["nvim", "emacs"]
 CANCELLING = ["nvim", "nvim-plugin", "emacs-plugin"]
 """Runs that cancel a chat (bare eglot has no cancel call; the Emacs helper adds one)."""
+
+
+def documented_block(editor: str) -> tuple[str, str]:
+    """The block docs/editors.md marks `<!-- tested by tests/editors: EDITOR -->`: (language, code)."""
+    marker = re.escape(f"<!-- tested by tests/editors: {editor} -->")
+    blocks = re.findall(marker + r"\n```(\w+)\n(.*?)\n```\n", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 1, f"docs/editors.md should mark exactly one {editor} block as tested"
+    language, code = blocks[0]
+    return language, code
+
+
+def documented_setup(editor: str, base: Path, emulator: Any) -> tuple[Path, dict[str, str]]:
+    """The documented block as a file, pointed at the emulator, and the environment it expects.
+
+    The docs run `chatls serve` from PATH and read the key from AZURE_OPENAI_API_KEY; so does the test.
+    """
+    language, code = documented_block(editor)
+    assert DOCS_ENDPOINT in code, f"the {editor} block no longer uses the endpoint {DOCS_ENDPOINT}"
+    snippet = base / ("setup.lua" if language == "lua" else "setup.el")
+    snippet.write_text(code.replace(DOCS_ENDPOINT, emulator.url), encoding="utf-8")
+    bin_dir = base / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "chatls"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m chatls "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    return snippet, {"PATH": path, "AZURE_OPENAI_API_KEY": emulator.api_key}
+
 
 Runner = Callable[[str], EditorRun]
 
@@ -285,8 +331,13 @@ def runner(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Runner:
     runs: dict[str, EditorRun] = {}
 
     def run(name: str) -> EditorRun:
-        if name not in runs:
-            base = tmp_path_factory.mktemp(name)
+        if name in runs:
+            return runs[name]
+        base = tmp_path_factory.mktemp(name)
+        if name in DOCUMENTED:
+            snippet, env = documented_setup(name.removesuffix("-docs"), base, emulator)
+            runs[name] = run_editor(DOCUMENTED[name](), base, emulator, env, snippet=str(snippet))
+        else:
             runs[name] = run_editor(RUNS[name](), base, emulator, pluginDir=str(PLUGIN_DIRS.get(name, "")))
         return runs[name]
 
@@ -305,6 +356,11 @@ def bare_editor(request: pytest.FixtureRequest, runner: Runner) -> EditorRun:
 
 @pytest.fixture(params=CANCELLING)
 def cancelling_editor(request: pytest.FixtureRequest, runner: Runner) -> EditorRun:
+    return runner(request.param)
+
+
+@pytest.fixture(params=list(DOCUMENTED))
+def documented_editor(request: pytest.FixtureRequest, runner: Runner) -> EditorRun:
     return runner(request.param)
 
 
@@ -428,7 +484,33 @@ def test_helper_asks_for_the_edit_instruction(plugin_editor: EditorRun) -> None:
 
 def test_helper_chat_about_lines_sends_them_as_context(plugin_editor: EditorRun) -> None:
     assert plugin_editor.result("chatAboutLines")["content"] == ABOUT_LINES_REPLY
-    (request,) = [r for r in plugin_editor.requests if ABOUT_LINES_PROMPT in str(r["body"])]
+    assert_lines_reached_the_model(plugin_editor)
+
+
+def assert_lines_reached_the_model(run: EditorRun) -> None:
+    (request,) = [r for r in run.requests if ABOUT_LINES_PROMPT in str(r["body"])]
     sent = request["body"]["messages"][-1]["content"]
     assert ABOUT_LINES_PROMPT in sent
     assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
+
+
+# --- the setups docs/editors.md shows, run exactly as written --------------------------------------
+
+
+def test_documented_setup_chats_and_streams_into_a_buffer(documented_editor: EditorRun) -> None:
+    run = documented_editor
+    assert run.get("initialized") is True, run.log
+    assert run.errors() == {}, run.log
+    transcript = run.get("transcript")
+    for text in (CHAT_PROMPT, CHAT_REPLY, FOLLOW_UP_PROMPT, FOLLOW_UP_REPLY):
+        assert text in transcript, f"{text!r} missing from the chat buffer:\n{transcript}"
+    conversation = run.result("chat")["conversationId"]
+    assert conversation and run.result("followUp")["conversationId"] == conversation
+
+
+def test_documented_nvim_setup_edits_with_instruction_and_sends_lines(runner: Runner) -> None:
+    run = runner("nvim-docs")
+    assert run.get("editAsked"), "vim.ui.input was not asked for the instruction"
+    assert run.get("editBuffer") == EDIT_EXPECTED
+    assert ABOUT_LINES_REPLY in run.get("transcript")
+    assert_lines_reached_the_model(run)

@@ -1,0 +1,52 @@
+-- Headless Neovim (0.7.2+) running the "Without the helper" Lua block of docs/editors.md, exactly as written
+-- (the wrapper only points its endpoint at the emulator and puts a `chatls` command on PATH).
+-- Then it uses that setup the way the docs say: :ChatLS, :'<,'>ChatLS, and "Edit with instruction…" from
+-- Neovim's code-action menu. Observes only (see e2e.lua).
+local E = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/e2e.lua")
+local plan, obs = E.plan, E.obs
+
+vim.cmd("filetype on") -- -u NONE leaves detection off; a user's config has it on
+
+local function client()
+  return vim.lsp.get_active_clients()[1]
+end
+
+local ok, err = pcall(function()
+  dofile(plan.snippet)
+  E.open(plan.files.chat)
+  obs.initialized = E.wait(function() return client() ~= nil and client().initialized end)
+  if not obs.initialized then error("the documented setup did not start an initialized client") end
+
+  E.step("chat", function()
+    vim.cmd("ChatLS " .. plan.chat.prompt)
+    E.wait(function() return ChatLSConversation ~= nil and E.buffer_text(ChatLSBuffer):find(plan.chat.reply, 1, true) end)
+    local first = ChatLSConversation
+    obs.chat = { result = { conversationId = first } }
+    vim.cmd("ChatLS " .. plan.chat.followUp)
+    E.wait(function() return E.buffer_text(ChatLSBuffer):find(plan.chat.followUpReply, 1, true) ~= nil end)
+    obs.followUp = { result = { conversationId = ChatLSConversation } }
+  end)
+
+  E.step("chatAboutLines", function()
+    E.open(plan.files.explain.path)
+    ChatLSConversation = nil
+    vim.cmd("1,5ChatLS " .. plan.chat.aboutLines)
+    E.wait(function() return E.buffer_text(ChatLSBuffer):find(plan.chat.aboutLinesReply, 1, true) ~= nil end)
+  end)
+
+  E.step("editViaMenu", function()
+    local bufnr = E.open(plan.files.edit.path)
+    local before = E.buffer_text(bufnr)
+    vim.ui.input = function(opts, on_confirm)
+      obs.editAsked = opts.prompt
+      on_confirm(plan.files.edit.instruction)
+    end
+    obs.editMenu = E.choose_action("chatls.editSelection")
+    E.code_action_menu(plan.files.edit.range)
+    E.wait(function() return E.buffer_text(bufnr) ~= before end)
+    obs.editBuffer = E.buffer_text(bufnr)
+  end)
+
+  obs.transcript = E.buffer_text(ChatLSBuffer)
+end)
+E.finish(ok, err)
