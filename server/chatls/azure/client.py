@@ -262,44 +262,56 @@ class AzureChatClient:
             shaped = shape_request(conversation, options, caps, self.profile.api_version, deployment)
             state = ReplyState()
             try:
-                async for event in self._attempt(sdk, shaped, state, deployment, caps):
+                async for event in self._attempt(sdk, shaped, state, deployment):
                     yield event
             except openai.BadRequestError as exc:
-                healing = learn(
-                    _error_object(exc), shaped.payload, caps, self._lessons_for(deployment), deployment
-                )
-                if healing is None or heals >= MAX_HEALS_PER_REQUEST:
-                    raise self._status_error(exc, deployment) from None
-                log.info("self-healing %s: %s", deployment, healing.note)
-                self._save_lessons(deployment, healing.lessons)
-                notes.append(healing.note)
+                self._heal_or_raise(exc, shaped, caps, deployment, notes, heals)
                 heals += 1
                 continue
             except _Retry as retry:
                 failures += 1
-                requested = retry_rules.server_delay(retry.headers or {}, retry.message)
-                decision = retry_rules.decide(
-                    failures=failures,
-                    waited=waited,
-                    policy=self._retry,
-                    requested=requested,
-                    rand=self._random.random(),
-                )
-                if decision.delay is None:
-                    raise _exhausted(retry, deployment, decision.requested) from None
-                log.info(
-                    "retrying %s in %.1f s after %s",
-                    deployment,
-                    decision.delay,
-                    retry.status or "connection error",
-                )
-                async for event in _countdown(_wait_label(retry.status), decision.delay):
+                delay = self._delay_or_raise(retry, deployment, failures, waited)
+                async for event in _countdown(_wait_label(retry.status), delay):
                     yield event
-                waited += decision.delay
+                waited += delay
                 continue
             notes.extend(shaped.adaptations)
             yield self._finish(state, deployment, caps, notes)
             return
+
+    def _heal_or_raise(
+        self,
+        exc: openai.BadRequestError,
+        shaped: ShapedRequest,
+        caps: ModelCapabilities,
+        deployment: str,
+        notes: list[str],
+        heals: int,
+    ) -> None:
+        """Learn and store the one fix this 400 names, or raise it as a typed error."""
+        healing = learn(_error_object(exc), shaped.payload, caps, self._lessons_for(deployment), deployment)
+        if healing is None or heals >= MAX_HEALS_PER_REQUEST:
+            raise self._status_error(exc, deployment) from None
+        log.info("self-healing %s: %s", deployment, healing.note)
+        self._save_lessons(deployment, healing.lessons)
+        notes.append(healing.note)
+
+    def _delay_or_raise(self, retry: _Retry, deployment: str, failures: int, waited: float) -> float:
+        """Seconds to wait before the next attempt, or the error that ends this deployment's turn."""
+        requested = retry_rules.server_delay(retry.headers or {}, retry.message)
+        decision = retry_rules.decide(
+            failures=failures,
+            waited=waited,
+            policy=self._retry,
+            requested=requested,
+            rand=self._random.random(),
+        )
+        if decision.delay is None:
+            raise _exhausted(retry, deployment, decision.requested) from None
+        log.info(
+            "retrying %s in %.1f s after %s", deployment, decision.delay, retry.status or "connection error"
+        )
+        return decision.delay
 
     async def _attempt(
         self,
@@ -307,7 +319,6 @@ class AzureChatClient:
         shaped: ShapedRequest,
         state: ReplyState,
         deployment: str,
-        caps: ModelCapabilities,
     ) -> AsyncIterator[ChatEvent]:
         """One request; retryable failures before any content become _Retry."""
         try:
