@@ -25,7 +25,7 @@ from chatls.emulator.config import (
 )
 from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
 
-LOG_LIMIT = 10_000
+LOG_LIMIT = 5_000
 SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
 
 
