@@ -25,6 +25,15 @@
     (my-chatls-chat (e2e-get :chat :followUp))
     (e2e-observe :followUp (list :result (list :conversationId my-chatls-conversation))))
 
+  (e2e-step :explainViaMenu
+    ;; Explain from eglot's own menu streams into *chatls* through the documented handler.
+    (with-current-buffer (e2e-open (e2e-get :files :explain :path))
+      (let ((before my-chatls-conversation))
+        (e2e-menu (e2e-get :files :explain :range) "chatls.explain")
+        (e2e-wait-for (lambda () (string-search (e2e-get :explainReply) (e2e-transcript))))
+        (e2e-observe :explainConversationIsNew
+                     (if (and my-chatls-conversation (not (equal before my-chatls-conversation))) t :json-false)))))
+
   (e2e-observe :transcript (e2e-transcript)))
 
 (e2e-step :driver (e2e-run))

@@ -47,6 +47,16 @@ local ok, err = pcall(function()
     obs.editBuffer = E.buffer_text(bufnr)
   end)
 
+  E.step("explainViaMenu", function()
+    -- Explain from Neovim's own menu streams into the chat buffer through the documented handler.
+    E.open(plan.files.explain.path)
+    local before = ChatLSConversation
+    E.choose_action("chatls.explain")
+    E.code_action_menu(plan.files.explain.range)
+    E.wait(function() return E.buffer_text(ChatLSBuffer):find(plan.explainReply, 1, true) ~= nil end)
+    obs.explainConversationIsNew = ChatLSConversation ~= nil and ChatLSConversation ~= before
+  end)
+
   obs.transcript = E.buffer_text(ChatLSBuffer)
 end)
 E.finish(ok, err)

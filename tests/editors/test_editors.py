@@ -218,6 +218,7 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             "severity": 1,
             "source": "pyflakes",
         },
+        "explainReply": EXPLAIN_REPLY,
         "cancel": {"prompt": SLOW_PROMPT, "profile": "slow"},
         "timeoutMs": REQUEST_TIMEOUT_MS,
         "budgetMs": DRIVER_BUDGET_MS,
@@ -506,6 +507,11 @@ def test_documented_setup_chats_and_streams_into_a_buffer(documented_editor: Edi
         assert text in transcript, f"{text!r} missing from the chat buffer:\n{transcript}"
     conversation = run.result("chat")["conversationId"]
     assert conversation and run.result("followUp")["conversationId"] == conversation
+
+
+def test_documented_setup_shows_explain_from_the_code_action_menu(documented_editor: EditorRun) -> None:
+    assert EXPLAIN_REPLY in documented_editor.get("transcript")
+    assert documented_editor.get("explainConversationIsNew") is True, "the next chat would not continue it"
 
 
 def test_documented_nvim_setup_edits_with_instruction_and_sends_lines(runner: Runner) -> None:
