@@ -217,3 +217,16 @@ async def test_cancelling_during_a_retry_wait_stops_at_once(
     assert (record["status"], record["finished"]) == (429, True)
     await asyncio.sleep(0.2)
     assert len(await emulator.chat_requests()) == 1
+
+
+async def test_a_reply_that_never_starts_times_out_retries_and_says_so(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    await emulator.add_fault("slow_first_byte", delay=2, count=2)
+    client = make_client(
+        "gpt-4o", timeout=0.3, client_options={"retry": RetryPolicy(max_attempts=2, base_delay=0.01)}
+    )
+    with pytest.raises(NetworkError) as caught:
+        await collect(client, CONVERSATION, ChatOptions())
+    assert "timed out" in caught.value.user_message
+    assert len(await emulator.chat_requests()) == 2
