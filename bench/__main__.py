@@ -13,7 +13,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.results import Row, markdown_table, now, update_doc, write_json, write_markdown
+from bench.results import (
+    Row,
+    load_average,
+    markdown_table,
+    now,
+    update_doc,
+    write_json,
+    write_markdown,
+)
 from bench.scenario import run_scenario
 from bench.scenarios import MODULES, all_scenarios
 
@@ -61,18 +69,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{scenario.name:22} {scenario.summary}")
         return 0
     started = now()
+    load_at_start = load_average()
     mode = "quick" if args.quick else "full"
     rows, all_ran = asyncio.run(run(args))
     table = markdown_table(rows)
     print(table)
-    json_path = write_json(args.json_dir, rows, mode, started)
+    json_path = write_json(args.json_dir, rows, mode, started, load_at_start)
     print(f"JSON: {json_path}", file=sys.stderr)
     complete_run = not args.quick and not args.only
     markdown = args.markdown or (BENCH_DIR / "results.md" if complete_run else None)
     if markdown is not None:
-        write_markdown(markdown, rows, mode, started)
+        write_markdown(markdown, rows, mode, started, load_at_start)
         print(f"Markdown: {markdown}", file=sys.stderr)
-    if complete_run and update_doc(DOC, rows, mode, started):
+    if complete_run and update_doc(DOC, rows, mode, started, load_at_start):
         print(f"Table copied into {DOC}", file=sys.stderr)
     if not all_ran:
         return 2

@@ -195,6 +195,15 @@ class LspClient:
         self.notify("initialized", {})
         return result
 
+    async def kill(self) -> None:
+        """End the process at once (no shutdown handshake)."""
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        await self.proc.wait()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
     async def close(self) -> None:
         """shutdown + exit, then make sure the process is gone."""
         with contextlib.suppress(Exception):

@@ -85,7 +85,7 @@ def requests_per_second(tally: dict[str, Any]) -> float:
 
 
 async def measure(url: str, context: RunContext, long_prompt: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    duration = 0.5 if context.quick else 3.0
+    duration = 0.5 if context.quick else 2.0
     warmup = 0.2 if context.quick else 0.5
     streamed = await run_load(url, stream=True, prompt=long_prompt, duration=duration, warmup=warmup)
     plain = await run_load(url, stream=False, prompt="hello", duration=duration, warmup=warmup)
