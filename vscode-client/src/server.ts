@@ -16,7 +16,9 @@ import {
   State,
   Trace,
 } from "vscode-languageclient/node";
+import * as readline from "node:readline";
 import { buildServerEnv } from "./env";
+import { type LogLevelName, parseServerLine } from "./serverLog";
 import {
   describeLaunch,
   findOnPath,
@@ -162,6 +164,22 @@ export class ChatLSServer implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
       traceOutputChannel: this.log,
+      stdioOptions: {
+        // only used for transports where stdout is not the LSP stream
+        stdout: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 }).on("line", (line) => {
+            channel.info(line);
+          });
+        },
+        stderr: (input, channel) => {
+          let level: LogLevelName | undefined;
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 }).on("line", (line) => {
+            const parsed = parseServerLine(line, level);
+            level = parsed.level;
+            channel[parsed.level](parsed.text);
+          });
+        },
+      },
       initializationOptions: initializationOptions((key) => config.get(key)),
       synchronize: { configurationSection: "chatls" },
       middleware: {
@@ -241,10 +259,10 @@ export class ChatLSServer implements vscode.Disposable {
     if (!client || client.state !== State.Running) {
       return;
     }
-    const trace = vscode.workspace.getConfiguration("chatls").get<string>("trace.server", "off");
+    const trace = this.effectiveTrace();
     const params: P.SetApiKeyParams = { profile, apiKey };
     try {
-      if (trace !== "off") {
+      if (trace !== Trace.Off) {
         await client.setTrace(Trace.Off);
       }
       await client.sendRequest(P.SET_API_KEY, params);
@@ -252,10 +270,22 @@ export class ChatLSServer implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`chatls/setApiKey for profile '${profile}' failed: ${errorMessage(error)}`);
     } finally {
-      if (trace !== "off") {
-        await client.setTrace(Trace.fromString(trace));
+      if (trace !== Trace.Off) {
+        await client.setTrace(trace);
       }
     }
+  }
+
+  /**
+   * The trace the client is using: vscode-languageclient traces only while the channel's log level is
+   * Trace, with `chatls.trace.server` choosing messages or verbose.
+   */
+  private effectiveTrace(): Trace {
+    if (this.log.logLevel !== vscode.LogLevel.Trace) {
+      return Trace.Off;
+    }
+    const setting = Trace.fromString(vscode.workspace.getConfiguration("chatls").get<string>("trace.server", "off"));
+    return setting === Trace.Off ? Trace.Messages : setting;
   }
 
   dispose(): void {

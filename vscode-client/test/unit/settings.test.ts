@@ -5,6 +5,7 @@ import { test } from "node:test";
 import {
   CLIENT_ONLY_KEYS, SERVER_KEYS, apiKeyEnvName, expandPath, initializationOptions, needsRestart, profilesFromSetting, serverSection, usesApiKey,
 } from "../../src/settings";
+import { parseServerLine } from "../../src/serverLog";
 
 test("serverSection drops client-only keys and unset defaults", () => {
   const section = {
@@ -84,4 +85,15 @@ test("contributed settings are exactly the server's keys plus the client-only on
   const profileKeys = [...readers.matchAll(/^\s+"(\w+)":/gm)].map((m) => m[1]);
   const itemKeys = Object.keys(properties["chatls.profiles"].items?.properties ?? {});
   assert.deepEqual(itemKeys.sort(), profileKeys.sort());
+});
+
+test("server stderr lines get their own level, continuation lines follow the record", () => {
+  const info = parseServerLine("2026-11-21 23:16:50,670 INFO chatls.server: ready", undefined);
+  assert.deepEqual(info, { level: "info", text: "INFO chatls.server: ready" });
+  const warning = parseServerLine("2026-11-21 23:16:50,670 WARNING pygls: odd", info.level);
+  assert.equal(warning.level, "warn");
+  const error = parseServerLine("2026-11-21 23:16:50,670 ERROR chatls: boom", warning.level);
+  assert.equal(parseServerLine("Traceback (most recent call last):", error.level).level, "error");
+  assert.equal(parseServerLine("some library noise", undefined).level, "warn");
+  assert.equal(parseServerLine("2026-11-21 23:16:50 DEBUG x: y", undefined).level, "debug");
 });

@@ -1,0 +1,260 @@
+// Drives real VS Code (code-server) in headless Debian chromium through the ChatLS extension:
+// API key via the palette, chat panel round-trip, Stop mid-stream, a light-bulb code action through the
+// refactor preview, and a window reload that restores the conversation.
+// Env: CS_URL, WS (workspace folder), API_KEY, EMU_CONTROL (emulator control URL), ARTIFACTS (dir),
+//      RESULT (JSON file written at the end), CLIENT_DIR (vscode-client, for playwright-core).
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`missing env ${name}`);
+  return value;
+};
+const CS_URL = env("CS_URL");
+const WS = env("WS");
+const API_KEY = env("API_KEY");
+const EMU_CONTROL = env("EMU_CONTROL");
+const ARTIFACTS = env("ARTIFACTS");
+const RESULT = env("RESULT");
+const require = createRequire(path.join(env("CLIENT_DIR"), "package.json"));
+const { chromium } = require("playwright-core");
+
+const results = { steps: {}, errors: [] };
+const t0 = Date.now();
+const log = (...args) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...args);
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+async function step(name, fn) {
+  log("step", name);
+  try {
+    results.steps[name] = { ok: true, ...(await fn()) };
+    log("  ok", JSON.stringify(results.steps[name]).slice(0, 300));
+  } catch (error) {
+    results.steps[name] = { ok: false, error: String(error?.stack ?? error) };
+    log("  FAILED", String(error?.message ?? error));
+    throw error;
+  }
+}
+
+async function emulator(pathName, body) {
+  const response = await fetch(`${EMU_CONTROL}${pathName}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`emulator ${pathName}: ${response.status} ${await response.text()}`);
+}
+
+async function openWorkbench(page) {
+  await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS)}`, { waitUntil: "domcontentloaded" });
+  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+  // the extension is up once its status bar item shows
+  await page.waitForSelector('.statusbar-item[id*="chatls"], .statusbar-item:has-text("emulator")', { timeout: 60000 });
+}
+
+async function runCommand(page, title) {
+  await page.click(".monaco-workbench .part.statusbar", { position: { x: 5, y: 5 } });
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ timeout: 15000 });
+  await row.click();
+}
+
+async function findFrame(page, selector, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(300);
+  }
+  throw new Error(`no frame with ${selector}`);
+}
+
+async function openPanel(page) {
+  await page.locator('.activitybar .action-item .action-label[aria-label^="ChatLS"]').first().click();
+  const frame = await findFrame(page, "#send");
+  await frame.waitForFunction(() => document.querySelectorAll("#profile option").length > 0, null, { timeout: 30000 });
+  return frame;
+}
+
+async function panelShot(page, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  const sidebar = page.locator(".part.sidebar");
+  await (await sidebar.count() ? sidebar.first() : page).screenshot({ path: file });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-window.png`) });
+  return file;
+}
+
+async function editorText(page) {
+  return page.evaluate(() => {
+    const lines = [...document.querySelectorAll(".editor-instance .view-lines .view-line")];
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return lines.map((l) => l.textContent.replace(/\u00a0/g, " ")).join("\n");
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-dev-shm-usage"],
+});
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: CS_URL });
+  page = await context.newPage();
+  page.on("pageerror", (e) => results.errors.push(String(e.message).slice(0, 200)));
+
+  await step("workbench", async () => {
+    await openWorkbench(page);
+    return { seconds: (Date.now() - t0) / 1000 };
+  });
+
+  await step("traceLogLevel", async () => {
+    // vscode-languageclient traces LSP messages only while the channel's level is Trace: turn it on so the
+    // canary check also covers the message trace
+    await runCommand(page, "Developer: Set Log Level...");
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    await input.fill("ChatLS");
+    const channel = page.locator(".quick-input-list .monaco-list-row", { hasText: "ChatLS" }).first();
+    await channel.waitFor({ timeout: 10000 });
+    await channel.click();
+    const trace = page.locator(".quick-input-list .monaco-list-row", { hasText: /^Trace/ }).first();
+    await trace.waitFor({ timeout: 10000 });
+    await trace.click();
+    return {};
+  });
+
+  await step("setApiKey", async () => {
+    await runCommand(page, "ChatLS: Set API Key");
+    const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "emulator" }).first();
+    await pick.waitFor({ timeout: 10000 });
+    await pick.click();
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    await page.waitForFunction(() => document.querySelector(".quick-input-widget .quick-input-box input")?.type === "password", null, { timeout: 10000 });
+    await input.fill(API_KEY);
+    await input.press("Enter");
+    await page.locator(".notifications-toasts", { hasText: "API key for 'emulator' saved" }).waitFor({ timeout: 15000 });
+    return {};
+  });
+
+  let frame;
+  await step("chat", async () => {
+    frame = await openPanel(page);
+    await frame.fill("#prompt", "hello panel");
+    await frame.click("#send");
+    await frame.waitForSelector(".message.assistant .usage", { timeout: 60000 });
+    const reply = await frame.textContent(".message.assistant .body");
+    const strong = await frame.textContent(".message.assistant .body strong").catch(() => null);
+    const codeButtons = await frame.$$eval(".message.assistant .code-block .code-insert", (b) => b.length);
+    const usage = await frame.textContent(".message.assistant .usage");
+    const shot = await panelShot(page, "chat-panel");
+    return { reply, strong, codeButtons, usage, shot };
+  });
+
+  await step("stop", async () => {
+    await emulator("/timing", { tokens_per_second: 4 });
+    try {
+      await frame.fill("#prompt", "tell me a long story");
+      await frame.click("#send");
+      await frame.waitForFunction(() => {
+        const bodies = document.querySelectorAll(".message.assistant .body");
+        return bodies.length === 2 && bodies[1].textContent.trim().length > 0;
+      }, null, { timeout: 60000 });
+      const streamingSeen = await frame.$(".message.assistant.streaming") !== null;
+      await frame.click("#stop");
+      await frame.waitForSelector(".message.assistant .tag", { timeout: 30000 });
+      const tag = await frame.textContent(".message.assistant:last-of-type .tag");
+      const partial = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
+      const sendVisible = await frame.isVisible("#send");
+      await panelShot(page, "stopped");
+      return { streamingSeen, tag, partial, sendVisible };
+    } finally {
+      await emulator("/timing", { tokens_per_second: 0 });
+    }
+  });
+
+  await step("codeAction", async () => {
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    await input.waitFor({ state: "visible" });
+    await input.fill("hello.py");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.py" }).first().click();
+    await page.waitForSelector(".editor-instance .view-lines .view-line", { timeout: 20000 });
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+A");
+    await page.waitForTimeout(500);
+    await page.keyboard.press("Control+.");
+    const action = page.locator(".action-widget .monaco-list-row", { hasText: "Edit with instruction" }).first();
+    await action.waitFor({ timeout: 20000 });
+    const offered = await page.$$eval(".action-widget .monaco-list-row", (rows) => rows.map((r) => r.textContent.trim()));
+    await action.click();
+    const box = page.locator(".quick-input-widget .quick-input-box input");
+    await box.waitFor({ state: "visible", timeout: 10000 });
+    await box.fill("add type hints");
+    await box.press("Enter");
+    // the server's edit carries a change annotation that needs confirmation: VS Code's refactor preview
+    const row = page.locator(".part.panel .monaco-list-row", { hasText: "hello.py" }).first();
+    await row.waitFor({ timeout: 60000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "refactor-preview.png") });
+    await row.locator(".monaco-checkbox").first().click();
+    await page.locator(".part.panel .monaco-button", { hasText: "Apply" }).first().click();
+    await page.waitForFunction(() => [...document.querySelectorAll(".editor-instance .view-lines .view-line")]
+      .some((l) => l.textContent.replace(/\u00a0/g, " ").includes("a: int")), null, { timeout: 20000 });
+    const text = await editorText(page);
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+S");
+    await page.waitForTimeout(1000);
+    return { offered, text };
+  });
+
+  await step("explain", async () => {
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+A");
+    await page.waitForTimeout(300);
+    await page.keyboard.press("Control+.");
+    const action = page.locator(".action-widget .monaco-list-row", { hasText: "ChatLS: Explain" }).first();
+    await action.waitFor({ timeout: 20000 });
+    await action.click();
+    // the chat panel opens and shows the action's turn, then the stored conversation it belongs to
+    const view = await findFrame(page, "#send");
+    await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant .body strong")]
+      .some((s) => s.textContent === "adds"), null, { timeout: 30000 });
+    await view.waitForSelector("#send", { state: "visible", timeout: 30000 });
+    const users = await view.$$eval(".message.user .body", (b) => b.map((x) => x.textContent));
+    await panelShot(page, "explain");
+    // back to the first conversation through the list (what the reload must bring back)
+    await view.click("#history summary");
+    const entry = view.locator("#conversation-list li button.open", { hasText: "hello panel" }).first();
+    await entry.click();
+    await view.waitForFunction(() => document.querySelector(".message.user .body")?.textContent === "hello panel", null, { timeout: 20000 });
+    return { users };
+  });
+
+  await step("reload", async () => {
+    await runCommand(page, "Developer: Reload Window");
+    await page.waitForTimeout(1500);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    await page.waitForSelector('.statusbar-item:has-text("emulator")', { timeout: 60000 });
+    const restored = await findFrame(page, "#send").catch(async () => openPanel(page));
+    await restored.waitForSelector(".message.user", { timeout: 30000 });
+    const users = await restored.$$eval(".message.user .body", (b) => b.map((x) => x.textContent));
+    const tags = await restored.$$eval(".message.assistant .tag", (b) => b.map((x) => x.textContent));
+    await restored.click("#history summary");
+    const listed = await restored.$$eval("#conversation-list li button.open", (b) => b.map((x) => x.textContent));
+    await panelShot(page, "restored");
+    return { users, tags, listed };
+  });
+} catch (error) {
+  results.errors.push(String(error?.message ?? error));
+  if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => undefined);
+} finally {
+  results.seconds = (Date.now() - t0) / 1000;
+  fs.writeFileSync(RESULT, JSON.stringify(results, null, 2));
+  await browser.close();
+}

@@ -1,0 +1,265 @@
+"""End to end in real VS Code: code-server 4.139.1 (VS Code 1.139.1) serving a test workspace on loopback,
+the packaged .vsix installed, `python -m chatls serve` started by the extension against the emulator, and
+headless Chromium driving the UI (tests/vscode/e2e/drive.mjs).
+
+The API key is typed into "ChatLS: Set API Key" (SecretStorage); no environment variable holds it, so a
+working chat proves it reached the server, and the logs are searched for it afterwards (canary).
+
+Needs vscode-client/scripts/install-e2e-deps.sh (Node 24 + code-server in .cache/vscode-e2e, chromium).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatls.emulator.fixture import emulator_in_thread
+
+pytestmark = pytest.mark.vscode
+
+REPO = Path(__file__).resolve().parents[2]
+E2E_CACHE = Path(os.environ.get("CHATLS_E2E_CACHE", REPO / ".cache" / "vscode-e2e"))
+NODE24_BIN = E2E_CACHE / "node24" / "package" / "bin"
+CODE_SERVER = E2E_CACHE / "cs" / "node_modules" / ".bin" / "code-server"
+ARTIFACTS = REPO / "test-artifacts" / "vscode"
+DRIVER = Path(__file__).parent / "e2e" / "drive.mjs"
+
+CANARY_KEY = f"e2e-canary-{secrets.token_hex(12)}"
+HELLO_REPLY = "**Hello** from the emulator.\n\n```python\nprint('hi')\n```\n"
+LONG_STORY = " ".join(f"Chapter {i}: the server kept streaming tokens to the panel." for i in range(1, 80))
+TYPED_ADD = "```python\ndef add(a: int, b: int) -> int:\n    return a + b\n```\n"
+ORIGINAL = "def add(a, b):\n    return a + b\n"
+
+EMULATOR_CONFIG: dict[str, Any] = {
+    "server": {"api_keys": [CANARY_KEY]},
+    "replies": [
+        {"pattern": "hello panel", "reply": HELLO_REPLY},
+        {"pattern": "long story", "reply": LONG_STORY},
+        {"pattern": "type hints", "reply": TYPED_ADD},
+        {"pattern": "Explain the selected code", "reply": "It **adds** `a` and `b`."},
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _code_server(workdir: Path, workspace: Path, vsix: Path, env: dict[str, str]) -> Iterator[str]:
+    """code-server in its own process group on a free loopback port, without auth; killed as a group."""
+    port = _free_port()
+    config = workdir / "config.yaml"
+    config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+    common = [
+        str(CODE_SERVER),
+        "--config",
+        str(config),
+        "--user-data-dir",
+        str(workdir / "data"),
+        "--extensions-dir",
+        str(workdir / "ext"),
+    ]
+    subprocess.run(
+        [*common, "--install-extension", str(vsix)], env=env, check=True, capture_output=True, timeout=120
+    )
+    log_path = workdir / "code-server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                *common,
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                str(workspace),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        pytest.fail(f"code-server did not start; see {log_path}")
+                    time.sleep(0.2)
+            yield url
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _check_deps() -> None:
+    missing = [str(p) for p in (NODE24_BIN / "node", CODE_SERVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"code-server e2e deps missing ({', '.join(missing)}): "
+            "run vscode-client/scripts/install-e2e-deps.sh"
+        )
+
+
+def _workspace(root: Path, emulator_url: str, state_dir: Path) -> Path:
+    workspace = root / "workspace"
+    (workspace / ".vscode").mkdir(parents=True)
+    (workspace / "hello.py").write_text(ORIGINAL)
+    settings = {
+        "chatls.server.pythonPath": sys.executable,
+        "chatls.profiles": [
+            {
+                "name": "emulator",
+                "endpoint": emulator_url,
+                "deployment": "gpt-4o",
+                "apiVersion": "2024-10-21",
+                "apiKeyEnv": "CHATLS_E2E_API_KEY",
+            }
+        ],
+        "chatls.stateDir": str(state_dir),
+        "chatls.trace.server": "verbose",
+        "chatls.logLevel": "debug",
+        "files.autoSave": "off",
+    }
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
+    return workspace
+
+
+def _user_settings(data_dir: Path) -> None:
+    user = data_dir / "User"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "settings.json").write_text(
+        json.dumps(
+            {
+                "workbench.startupEditor": "none",
+                "workbench.tips.enabled": False,
+                "chat.disableAIFeatures": True,
+                "security.workspace.trust.enabled": False,
+                "extensions.autoCheckUpdates": False,
+            }
+        )
+    )
+
+
+def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp_path: Path) -> None:
+    _check_deps()
+    vsix = built_client / "chatls-0.1.0.vsix"
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    state_dir = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_OPENAI", "OPENAI_"))}
+    env.update(PATH=f"{NODE24_BIN}:{env['PATH']}", XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    result_file = tmp_path / "result.json"
+    with emulator_in_thread(EMULATOR_CONFIG) as emu:
+        workspace = _workspace(tmp_path, emu.url, state_dir)
+        _user_settings(tmp_path / "cs" / "data")
+        with _code_server(tmp_path / "cs", workspace, vsix, env) as url:
+            driver_env = {
+                **os.environ,
+                "CS_URL": url,
+                "WS": str(workspace),
+                "API_KEY": CANARY_KEY,
+                "EMU_CONTROL": emu.control_url,
+                "ARTIFACTS": str(ARTIFACTS),
+                "RESULT": str(result_file),
+                "CLIENT_DIR": str(built_client),
+            }
+            run = subprocess.run(
+                ["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=300
+            )
+        (ARTIFACTS / "driver.log").write_text(run.stdout + run.stderr)
+        shutil.copy(tmp_path / "cs" / "code-server.log", ARTIFACTS / "code-server.log")
+        chat_requests = emu.chat_requests()
+    assert result_file.exists(), run.stdout + run.stderr
+    result = json.loads(result_file.read_text())
+    steps = result["steps"]
+    assert result["errors"] == [] or all(s.get("ok") for s in steps.values()), json.dumps(result, indent=2)
+    for name in (
+        "workbench",
+        "traceLogLevel",
+        "setApiKey",
+        "chat",
+        "stop",
+        "codeAction",
+        "explain",
+        "reload",
+    ):
+        assert steps.get(name, {}).get("ok"), (
+            f"step {name} failed:\n{json.dumps(result, indent=2)}\n{run.stdout}"
+        )
+
+    chat = steps["chat"]
+    assert chat["strong"] == "Hello"
+    assert "print('hi')" in chat["reply"]
+    assert chat["codeButtons"] == 1
+    assert "gpt-4o" in chat["usage"] and "tokens" in chat["usage"]
+
+    stop = steps["stop"]
+    assert stop["streamingSeen"] and stop["tag"] == "Stopped" and stop["sendVisible"]
+    partial = stop["partial"].strip()
+    assert partial and LONG_STORY.startswith(partial[:40]) and len(partial) < len(LONG_STORY)
+
+    action = steps["codeAction"]
+    assert any("Edit with instruction" in title for title in action["offered"])
+    assert (workspace / "hello.py").read_text() == "def add(a: int, b: int) -> int:\n    return a + b\n"
+
+    assert steps["explain"]["users"][-1].startswith("Explain")
+
+    reload = steps["reload"]
+    assert reload["users"][:2] == ["hello panel", "tell me a long story"]
+    assert "Stopped" in reload["tags"]
+    assert any("hello panel" in title for title in reload["listed"]) or reload["listed"]
+
+    # every turn reached the emulator with the key typed into the UI; Stop closed the upstream stream
+    assert len(chat_requests) >= 4
+    story = [r for r in chat_requests if "long story" in json.dumps(r.get("body"))]
+    assert story and story[-1]["disconnected"], story
+    # the extension's log (LSP trace at verbose, server stderr at debug) is there to search...
+    chatls_logs = sorted((tmp_path / "cs" / "data" / "logs").rglob("ChatLS.log"))
+    log_text = "\n".join(p.read_text(errors="replace") for p in chatls_logs)
+    (ARTIFACTS / "ChatLS.log").write_text(log_text)
+    assert "Sending request 'chatls/chat" in log_text and "handed to the server" in log_text, chatls_logs
+    # ...and the key never reached a log, a settings file or the workspace (canary)
+    leaks = [
+        str(p)
+        for base in (tmp_path / "cs", workspace, state_dir)
+        if base.exists()
+        for p in base.rglob("*")
+        if p.is_file()
+        and p.stat().st_size < 50_000_000
+        and CANARY_KEY.encode() in p.read_bytes()
+        and not _is_secret_store(p)
+    ]
+    assert leaks == [], f"API key found in {leaks}"
+
+
+def _is_secret_store(path: Path) -> bool:
+    """VS Code's own encrypted secret storage database is where the key is supposed to be."""
+    return path.name.startswith("state.vscdb")
