@@ -11,6 +11,7 @@ import asyncio
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from chatls.emulator.config import ConfigError, EmulatorConfig, load_config
@@ -55,7 +56,7 @@ def _warn(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(None if args.config is None else Path(args.config))
     except ConfigError as exc:
         _warn(f"chatls emulator: bad config: {exc}")
         return 2

@@ -7,7 +7,6 @@ captured Azure original and are written in Azure's envelope (documented in docs/
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from functools import cache
@@ -359,7 +358,3 @@ def content_filter_prompt(category: str) -> EmulatorError:
 
 def internal_error() -> EmulatorError:
     return server_error(500)
-
-
-def copy_body(error: EmulatorError) -> JsonDict:
-    return copy.deepcopy(error.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+import zlib
 from typing import Any
 
 from chatls.emulator.replies import Completion, usage
@@ -18,7 +19,8 @@ def new_id() -> str:
 
 
 def fingerprint(model: str) -> str:
-    return "fp_" + format(abs(hash(model)) % 16**10, "010x")
+    """Stable per model (crc32, not ``hash()``, which changes between processes)."""
+    return "fp_" + format(zlib.crc32(model.encode()), "08x") + "a1"
 
 
 def choice_filter_results(filtered_category: str | None = None) -> dict[str, Any]:
