@@ -47,7 +47,6 @@ async def test_a_non_streaming_model_reports_thinking_then_one_content_event(
     body = events[:-1]
     thinking = [e.text for e in body if isinstance(e, StatusEvent)]
     assert thinking and all(text.startswith("thinking ") and text.endswith(" s") for text in thinking)
-    assert thinking[0] == "thinking 1 s"
     assert [type(e) for e in body] == [StatusEvent] * len(thinking) + [ContentEvent]
     assert "streaming off: o1 does not stream, so the reply arrives in one piece" in events[-1].adaptations
     (record,) = await emulator.chat_requests()
