@@ -1,5 +1,5 @@
--- Headless Neovim (0.7.2+) driving `chatls serve` through Neovim's own LSP client with no helper plugin:
--- the bare `vim.lsp.start_client` recipe of docs/editors.md. Run by tests/editors/test_editors.py:
+-- Headless Neovim (0.7.2+) driving `chatls serve` through Neovim's own LSP client with no helper plugin,
+-- speaking the protocol directly. Run by tests/editors/test_editors.py:
 --   CHATLS_E2E_PLAN='{...}' nvim --headless -u NONE -i NONE -n -c "luafile nvim_protocol.lua"
 -- Observes only (see e2e.lua); the pytest wrapper asserts.
 local E = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/e2e.lua")
@@ -55,6 +55,7 @@ local ok, err = pcall(function()
   local main_buf = E.open(plan.files.chat)
 
   E.step("start", function()
+    vim.lsp.set_log_level("debug") -- every message goes to lsp.log, which the test scans for the key
     local client_id = vim.lsp.start_client({
       name = "chatls",
       cmd = plan.serverCmd,

@@ -53,8 +53,11 @@ ABOUT_LINES_REPLY = "They add the values up."
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 
+CANARY_KEY = "canary-key-4f1c9e27d8"
+"""The only key the emulator accepts; it must never show up in what the editor logs or the server stores."""
+
 EMULATOR_CONFIG: dict[str, Any] = {
-    "server": {"include_default_deployments": True},
+    "server": {"include_default_deployments": True, "api_keys": [CANARY_KEY]},
     "deployments": {"gpt-4o-slow": {"model": "gpt-4o", "tokens_per_second": 40}},
     "replies": [
         {"pattern": "chatls-e2e-hello", "reply": CHAT_REPLY},
@@ -126,6 +129,8 @@ class EditorRun:
 
     obs: dict[str, Any]
     log: str
+    base: Path
+    """The run's directory: workspace `ws`, server state `state`, the editor's private `home`."""
     requests: list[dict[str, Any]]
     """What the emulator logged while this editor ran (oldest first)."""
 
@@ -262,7 +267,7 @@ def run_editor(
     assert proc.returncode == 0 and result.exists(), f"{argv[0]} did not finish its script:\n{log}"
     requests = [r for r in emulator.requests() if r["id"] > logged_before]
     obs = json.loads(result.read_text(encoding="utf-8"))
-    return EditorRun(obs, f"{log}\n--- seconds per step\n{obs.get('seconds')}", requests)
+    return EditorRun(obs, f"{log}\n--- seconds per step\n{obs.get('seconds')}", base, requests)
 
 
 def nvim_argv(script: str) -> list[str]:
@@ -520,3 +525,20 @@ def test_documented_nvim_setup_edits_with_instruction_and_sends_lines(runner: Ru
     assert run.get("editBuffer") == EDIT_EXPECTED
     assert ABOUT_LINES_REPLY in run.get("transcript")
     assert_lines_reached_the_model(run)
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+
+def test_api_key_is_in_no_log_or_stored_file(runner: Runner) -> None:
+    """Neovim logs every LSP message at debug level (the bare run turns that on); the server gets the key
+    only from its environment. Neither the editor's files nor the server's state may contain it."""
+    run = runner("nvim")
+    lsp_logs = list((run.base / "home").rglob("lsp.log"))
+    assert lsp_logs and any('"chatls/chat"' in p.read_text(errors="replace") for p in lsp_logs), (
+        "Neovim's debug log did not record the session, so it proves nothing"
+    )
+    assert any(p.is_file() for p in (run.base / "state").rglob("*")), "the server stored nothing"
+    files = [p for p in run.base.rglob("*") if p.is_file()]
+    leaks = [str(p) for p in files if CANARY_KEY.encode() in p.read_bytes()]
+    assert leaks == []
