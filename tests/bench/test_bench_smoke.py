@@ -8,6 +8,8 @@ helpers that turn samples into verdicts.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,14 +25,25 @@ from bench.scenarios import all_scenarios  # noqa: E402
 from bench.stats import interleave, median, percentile  # noqa: E402
 
 
+def run_in_own_group(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run in a new process group, so that a timeout also ends the servers the suite spawned."""
+    with subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"python -m bench --quick took over {timeout:.0f} s:\n{stderr[-4000:]}")
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
 @pytest.mark.timeout(420)
 def test_quick_run_reports_every_row_of_every_scenario(tmp_path: Path) -> None:
     markdown = tmp_path / "results.md"
-    completed = subprocess.run(
+    completed = run_in_own_group(
         [sys.executable, "-m", "bench", "--quick", "--json-dir", str(tmp_path), "--markdown", str(markdown)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=400,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
