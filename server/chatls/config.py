@@ -12,7 +12,8 @@ Layers, lowest to highest:
 5. the `chatls` section of `workspace/configuration`, per workspace folder.
 
 Every layer uses the same camelCase keys. Merging is per top-level key: a higher layer's `profiles` replaces
-the whole list. A key whose value is null counts as not set (VS Code sends null for settings left empty).
+the whole list. A key whose value is null counts as not set (VS Code sends null for settings left empty), and
+so does an empty `profiles` list (the editor's default, which must not hide the file's or environment's).
 
 How the server uses it::
 
@@ -443,4 +444,10 @@ def _layer_values(raw: Any) -> dict[str, Any]:
         return {}
     if not isinstance(raw, Mapping):
         raise ConfigError("chatls", f"settings must be an object, got {_type_name(raw)}")
-    return {key: value for key, value in raw.items() if value is not None}
+    # null is "not set"; so is an empty profile list, which editors send as the default of `profiles` and
+    # which would otherwise hide the profiles of the config file or the environment.
+    return {key: value for key, value in raw.items() if value is not None and not _empty_profiles(key, value)}
+
+
+def _empty_profiles(key: str, value: Any) -> bool:
+    return key == "profiles" and isinstance(value, (list, tuple)) and not value

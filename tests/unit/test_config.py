@@ -376,3 +376,15 @@ def test_a_layer_that_is_not_an_object_is_reported() -> None:
     resolved = resolve_settings([("workspace", ["nope"]), ("initializationOptions", None)])
     assert [(e.key, e.source) for e in resolved.errors] == [("chatls", "workspace")]
     assert resolved.settings == Settings()
+
+
+def test_an_empty_profile_list_does_not_hide_lower_profiles() -> None:
+    resolved = resolve_settings(
+        [
+            ("environment", {"profiles": [profile("env")]}),
+            ("workspace", {"profiles": [], "defaultProfile": None, "contextLines": 3}),
+        ]
+    )
+    assert resolved.errors == ()
+    assert [p.name for p in resolved.settings.profiles] == ["env"]
+    assert resolved.settings.context_lines == 3
