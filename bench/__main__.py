@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if markdown is not None:
         write_markdown(markdown, rows, mode, started, load_at_start)
         print(f"Markdown: {markdown}", file=sys.stderr)
-    if complete_run and update_doc(DOC, rows, mode, started, load_at_start):
+    if complete_run and args.markdown is None and update_doc(DOC, rows, mode, started, load_at_start):
         print(f"Table copied into {DOC}", file=sys.stderr)
     if not all_ran:
         return 2
