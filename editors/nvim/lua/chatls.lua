@@ -132,8 +132,12 @@ function M.attach(bufnr)
   return id
 end
 
+-- The ChatLS client attached to a buffer (default: the current one), or nil.
 function M.client(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if vim.lsp.get_clients then -- 0.10+; buf_get_clients is deprecated there
+    return vim.lsp.get_clients({ bufnr = bufnr, name = "chatls" })[1]
+  end
   for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
     if c.name == "chatls" then return c end
   end
