@@ -32,6 +32,7 @@ from chatls.emulator.replies import (
     estimate_prompt_tokens,
     plan_completion,
 )
+from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
 from chatls.emulator.state import EmulatorState, RequestRecord
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ STATE_KEY = web.AppKey("state", EmulatorState)
 RECORD_KEY = web.RequestKey("record", RequestRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOGGED_BODY_BYTES = 1024 * 1024
-_BATCH = 64  # content chunks per socket write when the stream is not paced
 
 
 def create_app(config: EmulatorConfig) -> web.Application:
@@ -269,12 +269,40 @@ async def _complete(
         await asyncio.sleep(delay)
     record.finish_reason = completion.finish_reason
     if body.get("stream") is True:
-        include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get(
-            "include_usage"
-        )
-        return await _stream(request, deployment, completion, fault, headers, bool(include_usage))
+        return await _respond_streaming(request, deployment, completion, fault, headers, body)
+    return _respond_json(request, deployment, completion, fault, headers)
+
+
+async def _respond_streaming(
+    request: web.Request,
+    deployment: Deployment,
+    completion: Completion,
+    fault: FaultSpec | None,
+    headers: dict[str, str],
+    body: dict[str, Any],
+) -> web.StreamResponse:
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    response = web.StreamResponse(status=200, headers={**headers, **SSE_HEADERS})
+    await response.prepare(request)
+    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
+    encoder = ChunkEncoder(deployment.model)
+    if not await stream_completion(response, encoder, plan, deployment.family.reasoning):
+        _mark_disconnected(request)
+    if plan.drop_after is not None:
+        drop_connection(request)  # no finish chunk, no [DONE], no end of the chunked body
+    return response
+
+
+def _respond_json(
+    request: web.Request,
+    deployment: Deployment,
+    completion: Completion,
+    fault: FaultSpec | None,
+    headers: dict[str, str],
+) -> web.Response:
     if fault is not None and fault.kind == "drop_connection":
-        _drop(request)  # aiohttp then fails to send this response and closes quietly
+        drop_connection(request)  # aiohttp then fails to send this response and closes quietly
         return web.Response(status=200)
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     payload = completion_body(
@@ -342,77 +370,3 @@ async def _apply_pre_fault(
         kept = completion.pieces[: fault.after_chunks]
         return Completion(kept, "content_filter", completion.prompt_tokens, completion.reasoning_tokens)
     return completion
-
-
-def _drop(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-
-
-# ------------------------------------------------------------------------------------------ streaming
-
-
-async def _stream(
-    request: web.Request,
-    deployment: Deployment,
-    completion: Completion,
-    fault: FaultSpec | None,
-    headers: dict[str, str],
-    include_usage: bool,
-) -> web.StreamResponse:
-    response = web.StreamResponse(
-        status=200, headers={**headers, "content-type": "text/event-stream", "cache-control": "no-cache"}
-    )
-    await response.prepare(request)
-    try:
-        await _send_stream(request, response, deployment, completion, fault, include_usage)
-    except ConnectionResetError:  # the client went away between two writes
-        _mark_disconnected(request)
-    return response
-
-
-async def _send_stream(
-    request: web.Request,
-    response: web.StreamResponse,
-    deployment: Deployment,
-    completion: Completion,
-    fault: FaultSpec | None,
-    include_usage: bool,
-) -> None:
-    encoder = ChunkEncoder(deployment.model)
-    await response.write(encoder.prompt_annotation() + encoder.role())
-    drop_after = fault.after_chunks if fault is not None and fault.kind == "drop_connection" else None
-    await _write_pieces(response, encoder, completion.pieces, deployment.timing.tokens_per_second, drop_after)
-    if drop_after is not None:
-        _drop(request)  # no finish chunk, no [DONE], no end of the chunked body
-        return
-    category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
-    tail = encoder.finish(completion.finish_reason, category)
-    if include_usage:
-        tail += encoder.usage(completion, deployment.family.reasoning)
-    await response.write(tail + encoder.done())
-    await response.write_eof()
-
-
-async def _write_pieces(
-    response: web.StreamResponse,
-    encoder: ChunkEncoder,
-    pieces: list[str],
-    tokens_per_second: float,
-    stop_after: int | None,
-) -> None:
-    if stop_after is not None:
-        pieces = pieces[:stop_after]
-    if tokens_per_second <= 0:
-        for start in range(0, len(pieces), _BATCH):
-            await response.write(b"".join(encoder.content(p) for p in pieces[start : start + _BATCH]))
-        return
-    loop = asyncio.get_running_loop()
-    interval = 1.0 / tokens_per_second
-    began = loop.time()
-    for index, piece in enumerate(pieces):
-        wait = began + index * interval - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        await response.write(encoder.content(piece))
