@@ -25,16 +25,20 @@ from chatls.store.records import (
     ConversationRecord,
     ConversationSummaryRecord,
     MessageRecord,
-    MessageRole,
-    MessageStatus,
 )
 from chatls.workspaces import normalise_uri
 
 RECENT_PAGE_SIZE = 16
 """Messages fetched per query by `iter_recent_messages`; fitting rarely needs more than a few pages."""
 
-_MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, status, profile, model, usage, attachment, created_at, updated_at"
+_MESSAGE_FIELDS = (
+    "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
+    "created_at", "updated_at",
+)  # fmt: skip
+"""Columns of `messages` that make a `MessageRecord` (same names, same order)."""
+_MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join(':' + name for name in _MESSAGE_FIELDS)})"
 )
 
 
@@ -163,22 +167,20 @@ class ConversationStore:
             )
             if touched.rowcount == 0:
                 raise ConversationNotFound(conversation_id)
-            db.execute(
-                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message_id,
-                    conversation_id,
-                    role,
-                    content,
-                    status,
-                    profile,
-                    model,
-                    _usage_json(usage),
-                    attachment,
-                    now,
-                    now,
-                ),
-            )
+            row = {
+                "id": message_id,
+                "conversation_id": conversation_id,
+                "role": role,
+                "content": content,
+                "status": status,
+                "profile": profile,
+                "model": model,
+                "usage": _usage_json(usage),
+                "attachment": attachment,
+                "created_at": now,
+                "updated_at": now,
+            }
+            db.execute(_INSERT_MESSAGE, row)
         return message_id
 
     def update_message(
@@ -344,29 +346,6 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
-    (
-        message_id,
-        conversation_id,
-        role,
-        content,
-        status,
-        profile,
-        model,
-        usage,
-        attachment,
-        created,
-        updated,
-    ) = row
-    return MessageRecord(
-        id=message_id,
-        conversation_id=conversation_id,
-        role=cast(MessageRole, role),
-        content=content,
-        status=cast(MessageStatus, status),
-        profile=profile,
-        model=model,
-        usage=None if usage is None else json.loads(usage),
-        attachment=attachment,
-        created_at=created,
-        updated_at=updated,
-    )
+    fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
+    usage = fields.pop("usage")
+    return MessageRecord(**fields, usage=None if usage is None else json.loads(usage))
