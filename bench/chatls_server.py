@@ -13,6 +13,8 @@ from bench.procs import PYTHON, pinned
 KEY_ENV = "CHATLS_BENCH_API_KEY"
 """Environment variable the benchmark profile reads its key from (the emulator's key, never a real one)."""
 
+DEPLOYMENT = "gpt-4o"
+
 _AZURE_ENV = (
     "AZURE_OPENAI_ENDPOINT",
     "AZURE_OPENAI_API_KEY",
@@ -25,9 +27,25 @@ def server_argv(core: int | None = None) -> list[str]:
     return [*(pinned(core) if core is not None else []), PYTHON, "-m", "chatls", "serve"]
 
 
+def token_counter() -> tuple[dict[str, str], str]:
+    """Environment that lets the server count tokens as it does in use, and which counter that is.
+
+    The private XDG dirs below would hide the developer's tiktoken cache, so point TIKTOKEN_CACHE_DIR at it
+    when it holds gpt-4o's encoding (scripts/fetch-tiktoken-cache.sh fills it); else the server estimates.
+    """
+    from chatls import tokens
+
+    path = tokens.cached_encoding_file(tokens.encoding_for_family(DEPLOYMENT))
+    if path is None:
+        return {}, "estimate (no tiktoken cache)"
+    return {"TIKTOKEN_CACHE_DIR": str(path.parent)}, "tiktoken"
+
+
 def server_env(workdir: Path, api_key: str) -> dict[str, str]:
-    """No real Azure settings, the key in KEY_ENV, and XDG dirs inside `workdir` (no user config leaks in)."""
+    """No real Azure settings, the key in KEY_ENV, XDG dirs inside `workdir` (no user config leaks in) and
+    the developer's tiktoken cache when there is one."""
     env = {k: v for k, v in os.environ.items() if k not in _AZURE_ENV}
+    env.update(token_counter()[0])
     for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         path = workdir / "xdg" / name.lower()
         path.mkdir(parents=True, exist_ok=True)
@@ -37,7 +55,7 @@ def server_env(workdir: Path, api_key: str) -> dict[str, str]:
 
 
 def init_options(
-    emulator_url: str, state_dir: Path, *, deployment: str = "gpt-4o", **profile_extra: Any
+    emulator_url: str, state_dir: Path, *, deployment: str = DEPLOYMENT, **profile_extra: Any
 ) -> dict[str, Any]:
     """initializationOptions: one `default` profile on the emulator (plus `profile_extra` camelCase keys),
     state in `state_dir`."""

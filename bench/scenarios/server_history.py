@@ -13,7 +13,7 @@ import dataclasses
 import time
 from typing import Any
 
-from bench.chatls_server import chat, start_server
+from bench.chatls_server import chat, start_server, token_counter
 from bench.emulator_proc import config_toml, emulator_process, request_log
 from bench.results import Row, Target
 from bench.scenario import RunContext, Scenario
@@ -88,7 +88,8 @@ async def run(context: RunContext) -> list[Row]:
             baseline=median(short_ms),
             note=f"{long:,} earlier messages; {rounds} turns each, interleaved; "
             f"{MESSAGE_WORDS}-word messages; "
-            f"{CONTEXT_WINDOW:,}-token window; messages sent per turn: {describe(sent, long)}",
+            f"{CONTEXT_WINDOW:,}-token window; token counter {token_counter()[1]}; "
+            f"messages sent per turn: {describe(sent, long)}",
             details={
                 "long_ms": long_ms,
                 "short_ms": short_ms,
