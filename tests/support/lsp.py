@@ -213,6 +213,7 @@ async def lsp_session(
     if configuration is not None:
         client.set_configuration(dict(configuration), section="chatls")
     await client.start_io(*server_command(*server_args), env=dict(env) if env is not None else server_env())
+    exited_cleanly = False
     try:
         folder_list = list(folders)
         await asyncio.wait_for(
@@ -229,8 +230,12 @@ async def lsp_session(
         yield client
         if shutdown:
             await asyncio.wait_for(client.shutdown_session(), timeout=30)
+            exited_cleanly = True
     finally:
-        await client.stop()
+        server = client._server
+        if not exited_cleanly and server is not None and server.returncode is None:
+            server.kill()  # a failed test must not wait for a server that was never told to exit
+        await asyncio.wait_for(client.stop(), timeout=30)
 
 
 async def request(client: LanguageClient, method: str, params: Any, *, msg_id: str | None = None) -> Any:
