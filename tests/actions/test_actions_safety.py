@@ -1,0 +1,222 @@
+"""Never clobbering the user: stale documents, cancellation, UTF-16 and CRLF selections, bad arguments."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pytest_lsp import LanguageClient
+from tests.actions.helpers import (
+    apply_text_edits,
+    change_document,
+    code_actions,
+    emulator_config,
+    open_document,
+    reply_rule,
+    rng,
+    selection,
+    session,
+    text_edits_for,
+)
+from tests.support.lsp import execute_command, request
+
+from chatls import protocol
+
+StartEmulator = Any
+
+SOURCE = "def area(w, h):\n    return w + h\n"
+BODY = rng((1, 4), (1, 16))
+"""`return w + h`"""
+SLOW_REPLY = "```python\nreturn w * h\n```\n\n" + "Multiplying gives the area of the rectangle. " * 6
+"""Streamed slowly (about 60 pieces at 20 per second) so the test can act while the model is working."""
+
+
+async def run_in_background(client: LanguageClient, command: str, argument: Any) -> asyncio.Future[Any]:
+    return asyncio.ensure_future(execute_command(client, command, argument))
+
+
+async def first_delta(client: LanguageClient) -> None:
+    """Wait until the model has started answering (no timing involved: the reply is still streaming)."""
+
+    async def arrived() -> None:
+        while not any(d.get("content") for d in client.deltas):  # type: ignore[attr-defined]
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(arrived(), 30)
+
+
+async def synced(client: LanguageClient, uri: str, version: int) -> None:
+    """A request after a didChange is answered after the server processed it: prove it saw `version`."""
+    actions = await code_actions(client, uri, rng((0, 0), (0, 3)))
+    command = actions[0].command
+    assert command is not None
+    (argument,) = command.arguments or []
+    assert argument["version"] == version
+
+
+@pytest.mark.parametrize("preset", ["visual-studio-code", "neovim@v0.7.0"])
+async def test_a_selection_moved_by_typing_is_edited_where_it_is_now(
+    preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
+    async with session(preset, emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        await first_delta(client)
+        typed = '"""Shapes."""\n\n\n' + SOURCE
+        change_document(client, uri, typed, version=2)
+        await synced(client, uri, 2)
+        result = await asyncio.wait_for(running, 60)
+        assert result["applied"] is True, result
+        (sent,) = client.applied_edits  # type: ignore[attr-defined]
+        text_edits = text_edits_for(sent.edit, uri)
+        assert [e.range for e in text_edits] == [rng((4, 4), (4, 16))]
+        assert apply_text_edits(typed, text_edits) == '"""Shapes."""\n\n\ndef area(w, h):\n    return w * h\n'
+        if preset == "visual-studio-code":
+            (document_edit,) = sent.edit.document_changes or []
+            assert document_edit.text_document.version == 2  # pinned to the version it was computed on
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("def area(w, h):\n    return (w + h)\n", "is no longer there"),
+        (
+            "def area(w, h):\n    return w + h\n\n\ndef perimeter(w, h):\n    return w + h\n",
+            "now occurs more than once",
+        ),
+    ],
+    ids=["gone", "twice"],
+)
+async def test_nothing_is_applied_when_the_selection_cannot_be_found_once(
+    typed: str, why: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
+    async with session("neovim@v0.7.0", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        await first_delta(client)
+        change_document(client, uri, typed, version=2)
+        await synced(client, uri, 2)
+        result = await asyncio.wait_for(running, 60)
+        assert result["applied"] is False
+        assert why in result["reason"]
+        assert "The suggestion is kept in the conversation." in result["reason"]
+        assert client.applied_edits == []  # type: ignore[attr-defined]
+        warnings = [m for m in client.messages if m.type == types.MessageType.Warning]
+        assert [m.message for m in warnings] == [f"ChatLS: {result['reason']}"]
+        stored = await request(client, protocol.CONVERSATION, {"conversationId": result["conversationId"]})
+        assert stored["messages"][1]["content"] == SLOW_REPLY
+
+
+async def test_cancelling_the_progress_applies_nothing_and_closes_the_upstream_stream(
+    preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=5))
+    async with session(preset, emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        await first_delta(client)
+        (token,) = client.progress_reports
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        result = await asyncio.wait_for(running, 30)
+        assert result["status"] == protocol.STATUS_CANCELLED
+        assert result["applied"] is False
+        assert result["reason"] == "Cancelled: nothing was applied."
+        assert SLOW_REPLY.startswith(result["content"]) and result["content"]
+        assert client.applied_edits == []  # type: ignore[attr-defined]
+        closed = await emulator.wait_for_request(lambda r: r["path"].endswith("/chat/completions"))
+        assert closed["disconnected"] is True
+        assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
+        stored = await request(client, protocol.CONVERSATION, {"conversationId": result["conversationId"]})
+        assert stored["messages"][1]["status"] == protocol.STATUS_CANCELLED
+
+
+async def test_utf16_columns_after_emoji_cjk_and_combining_characters(
+    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    text = 'label = "😋 漢字 cafe\u0301"; size = len(label)\n'
+    # `size = len(label)` is at Python index 22 but UTF-16 column 23: 😋 takes two units (漢, 字 and the
+    # combining accent one each, like in Python).
+    assert text.index("size") == 22
+    size = rng((0, 23), (0, 40))
+    emulator = await start_emulator(
+        emulator_config(reply_rule("Improve", "```python\nsize = len(label.encode())\n```"))
+    )
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "text.py", text, "python")
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, size))
+        assert result["applied"] is True, result
+        (sent,) = client.applied_edits  # type: ignore[attr-defined]
+        text_edits = text_edits_for(sent.edit, uri)
+        assert [e.range for e in text_edits] == [size]
+        assert (
+            apply_text_edits(text, text_edits) == 'label = "😋 漢字 cafe\u0301"; size = len(label.encode())\n'
+        )
+
+
+async def test_crlf_documents_get_crlf_replacements(
+    preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    text = "if ready:\r\n    start()\r\n    wait()\r\nelse:\r\n    stop()\r\n"
+    reply = "```python\nstart()\nwait_until_done()\nreport()\n```"
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", reply)))
+    async with session(preset, emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "flow.py", text, "python")
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, rng((1, 0), (3, 0))))
+        assert result["applied"] is True, result
+        (sent,) = client.applied_edits  # type: ignore[attr-defined]
+        assert apply_text_edits(text, text_edits_for(sent.edit, uri)) == (
+            "if ready:\r\n    start()\r\n    wait_until_done()\r\n    report()\r\nelse:\r\n    stop()\r\n"
+        )
+
+
+FIRST_CHARACTER = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}
+
+
+def arg(range_: Any = FIRST_CHARACTER, uri: Any = "OPEN", **extra: Any) -> dict[str, Any]:
+    return {"uri": uri, "range": range_, **extra}
+
+
+def span(a: tuple[int, int], b: tuple[int, int]) -> dict[str, Any]:
+    return {"start": {"line": a[0], "character": a[1]}, "end": {"line": b[0], "character": b[1]}}
+
+
+BAD_ARGUMENTS = [
+    ([], "expected one argument"),
+    ([arg(), {"extra": True}], "expected one argument"),
+    (["file:///x.py"], "params must be an object"),
+    ([{"range": FIRST_CHARACTER}], "$.uri"),
+    ([arg(uri=5)], "$.uri"),
+    ([arg({"start": {"line": 0, "character": 0}})], "$.range.end"),
+    ([arg(version="1")], "$.version"),
+    ([arg(span((0, 0), (9, 0)))], "line 9 is outside the document"),
+    ([arg(span((1, 0), (0, 1)))], "the range ends before it starts"),
+    ([arg(span((0, 3), (0, 3)))], "the selection is empty"),
+    ([arg(version=7)], "the document changed since the action was offered (version 7, now 1)"),
+    ([arg(uri="file:///nowhere/closed.py")], "file:///nowhere/closed.py is not open in the editor"),
+    ([arg(uri="not a uri")], "expected a URI"),
+]
+
+
+async def test_bad_arguments_are_invalid_params_with_a_useful_message(
+    emulator: Any, workspace: Path, state_dir: Path
+) -> None:
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        for arguments, message in BAD_ARGUMENTS:
+            resolved = [
+                {**a, "uri": uri} if isinstance(a, dict) and a.get("uri") == "OPEN" else a for a in arguments
+            ]
+            with pytest.raises(JsonRpcInvalidParams) as caught:
+                await execute_command(client, protocol.CMD_IMPROVE, *resolved)
+            assert message in str(caught.value.message), (arguments, caught.value.message)
+        with pytest.raises(JsonRpcInvalidParams) as caught:
+            await execute_command(client, protocol.CMD_EDIT_SELECTION, selection(uri, BODY, instruction="  "))
+        assert "chatls.editSelection needs an instruction" in str(caught.value.message)
+        assert await emulator.chat_requests() == []
+        assert client.applied_edits == []  # type: ignore[attr-defined]
