@@ -1,9 +1,10 @@
 """HTTP load generator for the emulator benchmark, run as its own process: `python -m bench.loadgen ...`.
 
-It keeps CONCURRENCY chat-completion requests in flight for DURATION seconds (after a warm-up) and prints one
-JSON object: requests, errors, elapsed seconds, content chunks seen and completion tokens reported by the
-server's usage chunk (streaming) or usage field (non-streaming). aiohttp is used rather than the openai SDK
-because the client must cost far less CPU per request than the server it measures.
+It keeps CONCURRENCY chat-completion requests in flight for DURATION seconds (after a warm-up) and prints
+one JSON object: requests, errors, elapsed seconds, content chunks seen, completion tokens as the server's
+usage chunk (streaming) or usage field (non-streaming) reports them, and the same for the warm-up. aiohttp
+is used rather than the openai SDK because the client must cost far less CPU per request than the server
+it measures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Tally:
     completion_tokens: int = 0
     elapsed: float = 0.0
     first_error: str = ""
+    warmup_requests: int = 0
+    warmup_completion_tokens: int = 0
+    """The warm-up's figures: with these, the server's CPU time over the whole run can be put per token."""
 
 
 def request_body(deployment: str, prompt: str, stream: bool) -> bytes:
@@ -94,6 +98,8 @@ async def load(args: argparse.Namespace) -> Tally:
             *(worker(session, url, body, args.stream, stop_at, tally) for _ in range(args.concurrency))
         )
         tally.elapsed = time.perf_counter() - start
+    tally.warmup_requests = warm.requests
+    tally.warmup_completion_tokens = warm.completion_tokens
     return tally
 
 

@@ -15,9 +15,19 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.emulator_proc import API_KEY, LONG_PROMPT_PREFIX, config_toml, emulator_process
-from bench.procs import PYTHON, REPO_ROOT, child_env, free_port, http_process, pinned, pinning_note
+from bench.procs import (
+    PYTHON,
+    REPO_ROOT,
+    child_env,
+    cpu_seconds,
+    free_port,
+    http_process,
+    pinned,
+    pinning_note,
+)
 from bench.results import Row, Target
 from bench.scenario import RunContext, Scenario
+from bench.stats import median
 
 REPLY_WORDS = 1000
 SERVER_CORE = 0
@@ -41,7 +51,11 @@ NON_STREAMING = Row(
 )
 
 
-async def run_load(url: str, *, stream: bool, prompt: str, duration: float, warmup: float) -> dict[str, Any]:
+async def run_load(
+    url: str, server_pid: int, *, stream: bool, prompt: str, duration: float, warmup: float
+) -> dict[str, Any]:
+    """One load-generator run; the tally also gets the server's CPU seconds over the whole run."""
+    cpu_before = cpu_seconds(server_pid)
     argv = [
         *pinned(CLIENT_CORE),
         PYTHON,
@@ -65,6 +79,7 @@ async def run_load(url: str, *, stream: bool, prompt: str, duration: float, warm
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO_ROOT, env=child_env()
     )
     out, err = await asyncio.wait_for(proc.communicate(), duration + warmup + 60)
+    cpu_after = cpu_seconds(server_pid)
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-500:]}")
     tally: dict[str, Any] = json.loads(out)
@@ -72,6 +87,8 @@ async def run_load(url: str, *, stream: bool, prompt: str, duration: float, warm
         raise RuntimeError(f"{tally['errors']} requests failed, first: {tally['first_error']}")
     if not tally["requests"]:
         raise RuntimeError("no request completed")
+    if cpu_before is not None and cpu_after is not None:
+        tally["server_cpu_seconds"] = cpu_after - cpu_before
     return tally
 
 
@@ -84,11 +101,28 @@ def requests_per_second(tally: dict[str, Any]) -> float:
     return float(tally["requests"] / tally["elapsed"])
 
 
-async def measure(url: str, context: RunContext, long_prompt: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def per_cpu_second(tallies: list[dict[str, Any]], field: str) -> float | None:
+    """Median over trials of work done per CPU-second of the server: what one core it had to itself would
+    sustain. Unlike wall-clock rates it does not drop when other processes take the core."""
+    rates = [
+        (t[field] + t[f"warmup_{field}"]) / t["server_cpu_seconds"]
+        for t in tallies
+        if t.get("server_cpu_seconds")
+    ]
+    return median(rates) if rates else None
+
+
+def capacity_note(rate: float | None, unit: str) -> str:
+    return "" if rate is None else f"; {rate:,.0f} {unit} per CPU-second of the emulator"
+
+
+async def measure(
+    url: str, pid: int, context: RunContext, long_prompt: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     duration = 0.5 if context.quick else 2.0
     warmup = 0.2 if context.quick else 0.5
-    streamed = await run_load(url, stream=True, prompt=long_prompt, duration=duration, warmup=warmup)
-    plain = await run_load(url, stream=False, prompt="hello", duration=duration, warmup=warmup)
+    streamed = await run_load(url, pid, stream=True, prompt=long_prompt, duration=duration, warmup=warmup)
+    plain = await run_load(url, pid, stream=False, prompt="hello", duration=duration, warmup=warmup)
     return streamed, plain
 
 
@@ -105,32 +139,36 @@ async def run(context: RunContext) -> list[Row]:
     trials = context.size(full=3, quick=1)
     results: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {"bare": [], "emulator": []}
     async with (
-        http_process(bare, port, stderr_path=context.workdir / "bare.stderr"),
+        http_process(bare, port, stderr_path=context.workdir / "bare.stderr") as bare_proc,
         emulator_process(context.workdir, config, core=SERVER_CORE) as emulator,
     ):
         targets = {
-            "bare": (f"http://127.0.0.1:{port}", "hello"),
-            "emulator": (emulator.url, LONG_PROMPT_PREFIX),
+            "bare": (f"http://127.0.0.1:{port}", bare_proc.pid, "hello"),
+            "emulator": (emulator.url, emulator.pid, LONG_PROMPT_PREFIX),
         }
         for trial in range(trials):
             order = ["bare", "emulator"] if trial % 2 == 0 else ["emulator", "bare"]
             for name in order:
                 context.log(f"trial {trial + 1}/{trials}: {name}")
-                url, prompt = targets[name]
-                results[name].append(await measure(url, context, prompt))
+                url, pid, prompt = targets[name]
+                results[name].append(await measure(url, pid, context, prompt))
     emu_stream = best([r[0] for r in results["emulator"]], tokens_per_second)
     emu_json = best([r[1] for r in results["emulator"]], requests_per_second)
     bare_stream = best([r[0] for r in results["bare"]], tokens_per_second)
     bare_json = best([r[1] for r in results["bare"]], requests_per_second)
     check_reply_length(emu_stream)
     note = f"best of {trials}; emulator {pinning_note(SERVER_CORE)}, load generator on core {CLIENT_CORE}"
+    stream_capacity = per_cpu_second([r[0] for r in results["emulator"]], "completion_tokens")
+    json_capacity = per_cpu_second([r[1] for r in results["emulator"]], "requests")
     return [
         dataclasses.replace(
             STREAMING,
             measured=tokens_per_second(emu_stream),
             baseline=tokens_per_second(bare_stream),
-            note=f"{REPLY_WORDS}-token replies, {STREAM_CONCURRENCY} concurrent streams, {note}",
+            note=f"{REPLY_WORDS}-token replies, {STREAM_CONCURRENCY} concurrent streams, {note}"
+            + capacity_note(stream_capacity, "tokens"),
             details={
+                "tokens_per_cpu_second": stream_capacity,
                 "emulator": [r[0] for r in results["emulator"]],
                 "baseline": [r[0] for r in results["bare"]],
             },
@@ -139,8 +177,9 @@ async def run(context: RunContext) -> list[Row]:
             NON_STREAMING,
             measured=requests_per_second(emu_json),
             baseline=requests_per_second(bare_json),
-            note=f"{JSON_CONCURRENCY} concurrent clients, {note}",
+            note=f"{JSON_CONCURRENCY} concurrent clients, {note}" + capacity_note(json_capacity, "requests"),
             details={
+                "requests_per_cpu_second": json_capacity,
                 "emulator": [r[1] for r in results["emulator"]],
                 "baseline": [r[1] for r in results["bare"]],
             },
