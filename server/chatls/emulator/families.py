@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 SamplingRule = Literal["accept", "unsupported_value", "unsupported_parameter"]
 
@@ -51,140 +51,77 @@ class Family:
 
 
 _O_EFFORTS = ("low", "medium", "high")
+_GPT5_EFFORTS = ("minimal", "low", "medium", "high")
+_GPT51_EFFORTS = ("none", "low", "medium", "high")
 
-FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family("gpt-35-turbo", "0125", False, 16_385, 4_096, source="D5; capabilities b1-b3"),
-        Family("gpt-4o", "2024-11-20", False, 128_000, 16_384, source="D5"),
-        Family("gpt-4o-mini", "2024-07-18", False, 128_000, 16_384, source="D5"),
-        Family("gpt-4.1", "2025-04-14", False, 128_000, 32_768, source="D11 (standard deployment window)"),
-        Family(
-            "o1-preview",
-            "2024-09-12",
-            True,
-            128_000,
-            32_768,
-            system_role=False,
-            developer_role=False,
-            streaming=False,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=None,
-            parallel_tool_calls=False,
-            min_api_version="2024-09-01-preview",
-            source="D2, D5; system-role-unsupported.json",
-        ),
-        Family(
-            "o1-mini",
-            "2024-09-12",
-            True,
-            128_000,
-            65_536,
-            system_role=False,
-            developer_role=False,
-            streaming=False,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=None,
-            parallel_tool_calls=False,
-            min_api_version="2024-09-01-preview",
-            source="D2, D5; developer-role-unsupported-by-model, reasoning-effort-unknown-parameter",
-        ),
-        Family(
-            "o1",
-            "2024-12-17",
-            True,
-            200_000,
-            100_000,
-            streaming=False,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=_O_EFFORTS,
-            parallel_tool_calls=False,
-            min_api_version="2024-12-01-preview",
-            source="D1; stream-unsupported.json, api-version-too-old.json",
-        ),
-        Family(
-            "o3-mini",
-            "2025-01-31",
-            True,
-            200_000,
-            100_000,
-            sampling="unsupported_parameter",
-            max_tokens=False,
-            reasoning_efforts=_O_EFFORTS,
-            parallel_tool_calls=False,
-            min_api_version="2024-12-01-preview",
-            source="D1; temperature-unsupported-parameter.json, parallel-tool-calls-unsupported.json",
-        ),
-        Family(
-            "o3",
-            "2025-04-16",
-            True,
-            200_000,
-            100_000,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=_O_EFFORTS,
-            parallel_tool_calls=False,
-            min_api_version="2025-04-01-preview",
-            source="D1, D2; temperature-unsupported-value.json",
-            notes=("Streaming is 'limited access' on Azure (D1); the emulator lets it stream.",),
-        ),
-        Family(
-            "o4-mini",
-            "2025-04-16",
-            True,
-            200_000,
-            100_000,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=_O_EFFORTS,
-            parallel_tool_calls=False,
-            min_api_version="2025-04-01-preview",
-            source="D1",
-        ),
-        *(
-            Family(
-                name,
-                "2025-08-07",
-                True,
-                400_000,
-                128_000,
-                sampling="unsupported_value",
-                max_tokens=False,
-                reasoning_efforts=("minimal", "low", "medium", "high"),
-                parallel_tool_calls_minimal_effort=False,
-                min_api_version="2025-04-01-preview",
-                source="D1, D5; promptfoo/promptfoo#6153 (dated preview works)",
-            )
-            for name in ("gpt-5", "gpt-5-mini", "gpt-5-nano")
-        ),
-        Family(
-            "gpt-5-chat",
-            "2025-10-03",
-            False,
-            128_000,
-            16_384,
-            min_api_version="2025-04-01-preview",
-            source="D5, D11 (not a reasoning model)",
-        ),
-        Family(
-            "gpt-5.1",
-            "2025-11-13",
-            True,
-            400_000,
-            128_000,
-            sampling="unsupported_value",
-            max_tokens=False,
-            reasoning_efforts=("none", "low", "medium", "high"),
-            min_api_version="2025-03-01-preview",
-            source="D1; dyad-sh/dyad#1849",
-            notes=("'none' is documented (D1) but was once rejected (BerriAI/litellm#16704).",),
-        ),
+
+def _classic(name: str, version: str, window: int, output: int, source: str, **rules: Any) -> Family:
+    """Chat models: every parameter and role accepted, streaming on."""
+    return Family(name, version, False, window, output, source=source, **rules)
+
+
+def _o_series(
+    name: str, version: str, window: int, output: int, since: str, source: str, **rules: Any
+) -> Family:
+    """o-series reasoning models: no max_tokens, no parallel_tool_calls, sampling only at its default."""
+    defaults: dict[str, Any] = {
+        "sampling": "unsupported_value",
+        "max_tokens": False,
+        "reasoning_efforts": _O_EFFORTS,
+        "parallel_tool_calls": False,
+    }
+    merged = defaults | rules
+    return Family(name, version, True, window, output, min_api_version=since, source=source, **merged)
+
+
+def _gpt5(name: str, version: str, efforts: tuple[str, ...], since: str, source: str, **rules: Any) -> Family:
+    """GPT-5 reasoning models: like o-series, but parallel_tool_calls is accepted."""
+    return Family(
+        name,
+        version,
+        True,
+        400_000,
+        128_000,
+        sampling="unsupported_value",
+        max_tokens=False,
+        reasoning_efforts=efforts,
+        min_api_version=since,
+        source=source,
+        **rules,
     )
-}
+
+
+_O1_EARLY = {"system_role": False, "developer_role": False, "streaming": False, "reasoning_efforts": None}
+
+# fmt: off
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    _classic("gpt-35-turbo", "0125", 16_385, 4_096, "D5"),
+    _classic("gpt-4o", "2024-11-20", 128_000, 16_384, "D5"),
+    _classic("gpt-4o-mini", "2024-07-18", 128_000, 16_384, "D5"),
+    _classic("gpt-4.1", "2025-04-14", 128_000, 32_768, "D11 (standard deployment window)"),
+    _o_series("o1-preview", "2024-09-12", 128_000, 32_768, "2024-09-01-preview",
+              "D2, D5; system-role-unsupported", **_O1_EARLY),
+    _o_series("o1-mini", "2024-09-12", 128_000, 65_536, "2024-09-01-preview",
+              "D2, D5; developer-role-unsupported-by-model, reasoning-effort-unknown-parameter", **_O1_EARLY),
+    _o_series("o1", "2024-12-17", 200_000, 100_000, "2024-12-01-preview",
+              "D1; stream-unsupported, api-version-too-old", streaming=False),
+    _o_series("o3-mini", "2025-01-31", 200_000, 100_000, "2024-12-01-preview",
+              "D1; temperature-unsupported-parameter, parallel-tool-calls-unsupported",
+              sampling="unsupported_parameter"),
+    _o_series("o3", "2025-04-16", 200_000, 100_000, "2025-04-01-preview",
+              "D1, D2; temperature-unsupported-value",
+              notes=("Streaming is 'limited access' on Azure (D1); the emulator lets it stream.",)),
+    _o_series("o4-mini", "2025-04-16", 200_000, 100_000, "2025-04-01-preview", "D1"),
+    *(_gpt5(name, "2025-08-07", _GPT5_EFFORTS, "2025-04-01-preview",
+            "D1, D5; promptfoo/promptfoo#6153 (dated preview works)",
+            parallel_tool_calls_minimal_effort=False)
+      for name in ("gpt-5", "gpt-5-mini", "gpt-5-nano")),
+    _classic("gpt-5-chat", "2025-10-03", 128_000, 16_384, "D5, D11 (not a reasoning model)",
+             min_api_version="2025-04-01-preview"),
+    _gpt5("gpt-5.1", "2025-11-13", _GPT51_EFFORTS, "2025-03-01-preview", "D1; dyad-sh/dyad#1849",
+          notes=("'none' is documented (D1) but was once rejected (BerriAI/litellm#16704).",)),
+)}
+# fmt: on
 
 _VERSION_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 
