@@ -4,6 +4,10 @@ The emulator (`python -m chatls.emulator`, timing knobs at zero, schema validati
 to core 0; the load generator (`bench.loadgen`, aiohttp) runs in its own process on core 1. The baseline is a
 bare aiohttp handler with canned Azure-shaped bytes (bench/fixtures/bare_azure_server.py), measured the same
 way in the same run: the ratio is the share of "aiohttp on this machine today" that the emulator reaches.
+
+Wall-clock rates drop whenever other processes take the core (these machines are shared), so the same runs
+are also counted against the server's own CPU time (/proc/PID/stat): tokens or requests per CPU-second is
+what one core the server had to itself would sustain, and it barely moves with the machine's load.
 """
 
 from __future__ import annotations
@@ -47,6 +51,20 @@ NON_STREAMING = Row(
     metric="non-streaming requests, 1 core",
     unit="req/s",
     target=Target("value", ">=", 500, "req/s"),
+    baseline_label="bare aiohttp",
+)
+STREAMING_CAPACITY = Row(
+    scenario="emulator",
+    metric="streamed tokens per CPU-second of the server (median of trials)",
+    unit="tokens/CPU-s",
+    target=Target("value", ">=", 20_000, "tokens/CPU-s"),
+    baseline_label="bare aiohttp",
+)
+NON_STREAMING_CAPACITY = Row(
+    scenario="emulator",
+    metric="non-streaming requests per CPU-second of the server (median of trials)",
+    unit="req/CPU-s",
+    target=Target("value", ">=", 500, "req/CPU-s"),
     baseline_label="bare aiohttp",
 )
 
@@ -112,10 +130,6 @@ def per_cpu_second(tallies: list[dict[str, Any]], field: str) -> float | None:
     return median(rates) if rates else None
 
 
-def capacity_note(rate: float | None, unit: str) -> str:
-    return "" if rate is None else f"; {rate:,.0f} {unit} per CPU-second of the emulator"
-
-
 async def measure(
     url: str, pid: int, context: RunContext, long_prompt: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -158,31 +172,35 @@ async def run(context: RunContext) -> list[Row]:
     bare_json = best([r[1] for r in results["bare"]], requests_per_second)
     check_reply_length(emu_stream)
     note = f"best of {trials}; emulator {pinning_note(SERVER_CORE)}, load generator on core {CLIENT_CORE}"
-    stream_capacity = per_cpu_second([r[0] for r in results["emulator"]], "completion_tokens")
-    json_capacity = per_cpu_second([r[1] for r in results["emulator"]], "requests")
+    emu = {"stream": [r[0] for r in results["emulator"]], "json": [r[1] for r in results["emulator"]]}
+    base = {"stream": [r[0] for r in results["bare"]], "json": [r[1] for r in results["bare"]]}
     return [
         dataclasses.replace(
             STREAMING,
             measured=tokens_per_second(emu_stream),
             baseline=tokens_per_second(bare_stream),
-            note=f"{REPLY_WORDS}-token replies, {STREAM_CONCURRENCY} concurrent streams, {note}"
-            + capacity_note(stream_capacity, "tokens"),
-            details={
-                "tokens_per_cpu_second": stream_capacity,
-                "emulator": [r[0] for r in results["emulator"]],
-                "baseline": [r[0] for r in results["bare"]],
-            },
+            note=f"{REPLY_WORDS}-token replies, {STREAM_CONCURRENCY} concurrent streams, {note}",
+            details={"emulator": emu["stream"], "baseline": base["stream"]},
         ),
         dataclasses.replace(
             NON_STREAMING,
             measured=requests_per_second(emu_json),
             baseline=requests_per_second(bare_json),
-            note=f"{JSON_CONCURRENCY} concurrent clients, {note}" + capacity_note(json_capacity, "requests"),
-            details={
-                "requests_per_cpu_second": json_capacity,
-                "emulator": [r[1] for r in results["emulator"]],
-                "baseline": [r[1] for r in results["bare"]],
-            },
+            note=f"{JSON_CONCURRENCY} concurrent clients, {note}",
+            details={"emulator": emu["json"], "baseline": base["json"]},
+        ),
+        dataclasses.replace(
+            STREAMING_CAPACITY,
+            measured=per_cpu_second(emu["stream"], "completion_tokens"),
+            baseline=per_cpu_second(base["stream"], "completion_tokens"),
+            note="the same runs, counted against the server's own CPU time: what one core it had to itself "
+            "would sustain",
+        ),
+        dataclasses.replace(
+            NON_STREAMING_CAPACITY,
+            measured=per_cpu_second(emu["json"], "requests"),
+            baseline=per_cpu_second(base["json"], "requests"),
+            note="the same runs, counted against the server's own CPU time",
         ),
     ]
 
@@ -197,7 +215,7 @@ def check_reply_length(tally: dict[str, Any]) -> None:
 SCENARIO = Scenario(
     name="emulator",
     summary="emulator tokens/s and requests/s on one core vs a bare aiohttp handler",
-    rows=(STREAMING, NON_STREAMING),
+    rows=(STREAMING, NON_STREAMING, STREAMING_CAPACITY, NON_STREAMING_CAPACITY),
     requires=("chatls.emulator.__main__",),
     run=run,
 )
