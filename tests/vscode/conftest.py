@@ -26,19 +26,37 @@ def require_tool(name: str, hint: str) -> str:
     return path
 
 
+_BUILD_OUTPUTS = {"node_modules", "dist", "out", "bundled", "test-artifacts"}
+
+
+def _newest_source(client: Path) -> float:
+    """Newest mtime among what the build reads: the client's sources and the Python package in the wheel."""
+    newest = (REPO / "pyproject.toml").stat().st_mtime
+    for path in client.rglob("*"):
+        parts = path.relative_to(client).parts
+        if parts[0] in _BUILD_OUTPUTS or path.suffix == ".vsix" or not path.is_file():
+            continue
+        newest = max(newest, path.stat().st_mtime)
+    for path in (REPO / "server" / "chatls").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
 @pytest.fixture(scope="session")
 def built_client() -> Path:
-    """Type-check, lint, bundle and package the extension once per session; returns vscode-client/.
+    """vscode-client/ with a fresh build: type-checked, linted, bundled, packaged (scripts/build.sh).
 
-    `npm ci` runs only when node_modules is missing. Set CHATLS_VSCODE_PREBUILT=1 to reuse a build made by
-    `vscode-client/scripts/build.sh` in the same checkout (CI builds once, then runs pytest).
+    The build runs when the .vsix is older than any source it is made from (CI's install step has just built
+    it, so it is reused); `npm ci` runs only when node_modules is missing. CHATLS_VSCODE_REBUILD=1 forces it.
     """
     require_tool("node", "install Node.js 20 (apt-get install -y nodejs npm)")
     require_tool("npm", "install npm")
     if not CHROMIUM.exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    prebuilt = os.environ.get("CHATLS_VSCODE_PREBUILT") == "1"
-    if not (prebuilt and VSIX.exists() and (CLIENT / "out" / "src" / "protocol.js").exists()):
+    outputs = (VSIX, CLIENT / "out" / "src" / "protocol.js", CLIENT / "dist" / "webview.js")
+    fresh = all(p.exists() for p in outputs) and VSIX.stat().st_mtime >= _newest_source(CLIENT)
+    if os.environ.get("CHATLS_VSCODE_REBUILD") == "1" or not fresh:
         args = [str(CLIENT / "scripts" / "build.sh")]
         if (CLIENT / "node_modules" / ".package-lock.json").exists():
             args.append("--skip-install")

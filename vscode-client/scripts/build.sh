@@ -29,5 +29,5 @@ rm -rf bundled && mkdir -p bundled
 "$PYTHON" -m pip wheel --no-deps --disable-pip-version-check --quiet -w bundled "$REPO"
 ls bundled/chatls-*.whl >/dev/null
 echo "build: vsce package" >&2
-npx vsce package --no-dependencies --out chatls-0.1.0.vsix
+npx vsce package --no-dependencies --no-rewrite-relative-links --out chatls-0.1.0.vsix
 echo "build: $(ls -la chatls-0.1.0.vsix)" >&2
