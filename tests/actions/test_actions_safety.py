@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 from tests.actions.helpers import (
     apply_text_edits,
@@ -220,3 +220,44 @@ async def test_bad_arguments_are_invalid_params_with_a_useful_message(
         assert "chatls.editSelection needs an instruction" in str(caught.value.message)
         assert await emulator.chat_requests() == []
         assert client.applied_edits == []  # type: ignore[attr-defined]
+
+
+def answer_apply_edit(client: LanguageClient, handler: Any) -> list[types.ApplyWorkspaceEditParams]:
+    """Replace the session's applyEdit recorder with `handler` (pygls refuses a second registration)."""
+    seen: list[types.ApplyWorkspaceEditParams] = []
+    client.protocol.fm.features.pop(types.WORKSPACE_APPLY_EDIT)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
+        seen.append(params)
+        return handler(params)
+
+    return seen
+
+
+async def test_an_edit_declined_or_refused_by_the_editor_is_reported(
+    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", "```python\nreturn w * h\n```")))
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        # VS Code's refactor preview answers a discarded edit with applied: false and no reason.
+        declined = answer_apply_edit(client, lambda _p: types.ApplyWorkspaceEditResult(applied=False))
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, BODY))
+        assert len(declined) == 1
+        assert (result["applied"], result["reason"]) == (
+            False,
+            "The edit was not applied (it was declined in the editor).",
+        )
+
+        def refuse(_params: types.ApplyWorkspaceEditParams) -> Any:
+            # What eglot answers for a stale versioned edit.
+            raise JsonRpcInternalError("Edits on `geometry.py' require version 1, you have 2")
+
+        refused = answer_apply_edit(client, refuse)
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, BODY))
+        assert len(refused) == 1
+        assert result["applied"] is False
+        assert result["reason"].startswith("The editor refused the edit: ")
+        assert "require version 1, you have 2" in result["reason"]
+        assert f"ChatLS: {result['reason']}" in [m.message for m in client.messages]
