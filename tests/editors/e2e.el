@@ -128,6 +128,11 @@ Returns the titles the menu offered."
              (progn (accept-process-output nil 0.1) nil)))))
     last))
 
+(defun e2e-observe-conversations ()
+  (e2e-observe :conversations
+               (list :result (e2e-request :chatls/conversations
+                                          (list :workspaceUri (e2e-get :workspaceUri))))))
+
 (defun e2e-finish ()
   (e2e-observe :errors (or e2e-errors (make-hash-table)))
   (e2e-observe :seconds (or e2e-seconds (make-hash-table)))

@@ -93,6 +93,24 @@ function E.code_action_menu(range)
   if not E.wait(function() return E.menu_opened end) then error("the code-action menu never opened") end
 end
 
+-- "Edit with instruction…" from Neovim's code-action menu on plan.files.edit, answering vim.ui.input with
+-- the plan's instruction; records what was asked and the buffer afterwards.
+function E.edit_via_menu(bufnr)
+  local before = E.buffer_text(bufnr)
+  vim.ui.input = function(opts, on_confirm)
+    E.obs.editAsked = opts.prompt
+    on_confirm(E.plan.files.edit.instruction)
+  end
+  E.obs.editMenu = E.choose_action("chatls.editSelection")
+  E.code_action_menu(E.plan.files.edit.range)
+  E.wait(function() return E.buffer_text(bufnr) ~= before end)
+  E.obs.editBuffer = E.buffer_text(bufnr)
+end
+
+function E.observe_conversations(client)
+  E.obs.conversations = E.request(client, "chatls/conversations", { workspaceUri = E.plan.workspaceUri })
+end
+
 function E.finish(ok, err)
   if not ok then E.obs.errors.driver = tostring(err) end
   vim.fn.writefile({ vim.fn.json_encode(E.obs) }, E.plan.result)

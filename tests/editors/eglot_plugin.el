@@ -71,10 +71,7 @@
       (e2e-observe :cancelConversation
                    (list :result (e2e-settled-conversation chatls-conversation-id)))))
 
-  (e2e-step :conversations
-    (e2e-observe :conversations
-                 (list :result (e2e-request :chatls/conversations
-                                            (list :workspaceUri (e2e-get :workspaceUri)))))))
+  (e2e-step :conversations (e2e-observe-conversations)))
 
 (e2e-step :driver (e2e-run))
 (e2e-finish)

@@ -87,10 +87,7 @@
         (e2e-wait-for (lambda () (not (equal before (e2e-buffer-text)))) 5)
         (e2e-observe :improveBuffer (e2e-buffer-text)))))
 
-  (e2e-step :conversations
-    (e2e-observe :conversations
-                 (list :result (e2e-request :chatls/conversations
-                                            (list :workspaceUri (e2e-get :workspaceUri)))))))
+  (e2e-step :conversations (e2e-observe-conversations)))
 
 (e2e-step :driver (e2e-run))
 (e2e-finish)

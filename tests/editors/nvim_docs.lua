@@ -34,18 +34,7 @@ local ok, err = pcall(function()
     E.wait(function() return E.buffer_text(ChatLSBuffer):find(plan.chat.aboutLinesReply, 1, true) ~= nil end)
   end)
 
-  E.step("editViaMenu", function()
-    local bufnr = E.open(plan.files.edit.path)
-    local before = E.buffer_text(bufnr)
-    vim.ui.input = function(opts, on_confirm)
-      obs.editAsked = opts.prompt
-      on_confirm(plan.files.edit.instruction)
-    end
-    obs.editMenu = E.choose_action("chatls.editSelection")
-    E.code_action_menu(plan.files.edit.range)
-    E.wait(function() return E.buffer_text(bufnr) ~= before end)
-    obs.editBuffer = E.buffer_text(bufnr)
-  end)
+  E.step("editViaMenu", function() E.edit_via_menu(E.open(plan.files.edit.path)) end)
 
   E.step("explainViaMenu", function()
     -- Explain from Neovim's own menu streams into the chat buffer through the documented handler.

@@ -45,16 +45,7 @@ local ok, err = pcall(function()
   end)
 
   E.step("editViaMenu", function()
-    local bufnr = open_attached(plan.files.edit.path)
-    local before = E.buffer_text(bufnr)
-    vim.ui.input = function(opts, on_confirm)
-      obs.editAsked = opts.prompt
-      on_confirm(plan.files.edit.instruction)
-    end
-    obs.editMenu = E.choose_action("chatls.editSelection")
-    E.code_action_menu(plan.files.edit.range)
-    E.wait(function() return E.buffer_text(bufnr) ~= before end, 20)
-    obs.editBuffer = E.buffer_text(bufnr)
+    E.edit_via_menu(open_attached(plan.files.edit.path)) -- the helper asks through vim.ui.input
     obs.edit = { result = wait_result() }
   end)
 
@@ -87,8 +78,6 @@ local ok, err = pcall(function()
     obs.cancelConversation = E.settled_conversation(client, chatls.conversation_id)
   end)
 
-  E.step("conversations", function()
-    obs.conversations = E.request(client, "chatls/conversations", { workspaceUri = plan.workspaceUri })
-  end)
+  E.step("conversations", function() E.observe_conversations(client) end)
 end)
 E.finish(ok, err)
