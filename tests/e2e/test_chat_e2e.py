@@ -224,3 +224,30 @@ async def execute_command_chat(client: LanguageClient, prompt: str) -> dict[str,
     params = types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": prompt}])
     result: dict[str, object] = await asyncio.wait_for(client.workspace_execute_command_async(params), 30)
     return result
+
+
+async def test_context_length_exceeded_trims_history_and_retries_once(
+    session: OpenSession, emulator: RunningEmulator
+) -> None:
+    async with session() as client:
+        first = await chat(client, "turn one")
+        for prompt in ("turn two", "turn three"):
+            await chat(client, prompt, conversationId=first["conversationId"])
+        await emulator.add_fault("context_length_exceeded", count=1)
+        result = await chat(client, "turn four", conversationId=first["conversationId"])
+
+        await emulator.add_fault("context_length_exceeded", count=2)
+        with pytest.raises(JsonRpcException) as failure:
+            await chat(client, "turn five", conversationId=first["conversationId"])
+        stored = await request(client, "chatls/conversation", {"conversationId": first["conversationId"]})
+
+    requests = await emulator.chat_requests()
+    refused, retried = requests[3]["body"]["messages"], requests[4]["body"]["messages"]
+    assert (requests[3]["status"], requests[4]["status"]) == (400, 200)
+    assert len(retried) < len(refused)  # older turns went first
+    assert retried[-1] == refused[-1] == {"role": "user", "content": "turn four"}
+    assert result["content"] == "Echo from gpt-4o: turn four"
+    assert len(requests) == 7  # one retry for "turn five", never a loop
+    assert failure.value.data["kind"] == "context_length"
+    assert [m["status"] for m in stored["messages"][-2:]] == ["complete", "error"]
+    assert stored["messages"][-2]["content"] == "turn five"
