@@ -79,6 +79,7 @@ async def test_fix_is_offered_first_with_the_diagnostics_in_the_selection(
         assert list(fix.diagnostics or []) == [UNDEFINED]
         assert fix.command is not None and fix.command.command == protocol.CMD_FIX
         (argument,) = fix.command.arguments or []
+        assert isinstance(argument, dict)
         assert argument["diagnostics"] == [
             {
                 "range": {"start": {"line": 1, "character": 11}, "end": {"line": 1, "character": 16}},

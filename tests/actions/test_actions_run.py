@@ -112,7 +112,7 @@ async def test_edit_actions_apply_the_reply_code_for_review(
     async with session(preset, emulator, workspace, state_dir) as client:
         uri = open_document(client, workspace / "calc.py", SOURCE, "python", version=2)
 
-        cases = [
+        cases: list[tuple[str, dict[str, Any], str, str]] = [
             (protocol.CMD_FIX, {"diagnostics": [protocol.unstructure(LINT)]}, "ChatLS: Fix",
              "    def add(self, a, b):\n        return a + b\n"),
             (protocol.CMD_DOCUMENT, {}, "ChatLS: Add documentation",

@@ -55,6 +55,7 @@ async def synced(client: LanguageClient, uri: str, version: int) -> None:
     command = actions[0].command
     assert command is not None
     (argument,) = command.arguments or []
+    assert isinstance(argument, dict)
     assert argument["version"] == version
 
 
@@ -186,7 +187,7 @@ def span(a: tuple[int, int], b: tuple[int, int]) -> dict[str, Any]:
     return {"start": {"line": a[0], "character": a[1]}, "end": {"line": b[0], "character": b[1]}}
 
 
-BAD_ARGUMENTS = [
+BAD_ARGUMENTS: list[tuple[list[Any], str]] = [
     ([], "expected one argument"),
     ([arg(), {"extra": True}], "expected one argument"),
     (["file:///x.py"], "params must be an object"),
@@ -227,7 +228,7 @@ def answer_apply_edit(client: LanguageClient, handler: Any) -> list[types.ApplyW
     seen: list[types.ApplyWorkspaceEditParams] = []
     client.protocol.fm.features.pop(types.WORKSPACE_APPLY_EDIT)
 
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    @client.feature(types.WORKSPACE_APPLY_EDIT)  # type: ignore[untyped-decorator]
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
         seen.append(params)
         return handler(params)
@@ -261,3 +262,36 @@ async def test_an_edit_declined_or_refused_by_the_editor_is_reported(
         assert result["reason"].startswith("The editor refused the edit: ")
         assert "require version 1, you have 2" in result["reason"]
         assert f"ChatLS: {result['reason']}" in [m.message for m in client.messages]
+
+
+@pytest.mark.parametrize(
+    ("reply", "applied"),
+    [
+        ("```python\nreturn w * h\n```\n" + "Because the area is a product. " * 10, True),
+        ("```python\nreturn (w * h) if w > 0 and h > 0 else 0  # guard against negative sizes\n```", False),
+    ],
+    ids=["block-complete", "block-cut-off"],
+)
+async def test_a_reply_cut_off_at_the_length_limit_is_applied_only_from_a_complete_block(
+    reply: str, applied: bool, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(
+        {
+            "replies": [reply_rule("Improve", reply)],
+            "server": {"include_default_deployments": True},
+            "deployments": {"gpt-4o": {"model": "gpt-4o-2024-11-20", "max_output": 8}},
+        }
+    )
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python")
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, BODY))
+        assert result["status"] == protocol.STATUS_TRUNCATED
+        assert result["applied"] is applied
+        if applied:
+            (sent,) = client.applied_edits  # type: ignore[attr-defined]
+            assert apply_text_edits(SOURCE, text_edits_for(sent.edit, uri)) == SOURCE.replace(
+                "w + h", "w * h"
+            )
+        else:
+            assert result["reason"] == "The reply was cut off at the length limit, so nothing was applied."
+            assert client.applied_edits == []  # type: ignore[attr-defined]

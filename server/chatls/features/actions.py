@@ -286,7 +286,7 @@ async def apply_reply(
 ) -> Outcome:
     if action in (Action.EXPLAIN, Action.ASK_IN_CHAT):
         return Outcome(applied=False)
-    if result.finish_reason == "length":
+    if result.finish_reason == "length" and not _has_closed_block(result.content):
         return Outcome(False, "The reply was cut off at the length limit, so nothing was applied.")
     label = f"ChatLS: {TITLES[action]}"
     if action is Action.GENERATE_TESTS:
@@ -298,6 +298,11 @@ async def apply_reply(
     if code is None:
         return Outcome(False, "The reply holds no code to apply.")
     return await _apply_replacement(ls, snapshot, code, label, progress)
+
+
+def _has_closed_block(reply: str) -> bool:
+    """Whether a cut-off reply still holds a complete code block (only complete blocks are then used)."""
+    return any(block.closed and block.code.strip() for block in edits.code_blocks(reply))
 
 
 async def _apply_replacement(
