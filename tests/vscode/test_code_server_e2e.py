@@ -206,6 +206,7 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
         "traceLogLevel",
         "setApiKey",
         "chat",
+        "errorRetry",
         "stop",
         "codeAction",
         "explain",
@@ -221,6 +222,10 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert chat["codeButtons"] == 1
     assert "gpt-4o" in chat["usage"] and "tokens" in chat["usage"]
 
+    error = steps["errorRetry"]
+    assert "filter" in error["message"].lower(), error
+    assert "hello again" in error["reply"] and error["errorsLeft"] == 0, error
+
     stop = steps["stop"]
     assert stop["streamingSeen"] and stop["tag"] == "Stopped" and stop["sendVisible"]
     partial = stop["partial"].strip()
@@ -233,12 +238,12 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert steps["explain"]["users"][-1].startswith("Explain")
 
     reload = steps["reload"]
-    assert reload["users"][:2] == ["hello panel", "tell me a long story"]
+    assert reload["users"][0] == "hello panel" and reload["users"][-1] == "tell me a long story"
     assert "Stopped" in reload["tags"]
     assert any("hello panel" in title for title in reload["listed"]) or reload["listed"]
 
     # every turn reached the emulator with the key typed into the UI; Stop closed the upstream stream
-    assert len(chat_requests) >= 4
+    assert len(chat_requests) >= 6
     story = [r for r in chat_requests if "long story" in json.dumps(r.get("body"))]
     assert story and story[-1]["disconnected"], story
     # the extension's log (LSP trace at verbose, server stderr at debug) is there to search...

@@ -22,12 +22,13 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
-/** One entry of chatls/models: `{name|profile, model?, capabilities?: {...}}`. */
+/** One entry of chatls/models: `{name, model?, deployment, capabilities?: {family, reasoning, details}}`. */
 export function choiceFromModel(entry: unknown): ProfileChoice | undefined {
   if (!isObject(entry)) {
     return undefined;
   }
   const caps = isObject(entry.capabilities) ? entry.capabilities : {};
+  const details = isObject(caps.details) ? caps.details : {};
   const name = firstString(entry.name, entry.profile);
   if (!name) {
     return undefined;
@@ -37,7 +38,8 @@ export function choiceFromModel(entry: unknown): ProfileChoice | undefined {
     name,
     model: firstString(entry.model, caps.model, caps.family, entry.family, deployment),
     reasoning: entry.reasoning === true || caps.reasoning === true,
-    reasoningEfforts: stringList(caps.reasoningEfforts ?? caps.reasoningEffort ?? entry.reasoningEfforts),
+    // the server's capability row lists accepted values as details.reasoning_efforts
+    reasoningEfforts: stringList(caps.reasoningEfforts ?? details.reasoning_efforts ?? details.reasoningEfforts),
   };
 }
 

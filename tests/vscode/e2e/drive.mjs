@@ -157,19 +157,36 @@ try {
     return { reply, strong, codeButtons, usage, shot };
   });
 
+  await step("errorRetry", async () => {
+    await emulator("/faults", { kind: "content_filter_prompt", count: 1 });
+    await frame.fill("#prompt", "hello again");
+    await frame.click("#send");
+    await frame.waitForSelector(".error .retry", { timeout: 30000 });
+    const message = await frame.textContent(".error .error-text");
+    await panelShot(page, "error");
+    await frame.click(".error .retry");
+    await frame.waitForFunction(() => {
+      const last = [...document.querySelectorAll(".message.assistant")].at(-1);
+      return last && !last.classList.contains("streaming") && last.querySelector(".usage");
+    }, null, { timeout: 30000 });
+    const reply = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
+    const errorsLeft = await frame.$$eval(".error", (e) => e.length);
+    return { message, reply, errorsLeft };
+  });
+
   await step("stop", async () => {
     await emulator("/timing", { tokens_per_second: 4 });
     try {
       await frame.fill("#prompt", "tell me a long story");
       await frame.click("#send");
       await frame.waitForFunction(() => {
-        const bodies = document.querySelectorAll(".message.assistant .body");
-        return bodies.length === 2 && bodies[1].textContent.trim().length > 0;
+        const streaming = document.querySelector(".message.assistant.streaming .body");
+        return streaming !== null && streaming.textContent.trim().length > 0;
       }, null, { timeout: 60000 });
       const streamingSeen = await frame.$(".message.assistant.streaming") !== null;
       await frame.click("#stop");
-      await frame.waitForSelector(".message.assistant .tag", { timeout: 30000 });
-      const tag = await frame.textContent(".message.assistant:last-of-type .tag");
+      await frame.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".tag"), null, { timeout: 30000 });
+      const tag = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".tag")?.textContent);
       const partial = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
       const sendVisible = await frame.isVisible("#send");
       await panelShot(page, "stopped");

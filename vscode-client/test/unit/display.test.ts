@@ -27,7 +27,7 @@ test("adaptation notes are shown once", () => {
 test("chatls/models results become picker choices", () => {
   const choices = choicesFromModels([
     { name: "fast", model: "gpt-4o", capabilities: { reasoning: false } },
-    { profile: "deep", deployment: ["o3-a", "o3-b"], capabilities: { reasoning: true, reasoningEfforts: ["low", "high"] } },
+    { profile: "deep", deployment: ["o3-a", "o3-b"], capabilities: { reasoning: true, details: { reasoning_efforts: ["low", "high"] } } },
     { nothing: true },
   ]);
   assert.deepEqual(choices, [
