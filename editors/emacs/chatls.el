@@ -149,23 +149,53 @@ The server keeps the partial reply, marked cancelled."
 
 ;;;; Code-action commands
 
+(defun chatls--action-command-p (name)
+  "Whether NAME (a string or symbol) is one of the server's code-action commands."
+  (memq (intern (format "%s" name)) chatls--action-commands))
+
+(defun chatls--complete-arguments (name arguments)
+  "ARGUMENTS of command NAME, with the edit instruction asked for if missing."
+  (if (and (equal (format "%s" name) "chatls.editSelection")
+           (> (length arguments) 0)
+           (not (plist-get (aref arguments 0) :instruction)))
+      (let ((instruction (read-string "ChatLS: edit instruction: ")))
+        (vconcat (list (plist-put (copy-sequence (aref arguments 0)) :instruction instruction))
+                 (cl-subseq arguments 1)))
+    arguments))
+
+(defun chatls--note-result (result)
+  "Keep a code-action command's RESULT; say why an edit was not applied."
+  (setq chatls-last-result result)
+  (when-let ((id (plist-get result :conversationId))) (setq chatls-conversation-id id))
+  (when (and (eq (plist-get result :applied) :json-false) (stringp (plist-get result :reason)))
+    (message "ChatLS: nothing applied: %s" (plist-get result :reason)))
+  result)
+
+;; eglot up to Emacs 29 runs a code action's command through `eglot-execute-command'.
 (cl-defmethod eglot-execute-command :around (server command arguments)
   "Ask for chatls.editSelection's instruction; keep ChatLS command results."
-  (if (not (memq command chatls--action-commands))
-      (cl-call-next-method)
-    (when (and (eq command 'chatls.editSelection)
-               (> (length arguments) 0)
-               (not (plist-get (aref arguments 0) :instruction)))
-      (let ((instruction (read-string "ChatLS: edit instruction: ")))
-        (setq arguments (vconcat (list (plist-put (copy-sequence (aref arguments 0))
-                                                  :instruction instruction))
-                                 (cl-subseq arguments 1)))))
-    (let ((result (cl-call-next-method server command arguments)))
-      (setq chatls-last-result result)
-      (when-let ((id (plist-get result :conversationId))) (setq chatls-conversation-id id))
-      (when (and (eq (plist-get result :applied) :json-false) (stringp (plist-get result :reason)))
-        (message "ChatLS: nothing applied: %s" (plist-get result :reason)))
-      result)))
+  (if (chatls--action-command-p command)
+      (chatls--note-result
+       (cl-call-next-method server command (chatls--complete-arguments command arguments)))
+    (cl-call-next-method)))
+
+;; Emacs 30's eglot runs it through `eglot-execute' with the CodeAction or Command object instead.
+;; (Only eglot 1.9 is tested here; this follows the newer generic's documented contract.)
+(when (and (fboundp 'eglot-execute) (cl-generic-p 'eglot-execute))
+  (cl-defmethod eglot-execute :around (server action)
+    "Ask for chatls.editSelection's instruction; keep ChatLS command results."
+    (let ((command (plist-get action :command)))
+      (cond ((and (stringp command) (chatls--action-command-p command)) ; a Command
+             (let ((arguments (chatls--complete-arguments command (plist-get action :arguments))))
+               (chatls--note-result
+                (cl-call-next-method server (plist-put (copy-sequence action) :arguments arguments)))))
+            ((and (consp command) (chatls--action-command-p (plist-get command :command))) ; a CodeAction
+             (let ((arguments (chatls--complete-arguments (plist-get command :command)
+                                                          (plist-get command :arguments))))
+               (cl-call-next-method
+                server (plist-put (copy-sequence action) :command
+                                  (plist-put (copy-sequence command) :arguments arguments)))))
+            (t (cl-call-next-method))))))
 
 (provide 'chatls)
 ;;; chatls.el ends here
