@@ -1,8 +1,7 @@
 """Every model family gets the right request the first time: one request, answered 200, no healing.
 
 The emulator's rule table is its own (chatls.emulator.families); agreement here is two independent
-readings of ../shared/azure agreeing. Families the emulator does not model (gpt-4.1-mini, gpt-4.1-nano,
-gpt-5.1-chat) are covered by the shaping unit tests only.
+readings of ../shared/azure agreeing. Every family of the emulator's table is a family of the adapter's.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import pytest
 from tests.adapter.conftest import MakeClient, MemoryLessons, collect
 
 from chatls.azure import ChatMessage, ChatOptions, ChatResult, ContentEvent, Conversation, StatusEvent, Usage
+from chatls.azure.capabilities import load_capabilities
 from chatls.emulator.families import FAMILIES
 from chatls.emulator.fixture import RunningEmulator
 
@@ -21,6 +21,8 @@ DATED = {
     "gpt-4o": "2024-10-21",
     "gpt-4o-mini": "2024-06-01",
     "gpt-4.1": "2025-04-01-preview",
+    "gpt-4.1-mini": "2024-10-21",
+    "gpt-4.1-nano": "2025-01-01-preview",
     "o1-preview": "2024-09-01-preview",
     "o1-mini": "2024-10-01-preview",
     "o1": "2024-12-01-preview",
@@ -32,12 +34,14 @@ DATED = {
     "gpt-5-nano": "2025-04-01-preview",
     "gpt-5-chat": "2025-04-01-preview",
     "gpt-5.1": "2025-03-01-preview",
+    "gpt-5.1-chat": "2025-04-01-preview",
 }
 CASES = [(family, version) for family in FAMILIES for version in ("v1", DATED[family])]
 
 
-def test_every_emulated_family_has_a_dated_case() -> None:
+def test_every_emulated_family_has_a_dated_case_and_an_adapter_row() -> None:
     assert set(FAMILIES) == set(DATED)
+    assert set(FAMILIES) <= set(load_capabilities().rows)
 
 
 @pytest.mark.parametrize(("family", "api_version"), CASES)

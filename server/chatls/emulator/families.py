@@ -91,6 +91,28 @@ def _gpt5(name: str, version: str, efforts: tuple[str, ...], since: str, source:
     )
 
 
+def _gpt5_chat(name: str, version: str) -> Family:
+    """gpt-5.1-chat: refuses sampling parameters and max_tokens (D11, b2) in a 128k/16k window (b3).
+
+    Its accepted ``reasoning_effort`` values are not documented separately (b2 ⚠): the emulator takes
+    the values gpt-5 and gpt-5.1 share. The docs list v1 only (b1); like gpt-5.1, released the same day,
+    it is served on 2025-03-01-preview and later (footnote 5 by analogy, not observed for this model).
+    """
+    return Family(
+        name,
+        version,
+        True,
+        128_000,
+        16_384,
+        sampling="unsupported_value",
+        max_tokens=False,
+        reasoning_efforts=("low", "medium", "high"),
+        min_api_version="2025-03-01-preview",
+        source="b1, b2, b3 (D1, D11); IBM/mcp-context-forge#5021 (gpt-5.x-chat refuses temperature != 1)",
+        notes=("reasoning_effort values undocumented; verbosity not checked.",),
+    )
+
+
 _O1_EARLY = {"system_role": False, "developer_role": False, "streaming": False, "reasoning_efforts": None}
 
 # fmt: off
@@ -98,7 +120,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     _classic("gpt-35-turbo", "0125", 16_385, 4_096, "D5"),
     _classic("gpt-4o", "2024-11-20", 128_000, 16_384, "D5"),
     _classic("gpt-4o-mini", "2024-07-18", 128_000, 16_384, "D5"),
-    _classic("gpt-4.1", "2025-04-14", 128_000, 32_768, "D11 (standard deployment window)"),
+    *(_classic(name, "2025-04-14", 128_000, 32_768,
+               "b1, b3 ('gpt-4.1 2025-04-14 (+ mini/nano)'); D11 (standard deployment window)")
+      for name in ("gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano")),
     _o_series("o1-preview", "2024-09-12", 128_000, 32_768, "2024-09-01-preview",
               "D2, D5; system-role-unsupported", **_O1_EARLY),
     _o_series("o1-mini", "2024-09-12", 128_000, 65_536, "2024-09-01-preview",
@@ -120,6 +144,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
              min_api_version="2025-04-01-preview"),
     _gpt5("gpt-5.1", "2025-11-13", _GPT51_EFFORTS, "2025-03-01-preview", "D1; dyad-sh/dyad#1849",
           notes=("'none' is documented (D1) but was once rejected (BerriAI/litellm#16704).",)),
+    _gpt5_chat("gpt-5.1-chat", "2025-11-13"),
 )}
 # fmt: on
 
