@@ -233,3 +233,31 @@ async def test_generated_tests_are_kept_in_the_reply_when_the_editor_cannot_crea
         )
         assert result["content"] == TESTS
         assert client.applied_edits == []  # type: ignore[attr-defined]
+
+
+async def test_rust_tests_are_appended_to_the_source_file_itself(
+    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    source = "pub fn double(x: i32) -> i32 {\n    x * 2\n}\n"
+    module = (
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n"
+        "    fn doubles() {\n        assert_eq!(double(2), 4);\n    }\n}\n"
+    )
+    reply = f"```rust\n{module}```"
+    emulator = await start_emulator(emulator_config(reply_rule("Generate tests", reply)))
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "src" / "lib.rs", source, "rust", version=4)
+        result = await execute_command(
+            client, protocol.CMD_GENERATE_TESTS, selection(uri, rng((0, 0), (2, 1)), 4)
+        )
+        assert result["applied"] is True, result
+        edit = only_edit(client)
+        (document_edit,) = edit.document_changes or []
+        assert isinstance(document_edit, types.TextDocumentEdit)
+        assert (document_edit.text_document.uri, document_edit.text_document.version) == (uri, 4)
+        assert apply_text_edits(source, text_edits_for(edit, uri)) == source + "\n" + module
+        (sent,) = await emulator.chat_requests()
+        assert "Test file: src/lib.rs (an existing file; your tests are appended to it)" in user_messages(
+            sent
+        )
+        assert "#[cfg(test)] mod tests" in system_messages(sent)

@@ -295,3 +295,21 @@ async def test_a_reply_cut_off_at_the_length_limit_is_applied_only_from_a_comple
         else:
             assert result["reason"] == "The reply was cut off at the length limit, so nothing was applied."
             assert client.applied_edits == []  # type: ignore[attr-defined]
+
+
+async def test_nothing_is_applied_to_a_document_closed_while_the_model_worked(
+    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
+    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        await first_delta(client)
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert await code_actions(client, uri, BODY) == []  # the server has seen the close
+        result = await asyncio.wait_for(running, 60)
+        assert result["applied"] is False
+        assert result["reason"] == "The document was closed before the reply arrived, so nothing was applied."
+        assert client.applied_edits == []  # type: ignore[attr-defined]
