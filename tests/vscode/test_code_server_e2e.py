@@ -236,6 +236,8 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert (workspace / "hello.py").read_text() == "def add(a: int, b: int) -> int:\n    return a + b\n"
 
     assert steps["explain"]["users"][-1].startswith("Explain")
+    assert steps["explain"]["inserted"].startswith("def add(a: int, b: int) -> int:")
+    assert "print('hi')" in steps["explain"]["inserted"]
 
     reload = steps["reload"]
     assert reload["users"][0] == "hello panel" and reload["users"][-1] == "tell me a long story"

@@ -250,7 +250,16 @@ try {
     const entry = view.locator("#conversation-list li button.open", { hasText: "hello panel" }).first();
     await entry.click();
     await view.waitForFunction(() => document.querySelector(".message.user .body")?.textContent === "hello panel", null, { timeout: 20000 });
-    return { users };
+    // Insert puts a reply's code block at the cursor of the editor
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await view.click(".message.assistant .code-block .code-insert");
+    await page.waitForFunction(() => [...document.querySelectorAll(".editor-instance .view-lines .view-line")]
+      .some((l) => l.textContent.includes("print('hi')")), null, { timeout: 20000 });
+    const inserted = await editorText(page);
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+Z"); // back to the saved text, so the reload finds a clean editor
+    return { users, inserted };
   });
 
   await step("reload", async () => {
