@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import aiohttp
 import httpx2
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from tests.emulator.helpers import StartEmulator, azure_client, v1_client
 
 from chatls.emulator.fixture import RunningEmulator
 
-MESSAGES = [{"role": "user", "content": "tell me something fairly long please"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "tell me something fairly long please"}
+]
 
 
 def clients(emulator: RunningEmulator) -> list[openai.AsyncOpenAI]:
@@ -35,6 +42,105 @@ async def test_rate_limit_with_retry_headers(emulator: RunningEmulator, route: i
     reply = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # the fault was used up
     assert reply.choices[0].finish_reason == "stop"
     await client.close()
+
+
+RETRY_HEADERS = ("retry-after", "retry-after-ms")
+RATELIMIT_HEADERS = (
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+    "x-ratelimit-remaining-requests",
+)
+
+
+def announced(headers: httpx2.Headers) -> dict[str, str]:
+    """The wait-related headers of a 429, as sent."""
+    return {name: headers[name] for name in (*RETRY_HEADERS, *RATELIMIT_HEADERS) if name in headers}
+
+
+@pytest.mark.parametrize("route", [0, 1], ids=["dated", "v1"])
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("ms", {"retry-after-ms": "1500"}),
+        ("seconds", {"retry-after": "2"}),
+        ("none", {}),
+    ],
+)
+async def test_rate_limit_announces_the_wait_in_one_header_form(
+    emulator: RunningEmulator, form: str, expected: dict[str, str], route: int
+) -> None:
+    await emulator.add_fault("rate_limit", retry_after=1.5, retry_headers=form, ratelimit_headers=False)
+    client = clients(emulator)[route]
+    with pytest.raises(openai.RateLimitError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    await client.close()
+    assert announced(caught.value.response.headers) == expected
+    assert "Please retry after 2 seconds." in caught.value.message
+    assert caught.value.code == "429"
+
+
+async def test_rate_limit_with_an_http_date(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("rate_limit", retry_after=30, retry_headers="date")
+    client = azure_client(emulator.url, emulator.api_key)
+    before = datetime.now(timezone.utc)
+    with pytest.raises(openai.RateLimitError) as caught:
+        await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    after = datetime.now(timezone.utc)
+    await client.close()
+    headers = caught.value.response.headers
+    assert "retry-after-ms" not in headers
+    when = parsedate_to_datetime(headers["retry-after"])
+    # A whole-second date at least 30 s after the request and at most 31 s after the answer.
+    assert before + timedelta(seconds=30) <= when <= after + timedelta(seconds=31)
+    assert headers["retry-after"].endswith(" GMT")
+    assert all(name in headers for name in RATELIMIT_HEADERS)
+
+
+async def test_rate_limit_header_forms_from_the_control_endpoint_and_the_config(
+    start_emulator: StartEmulator,
+) -> None:
+    emu = await start_emulator(
+        """
+[[faults]]
+kind = "rate_limit"
+retry_after = 4
+retry_headers = "seconds"
+ratelimit_headers = false
+"""
+    )
+    fault = {"kind": "rate_limit", "retry_after": 0.25, "retry_headers": "ms"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{emu.control_url}/faults", json=fault) as response,
+    ):
+        assert response.status == 200
+        queued = (await response.json())["faults"]
+    forms = [(f["retry_headers"], f["ratelimit_headers"]) for f in queued]
+    assert forms == [("seconds", False), ("ms", True)]
+    client = v1_client(emu.url, emu.api_key)
+    seen: list[dict[str, str]] = []
+    for _ in range(2):
+        with pytest.raises(openai.RateLimitError) as caught:
+            await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        seen.append(announced(caught.value.response.headers))
+    await client.close()
+    assert seen[0] == {"retry-after": "4"}
+    assert seen[1]["retry-after-ms"] == "250" and "retry-after" not in seen[1]
+    assert seen[1]["x-ratelimit-remaining-requests"] == "0"
+
+
+async def test_a_bad_header_form_is_refused_by_the_control_endpoint(emulator: RunningEmulator) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{emulator.control_url}/faults", json={"kind": "rate_limit", "retry_headers": "rfc3339"}
+        ) as response,
+    ):
+        body = await response.json()
+    assert response.status == 400
+    assert body["error"]["param"] == "retry_headers"
+    assert "expected one of: both, ms, seconds, date, none" in body["error"]["message"]
 
 
 async def test_rate_limit_newer_message_and_count(emulator: RunningEmulator) -> None:
@@ -86,7 +192,9 @@ async def test_server_errors(emulator: RunningEmulator, status: int, code: str |
     assert caught.value.status_code == status
     assert caught.value.code == code
     if status == 500:
-        assert caught.value.body == {**caught.value.body, "type": "server_error", "param": None}
+        body = caught.value.body
+        assert isinstance(body, dict)
+        assert body == {**body, "type": "server_error", "param": None}
         assert "The server had an error processing your request." in caught.value.message
 
 
@@ -209,7 +317,8 @@ async def test_reasoning_budget_exhausted(emulator: RunningEmulator, stream: boo
     await client.close()
     assert (text, finish) == ("", "length")
     assert usage is not None and usage.completion_tokens_details is not None
-    assert usage.completion_tokens == usage.completion_tokens_details.reasoning_tokens > 0
+    reasoning = usage.completion_tokens_details.reasoning_tokens
+    assert reasoning is not None and usage.completion_tokens == reasoning > 0
 
 
 async def test_small_reasoning_budget_runs_out_naturally(emulator: RunningEmulator) -> None:

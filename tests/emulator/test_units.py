@@ -59,6 +59,8 @@ def test_fault_queue_counts_and_scopes() -> None:
         ({"kind": "rate_limit", "colour": "red"}, "colour: unknown fault setting"),
         ({"kind": "rate_limit", "message": "middle"}, "message: expected 'old' or 'new'"),
         ({"kind": "content_filter_prompt", "category": "rude"}, "category: expected one of"),
+        ({"kind": "rate_limit", "retry_headers": "iso"}, "retry_headers: expected one of: both, ms, seconds"),
+        ({"kind": "rate_limit", "ratelimit_headers": "no"}, "ratelimit_headers: expected true or false"),
         ("rate_limit", "expected a table"),
     ],
 )

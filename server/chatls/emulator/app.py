@@ -352,6 +352,8 @@ async def _apply_pre_fault(
             api_version=api_version,
             newer=fault.message == "new",
             limit_tokens=deployment.tokens_per_minute or 0,
+            retry_headers=fault.retry_headers,
+            ratelimit_headers=fault.ratelimit_headers,
         )
     if kind == "server_error":
         raise errors.server_error(fault.status)

@@ -8,7 +8,11 @@ captured Azure original and are written in Azure's envelope (documented in docs/
 from __future__ import annotations
 
 import json
+import math
+import time
 import uuid
+from datetime import datetime, timezone
+from email.utils import format_datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -308,7 +312,11 @@ def rate_limited(
     newer: bool,
     limit_tokens: int = 0,
     remaining_tokens: int = 0,
+    retry_headers: str = "both",
+    ratelimit_headers: bool = True,
+    now: float | None = None,
 ) -> EmulatorError:
+    """429 in either wording; ``retry_headers`` picks the header form the wait is announced in."""
     whole = max(0, round(seconds))
     if newer:
         error = verbatim("rate-limit-429-newer-message")
@@ -322,15 +330,30 @@ def rate_limited(
             "86400 seconds", f"{whole} seconds"
         )
     error.body["error"]["message"] = message
-    error.headers = {
-        "retry-after": str(whole),
-        "retry-after-ms": str(int(seconds * 1000)),
-        "x-ratelimit-limit-tokens": str(limit_tokens),
-        "x-ratelimit-remaining-tokens": str(remaining_tokens),
-        "x-ratelimit-reset-tokens": str(whole),
-        "x-ratelimit-remaining-requests": "0",
-    }
+    error.headers = _retry_headers(seconds, whole, retry_headers, time.time() if now is None else now)
+    if ratelimit_headers:
+        error.headers.update(
+            {
+                "x-ratelimit-limit-tokens": str(limit_tokens),
+                "x-ratelimit-remaining-tokens": str(remaining_tokens),
+                "x-ratelimit-reset-tokens": str(whole),
+                "x-ratelimit-remaining-requests": "0",
+            }
+        )
     return error
+
+
+def _retry_headers(seconds: float, whole: int, form: str, now: float) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if form in ("both", "seconds"):
+        headers["retry-after"] = str(whole)
+    if form in ("both", "ms"):
+        headers["retry-after-ms"] = str(int(seconds * 1000))
+    if form == "date":
+        # Rounded up to a whole second, so the date never announces less than the wait.
+        when = datetime.fromtimestamp(math.ceil(now + seconds), tz=timezone.utc)
+        headers["retry-after"] = format_datetime(when, usegmt=True)
+    return headers
 
 
 def server_error(status: int) -> EmulatorError:

@@ -25,6 +25,8 @@ FaultKind = Literal[
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence")
+RetryHeaders = Literal["both", "ms", "seconds", "date", "none"]
+RETRY_HEADER_FORMS: tuple[str, ...] = RetryHeaders.__args__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class FaultSpec:
     """rate_limit: seconds announced in the headers and in the message."""
     message: str = "old"
     """rate_limit: ``old`` (2023-2025 wording) or ``new`` (2025-11 wording)."""
+    retry_headers: str = "both"
+    """rate_limit: the headers that carry the wait: ``both`` (``retry-after-ms`` and ``retry-after``
+    seconds), ``ms``, ``seconds``, ``date`` (``retry-after`` as an HTTP date) or ``none`` (message only)."""
+    ratelimit_headers: bool = True
+    """rate_limit: send the ``x-ratelimit-*`` headers."""
     status: int = 500
     """server_error: 500, 502, 503 or 504."""
     delay: float = 1.0
@@ -91,6 +98,14 @@ def _check_choices(data: Mapping[str, Any], values: dict[str, Any]) -> None:
         if data["message"] not in ("old", "new"):
             raise ValueError("message: expected 'old' or 'new'")
         values["message"] = data["message"]
+    if "retry_headers" in data:
+        if data["retry_headers"] not in RETRY_HEADER_FORMS:
+            raise ValueError(f"retry_headers: expected one of: {', '.join(RETRY_HEADER_FORMS)}")
+        values["retry_headers"] = data["retry_headers"]
+    if "ratelimit_headers" in data:
+        if not isinstance(data["ratelimit_headers"], bool):
+            raise ValueError("ratelimit_headers: expected true or false")
+        values["ratelimit_headers"] = data["ratelimit_headers"]
     if "status" in values and values["status"] not in (500, 502, 503, 504):
         raise ValueError("status: expected 500, 502, 503 or 504")
     if "category" in data:
