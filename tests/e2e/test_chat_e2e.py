@@ -251,3 +251,34 @@ async def test_context_length_exceeded_trims_history_and_retries_once(
     assert failure.value.data["kind"] == "context_length"
     assert [m["status"] for m in stored["messages"][-2:]] == ["complete", "error"]
     assert stored["messages"][-2]["content"] == "turn five"
+
+
+async def test_shutdown_finishes_a_chat_and_a_command_in_flight(
+    session: OpenSession, emulator: RunningEmulator
+) -> None:
+    await emulator.add_reply("slowly", LONG_REPLY)
+    await emulator.set_timing("gpt-4o", tokens_per_second=20)
+    async with session() as client:
+        chatting = asyncio.ensure_future(
+            client.protocol.send_request_async("chatls/chat", {"prompt": "Answer slowly"}, msg_id="chat-9")
+        )
+        commanding = asyncio.ensure_future(
+            client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Also slowly"}])
+            )
+        )
+        await wait_until(lambda: len({d["messageId"] for d in client.deltas}) == 2, "both replies")  # type: ignore[attr-defined]
+        # the session's exit sends shutdown + exit while both are streaming (pygls#606 would fail it)
+    with pytest.raises(JsonRpcRequestCancelled):
+        await chatting
+    command_result = await commanding
+    assert command_result["status"] == "cancelled"
+
+    async with session() as client:
+        listed = await request(client, "chatls/conversations", {})
+        replies = [
+            (await request(client, "chatls/conversation", {"conversationId": c["id"]}))["messages"][1]
+            for c in listed
+        ]
+    assert sorted(r["status"] for r in replies) == ["cancelled", "cancelled"]
+    assert all(r["content"] and LONG_REPLY.startswith(r["content"]) for r in replies)

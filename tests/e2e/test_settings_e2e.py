@@ -227,3 +227,15 @@ async def test_damaged_database_is_moved_aside_and_the_user_is_told(
     assert len(moved_files) == 1
     assert str(moved_files[0]) in message
     assert result["content"] == "Echo from gpt-4o: fresh start"
+
+
+async def test_a_profile_without_endpoint_says_what_to_set(session: OpenSession, state_dir: Path) -> None:
+    options = {"stateDir": str(state_dir), "profiles": [{"name": "half", "deployment": "gpt-4o"}]}
+    async with session(init_options=options) as client:
+        with pytest.raises(JsonRpcException) as failure:
+            await chat(client, "anyone?")
+        listed = await request(client, "chatls/conversations", {})
+    assert failure.value.code == -32010
+    assert failure.value.data == {"kind": "configuration", "key": "endpoint"}
+    assert "endpoint" in failure.value.message and "AZURE_OPENAI_ENDPOINT" in failure.value.message
+    assert [(c["title"], c["messageCount"]) for c in listed] == [("anyone?", 2)]  # the prompt is kept
