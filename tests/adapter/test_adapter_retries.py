@@ -1,17 +1,14 @@
 """Retries, waits and failover against the emulator over HTTP.
 
-The emulator always sends both `retry-after-ms` and `retry-after` with a 429 (and the seconds in the
-message). To exercise each form on its own, a small transport rewrites the headers of the emulator's
-real 429 responses on their way to the SDK; everything else is untouched loopback HTTP.
+Each 429 header form is the emulator's own (`retry_headers` of its rate_limit fault); an event hook
+records the headers that reached the SDK so each test shows which form it exercised. Where the forms
+could agree by accident, the numbers are chosen so only the intended source gives the observed waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 
 import httpx2
 import pytest
@@ -35,83 +32,80 @@ from chatls.emulator.fixture import RunningEmulator
 
 CONVERSATION = Conversation(None, (ChatMessage("user", "hello"),))
 FAST = RetryPolicy(base_delay=0.01, max_backoff=0.05, jitter=0.0)
-HeaderRewrite = Callable[[httpx2.Headers], None]
-
-
-class Rewrite429(httpx2.AsyncBaseTransport):
-    """Passes everything to the real transport; rewrites the headers of 429 answers."""
-
-    def __init__(self, rewrite: HeaderRewrite) -> None:
-        self._inner = httpx2.AsyncHTTPTransport()
-        self._rewrite = rewrite
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = await self._inner.handle_async_request(request)
-        if response.status_code != 429:
-            return response
-        headers = httpx2.Headers(response.headers)
-        self._rewrite(headers)
-        return httpx2.Response(429, headers=headers, stream=response.stream, extensions=response.extensions)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def only_ms(headers: httpx2.Headers) -> None:
-    headers["retry-after-ms"] = "300"
-    headers["retry-after"] = "5"
-
-
-def only_seconds(headers: httpx2.Headers) -> None:
-    del headers["retry-after-ms"]
-    headers["retry-after"] = "2"
-
-
-def only_date(headers: httpx2.Headers) -> None:
-    del headers["retry-after-ms"]
-    headers["retry-after"] = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=5), usegmt=True)
-
-
-def only_message(headers: httpx2.Headers) -> None:
-    del headers["retry-after-ms"]
-    del headers["retry-after"]
+WAIT_HEADERS = ("retry-after", "retry-after-ms", "x-ratelimit-remaining-requests")
 
 
 def waits(events: list[ChatEvent]) -> list[str]:
     return [e.text for e in events if isinstance(e, StatusEvent)]
 
 
-@pytest.mark.parametrize(
-    ("rewrite", "expected"),
-    [
-        (only_ms, ["rate limited, retrying in 1 s"]),  # 0.3 s from retry-after-ms, not 5 s
-        (only_seconds, ["rate limited, retrying in 2 s", "rate limited, retrying in 1 s"]),
-        (only_message, ["rate limited, retrying in 1 s"]),  # "Please retry after 1 seconds"
-    ],
-)
-async def test_429_waits_what_each_header_form_says(
-    rewrite: HeaderRewrite, expected: list[str], emulator: RunningEmulator, make_client: MakeClient
-) -> None:
-    await emulator.add_fault("rate_limit", retry_after=1)
-    async with httpx2.AsyncClient(transport=Rewrite429(rewrite)) as http:
-        events = await collect(
-            make_client("gpt-4o", client_options={"http_client": http}), CONVERSATION, ChatOptions()
-        )
-    assert waits(events) == expected
+def recording_429s(seen: list[dict[str, str]]) -> httpx2.AsyncClient:
+    """An HTTP client that notes the wait headers of every 429 it receives (and changes nothing)."""
+
+    async def record(response: httpx2.Response) -> None:
+        if response.status_code == 429:
+            seen.append({name: response.headers[name] for name in WAIT_HEADERS if name in response.headers})
+
+    return httpx2.AsyncClient(event_hooks={"response": [record]})
+
+
+async def rate_limited_chat(
+    emulator: RunningEmulator, make_client: MakeClient, policy: RetryPolicy | None = None, **fault: object
+) -> tuple[list[ChatEvent], dict[str, str]]:
+    """One chat on gpt-4o whose first request meets the given rate_limit fault."""
+    await emulator.add_fault("rate_limit", **fault)
+    seen: list[dict[str, str]] = []
+    options: dict[str, object] = {"retry": policy} if policy else {}
+    async with recording_429s(seen) as http:
+        client = make_client("gpt-4o", client_options={"http_client": http, **options})
+        events = await collect(client, CONVERSATION, ChatOptions())
     assert [r["status"] for r in await emulator.chat_requests()] == [429, 200]
     assert isinstance(events[-1], ChatResult)
+    (headers,) = seen
+    return events, headers
 
 
-async def test_429_with_an_http_date(emulator: RunningEmulator, make_client: MakeClient) -> None:
-    await emulator.add_fault("rate_limit", retry_after=1)
-    async with httpx2.AsyncClient(transport=Rewrite429(only_date)) as http:
-        events = await collect(
-            make_client("gpt-4o", client_options={"http_client": http}), CONVERSATION, ChatOptions()
-        )
-    first = waits(events)[0]
-    # A second-resolution date 5 s ahead: 4-5 s left when parsed (the message alone would say 1 s).
-    assert first in ("rate limited, retrying in 5 s", "rate limited, retrying in 4 s")
-    assert [r["status"] for r in await emulator.chat_requests()] == [429, 200]
+# 0.6 s fits this budget; the 1 s in the message or in retry-after would not (the client would give up).
+SUB_SECOND_BUDGET = RetryPolicy(max_total_wait=0.8)
+
+
+@pytest.mark.parametrize("form", ["ms", "both"])
+async def test_429_retry_after_ms_is_honoured_first(
+    form: str, emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    events, headers = await rate_limited_chat(
+        emulator, make_client, SUB_SECOND_BUDGET, retry_after=0.6, retry_headers=form
+    )
+    assert headers["retry-after-ms"] == "600"
+    assert headers.get("retry-after") == ("1" if form == "both" else None)
+    assert waits(events) == ["rate limited, retrying in 1 s"]
+
+
+async def test_429_retry_after_seconds(emulator: RunningEmulator, make_client: MakeClient) -> None:
+    events, headers = await rate_limited_chat(
+        emulator, make_client, retry_after=2, retry_headers="seconds", ratelimit_headers=False
+    )
+    assert headers == {"retry-after": "2"}
+    # Two one-second ticks: the announced 2 s, not a sub-second backoff.
+    assert waits(events) == ["rate limited, retrying in 2 s", "rate limited, retrying in 1 s"]
+
+
+async def test_429_retry_after_as_an_http_date(emulator: RunningEmulator, make_client: MakeClient) -> None:
+    events, headers = await rate_limited_chat(emulator, make_client, retry_after=2.4, retry_headers="date")
+    assert headers["retry-after"].endswith(" GMT") and "retry-after-ms" not in headers
+    # The date is 2.4-3.4 s ahead when sent, so the first tick says 3 or 4 s; the message says 2.
+    assert waits(events)[0] in ("rate limited, retrying in 3 s", "rate limited, retrying in 4 s")
+
+
+async def test_429_with_the_wait_only_in_the_message(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    events, headers = await rate_limited_chat(
+        emulator, make_client, retry_after=2, retry_headers="none", ratelimit_headers=False
+    )
+    assert headers == {}
+    # "Please retry after 2 seconds.": two ticks, where a backoff would have been one sub-second wait.
+    assert waits(events) == ["rate limited, retrying in 2 s", "rate limited, retrying in 1 s"]
 
 
 async def test_429_newer_message_and_both_headers_as_sent(
