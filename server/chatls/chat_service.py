@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 DELTA_INTERVAL = 0.02
 """Content arriving faster than one piece per 20 ms (~50/s) is batched into one delta."""
 
+PARTIAL_SAVE_INTERVAL = 1.0
+"""Seconds between saves of a streaming reply's new text."""
+
 TITLE_LENGTH = 60
 
 DeltaSink = Callable[[protocol.DeltaNotification], None]
@@ -186,18 +189,18 @@ class ChatService:
         )
         log.debug("turn %s: prompt %r", reply_id, turn.prompt)
         deltas = DeltaCoalescer(on_delta, conversation_id, reply_id)
-        parts: list[str] = []
+        parts = _Reply(store, reply_id)
         context = _TurnContext(conversation_id, frozenset({user_id, reply_id}))
         try:
             result = await self._stream(turn, plan, context, deltas, parts)
         except asyncio.CancelledError:
             deltas.close()
-            store.update_message(reply_id, content="".join(parts), status=protocol.STATUS_CANCELLED)
-            log.info("turn %s cancelled after %d characters", reply_id, sum(map(len, parts)))
+            store.update_message(reply_id, content=parts.text, status=protocol.STATUS_CANCELLED)
+            log.info("turn %s cancelled after %d characters", reply_id, len(parts.text))
             raise
         except Exception as exc:
             deltas.close()
-            store.update_message(reply_id, content="".join(parts), status=protocol.STATUS_ERROR)
+            store.update_message(reply_id, content=parts.text, status=protocol.STATUS_ERROR)
             raise to_jsonrpc(exc) from None
         deltas.close()
         status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
@@ -261,7 +264,7 @@ class ChatService:
         return str(record.id)
 
     async def _stream(
-        self, turn: Turn, plan: _Plan, context: _TurnContext, deltas: DeltaCoalescer, parts: list[str]
+        self, turn: Turn, plan: _Plan, context: _TurnContext, deltas: DeltaCoalescer, parts: _Reply
     ) -> AdapterResult:
         from chatls import tokens
         from chatls.azure.errors import ContextLengthExceeded
@@ -302,6 +305,37 @@ class ChatService:
             ) from None
 
 
+class _Reply:
+    """The reply so far; saved about once a second, so even a killed server keeps most of a long reply."""
+
+    def __init__(self, store: ConversationStore, message_id: str) -> None:
+        self._store = store
+        self._message_id = message_id
+        self._parts: list[str] = []
+        self._saved = 0
+        self._last_save = time.monotonic()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, text: str) -> None:
+        self._parts.append(text)
+        if time.monotonic() - self._last_save >= PARTIAL_SAVE_INTERVAL:
+            self._save()
+
+    def _save(self) -> None:
+        unsaved = "".join(self._parts[self._saved :])
+        self._saved, self._last_save = len(self._parts), time.monotonic()
+        try:
+            self._store.append_to_message(self._message_id, unsaved)
+        except Exception:  # the final update stores the whole text anyway
+            log.warning("saving a partial reply failed", exc_info=True)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How a turn will be sent, decided before anything is stored."""
@@ -315,15 +349,13 @@ class _Plan:
     max_history_messages: int
 
 
-async def _consume(
-    events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: list[str]
-) -> AdapterResult:
+async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
     from chatls.azure.types import ContentEvent, StatusEvent
 
     try:
         async for event in events:
             if isinstance(event, ContentEvent):
-                parts.append(event.text)
+                parts.add(event.text)
                 deltas.content(event.text)
             elif isinstance(event, StatusEvent):
                 deltas.status(event.text)

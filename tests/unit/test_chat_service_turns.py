@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from chatls import protocol
+from chatls import chat_service, protocol
 from chatls.azure.errors import ContextLengthExceeded, ServiceError
 from chatls.azure.profile import Profile
 from chatls.azure.types import (
@@ -262,3 +262,22 @@ async def test_an_unknown_or_foreign_conversation_is_invalid_params(store: Conve
         await service.run_turn(Turn("q", WORKSPACE, conversation_id=other), lambda d: None)
     assert (unknown.value.code, foreign.value.code) == (-32602, -32602)
     assert "belongs to workspace file:///elsewhere" in foreign.value.message
+
+
+async def test_a_streaming_reply_is_saved_while_it_streams(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat_service, "PARTIAL_SAVE_INTERVAL", 0.0)
+    backend = ScriptedBackend([[ContentEvent("a"), ContentEvent("b"), "hang"]])
+    deltas: list[protocol.DeltaNotification] = []
+    task = asyncio.ensure_future(
+        ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    )
+    while "".join(d.content or "" for d in deltas) != "ab":
+        await asyncio.sleep(0.01)
+    conversation = store.list_conversations(WORKSPACE)[0].id
+    saved = roles_and_statuses(store, conversation)[-1]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert saved == ("assistant", "pending", "ab")  # what a killed server would leave behind
