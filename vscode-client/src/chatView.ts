@@ -14,6 +14,9 @@ const CONVERSATION_KEY = "chatls.conversationId";
 const PROFILE_KEY = "chatls.activeProfile";
 const EFFORT_KEY = "chatls.reasoningEffort";
 const SEEN_NOTES_KEY = "chatls.seenAdaptations";
+const TURN_MESSAGES: ReadonlySet<ToWebview["type"]> = new Set([
+  "turnStarted", "delta", "turnDone", "turnEnded", "turnCancelled", "turnError",
+]);
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -186,7 +189,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       this.ready = true;
       await this.view.webview.postMessage(init);
       await this.view.webview.postMessage({ type: "serverState", state: this.server.state, message: this.server.stateMessage } satisfies ToWebview);
-      for (const queued of this.queue.splice(0)) {
+      // init carries fresh lists; only the turns that ran while the panel was closed still matter
+      for (const queued of this.queue.splice(0).filter((m) => TURN_MESSAGES.has(m.type))) {
         await this.view.webview.postMessage(queued);
       }
     }

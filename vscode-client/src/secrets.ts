@@ -7,13 +7,6 @@ const PREFIX = "chatls.apiKey.";
 export class ApiKeys {
   constructor(private readonly storage: vscode.SecretStorage) {}
 
-  readonly onDidChange = (listener: (profile: string) => void): vscode.Disposable =>
-    this.storage.onDidChange((event) => {
-      if (event.key.startsWith(PREFIX)) {
-        listener(event.key.slice(PREFIX.length));
-      }
-    });
-
   async get(profile: string): Promise<string | undefined> {
     return this.storage.get(PREFIX + profile);
   }
