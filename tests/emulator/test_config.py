@@ -99,6 +99,19 @@ def test_deployment_table_with_overrides_and_defaults_kept() -> None:
             3,
             "expected one of",
         ),
+        (
+            '[server]\napi_keys = ["k"]\napi_key_header = "Ocp Apim"\n',
+            "server.api_key_header",
+            3,
+            "expected an HTTP header name",
+        ),
+        ('[server]\napi_key_header = "API-Key"\n', "server.api_key_header", 2, "is always accepted"),
+        (
+            '[[faults]]\nkind = "rate_limit"\nretry_headers = "iso"\n',
+            "faults[0].retry_headers",
+            3,
+            "expected",
+        ),
     ],
     ids=[
         "syntax",
@@ -112,6 +125,9 @@ def test_deployment_table_with_overrides_and_defaults_kept() -> None:
         "fault-status",
         "timing-type",
         "rejection-code",
+        "gateway-header-name",
+        "gateway-header-built-in",
+        "retry-header-form",
     ],
 )
 def test_bad_config_names_the_key_and_line(text: str, key: str, line: int, reason: str) -> None:

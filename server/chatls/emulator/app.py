@@ -205,6 +205,8 @@ def _record_of(request: web.Request) -> RequestRecord:
 
 def _check_auth(request: web.Request, state: EmulatorState) -> None:
     key = request.headers.get("api-key", "").strip()
+    if not key and state.api_key_header:
+        key = request.headers.get(state.api_key_header, "").strip()
     if not key:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         key = token.strip() if scheme.lower() == "bearer" else ""

@@ -33,7 +33,7 @@ def profile_for(url: str, config: EmulatorConfig) -> dict[str, Any]:
     """A ChatLS profile pointing at this emulator."""
     names = list(config.deployments)
     deployment = "gpt-4o" if "gpt-4o" in names else (names[0] if names else "gpt-4o")
-    return {
+    profile = {
         "name": "emulator",
         "endpoint": url,
         "deployment": deployment,
@@ -41,6 +41,9 @@ def profile_for(url: str, config: EmulatorConfig) -> dict[str, Any]:
         "auth": "apiKey",
         "apiKeyEnv": PROFILE_KEY_ENV,
     }
+    if config.api_key_header:  # the emulator plays a gateway: the profile should use its header
+        profile["apiKeyHeader"] = config.api_key_header
+    return profile
 
 
 def _say(text: str) -> None:

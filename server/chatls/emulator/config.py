@@ -87,6 +87,8 @@ class ReplyRule:
 class EmulatorConfig:
     api_keys: tuple[str, ...] = ()
     """Accepted keys; empty means any non-empty key or bearer token."""
+    api_key_header: str | None = None
+    """An extra header the key may come in (an API Management gateway's ``Ocp-Apim-Subscription-Key``)."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     validate_schema: bool = True
     timing: Timing = Timing()
@@ -182,7 +184,27 @@ def _line_of(text: str, key: str) -> int | None:
 
 
 _TOP_KEYS = {"server", "timing", "deployments", "replies", "faults"}
-_SERVER_KEYS = {"api_keys", "max_body_bytes", "validate_schema", "include_default_deployments"}
+_SERVER_KEYS = {
+    "api_keys",
+    "api_key_header",
+    "max_body_bytes",
+    "validate_schema",
+    "include_default_deployments",
+}
+# RFC 9110 field-name characters ("token").
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BUILT_IN_KEY_HEADERS = ("api-key", "authorization")
+
+
+def parse_api_key_header(value: Any, where: str) -> str | None:
+    """A header name for gateway keys (``None`` turns it off); ``ConfigError`` naming ``where``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _HEADER_NAME.match(value):
+        raise ConfigError(where, 'expected an HTTP header name such as "Ocp-Apim-Subscription-Key"')
+    if value.lower() in _BUILT_IN_KEY_HEADERS:
+        raise ConfigError(where, f"{value!r} is always accepted; name another header")
+    return value
 
 
 def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
@@ -199,6 +221,7 @@ def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
         deployments[name] = parse_deployment(name, spec, timing, f"deployments.{name}")
     return EmulatorConfig(
         api_keys=tuple(_str_list(server.get("api_keys", []), "server.api_keys")),
+        api_key_header=parse_api_key_header(server.get("api_key_header"), "server.api_key_header"),
         max_body_bytes=_positive_int(
             server.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), "server.max_body_bytes"
         ),

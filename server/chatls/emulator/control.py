@@ -1,4 +1,4 @@
-"""Control endpoints under ``/_emulator``: faults, request log, reset, deployments, replies, timing.
+"""Control endpoints under ``/_emulator``: faults, request log, reset, deployments, replies, timing, auth.
 
 They take and return JSON; a bad value gets a 400 ``{"error": {"code": "invalid_config", ...}}`` naming
 the key, like the config file does. No auth: the emulator is meant for loopback use.
@@ -49,6 +49,8 @@ def add_control_routes(app: web.Application, state_key: web.AppKey[EmulatorState
     router.add_delete(f"{PREFIX}/deployments/{{name}}", wrap(_remove_deployment))
     router.add_post(f"{PREFIX}/replies", wrap(_add_reply))
     router.add_post(f"{PREFIX}/timing", wrap(_set_timing))
+    router.add_get(f"{PREFIX}/auth", wrap(_auth))
+    router.add_post(f"{PREFIX}/auth", wrap(_set_auth))
 
 
 def _invalid(key: str, message: str) -> web.Response:
@@ -120,3 +122,15 @@ async def _set_timing(state: EmulatorState, data: Any, request: web.Request) -> 
     deployment = spec.pop("deployment", None)
     state.set_timing(spec, deployment)
     return {"ok": True}
+
+
+async def _auth(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    return {"api_key_header": state.api_key_header}
+
+
+async def _set_auth(state: EmulatorState, data: Any, request: web.Request) -> Any:
+    spec = _object(data)
+    for key in spec:
+        if key != "api_key_header":
+            raise ConfigError(key, "unknown setting; expected: api_key_header")
+    return {"api_key_header": state.set_api_key_header(spec.get("api_key_header"))}

@@ -87,6 +87,10 @@ class RunningEmulator:
         """E.g. ``set_timing("gpt-4o", tokens_per_second=20)``; without a deployment: all of them."""
         self.state.set_timing(timing, deployment)
 
+    async def set_api_key_header(self, name: str | None) -> None:
+        """Also accept the key in this header (a gateway's, e.g. ``Ocp-Apim-Subscription-Key``)."""
+        self.state.set_api_key_header(name)
+
 
 async def start_emulator(
     config: ConfigSource = None, *, host: str = "127.0.0.1", port: int = 0
@@ -166,6 +170,9 @@ class ThreadedEmulator:
 
     def set_timing(self, deployment: str | None = None, **timing: float) -> None:
         self._call(self._emulator.set_timing(deployment, **timing))
+
+    def set_api_key_header(self, name: str | None) -> None:
+        self._call(self._emulator.set_api_key_header(name))
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:

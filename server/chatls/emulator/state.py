@@ -7,6 +7,7 @@ every change is validated the same way as the config file (``ConfigError`` namin
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from chatls.emulator.config import (
     Deployment,
     EmulatorConfig,
     ReplyRule,
+    parse_api_key_header,
     parse_deployment,
     parse_reply,
     parse_timing,
@@ -29,9 +31,17 @@ LOG_LIMIT = 5_000
 SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers as recorded: secrets replaced, so the log can be shown or asserted on safely."""
-    return {k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+# A key sent in a header the emulator does not read (a misconfigured gateway header) is still a secret.
+_SECRET_LOOKING = re.compile(r"key|token|secret|auth|cookie|password|subscription")
+
+
+def redact_headers(headers: Mapping[str, str], extra: str | None = None) -> dict[str, str]:
+    """Headers as recorded: secrets (and the ``extra`` key header) replaced, so the log is safe to show."""
+    secret = (*SECRET_HEADERS, extra.lower()) if extra else SECRET_HEADERS
+    return {
+        name: ("<redacted>" if name in secret or _SECRET_LOOKING.search(name) else value)
+        for name, value in ((k.lower(), v) for k, v in headers.items())
+    }
 
 
 @dataclass
@@ -73,10 +83,12 @@ class EmulatorState:
         self.faults = FaultQueue()
         self.limiter = TokenRateLimiter()
         self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
+        self.api_key_header = config.api_key_header
         self.reset()
 
     def reset(self) -> None:
         """Back to the state at start-up: config deployments, replies and faults; empty log."""
+        self.api_key_header = self.config.api_key_header
         self.deployments = dict(self.config.deployments)
         self.replies = list(self.config.replies)
         self.faults.clear()
@@ -90,7 +102,9 @@ class EmulatorState:
     def begin_record(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
     ) -> RequestRecord:
-        record = RequestRecord(next(self._ids), method, path, dict(query), redact_headers(headers))
+        record = RequestRecord(
+            next(self._ids), method, path, dict(query), redact_headers(headers, self.api_key_header)
+        )
         self.log.append(record)
         return record
 
@@ -112,6 +126,11 @@ class EmulatorState:
             raise ConfigError("deployment", f"no deployment named {spec.deployment!r}")
         self.faults.add(spec)
         return spec
+
+    def set_api_key_header(self, name: Any) -> str | None:
+        """Accept keys in this header too (``None``: only ``api-key`` and Bearer) until the next reset."""
+        self.api_key_header = parse_api_key_header(name, "api_key_header")
+        return self.api_key_header
 
     def set_deployment(self, name: str, data: Mapping[str, Any]) -> Deployment:
         """Add a deployment (``model`` required) or override rules of an existing one."""
