@@ -162,17 +162,41 @@ async def test_the_key_from_the_environment_and_the_handed_over_key_wins(
 
 
 @pytest.mark.parametrize("api_version", ["v1", "2024-10-21"])
-async def test_a_gateway_header_carries_the_key_alone(api_version: str, emulator: RunningEmulator) -> None:
+async def test_a_gateway_header_carries_the_key_alone(
+    api_version: str, start_emulator: StartEmulator
+) -> None:
+    gateway = await start_emulator(
+        {"server": {"api_keys": ["gateway-key"], "api_key_header": "Ocp-Apim-Subscription-Key"}}
+    )
     seen: list[dict[str, str]] = []
     async with header_recorder(seen) as http:
-        profile = profile_for(
-            emulator, "gpt-4o", apiVersion=api_version, apiKeyHeader="Ocp-Apim-Subscription-Key"
-        )
-        client = AzureChatClient(profile, api_key="gateway-key", http_client=http)
-        with pytest.raises(AuthError):  # the emulator, like Azure itself, only reads api-key / Bearer
-            await collect(client, CONVERSATION, ChatOptions())
+        clients = [
+            AzureChatClient(
+                profile_for(gateway, "gpt-4o", apiVersion=api_version, apiKeyHeader=header),
+                api_key=key,
+                http_client=http,
+                lessons=MemoryLessons(),
+            )
+            for header, key in (
+                ("Ocp-Apim-Subscription-Key", "gateway-key"),
+                ("X-Wrong-Header", "gateway-key"),
+                ("Ocp-Apim-Subscription-Key", "another-key"),
+            )
+        ]
+        result = (await collect(clients[0], CONVERSATION, ChatOptions()))[-1]
+        assert isinstance(result, ChatResult)
+        assert result.content == "Echo from gpt-4o: hello"
+        for refused in clients[1:]:
+            with pytest.raises(AuthError) as caught:
+                await collect(refused, CONVERSATION, ChatOptions())
+            assert caught.value.status == 401
+        for client in clients:
+            await client.aclose()
     assert seen[0]["ocp-apim-subscription-key"] == "gateway-key"
-    assert "api-key" not in seen[0] and "authorization" not in seen[0]
+    assert seen[1]["x-wrong-header"] == "gateway-key"
+    for headers in seen:
+        assert "api-key" not in headers and "authorization" not in headers
+    assert [r["status"] for r in await gateway.chat_requests()] == [200, 401, 401]
 
 
 class EchoKeyOn401(httpx2.AsyncBaseTransport):
