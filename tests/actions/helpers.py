@@ -23,6 +23,17 @@ def rng(start: tuple[int, int], end: tuple[int, int]) -> types.Range:
     )
 
 
+def subtraction_warning(range_: types.Range) -> types.Diagnostic:
+    """What a (made-up) linter reports on `a - b` in a function called add."""
+    return types.Diagnostic(
+        range=range_,
+        message="Subtraction where addition was meant",
+        severity=types.DiagnosticSeverity.Warning,
+        source="lintbot",
+        code="L042",
+    )
+
+
 def selection(uri: str, range_: types.Range, version: int | None = 1, **extra: Any) -> dict[str, Any]:
     """A command argument as a client sends it (camelCase JSON)."""
     return {

@@ -5,20 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
-from tests.actions.helpers import code_actions, open_document, rng, session
+from tests.actions.helpers import code_actions, open_document, rng, session, subtraction_warning
 
 from chatls import protocol
 from chatls.emulator.fixture import RunningEmulator
 from chatls.features import code_actions as listing
 
 SOURCE = "def add(a, b):\n    return a - b\n\n\nprint(add(1, 2))\n"
-UNDEFINED = types.Diagnostic(
-    range=rng((1, 11), (1, 16)),
-    message="Subtraction where addition was meant",
-    severity=types.DiagnosticSeverity.Warning,
-    source="lintbot",
-    code="L042",
-)
+UNDEFINED = subtraction_warning(rng((1, 11), (1, 16)))
 ELSEWHERE = types.Diagnostic(range=rng((4, 0), (4, 5)), message="print call", source="lintbot")
 
 ALL_TITLES = [

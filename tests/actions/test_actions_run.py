@@ -15,6 +15,7 @@ from tests.actions.helpers import (
     rng,
     selection,
     session,
+    subtraction_warning,
     system_messages,
     text_edits_for,
     user_messages,
@@ -62,13 +63,7 @@ REPLIES = emulator_config(
     reply_rule(r"Generate tests for the selected code", TESTS),
 )
 
-LINT = types.Diagnostic(
-    range=rng((5, 15), (5, 20)),
-    message="Subtraction where addition was meant",
-    severity=types.DiagnosticSeverity.Warning,
-    source="lintbot",
-    code="L042",
-)
+LINT = subtraction_warning(rng((5, 15), (5, 20)))
 
 
 def with_method(method: str) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,34 @@ async def first_delta(client: LanguageClient) -> None:
     await asyncio.wait_for(arrived(), 30)
 
 
+@dataclass
+class SlowImprove:
+    """An Improve command whose reply is still streaming: the test acts while the model works."""
+
+    client: LanguageClient
+    emulator: Any
+    uri: str
+    running: asyncio.Future[Any]
+
+
+@contextlib.asynccontextmanager
+async def improving_slowly(
+    preset: str,
+    start_emulator: StartEmulator,
+    workspace: Path,
+    state_dir: Path,
+    *,
+    tokens_per_second: float = 20,
+) -> AsyncIterator[SlowImprove]:
+    config = emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=tokens_per_second)
+    emulator = await start_emulator(config)
+    async with session(preset, emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        await first_delta(client)
+        yield SlowImprove(client, emulator, uri, running)
+
+
 async def synced(client: LanguageClient, uri: str, version: int) -> None:
     """A request after a didChange is answered after the server processed it: prove it saw `version`."""
     actions = await code_actions(client, uri, rng((0, 0), (0, 3)))
@@ -63,11 +94,8 @@ async def synced(client: LanguageClient, uri: str, version: int) -> None:
 async def test_a_selection_moved_by_typing_is_edited_where_it_is_now(
     preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:
-    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
-    async with session(preset, emulator, workspace, state_dir) as client:
-        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
-        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
-        await first_delta(client)
+    async with improving_slowly(preset, start_emulator, workspace, state_dir) as slow:
+        client, uri, running = slow.client, slow.uri, slow.running
         typed = '"""Shapes."""\n\n\n' + SOURCE
         change_document(client, uri, typed, version=2)
         await synced(client, uri, 2)
@@ -96,11 +124,8 @@ async def test_a_selection_moved_by_typing_is_edited_where_it_is_now(
 async def test_nothing_is_applied_when_the_selection_cannot_be_found_once(
     typed: str, why: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:
-    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
-    async with session("neovim@v0.7.0", emulator, workspace, state_dir) as client:
-        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
-        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
-        await first_delta(client)
+    async with improving_slowly("neovim@v0.7.0", start_emulator, workspace, state_dir) as slow:
+        client, uri, running = slow.client, slow.uri, slow.running
         change_document(client, uri, typed, version=2)
         await synced(client, uri, 2)
         result = await asyncio.wait_for(running, 60)
@@ -117,11 +142,8 @@ async def test_nothing_is_applied_when_the_selection_cannot_be_found_once(
 async def test_cancelling_the_progress_applies_nothing_and_closes_the_upstream_stream(
     preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:
-    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=5))
-    async with session(preset, emulator, workspace, state_dir) as client:
-        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
-        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
-        await first_delta(client)
+    async with improving_slowly(preset, start_emulator, workspace, state_dir, tokens_per_second=5) as slow:
+        client, running = slow.client, slow.running
         (token,) = client.progress_reports
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         result = await asyncio.wait_for(running, 30)
@@ -130,7 +152,7 @@ async def test_cancelling_the_progress_applies_nothing_and_closes_the_upstream_s
         assert result["reason"] == "Cancelled: nothing was applied."
         assert SLOW_REPLY.startswith(result["content"]) and result["content"]
         assert client.applied_edits == []  # type: ignore[attr-defined]
-        closed = await emulator.wait_for_request(lambda r: r["path"].endswith("/chat/completions"))
+        closed = await slow.emulator.wait_for_request(lambda r: r["path"].endswith("/chat/completions"))
         assert closed["disconnected"] is True
         assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
         stored = await request(client, protocol.CONVERSATION, {"conversationId": result["conversationId"]})
@@ -300,11 +322,8 @@ async def test_a_reply_cut_off_at_the_length_limit_is_applied_only_from_a_comple
 async def test_nothing_is_applied_to_a_document_closed_while_the_model_worked(
     start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:
-    emulator = await start_emulator(emulator_config(reply_rule("Improve", SLOW_REPLY), tokens_per_second=20))
-    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
-        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
-        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
-        await first_delta(client)
+    async with improving_slowly("visual-studio-code", start_emulator, workspace, state_dir) as slow:
+        client, uri, running = slow.client, slow.uri, slow.running
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
