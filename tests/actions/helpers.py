@@ -129,9 +129,11 @@ def text_edits_for(edit: types.WorkspaceEdit, uri: str) -> list[types.TextEdit |
     return found
 
 
-def apply_text_edits(text: str, text_edits: Sequence[types.TextEdit | types.AnnotatedTextEdit]) -> str:
-    """What an editor does with the edits (UTF-16 positions), last first so earlier ranges stay valid."""
-    spans = [(edits.span_of(text, e.range), e.new_text) for e in text_edits]
+def apply_text_edits(
+    text: str, text_edits: Sequence[types.TextEdit | types.AnnotatedTextEdit], encoding: str = edits.UTF16
+) -> str:
+    """What an editor does with the edits, last first so earlier ranges stay valid."""
+    spans = [(edits.span_of(text, e.range, encoding), e.new_text) for e in text_edits]
     for (start, end), new_text in sorted(spans, key=lambda item: item[0], reverse=True):
         text = text[:start] + new_text + text[end:]
     return text

@@ -27,7 +27,7 @@ from tests.actions.helpers import (
 )
 from tests.support.lsp import execute_command, request
 
-from chatls import protocol
+from chatls import edits, protocol
 
 StartEmulator = Any
 
@@ -159,26 +159,38 @@ async def test_cancelling_the_progress_applies_nothing_and_closes_the_upstream_s
         assert stored["messages"][1]["status"] == protocol.STATUS_CANCELLED
 
 
-async def test_utf16_columns_after_emoji_cjk_and_combining_characters(
-    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+@pytest.mark.parametrize(
+    ("preset", "encoding", "start", "end"),
+    [("visual-studio-code", edits.UTF16, 23, 40), ("emacs", edits.UTF32, 22, 39)],
+    ids=["utf-16", "utf-32"],
+)
+async def test_columns_after_emoji_cjk_and_combining_characters_follow_the_negotiated_encoding(
+    preset: str,
+    encoding: str,
+    start: int,
+    end: int,
+    start_emulator: StartEmulator,
+    workspace: Path,
+    state_dir: Path,
 ) -> None:
     text = 'label = "😋 漢字 cafe\u0301"; size = len(label)\n'
-    # `size = len(label)` is at Python index 22 but UTF-16 column 23: 😋 takes two units (漢, 字 and the
-    # combining accent one each, like in Python).
+    # `size = len(label)` starts at Python index (= UTF-32 column) 22 but UTF-16 column 23: 😋 takes two
+    # UTF-16 units, while 漢, 字 and the combining accent take one each. VS Code speaks UTF-16; the Emacs
+    # preset offers UTF-32 first, so the server negotiates that.
     assert text.index("size") == 22
-    size = rng((0, 23), (0, 40))
+    size = rng((0, start), (0, end))
     emulator = await start_emulator(
         emulator_config(reply_rule("Improve", "```python\nsize = len(label.encode())\n```"))
     )
-    async with session("visual-studio-code", emulator, workspace, state_dir) as client:
+    async with session(preset, emulator, workspace, state_dir) as client:
         uri = open_document(client, workspace / "text.py", text, "python")
         result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, size))
         assert result["applied"] is True, result
         (sent,) = client.applied_edits  # type: ignore[attr-defined]
         text_edits = text_edits_for(sent.edit, uri)
         assert [e.range for e in text_edits] == [size]
-        assert (
-            apply_text_edits(text, text_edits) == 'label = "😋 漢字 cafe\u0301"; size = len(label.encode())\n'
+        assert apply_text_edits(text, text_edits, encoding) == (
+            'label = "😋 漢字 cafe\u0301"; size = len(label.encode())\n'
         )
 
 
