@@ -121,7 +121,9 @@ class ChatLSServer(LanguageServer):
                 continue
             current.add(ident)
             if ident not in self._reported_config:
-                message = f"{error} ChatLS keeps using the last valid settings."
+                text = str(error)
+                joiner = " " if text.endswith((".", "?", "!")) else ". "
+                message = f"{text}{joiner}ChatLS keeps using the last valid settings."
                 log.warning("%s", message)
                 self.window_show_message(
                     types.ShowMessageParams(type=types.MessageType.Error, message=message)

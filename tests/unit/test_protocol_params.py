@@ -113,3 +113,11 @@ def test_only_chatls_requests_use_the_raw_envelope() -> None:
         assert protocol.ChatLSProtocol.get_message_type(lsp, method) is RawRequest
     assert protocol.DELTA not in protocol.REQUESTS  # notify() would otherwise build a request envelope
     assert set(protocol.COMMANDS) >= {protocol.CMD_CHAT, protocol.CMD_EXPORT_CONVERSATION}
+
+
+def test_the_server_handles_every_request_and_command_of_the_protocol() -> None:
+    from chatls.server import create_server
+
+    server = create_server()
+    assert set(protocol.COMMANDS) == set(server.protocol.fm.commands)
+    assert protocol.REQUESTS <= set(server.protocol.fm.features)
