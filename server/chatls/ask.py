@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(_ask(args, request, init_options, env))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the server died or could not start: say so in one line
+        _say(f"chatls ask: error: {exc}")
+        return 1
 
 
 @contextlib.contextmanager
