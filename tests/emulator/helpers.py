@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -15,7 +16,7 @@ StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 """The ``start_emulator`` fixture of tests/conftest.py: ``await start_emulator(config)``."""
 
 
-def user(text: str = "hello") -> list[dict[str, Any]]:
+def user(text: str = "hello") -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": text}]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import openai
 import pytest
@@ -49,7 +51,7 @@ async def test_accepted_on_the_dated_route(
     emulator: RunningEmulator, name: str, deployment: str, request_body: dict[str, object], api_version: str
 ) -> None:
     client = azure_client(emulator.url, emulator.api_key, api_version)
-    body = {"messages": [{"role": "user", "content": name}], **request_body}
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": name}], **request_body}
     expected = f"Echo from {deployment}: {body['messages'][-1]['content']}"
     reply = await send(client, deployment, body)
     if body.get("stream"):

@@ -86,7 +86,8 @@ async def test_sdk_stream_on_both_routes(emulator: RunningEmulator, route: str) 
     assert text == "Echo from o4-mini: stream"
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens_details is not None
-    assert chunks[-1].usage.completion_tokens_details.reasoning_tokens > 0
+    reasoning = chunks[-1].usage.completion_tokens_details.reasoning_tokens
+    assert reasoning is not None and reasoning > 0
     (record,) = await emulator.chat_requests()
     assert record["stream"] is True and record["finished"] is True and record["disconnected"] is False
 
