@@ -14,7 +14,7 @@ import contextlib
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -200,7 +200,7 @@ class AzureChatClient:
 
     # ----- chat ----------------------------------------------------------------------------------
 
-    async def chat(self, conversation: Conversation, options: ChatOptions) -> AsyncIterator[ChatEvent]:
+    async def chat(self, conversation: Conversation, options: ChatOptions) -> AsyncGenerator[ChatEvent, None]:
         """Status and content events, ending with exactly one ChatResult (or an AzureError)."""
         try:
             async for event in self._chat(conversation, self._with_profile_defaults(options)):
