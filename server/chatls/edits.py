@@ -124,6 +124,13 @@ def range_of(text: str, start: int, end: int, encoding: str = UTF16) -> types.Ra
     )
 
 
+def line_context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text before `start` on its line and after `end` on its line."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    after = _LINE_BREAK.search(text, end)
+    return text[line_start:start], text[end : after.start() if after else len(text)]
+
+
 def detect_eol(*texts: str) -> str:
     """The first line break found in `texts` (in order), or `\\n`."""
     for text in texts:
@@ -255,18 +262,22 @@ def _min_indent(lines: Sequence[str]) -> int | None:
     return min(widths) if widths else None
 
 
-def fit_replacement(code: str, *, original: str, line_prefix: str, eol: str | None = None) -> str:
+def fit_replacement(
+    code: str, *, original: str, line_prefix: str, line_suffix: str = "", eol: str | None = None
+) -> str:
     """Re-indent `code` to stand in for `original`, the selected text, in the document.
 
-    `line_prefix` is the document text on the selection's first line before the selection. The model's own
-    indentation is kept relative to its least indented line and moved to the selection's indentation;
-    tabs and spaces follow the document; line breaks become `eol` (default: the original's); the result ends
-    with a line break exactly when the original did.
+    `line_prefix` is the document text on the selection's first line before the selection, `line_suffix` the
+    text after it on its last line. The model's own indentation is kept relative to its least indented line
+    and moved to the selection's indentation; tabs and spaces follow the document; line breaks become `eol`
+    (default: the original's); the result ends with a line break exactly when the original did. A reply that
+    repeats the unselected start (and end) of the line is trimmed, so the edit does not duplicate them.
     """
     eol = eol or detect_eol(original, code)
     final_break = re.search(r"(?:\r\n|\r|\n)\Z", original)
     orig = _LINE_BREAK.split(original[: final_break.start()] if final_break else original)
     reply = _trim_blank_lines(code).split("\n")
+    reply = _drop_echoed_context(reply, original, line_prefix, "" if final_break else line_suffix)
     prefix_is_blank = not line_prefix.strip(" \t")
     base = _indent(line_prefix + orig[0]) if prefix_is_blank else _indent(line_prefix)
     absolute = _absolute_indents(reply, orig, base)
@@ -284,6 +295,23 @@ def fit_replacement(code: str, *, original: str, line_prefix: str, eol: str | No
         else:
             out.append(base + relative + content)
     return eol.join(out) + (eol if final_break else "")
+
+
+def _drop_echoed_context(reply: list[str], original: str, line_prefix: str, line_suffix: str) -> list[str]:
+    """Models asked to replace part of a line often answer with the whole line: drop the parts that stay.
+
+    The start is dropped when the reply begins with the code before the selection and the selection did
+    not; the end only together with it, since a reply may legitimately end like the line does (`)`).
+    """
+    head, tail = line_prefix.strip(), line_suffix.strip()
+    first = reply[0].lstrip(" \t")
+    if not head or not first.startswith(head) or original.lstrip().startswith(head):
+        return reply
+    trimmed = [_indent(reply[0]) + first[len(head) :].lstrip(" \t"), *reply[1:]]
+    last = trimmed[-1].rstrip()
+    if tail and last.endswith(tail) and not original.rstrip().endswith(tail):
+        trimmed[-1] = last[: -len(tail)].rstrip()
+    return trimmed
 
 
 def _absolute_indents(reply: list[str], orig: list[str], base: str) -> list[str]:

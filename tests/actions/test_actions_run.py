@@ -256,3 +256,18 @@ async def test_rust_tests_are_appended_to_the_source_file_itself(
             sent
         )
         assert "#[cfg(test)] mod tests" in system_messages(sent)
+
+
+async def test_a_reply_with_the_whole_line_replaces_only_the_selected_expression(
+    start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    emulator = await start_emulator(
+        emulator_config(reply_rule("Fix the selected", "```python\nreturn a + b\n```"))
+    )
+    async with session("neovim@v0.7.0", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "calc.py", SOURCE, "python")
+        expression = rng((5, 15), (5, 20))  # `a - b` after `return `
+        result = await execute_command(client, protocol.CMD_FIX, selection(uri, expression))
+        assert result["applied"] is True, result
+        edit = only_edit(client)
+        assert apply_text_edits(SOURCE, text_edits_for(edit, uri)) == SOURCE.replace("a - b", "a + b")

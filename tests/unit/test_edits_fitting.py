@@ -107,6 +107,52 @@ def test_unicode_content_is_untouched() -> None:
     )
 
 
+def test_a_reply_repeating_the_start_of_the_line_does_not_duplicate_it() -> None:
+    assert edits.fit_replacement("return a + b", original="a - b", line_prefix="    return ") == "a + b"
+
+
+def test_a_reply_repeating_the_whole_line_keeps_only_the_selected_part() -> None:
+    replaced = edits.fit_replacement(
+        "total = add(a + b, c)", original="a - b", line_prefix="    total = add(", line_suffix=", c)"
+    )
+    assert replaced == "a + b"
+
+
+def test_a_reply_ending_like_the_line_is_kept_when_its_start_is_new() -> None:
+    # `(a + b)` ends with the `)` that follows the selection, but nothing was repeated before it.
+    assert (
+        edits.fit_replacement("(a + b)", original="a - b", line_prefix="x = f(", line_suffix=")") == "(a + b)"
+    )
+
+
+def test_a_reply_starting_like_the_selection_itself_is_not_trimmed() -> None:
+    # In `print(print(1))` the selected `print(1)` starts like the code before it.
+    assert edits.fit_replacement("print(2)", original="print(1)", line_prefix="print(", line_suffix=")") == (
+        "print(2)"
+    )
+    assert edits.fit_replacement("x = 2", original="x = 1", line_prefix="y = 0; ") == "x = 2"
+
+
+def test_the_suffix_is_ignored_for_selections_of_whole_lines() -> None:
+    assert edits.fit_replacement("foo()", original="bar()\n", line_prefix="", line_suffix="x") == "foo()\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "context"),
+    [
+        ("ab\n    return a - b\nc", 14, 19, ("    return ", "")),
+        ("x = f(a)\r\ny", 6, 7, ("x = f(", ")")),
+        ("one\rtwo(x)\rthree", 8, 9, ("two(", ")")),
+        ("solo", 0, 4, ("", "")),
+        ("a\nb\nc", 0, 4, ("", "c")),  # a selection ending with a line break ends on the next line
+    ],
+)
+def test_line_context_is_the_rest_of_the_first_and_last_lines(
+    text: str, start: int, end: int, context: tuple[str, str]
+) -> None:
+    assert edits.line_context(text, start, end) == context
+
+
 # --- relocate ------------------------------------------------------------------------------------
 def test_a_selection_found_once_in_the_new_text_is_relocated() -> None:
     old = "def f():\n    return 1\n"

@@ -316,12 +316,12 @@ async def _apply_replacement(
     if isinstance(start, Outcome):
         return _not_applied(ls, start.reason or "")
     end = start + len(snapshot.original)
-    line_start = text.rfind("\n", 0, start) + 1
-    line_start = max(line_start, text.rfind("\r", 0, start) + 1)
+    line_prefix, line_suffix = edits.line_context(text, start, end)
     new_text = edits.fit_replacement(
         code,
         original=snapshot.original,
-        line_prefix=text[line_start:start],
+        line_prefix=line_prefix,
+        line_suffix=line_suffix,
         eol=edits.detect_eol(snapshot.original, text),
     )
     if new_text == snapshot.original:
