@@ -35,8 +35,9 @@ REPO = Path(__file__).resolve().parents[2]
 E2E_CACHE = Path(os.environ.get("CHATLS_E2E_CACHE", REPO / ".cache" / "vscode-e2e"))
 NODE24_BIN = E2E_CACHE / "node24" / "package" / "bin"
 CODE_SERVER = E2E_CACHE / "cs" / "node_modules" / ".bin" / "code-server"
-ARTIFACTS = REPO / "test-artifacts" / "vscode"
-DRIVER = Path(__file__).parent / "e2e" / "drive.mjs"
+ARTIFACTS_ROOT = REPO / "test-artifacts" / "vscode"
+ARTIFACTS = ARTIFACTS_ROOT / "e2e"
+DRIVERS = Path(__file__).parent / "e2e"
 
 CANARY_KEY = f"e2e-canary-{secrets.token_hex(12)}"
 HELLO_REPLY = "**Hello** from the emulator.\n\n```python\nprint('hi')\n```\n"
@@ -127,12 +128,11 @@ def _check_deps() -> None:
         )
 
 
-def _workspace(root: Path, emulator_url: str, state_dir: Path) -> Path:
+def _workspace(root: Path, emulator_url: str, state_dir: Path, python: str | None) -> Path:
     workspace = root / "workspace"
     (workspace / ".vscode").mkdir(parents=True)
     (workspace / "hello.py").write_text(ORIGINAL)
-    settings = {
-        "chatls.server.pythonPath": sys.executable,
+    settings: dict[str, Any] = {
         "chatls.profiles": [
             {
                 "name": "emulator",
@@ -147,6 +147,8 @@ def _workspace(root: Path, emulator_url: str, state_dir: Path) -> Path:
         "chatls.logLevel": "debug",
         "files.autoSave": "off",
     }
+    if python is not None:
+        settings["chatls.server.pythonPath"] = python
     (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
     return workspace
 
@@ -167,54 +169,79 @@ def _user_settings(data_dir: Path) -> None:
     )
 
 
+def _fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _code_server_env(tmp_path: Path, path: str) -> dict[str, str]:
+    """The environment code-server (and so the extension host and the server) runs in: no Azure settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_OPENAI", "OPENAI_"))}
+    env.update(PATH=f"{NODE24_BIN}:{path}", XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    return env
+
+
+def _run_driver(
+    script: str, client: Path, artifacts: Path, result_file: Path, **extra: str
+) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "ARTIFACTS": str(artifacts),
+        "RESULT": str(result_file),
+        "CLIENT_DIR": str(client),
+        **extra,
+    }
+    run = subprocess.run(
+        ["node", str(DRIVERS / script)], env=env, capture_output=True, text=True, timeout=400
+    )
+    (artifacts / "driver.log").write_text(run.stdout + run.stderr)
+    assert result_file.exists(), run.stdout + run.stderr
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    result["log"] = run.stdout
+    return result
+
+
+def _assert_steps(result: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    steps: dict[str, Any] = result["steps"]
+    for name in names:
+        report = f"step {name} failed:\n{json.dumps(result, indent=2)}"
+        assert steps.get(name, {}).get("ok"), report
+    return steps
+
+
 def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp_path: Path) -> None:
     _check_deps()
     vsix = built_client / "chatls-0.1.0.vsix"
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
+    _fresh_dir(ARTIFACTS)
     state_dir = tmp_path / "state"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_OPENAI", "OPENAI_"))}
-    env.update(PATH=f"{NODE24_BIN}:{env['PATH']}", XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    env = _code_server_env(tmp_path, os.environ["PATH"])
     result_file = tmp_path / "result.json"
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
-        workspace = _workspace(tmp_path, emu.url, state_dir)
+        workspace = _workspace(tmp_path, emu.url, state_dir, python=sys.executable)
         _user_settings(tmp_path / "cs" / "data")
         with _code_server(tmp_path / "cs", workspace, vsix, env) as url:
-            driver_env = {
-                **os.environ,
-                "CS_URL": url,
-                "WS": str(workspace),
-                "API_KEY": CANARY_KEY,
-                "EMU_CONTROL": emu.control_url,
-                "ARTIFACTS": str(ARTIFACTS),
-                "RESULT": str(result_file),
-                "CLIENT_DIR": str(built_client),
-            }
-            run = subprocess.run(
-                ["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=300
-            )
-        (ARTIFACTS / "driver.log").write_text(run.stdout + run.stderr)
+            result = _run_driver(
+                "drive.mjs", built_client, ARTIFACTS, result_file,
+                CS_URL=url, WS=str(workspace), API_KEY=CANARY_KEY, EMU_CONTROL=emu.control_url,
+            )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", ARTIFACTS / "code-server.log")
         chat_requests = emu.chat_requests()
-    assert result_file.exists(), run.stdout + run.stderr
-    result = json.loads(result_file.read_text())
-    steps = result["steps"]
-    assert result["errors"] == [] or all(s.get("ok") for s in steps.values()), json.dumps(result, indent=2)
-    for name in (
-        "workbench",
-        "traceLogLevel",
-        "setApiKey",
-        "chat",
-        "errorRetry",
-        "stop",
-        "codeAction",
-        "explain",
-        "reload",
-    ):
-        assert steps.get(name, {}).get("ok"), (
-            f"step {name} failed:\n{json.dumps(result, indent=2)}\n{run.stdout}"
-        )
+    steps = _assert_steps(
+        result,
+        (
+            "workbench",
+            "traceLogLevel",
+            "setApiKey",
+            "chat",
+            "errorRetry",
+            "stop",
+            "codeAction",
+            "explain",
+            "reload",
+        ),
+    )
 
     chat = steps["chat"]
     assert chat["strong"] == "Hello"
@@ -270,3 +297,49 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
 def _is_secret_store(path: Path) -> bool:
     """VS Code's own encrypted secret storage database is where the key is supposed to be."""
     return path.name.startswith("state.vscdb")
+
+
+def _path_without_chatls(path: str) -> str:
+    """PATH minus every directory that has a `chatls` executable (e.g. an activated dev venv)."""
+    return os.pathsep.join(d for d in path.split(os.pathsep) if d and not (Path(d) / "chatls").exists())
+
+
+def test_first_run_sets_up_the_server_from_the_bundled_wheel(built_client: Path, tmp_path: Path) -> None:
+    """No interpreter setting, no Python extension, no `chatls` on PATH: the extension says so, and
+    "Set Up Server" makes a venv in global storage from the wheel in the .vsix (dependencies from PyPI)."""
+    _check_deps()
+    vsix = built_client / "chatls-0.1.0.vsix"
+    artifacts = _fresh_dir(ARTIFACTS_ROOT / "setup")
+    env = _code_server_env(tmp_path, _path_without_chatls(os.environ["PATH"]))
+    env["CHATLS_E2E_API_KEY"] = CANARY_KEY  # the key by environment: this test is about the set-up
+    with emulator_in_thread(EMULATOR_CONFIG) as emu:
+        workspace = _workspace(tmp_path, emu.url, tmp_path / "state", python=None)
+        _user_settings(tmp_path / "cs" / "data")
+        with _code_server(tmp_path / "cs", workspace, vsix, env) as url:
+            result = _run_driver(
+                "drive_setup.mjs",
+                built_client,
+                artifacts,
+                tmp_path / "result.json",
+                CS_URL=url,
+                WS=str(workspace),
+            )
+        shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
+    steps = _assert_steps(result, ("noServer", "setUp", "chat"))
+    assert "Set Up Server" in steps["noServer"]["message"]
+    assert "Echo" in steps["chat"]["reply"] and "hello setup" in steps["chat"]["reply"]
+    venv_python = (
+        tmp_path
+        / "cs"
+        / "data"
+        / "User"
+        / "globalStorage"
+        / "chatls.chatls"
+        / "server-venv"
+        / "bin"
+        / "python"
+    )
+    check = subprocess.run(
+        [str(venv_python), "-c", "import chatls, sys; print(sys.prefix)"], capture_output=True, text=True
+    )
+    assert check.returncode == 0 and "server-venv" in check.stdout, check.stderr

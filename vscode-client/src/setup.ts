@@ -49,7 +49,8 @@ async function basePython(): Promise<string | undefined> {
       continue;
     }
     try {
-      const ok = await runPython(candidate, "import sys, venv; print(sys.version_info >= (3, 10))");
+      // ensurepip: Debian's python3 needs the python3-venv package for `python -m venv` to work
+      const ok = await runPython(candidate, "import sys, venv, ensurepip; print(sys.version_info >= (3, 10))");
       if (ok.trim() === "True") {
         return candidate;
       }
@@ -72,7 +73,7 @@ export async function setUpServer(context: vscode.ExtensionContext, venvDir: str
   const python = await basePython();
   if (!python) {
     void vscode.window.showErrorMessage(
-      "ChatLS: setting up the server needs Python 3.10 or newer with the venv module (python3 on PATH, the Python extension's interpreter, or 'chatls.server.pythonPath').");
+      "ChatLS: setting up the server needs Python 3.10 or newer with the venv module (python3 on PATH, or the Python extension's interpreter; on Debian/Ubuntu also the python3-venv package).");
     return false;
   }
   try {

@@ -3,106 +3,26 @@
 // refactor preview, and a window reload that restores the conversation.
 // Env: CS_URL, WS (workspace folder), API_KEY, EMU_CONTROL (emulator control URL), ARTIFACTS (dir),
 //      RESULT (JSON file written at the end), CLIENT_DIR (vscode-client, for playwright-core).
-import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
+import fs from "node:fs";
+import {
+  Steps, editorText, emulator as control, env, findFrame, launch, openPanel, openWorkbench, panelShot, runCommand,
+} from "./workbench.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`missing env ${name}`);
-  return value;
-};
 const CS_URL = env("CS_URL");
 const WS = env("WS");
 const API_KEY = env("API_KEY");
 const EMU_CONTROL = env("EMU_CONTROL");
 const ARTIFACTS = env("ARTIFACTS");
-const RESULT = env("RESULT");
-const require = createRequire(path.join(env("CLIENT_DIR"), "package.json"));
-const { chromium } = require("playwright-core");
-
-const results = { steps: {}, errors: [] };
-const t0 = Date.now();
-const log = (...args) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...args);
+const steps = new Steps(env("RESULT"));
+const results = steps.results;
+const step = (name, fn) => steps.step(name, fn);
+const emulator = (pathName, body) => control(EMU_CONTROL, pathName, body);
+const shot = (page, name) => panelShot(page, ARTIFACTS, name);
+const READY = '.statusbar-item:has-text("emulator")';
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
-async function step(name, fn) {
-  log("step", name);
-  try {
-    results.steps[name] = { ok: true, ...(await fn()) };
-    log("  ok", JSON.stringify(results.steps[name]).slice(0, 300));
-  } catch (error) {
-    results.steps[name] = { ok: false, error: String(error?.stack ?? error) };
-    log("  FAILED", String(error?.message ?? error));
-    throw error;
-  }
-}
-
-async function emulator(pathName, body) {
-  const response = await fetch(`${EMU_CONTROL}${pathName}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`emulator ${pathName}: ${response.status} ${await response.text()}`);
-}
-
-async function openWorkbench(page) {
-  await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS)}`, { waitUntil: "domcontentloaded" });
-  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
-  // the extension is up once its status bar item shows
-  await page.waitForSelector('.statusbar-item[id*="chatls"], .statusbar-item:has-text("emulator")', { timeout: 60000 });
-}
-
-async function runCommand(page, title) {
-  await page.click(".monaco-workbench .part.statusbar", { position: { x: 5, y: 5 } });
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 10000 });
-  await input.fill(`>${title}`);
-  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
-  await row.waitFor({ timeout: 15000 });
-  await row.click();
-}
-
-async function findFrame(page, selector, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (await frame.$(selector).catch(() => null)) return frame;
-    }
-    await page.waitForTimeout(300);
-  }
-  throw new Error(`no frame with ${selector}`);
-}
-
-async function openPanel(page) {
-  await page.locator('.activitybar .action-item .action-label[aria-label^="ChatLS"]').first().click();
-  const frame = await findFrame(page, "#send");
-  await frame.waitForFunction(() => document.querySelectorAll("#profile option").length > 0, null, { timeout: 30000 });
-  return frame;
-}
-
-async function panelShot(page, name) {
-  const file = path.join(ARTIFACTS, `${name}.png`);
-  const sidebar = page.locator(".part.sidebar");
-  await (await sidebar.count() ? sidebar.first() : page).screenshot({ path: file });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-window.png`) });
-  return file;
-}
-
-async function editorText(page) {
-  return page.evaluate(() => {
-    const lines = [...document.querySelectorAll(".editor-instance .view-lines .view-line")];
-    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
-    return lines.map((l) => l.textContent.replace(/\u00a0/g, " ")).join("\n");
-  });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-dev-shm-usage"],
-});
+const browser = await launch();
 let page;
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -111,8 +31,8 @@ try {
   page.on("pageerror", (e) => results.errors.push(String(e.message).slice(0, 200)));
 
   await step("workbench", async () => {
-    await openWorkbench(page);
-    return { seconds: (Date.now() - t0) / 1000 };
+    await openWorkbench(page, CS_URL, WS, READY);
+    return { seconds: (Date.now() - steps.t0) / 1000 };
   });
 
   await step("traceLogLevel", async () => {
@@ -153,8 +73,8 @@ try {
     const strong = await frame.textContent(".message.assistant .body strong").catch(() => null);
     const codeButtons = await frame.$$eval(".message.assistant .code-block .code-insert", (b) => b.length);
     const usage = await frame.textContent(".message.assistant .usage");
-    const shot = await panelShot(page, "chat-panel");
-    return { reply, strong, codeButtons, usage, shot };
+    const screenshot = await shot(page, "chat-panel");
+    return { reply, strong, codeButtons, usage, screenshot };
   });
 
   await step("errorRetry", async () => {
@@ -163,7 +83,7 @@ try {
     await frame.click("#send");
     await frame.waitForSelector(".error .retry", { timeout: 30000 });
     const message = await frame.textContent(".error .error-text");
-    await panelShot(page, "error");
+    await shot(page, "error");
     await frame.click(".error .retry");
     await frame.waitForFunction(() => {
       const last = [...document.querySelectorAll(".message.assistant")].at(-1);
@@ -189,7 +109,7 @@ try {
       const tag = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".tag")?.textContent);
       const partial = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
       const sendVisible = await frame.isVisible("#send");
-      await panelShot(page, "stopped");
+      await shot(page, "stopped");
       return { streamingSeen, tag, partial, sendVisible };
     } finally {
       await emulator("/timing", { tokens_per_second: 0 });
@@ -244,7 +164,7 @@ try {
       .some((s) => s.textContent === "adds"), null, { timeout: 30000 });
     await view.waitForSelector("#send", { state: "visible", timeout: 30000 });
     const users = await view.$$eval(".message.user .body", (b) => b.map((x) => x.textContent));
-    await panelShot(page, "explain");
+    await shot(page, "explain");
     // back to the first conversation through the list (what the reload must bring back)
     await view.click("#history summary");
     const entry = view.locator("#conversation-list li button.open", { hasText: "hello panel" }).first();
@@ -266,21 +186,20 @@ try {
     await runCommand(page, "Developer: Reload Window");
     await page.waitForTimeout(1500);
     await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
-    await page.waitForSelector('.statusbar-item:has-text("emulator")', { timeout: 60000 });
+    await page.waitForSelector(READY, { timeout: 60000 });
     const restored = await findFrame(page, "#send").catch(async () => openPanel(page));
     await restored.waitForSelector(".message.user", { timeout: 30000 });
     const users = await restored.$$eval(".message.user .body", (b) => b.map((x) => x.textContent));
     const tags = await restored.$$eval(".message.assistant .tag", (b) => b.map((x) => x.textContent));
     await restored.click("#history summary");
     const listed = await restored.$$eval("#conversation-list li button.open", (b) => b.map((x) => x.textContent));
-    await panelShot(page, "restored");
+    await shot(page, "restored");
     return { users, tags, listed };
   });
 } catch (error) {
   results.errors.push(String(error?.message ?? error));
   if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => undefined);
 } finally {
-  results.seconds = (Date.now() - t0) / 1000;
-  fs.writeFileSync(RESULT, JSON.stringify(results, null, 2));
+  steps.finish();
   await browser.close();
 }
