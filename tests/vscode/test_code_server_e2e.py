@@ -140,7 +140,15 @@ def _workspace(root: Path, emulator_url: str, state_dir: Path, python: str | Non
                 "deployment": "gpt-4o",
                 "apiVersion": "2024-10-21",
                 "apiKeyEnv": "CHATLS_E2E_API_KEY",
-            }
+            },
+            {
+                "name": "thinker",
+                "endpoint": emulator_url,
+                "deployment": "o1",
+                "model": "o1",
+                "apiVersion": "2024-12-01-preview",
+                "apiKeyEnv": "CHATLS_E2E_API_KEY",
+            },
         ],
         "chatls.stateDir": str(state_dir),
         "chatls.trace.server": "verbose",
@@ -270,6 +278,14 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert reload["users"][0] == "hello panel" and reload["users"][-1] == "tell me a long story"
     assert "Stopped" in reload["tags"]
     assert any("hello panel" in title for title in reload["listed"]) or reload["listed"]
+
+    reasoning = steps["reasoning"]
+    assert reasoning["effortHiddenBefore"] and reasoning["efforts"] == ["", "low", "medium", "high"]
+    assert "thinking" in reasoning["status"].lower() and reasoning["statusHidden"], reasoning
+    assert "o1" in reasoning["usage"] and "tokens" in reasoning["usage"], reasoning
+    assert reasoning["statusBar"] == 1, "the status bar follows the profile picked in the panel"
+    thinker = [r for r in chat_requests if r.get("deployment") == "o1"]
+    assert thinker and thinker[-1]["body"].get("reasoning_effort") == "high", thinker
 
     # every turn reached the emulator with the key typed into the UI; Stop closed the upstream stream
     assert len(chat_requests) >= 6

@@ -196,6 +196,28 @@ try {
     await shot(page, "restored");
     return { users, tags, listed };
   });
+  await step("reasoning", async () => {
+    const view = await findFrame(page, "#send");
+    await view.click("#new");
+    const effortHiddenBefore = !(await view.isVisible("#effort"));
+    await view.selectOption("#profile", "thinker");
+    await view.waitForSelector("#effort", { state: "visible", timeout: 10000 });
+    const efforts = await view.$$eval("#effort option", (o) => o.map((x) => x.value));
+    await view.selectOption("#effort", "high");
+    await emulator("/timing", { deployment: "o1", thinking_time: 3 });
+    await view.fill("#prompt", "think about it");
+    await view.click("#send");
+    // a model that cannot stream: the status line shows the thinking time until the reply arrives
+    await view.waitForFunction(() => /thinking/i.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+    const status = await view.textContent("#status");
+    await shot(page, "thinking");
+    await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1)?.querySelector(".usage"), null, { timeout: 60000 });
+    const usage = await view.evaluate(() => [...document.querySelectorAll(".message.assistant .usage")].at(-1).textContent);
+    const notes = await view.$$eval("#notes .note", (n) => n.map((x) => x.textContent));
+    const statusHidden = !(await view.isVisible("#status"));
+    const statusBar = await page.locator(".statusbar-item", { hasText: "thinker" }).count();
+    return { effortHiddenBefore, efforts, status, usage, notes, statusHidden, statusBar };
+  });
 } catch (error) {
   results.errors.push(String(error?.message ?? error));
   if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => undefined);
