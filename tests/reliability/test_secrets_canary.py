@@ -7,13 +7,13 @@ included). The canaries are real keys the emulator accepts, so they travel the w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
-from tests.conftest import StartEmulator
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
@@ -24,7 +24,11 @@ from tests.support.lsp import (
     server_env,
 )
 
+from chatls.emulator.fixture import RunningEmulator
+
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
+
+StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 
 @pytest.mark.parametrize("preset", ["visual-studio-code"])
