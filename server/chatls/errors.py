@@ -138,9 +138,11 @@ def _from_config(exc: BaseException) -> ChatLSError | None:
     # ConfigError / ProfileError both carry `.key` and `.reason`; checked by shape to keep imports lazy.
     key = getattr(exc, "key", None)
     reason = getattr(exc, "reason", None)
-    if isinstance(key, str) and isinstance(reason, str):
-        return ConfigurationError(f"Invalid setting {key}: {reason}", key=key)
-    return None
+    if not isinstance(key, str) or not isinstance(reason, str):
+        return None
+    if key == "profile":  # the request's own `profile` names no configured profile
+        return ConfigurationError(reason[:1].upper() + reason[1:] + ".", key=key)
+    return ConfigurationError(str(exc) or f"Invalid setting {key}: {reason}", key=key)
 
 
 def _from_store(exc: BaseException) -> JsonRpcException | None:

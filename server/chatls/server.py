@@ -135,15 +135,15 @@ class ChatLSServer(LanguageServer):
         chosen: Profile = settings.profile(profile)
         return settings, chosen
 
-    def describe_profiles(self) -> list[dict[str, Any]]:
+    def describe_profiles(self, workspace_uri: str | None = None) -> list[dict[str, Any]]:
         """`chatls/models`: each profile (no secrets) with its resolved capabilities."""
-        settings = self.settings
+        settings = self.settings_for(workspace_uri)
         default = settings.default_profile or (settings.profiles[0].name if settings.profiles else None)
         described = []
         for profile in settings.profiles:
             entry: dict[str, Any] = {**profile.to_dict(), "default": profile.name == default}
             try:
-                entry["capabilities"] = _capabilities_json(self.backend(profile).capabilities)
+                entry["capabilities"] = _capabilities_json(self.backend(profile, settings).capabilities)
             except Exception as exc:
                 entry["error"] = to_jsonrpc(exc).message
             described.append(entry)

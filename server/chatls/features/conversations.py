@@ -52,9 +52,10 @@ async def delete_conversation(ls: ChatLSServer, params: Any) -> Any:
 
 async def models(ls: ChatLSServer, params: Any) -> list[Any]:
     """The configured profiles with their resolved capabilities (never a key)."""
-    protocol.structure_params({} if params is None else params, protocol.ModelsParams)
+    p = protocol.structure_params({} if params is None else params, protocol.ModelsParams)
     await ls.ready()
-    described: list[Any] = _guard(ls.describe_profiles)
+    workspace = workspace_of(ls, p.workspace_uri, None)
+    described: list[Any] = _guard(lambda: ls.describe_profiles(workspace))
     return described
 
 
