@@ -116,7 +116,7 @@ def test_an_error_is_printed_and_the_exit_status_is_not_zero(
 ) -> None:
     done = ask("Hi", "--profile", "nope", env=azure_env(tmp_path, emulator_thread))
     assert done.returncode == 1
-    assert "no profile named 'nope'" in done.stderr
+    assert "No profile named 'nope'; configured profiles: 'default'" in done.stderr
     assert done.stdout == ""
 
 
