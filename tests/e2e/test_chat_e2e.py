@@ -39,6 +39,18 @@ async def wait_until(condition, what: str, timeout: float = 20.0) -> None:  # ty
         await asyncio.sleep(0.02)
 
 
+async def slow_replies(emulator: RunningEmulator, tokens_per_second: float = 40) -> None:
+    """Prompts containing "slowly" get LONG_REPLY, streamed at `tokens_per_second`."""
+    await emulator.add_reply("slowly", LONG_REPLY)
+    await emulator.set_timing("gpt-4o", tokens_per_second=tokens_per_second)
+
+
+def start_chat(client: LanguageClient, prompt: str, msg_id: str) -> asyncio.Future[object]:
+    """Send `chatls/chat` without waiting, under a known id (to cancel it)."""
+    request = client.protocol.send_request_async("chatls/chat", {"prompt": prompt}, msg_id=msg_id)
+    return asyncio.ensure_future(request)
+
+
 async def test_streaming_reply_arrives_as_coalesced_increments(
     session: OpenSession, emulator: RunningEmulator, project: Path
 ) -> None:
@@ -88,12 +100,9 @@ async def test_reasoning_model_without_streaming_reports_thinking_then_content(
 async def test_cancelling_a_chat_closes_the_stream_and_keeps_the_partial_reply(
     session: OpenSession, emulator: RunningEmulator
 ) -> None:
-    await emulator.add_reply("slowly", LONG_REPLY)
-    await emulator.set_timing("gpt-4o", tokens_per_second=40)
+    await slow_replies(emulator)
     async with session() as client:
-        pending = asyncio.ensure_future(
-            client.protocol.send_request_async("chatls/chat", {"prompt": "Answer slowly"}, msg_id="chat-1")
-        )
+        pending = start_chat(client, "Answer slowly", "chat-1")
         await wait_until(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
         client.cancel_request(types.CancelParams(id="chat-1"))
         with pytest.raises(JsonRpcRequestCancelled):
@@ -189,8 +198,7 @@ async def test_history_survives_a_restart(session: OpenSession, emulator: Runnin
 async def test_chat_command_is_cancellable_through_its_progress(
     session: OpenSession, emulator: RunningEmulator, preset: str
 ) -> None:
-    await emulator.add_reply("slowly", LONG_REPLY)
-    await emulator.set_timing("gpt-4o", tokens_per_second=40)
+    await slow_replies(emulator)
     async with session() as client:
         pending = asyncio.ensure_future(
             client.workspace_execute_command_async(
@@ -256,12 +264,9 @@ async def test_context_length_exceeded_trims_history_and_retries_once(
 async def test_shutdown_finishes_a_chat_and_a_command_in_flight(
     session: OpenSession, emulator: RunningEmulator
 ) -> None:
-    await emulator.add_reply("slowly", LONG_REPLY)
-    await emulator.set_timing("gpt-4o", tokens_per_second=20)
+    await slow_replies(emulator, tokens_per_second=20)
     async with session() as client:
-        chatting = asyncio.ensure_future(
-            client.protocol.send_request_async("chatls/chat", {"prompt": "Answer slowly"}, msg_id="chat-9")
-        )
+        chatting = start_chat(client, "Answer slowly", "chat-9")
         commanding = asyncio.ensure_future(
             client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Also slowly"}])
