@@ -287,3 +287,51 @@ async def test_shutdown_finishes_a_chat_and_a_command_in_flight(
         ]
     assert sorted(r["status"] for r in replies) == ["cancelled", "cancelled"]
     assert all(r["content"] and LONG_REPLY.startswith(r["content"]) for r in replies)
+
+
+async def test_a_selection_in_utf16_units_is_attached_with_file_name_and_language(
+    session: OpenSession, emulator: RunningEmulator, project: Path
+) -> None:
+    source = project / "src" / "snack.py"
+    source.parent.mkdir()
+    source.write_text('a = "😋" + b\nprint(a)\n', encoding="utf-8")
+    selection = {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 8}}
+    async with session() as client:
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=source.as_uri(),
+                    language_id="python",
+                    version=1,
+                    text=source.read_text(encoding="utf-8"),
+                )
+            )
+        )
+        result = await chat(client, "What is this?", context={"uri": source.as_uri(), "range": selection})
+        stored = await request(client, "chatls/conversation", {"conversationId": result["conversationId"]})
+
+    sent = (await emulator.chat_requests())[-1]["body"]["messages"][-1]["content"]
+    assert "File: src/snack.py (lines 1-1, language: python)" in sent
+    assert '```python\n"😋"\n```' in sent and "print(a)" not in sent
+    assert sent.endswith("What is this?")
+    assert stored["messages"][0]["content"] == "What is this?"  # stored as typed, without the code
+
+
+async def test_reasoning_effort_of_the_request_reaches_the_model(
+    session: OpenSession, emulator: RunningEmulator, state_dir: Path
+) -> None:
+    options = init_options(
+        emulator.url,
+        state_dir=state_dir,
+        profiles=[
+            profile(
+                emulator.url, deployment="o3-mini", api_version="2024-12-01-preview", reasoningEffort="high"
+            )
+        ],
+    )
+    async with session(init_options=options) as client:
+        await chat(client, "quick one", reasoningEffort="low")
+        await chat(client, "default one")
+    bodies = [r["body"] for r in await emulator.chat_requests("o3-mini")]
+    assert [b.get("reasoning_effort") for b in bodies] == ["low", "high"]
+    assert all("max_tokens" not in b for b in bodies)
