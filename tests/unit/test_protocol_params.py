@@ -120,4 +120,4 @@ def test_the_server_handles_every_request_and_command_of_the_protocol() -> None:
 
     server = create_server()
     assert set(protocol.COMMANDS) == set(server.protocol.fm.commands)
-    assert protocol.REQUESTS <= set(server.protocol.fm.features)
+    assert set(server.protocol.fm.features) >= protocol.REQUESTS
