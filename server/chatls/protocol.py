@@ -107,6 +107,9 @@ class ChatParams:
     """Overrides the profile's reasoning effort for this turn."""
     context: SelectionContext | None = None
     """Code the prompt is about."""
+    retry_of: str | None = None
+    """Id of a reply that failed or was cancelled: answer its question again instead of storing the prompt
+    a second time (`prompt` must be that question as stored; `conversationId` is required)."""
 
 
 @attrs.define
