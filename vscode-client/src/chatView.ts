@@ -292,6 +292,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     if (message.reasoningEffort) {
       params.reasoningEffort = message.reasoningEffort;
     }
+    if (message.retryOf) {
+      params.retryOf = message.retryOf;
+    }
     try {
       // cancelling the token makes vscode-languageclient send $/cancelRequest
       const result = await this.server.request<P.ChatResult>(P.CHAT, params, source.token);

@@ -45,6 +45,8 @@ export type FromWebview =
       conversationId: string | null;
       profile: string | null;
       reasoningEffort: string | null;
+      /** Id of the failed reply this send answers again (its question is not stored twice). */
+      retryOf?: string | null;
     }
   | { type: "stop"; turnId: string }
   | { type: "copy"; code: string }

@@ -101,6 +101,11 @@ export interface ChatParams {
   profile?: string | null;
   reasoningEffort?: string | null;
   context?: SelectionContext | null;
+  /**
+   * Id of a reply that failed or was cancelled: answer its question again instead of storing the prompt a
+   * second time (`prompt` must be that question as stored; `conversationId` is required).
+   */
+  retryOf?: string | null;
 }
 
 export interface Usage {

@@ -278,8 +278,11 @@ function showNotes(notes: string[]): void {
 
 // --- turns -------------------------------------------------------------------------------------
 
-function startTurn(prompt: string, turnId: string): PendingTurn {
-  addUserMessage(prompt);
+/** Show a turn as running; a retry answers the question already shown, so no second user message. */
+function startTurn(prompt: string, turnId: string, showPrompt = true): PendingTurn {
+  if (showPrompt) {
+    addUserMessage(prompt);
+  }
   const { container, body } = messageElement("assistant", "streaming");
   body.textContent = "";
   pending = { turnId, prompt, conversationId, messageId: null, text: "", body, container };
@@ -296,13 +299,33 @@ function send(prompt: string): void {
   }
   turnCounter += 1;
   const turn = startTurn(text, `turn-${Date.now()}-${turnCounter}`);
+  postSend(turn, text, null);
+}
+
+/** Ask the failed reply's question again: same prompt, `retryOf` its id, so the server stores it once. */
+function retry(failed: PendingTurn): void {
+  if (pending) {
+    return;
+  }
+  if (failed.messageId === null || failed.conversationId === null) {
+    send(failed.prompt); // the server never said which reply failed: all we can do is ask again
+    return;
+  }
+  conversationId = failed.conversationId;
+  turnCounter += 1;
+  const turn = startTurn(failed.prompt, `turn-${Date.now()}-${turnCounter}`, false);
+  postSend(turn, failed.prompt, failed.messageId);
+}
+
+function postSend(turn: PendingTurn, prompt: string, retryOf: string | null): void {
   post({
     type: "send",
     turnId: turn.turnId,
-    prompt: text,
-    conversationId,
+    prompt,
+    conversationId: turn.conversationId,
     profile: ui.profile.value || null,
     reasoningEffort: ui.effortLabel.hidden ? null : ui.effort.value || null,
+    ...(retryOf === null ? {} : { retryOf }),
   });
 }
 
@@ -402,15 +425,19 @@ function onError(turnId: string, message: string): void {
   const text = document.createElement("span");
   text.className = "error-text";
   text.textContent = message;
-  const retry = document.createElement("button");
-  retry.type = "button";
-  retry.className = "retry";
-  retry.textContent = "Retry";
-  retry.addEventListener("click", () => {
+  const retryButton = document.createElement("button");
+  retryButton.type = "button";
+  retryButton.className = "retry";
+  retryButton.textContent = "Retry";
+  retryButton.addEventListener("click", () => {
+    if (pending) {
+      return; // one turn at a time; the button stays for later
+    }
     box.remove();
-    send(turn.prompt);
+    addFooter(turn.container, "tag error", "Failed");
+    retry(turn);
   });
-  box.append(text, retry);
+  box.append(text, retryButton);
   turn.container.appendChild(box);
   updateButtons();
   saveState();

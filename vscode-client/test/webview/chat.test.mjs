@@ -123,10 +123,12 @@ test("deltas of another conversation do not leak into the running turn", async (
   await page.close();
 });
 
-test("an error shows the message and Retry sends the same prompt again", async () => {
+test("an error shows the message; Retry asks again with retryOf and does not repeat the question", async () => {
   const page = await openWebview(browser);
   await init(page);
   const turnId = await sendPrompt(page, "will fail");
+  // every turn starts with a status delta that names the reply being written
+  await deliver(page, { type: "delta", conversationId: "c1", messageId: "m2", status: "waiting for gpt-4o" });
   await deliver(page, { type: "turnError", turnId,
                         message: "Azure rejected the API key (401). Run 'ChatLS: Set API Key'." });
   await page.waitForSelector(".error .retry");
@@ -135,9 +137,50 @@ test("an error shows the message and Retry sends the same prompt again", async (
   const sends = await posted(page, "send");
   assert.equal(sends.length, 2);
   assert.equal(sends[1].prompt, "will fail");
+  assert.equal(sends[1].retryOf, "m2");
+  assert.equal(sends[1].conversationId, "c1");
   assert.notEqual(sends[1].turnId, turnId);
-  assert.equal(await page.$(".error"), null);
+  assert.equal(await page.$(".error .retry"), null);
   assert.equal(await page.isVisible("#stop"), true);
+  // the question is shown once; the failed reply stays, marked, above the new one
+  assert.deepEqual(await page.$$eval(".message.user .body", (b) => b.map((x) => x.textContent)), ["will fail"]);
+  assert.equal(await page.textContent(".message.assistant.failed .tag"), "Failed");
+  await deliver(page, { type: "delta", conversationId: "c1", messageId: "m3", status: "waiting for gpt-4o" });
+  await streamReply(page, ["fine now"], { conversationId: "c1", messageId: "m3" });
+  await deliver(page, { type: "turnDone", turnId: sends[1].turnId, notes: [],
+                        result: result("fine now", { messageId: "m3" }) });
+  await page.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".usage"));
+  assert.equal((await page.$$eval(".message.assistant .body", (b) => b.map((x) => x.textContent.trim()))).at(-1), "fine now");
+  await page.close();
+});
+
+test("a failure before the server named the reply: Retry can only send the prompt again", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  const turnId = await sendPrompt(page, "no ids");
+  await deliver(page, { type: "turnError", turnId, message: "The ChatLS server is not running." });
+  await page.click(".error .retry");
+  const sends = await posted(page, "send");
+  assert.equal(sends.length, 2);
+  assert.equal(sends[1].prompt, "no ids");
+  assert.equal(sends[1].retryOf, undefined);
+  await page.close();
+});
+
+test("the first status delta shows in the status line and Stop works before any content", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  const turnId = await sendPrompt(page, "slow start");
+  await deliver(page, { type: "delta", conversationId: "c4", messageId: "m8", status: "waiting for o3-mini" });
+  assert.equal(await page.textContent("#status"), "waiting for o3-mini");
+  await page.click("#stop");
+  assert.deepEqual(await posted(page, "stop"), [{ type: "stop", turnId }]);
+  await deliver(page, { type: "turnCancelled", turnId });
+  await page.waitForSelector(".message.assistant .tag");
+  assert.equal(await page.textContent(".message.assistant .tag"), "Stopped");
+  // the status delta told the panel which conversation the turn started: the next message continues it
+  await sendPrompt(page, "again");
+  assert.equal((await posted(page, "send")).at(-1).conversationId, "c4");
   await page.close();
 });
 
