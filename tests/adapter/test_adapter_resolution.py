@@ -1,4 +1,4 @@
-"""Model resolution when neither the profile nor the deployment name says the model."""
+"""Model resolution: profile model, then deployment name, then the model Azure reports (remembered)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,52 @@ async def test_the_profile_model_wins_over_a_misleading_deployment_name(
     assert isinstance(events[-1], ChatResult)
     (only,) = await emulator.chat_requests()
     assert only["status"] == 200 and only["body"]["max_completion_tokens"] == 200
+
+
+async def test_a_stale_deployment_name_is_followed_first_then_the_reported_model_wins(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    # Named after gpt-4o but upgraded to o1: the name decides the first request (the issue's order),
+    # healing gets it through, and the reported model decides every request after that.
+    await emulator.set_deployment("gpt-4o", model="o1-2024-12-17")
+    client = make_client("gpt-4o")
+    assert client.capabilities.details["resolvedFrom"] == "deployment name"
+
+    events = await collect(client, CONVERSATION, ChatOptions(temperature=0.3, reasoning_effort="high"))
+    result = events[-1]
+    assert isinstance(result, ChatResult) and result.model == "o1-2024-12-17"
+    *healing, answered = await emulator.chat_requests("gpt-4o")
+    assert healing[0]["body"]["messages"][0]["role"] == "system"
+    assert healing[0]["body"]["temperature"] == 0.3
+    assert all(r["status"] == 400 for r in healing) and answered["status"] == 200
+    assert (
+        "deployment 'gpt-4o' runs o1-2024-12-17 (not gpt-4o, as its name suggests); "
+        "its requests now follow o1's rules"
+    ) in result.adaptations
+    assert (client.capabilities.family, client.capabilities.details["resolvedFrom"]) == ("o1", "response")
+
+    await emulator.reset()
+    await emulator.set_deployment("gpt-4o", model="o1-2024-12-17")
+    restarted = make_client("gpt-4o")
+    assert restarted.capabilities.family == "o1"
+    again = await collect(restarted, CONVERSATION, ChatOptions(reasoning_effort="high"))
+    assert isinstance(again[-1], ChatResult)
+    (only,) = await emulator.chat_requests("gpt-4o")
+    assert only["status"] == 200
+    assert only["body"]["messages"][0]["role"] == "developer"
+    assert only["body"]["reasoning_effort"] == "high"
+
+
+async def test_a_profile_model_contradicted_by_azure_is_kept_but_flagged(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    await emulator.set_deployment("chat", model="gpt-4.1-2025-04-14")
+    client = make_client("chat", model="gpt-4o")
+    events = await collect(client, CONVERSATION, ChatOptions())
+    result = events[-1]
+    assert isinstance(result, ChatResult)
+    assert (
+        "deployment 'chat' runs gpt-4.1-2025-04-14, but the profile says model 'gpt-4o'; "
+        "correct the profile's model setting (requests follow gpt-4o's rules until then)"
+    ) in result.adaptations
+    assert client.capabilities.family == "gpt-4o"

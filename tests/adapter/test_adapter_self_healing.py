@@ -174,6 +174,29 @@ async def test_several_distinct_fixes_in_one_chat(
     assert isinstance(events[-1], ChatResult)
 
 
+async def test_a_fix_that_does_not_take_is_raised_not_healed_again(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    # Both token parameters refused: swapping one for the other, then back, would loop.
+    await emulator.set_deployment(
+        "gpt-4o",
+        reject_parameters={
+            "max_tokens": "unsupported_parameter",
+            "max_completion_tokens": "unknown_parameter",
+        },
+    )
+    with pytest.raises(BadRequest) as caught:
+        await collect(make_client("gpt-4o"), CONVERSATION, ChatOptions(max_completion_tokens=50))
+    requests = await emulator.chat_requests("gpt-4o")
+    assert [(r["status"], r["error_param"]) for r in requests] == [
+        (400, "max_tokens"),
+        (400, "max_completion_tokens"),
+    ]
+    assert "max_completion_tokens" in caught.value.user_message
+    (stored,) = lessons.data.values()
+    assert stored["token_parameter"] == "max_completion_tokens"  # the first lesson stays; no second swap
+
+
 @pytest.mark.parametrize(
     ("fault", "error"),
     [("content_filter_prompt", ContentFilterError), ("context_length_exceeded", ContextLengthExceeded)],

@@ -1,9 +1,11 @@
 """The capability table (capabilities.toml) and model resolution.
 
-Resolution order: the profile's `model`; else the model Azure reported for this deployment (the `model`
-field of an earlier response, remembered as a lesson); else the deployment name when it clearly names one
-family; else the conservative "unknown" row, which self-healing then refines.
-The reported model ranks above the name because deployment names are chosen by users and can lie.
+Resolution order (the issue's): the profile's `model`; else the deployment name when it clearly names one
+family; else the model Azure reported for this deployment (the `model` field of a response, remembered as
+a lesson); else the conservative "unknown" row, which self-healing then refines.
+One exception, because deployment names are chosen by users and can be stale: once Azure has reported a
+model of a *different* family than the name suggests, the report wins from then on (the client says so
+in an adaptation note). A report of the same family only refines the version.
 """
 
 from __future__ import annotations
@@ -171,6 +173,16 @@ def capabilities_for_family(
     )
 
 
+def _named_family(name: str | None, table: CapabilityTable) -> tuple[str, str | None] | None:
+    """(family, version) a model or deployment name stands for, or None when it names no single family."""
+    if not name:
+        return None
+    base, version = split_model_version(name)
+    lowered = base.lower()
+    family = lowered if lowered in table.rows and lowered != UNKNOWN else family_in_name(name, table)
+    return (family, version) if family is not None else None
+
+
 def resolve_capabilities(
     *,
     model: str | None = None,
@@ -179,28 +191,43 @@ def resolve_capabilities(
     context_window: int | None = None,
     table: CapabilityTable | None = None,
 ) -> ModelCapabilities:
-    """Capabilities for a deployment: profile model, reported model, deployment name, else unknown."""
+    """Capabilities for a deployment: profile model, deployment name, reported model, else unknown.
+
+    A reported model overrides the deployment name only when their families disagree.
+    """
     table = table or load_capabilities()
-    candidates = (("profile", model), ("response", observed_model), ("deployment name", deployment))
-    for source, name in candidates:
-        if not name:
-            continue
-        base, version = split_model_version(name)
-        family = base.lower() if base.lower() in table.rows and base.lower() != UNKNOWN else None
-        family = family or family_in_name(name, table)
-        if family is not None:
-            return capabilities_for_family(
-                family,
-                version=version,
-                model=name,
-                resolved_from=source,
-                context_window=context_window,
-                table=table,
-            )
-    return capabilities_for_family(
-        UNKNOWN,
-        model=model or observed_model or "",
-        resolved_from="unknown",
+    by_profile = _named_family(model, table)
+    by_name = _named_family(deployment, table)
+    by_report = _named_family(observed_model, table)
+    chosen: tuple[str, str, tuple[str, str | None]] | None = None
+    if model and by_profile:
+        chosen = ("profile", model, by_profile)
+    elif deployment and by_name and (by_report is None or by_report[0] == by_name[0]):
+        # the name decides the family; a report of the same family adds the exact version
+        chosen = (
+            ("deployment name", observed_model, by_report)
+            if observed_model and by_report
+            else ("deployment name", deployment, by_name)
+        )
+    elif observed_model and by_report:
+        chosen = ("response", observed_model, by_report)
+    if chosen is None:
+        return capabilities_for_family(
+            UNKNOWN,
+            model=model or observed_model or "",
+            resolved_from="unknown",
+            context_window=context_window,
+            table=table,
+        )
+    source, name, (family, version) = chosen
+    caps = capabilities_for_family(
+        family,
+        version=version,
+        model=name,
+        resolved_from=source,
         context_window=context_window,
         table=table,
     )
+    if source == "response" and by_name is not None:
+        caps.details["deploymentNameSuggests"] = by_name[0]
+    return caps

@@ -1,7 +1,7 @@
 """AzureChatClient: one chat turn against a profile, with healing, retries, failover and status events.
 
 The flow per deployment: shape the request from the capabilities (table + lessons), send it, and
-- on a 400 that names a parameter or value: learn the fix, persist it, send again (each fix once);
+- on a 400 that names a parameter or value: learn the fix, persist it, send again (each subject once);
 - on 408/409/429/5xx or a connection error before any content: wait (counting down in status events), retry;
 - when the deployment is used up (rate limit, failures, not found): fail over to the next one.
 Content is streamed as it arrives; a non-streaming model gets "thinking N s" status events meanwhile.
@@ -23,7 +23,7 @@ import openai
 
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
-from chatls.azure.capabilities import resolve_capabilities
+from chatls.azure.capabilities import UNKNOWN, resolve_capabilities
 from chatls.azure.endpoints import auth_headers_to_omit, make_sdk_client
 from chatls.azure.errors import (
     AzureError,
@@ -55,8 +55,8 @@ from chatls.azure.types import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_HEALS_PER_REQUEST = 4
-"""Each heal fixes a different thing (a repeat is refused), so this only bounds a very odd deployment."""
+MAX_HEALS_PER_CHAT = 4
+"""A backstop only: each heal must fix a different subject, of which a payload has few."""
 _FAILOVER = (RateLimitExhausted, ServiceError, NetworkError, DeploymentNotFound)
 _HEARTBEAT = 1.0
 
@@ -256,7 +256,8 @@ class AzureChatClient:
         options: ChatOptions,
         notes: list[str],
     ) -> AsyncIterator[ChatEvent]:
-        failures, waited, heals = 0, 0.0, 0
+        failures, waited = 0, 0.0
+        healed: set[str] = set()
         while True:
             caps = self.capabilities_for(deployment)
             shaped = shape_request(conversation, options, caps, self.profile.api_version, deployment)
@@ -265,8 +266,7 @@ class AzureChatClient:
                 async for event in self._attempt(sdk, shaped, state, deployment):
                     yield event
             except openai.BadRequestError as exc:
-                self._heal_or_raise(exc, shaped, caps, deployment, notes, heals)
-                heals += 1
+                self._heal_or_raise(exc, shaped, caps, deployment, notes, healed)
                 continue
             except _Retry as retry:
                 failures += 1
@@ -286,12 +286,17 @@ class AzureChatClient:
         caps: ModelCapabilities,
         deployment: str,
         notes: list[str],
-        heals: int,
+        healed: set[str],
     ) -> None:
-        """Learn and store the one fix this 400 names, or raise it as a typed error."""
+        """Learn and store the one fix this 400 names, or raise it as a typed error.
+
+        Each fix is retried once: a 400 about something this chat already fixed (the fix did not take)
+        is raised, never healed again, so healing cannot loop.
+        """
         healing = learn(_error_object(exc), shaped.payload, caps, self._lessons_for(deployment), deployment)
-        if healing is None or heals >= MAX_HEALS_PER_REQUEST:
+        if healing is None or healing.subject in healed or len(healed) >= MAX_HEALS_PER_CHAT:
             raise self._status_error(exc, deployment) from None
+        healed.add(healing.subject)
         log.info("self-healing %s: %s", deployment, healing.note)
         self._save_lessons(deployment, healing.lessons)
         notes.append(healing.note)
@@ -433,9 +438,20 @@ class AzureChatClient:
         self._save_lessons(deployment, replace(lessons, model=model))
         now = self.capabilities_for(deployment)
         if now.family != caps.family:
+            named = now.details.get("deploymentNameSuggests")
+            despite = f" (not {named}, as its name suggests)" if named else ""
             notes.append(
-                f"deployment {deployment!r} runs {model}; its requests now follow {now.family}'s rules"
+                f"deployment {deployment!r} runs {model}{despite}; "
+                f"its requests now follow {now.family}'s rules"
             )
+        elif self.profile.model:
+            reported = resolve_capabilities(observed_model=model).family
+            if reported not in (now.family, UNKNOWN):
+                notes.append(
+                    f"deployment {deployment!r} runs {model}, but the profile says model "
+                    f"{self.profile.model!r}; correct the profile's model setting "
+                    f"(requests follow {now.family}'s rules until then)"
+                )
 
     def _status_error(self, exc: openai.APIStatusError, deployment: str) -> AzureError:
         return error_from_status(

@@ -84,6 +84,8 @@ def _is_str_list(value: Any) -> bool:
 class Healing:
     lessons: Lessons
     note: str
+    subject: str = ""
+    """What was fixed ("temperature", "token cap", "instructions role"): a chat fixes each subject once."""
 
 
 def apply_lessons(caps: ModelCapabilities, lessons: Lessons) -> ModelCapabilities:
@@ -128,7 +130,16 @@ class _Rejection:
     deployment: str
 
     def heal(self, note: str, **changes: Any) -> Healing:
-        return Healing(replace(self.lessons, **changes), f"{self.deployment} {note}")
+        return Healing(replace(self.lessons, **changes), f"{self.deployment} {note}", _subject(self.param))
+
+
+def _subject(param: str) -> str:
+    """Fixes that touch the same thing share a subject, so they cannot undo each other in one chat."""
+    if _ROLE_PARAM.match(param):
+        return "instructions role"
+    if param in ("max_tokens", "max_completion_tokens"):
+        return "token cap"
+    return param
 
 
 def learn(

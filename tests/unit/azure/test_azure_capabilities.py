@@ -77,17 +77,21 @@ def test_split_model_version() -> None:
     assert split_model_version("gpt-4o") == ("gpt-4o", None)
 
 
-def test_resolution_order_profile_then_reported_model_then_deployment_name() -> None:
+def test_resolution_order_profile_then_deployment_name_then_reported_model() -> None:
     both = resolve_capabilities(model="o1", deployment="gpt-4o-prod", observed_model="o3-mini-2025-01-31")
     assert (both.family, both.details["resolvedFrom"]) == ("o1", "profile")
-    reported = resolve_capabilities(deployment="gpt-4o-prod", observed_model="o3-mini-2025-01-31")
+    named = resolve_capabilities(deployment="gpt-4o-prod")
+    assert (named.family, named.model, named.details["resolvedFrom"]) == (
+        "gpt-4o",
+        "gpt-4o-prod",
+        "deployment name",
+    )
+    reported = resolve_capabilities(deployment="chat-prod", observed_model="o3-mini-2025-01-31")
     assert (reported.family, reported.model, reported.details["resolvedFrom"]) == (
         "o3-mini",
         "o3-mini-2025-01-31",
         "response",
     )
-    named = resolve_capabilities(deployment="gpt-4o-prod")
-    assert (named.family, named.details["resolvedFrom"]) == ("gpt-4o", "deployment name")
     unknown = resolve_capabilities(model="my-finetune", deployment="chat")
     assert (unknown.family, unknown.reasoning, unknown.sampling, unknown.details["resolvedFrom"]) == (
         "unknown",
@@ -95,6 +99,24 @@ def test_resolution_order_profile_then_reported_model_then_deployment_name() -> 
         frozenset(),
         "unknown",
     )
+
+
+def test_a_report_of_the_same_family_refines_the_version_the_name_chose() -> None:
+    caps = resolve_capabilities(deployment="gpt-4o-prod", observed_model="gpt-4o-2024-05-13")
+    assert (caps.family, caps.model, caps.details["resolvedFrom"]) == (
+        "gpt-4o",
+        "gpt-4o-2024-05-13",
+        "deployment name",
+    )
+    assert caps.max_output_tokens == 4096  # the 2024-05-13 override, known only from the report
+
+
+def test_a_report_of_another_family_overrides_a_stale_deployment_name() -> None:
+    caps = resolve_capabilities(deployment="gpt-4o", observed_model="o1-2024-12-17")
+    assert (caps.family, caps.model, caps.details["resolvedFrom"]) == ("o1", "o1-2024-12-17", "response")
+    assert caps.details["deploymentNameSuggests"] == "gpt-4o"
+    unrecognised = resolve_capabilities(deployment="gpt-4o", observed_model="contoso-internal-7")
+    assert (unrecognised.family, unrecognised.details["resolvedFrom"]) == ("gpt-4o", "deployment name")
 
 
 def test_version_overrides_and_context_window_override() -> None:
