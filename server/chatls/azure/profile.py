@@ -24,6 +24,7 @@ DEFAULT_API_KEY_ENV = "AZURE_OPENAI_API_KEY"
 DEFAULT_API_VERSION = "v1"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_ENV_NAME_WHAT = "an environment variable name (put the key itself elsewhere)"
 _DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -144,20 +145,16 @@ def _auth(key: str, value: Any) -> str:
     return str(value)
 
 
-def _env_name(key: str, value: Any) -> str:
-    text = _text(key, value)
-    if not _ENV_NAME.match(text):
-        raise ProfileError(
-            key, f"{text!r} is not an environment variable name (put the key itself elsewhere)"
-        )
-    return text
+def _matching(pattern: re.Pattern[str], what: str) -> Any:
+    """A reader for text that must match `pattern`; `what` completes "... is not {what}"."""
 
+    def read(key: str, value: Any) -> str:
+        text = _text(key, value)
+        if not pattern.match(text):
+            raise ProfileError(key, f"{text!r} is not {what}")
+        return text
 
-def _header_name(key: str, value: Any) -> str:
-    text = _text(key, value)
-    if not _HEADER_NAME.match(text):
-        raise ProfileError(key, f"{text!r} is not an HTTP header name")
-    return text
+    return read
 
 
 def _positive_int(key: str, value: Any) -> int:
@@ -199,8 +196,8 @@ _READERS: dict[str, tuple[str, Any]] = {
     "model": ("model", _text),
     "apiVersion": ("api_version", _api_version),
     "auth": ("auth", _auth),
-    "apiKeyEnv": ("api_key_env", _env_name),
-    "apiKeyHeader": ("api_key_header", _header_name),
+    "apiKeyEnv": ("api_key_env", _matching(_ENV_NAME, _ENV_NAME_WHAT)),
+    "apiKeyHeader": ("api_key_header", _matching(_HEADER_NAME, "an HTTP header name")),
     "maxCompletionTokens": ("max_completion_tokens", _positive_int),
     "reasoningEffort": ("reasoning_effort", _choice(REASONING_EFFORTS)),
     "temperature": ("temperature", _temperature),
