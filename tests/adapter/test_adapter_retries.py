@@ -176,7 +176,9 @@ async def test_failover_past_a_missing_deployment_and_the_last_error_when_all_fa
 async def test_connection_errors_are_retried_then_reported(emulator: RunningEmulator) -> None:
     closed_port = profile_for(emulator, "gpt-4o")
     closed_port = type(closed_port).from_dict({**closed_port.to_dict(), "endpoint": "http://127.0.0.1:9"})
-    client = AzureChatClient(closed_port, api_key="k", retry=RetryPolicy(max_attempts=2, base_delay=0.01))
+    client = AzureChatClient(
+        closed_port, api_key="a-test-key-0123", retry=RetryPolicy(max_attempts=2, base_delay=0.01)
+    )
     events: list[ChatEvent] = []
     with pytest.raises(NetworkError) as caught:
         async with contextlib.aclosing(client.chat(CONVERSATION, ChatOptions())) as stream:
@@ -184,7 +186,8 @@ async def test_connection_errors_are_retried_then_reported(emulator: RunningEmul
                 events.append(event)
     await client.aclose()
     assert waits(events) == ["connection failed, retrying in 1 s"]
-    assert "http://127.0.0.1:9" in caught.value.user_message
+    assert caught.value.user_message.startswith("The connection to http://127.0.0.1:9 failed (")
+    assert 'Check "endpoint" and your network' in caught.value.user_message
 
 
 async def test_cancelling_during_a_retry_wait_stops_at_once(
@@ -221,4 +224,5 @@ async def test_a_reply_that_never_starts_times_out_retries_and_says_so(
     with pytest.raises(NetworkError) as caught:
         await collect(client, CONVERSATION, ChatOptions())
     assert "timed out" in caught.value.user_message
+    assert 'larger "timeout" in the profile' in caught.value.user_message
     assert len(await emulator.chat_requests()) == 2

@@ -344,14 +344,17 @@ class AzureChatClient:
                 status=exc.status_code, headers=exc.response.headers, message=str(message or ""), final=mapped
             ) from None
         except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            detail = (
-                "timed out"
-                if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException))
-                else "failed"
-            )
-            error = NetworkError(
-                f"The connection to {self.profile.endpoint} {detail} ({type(exc).__name__})."
-            )
+            endpoint = self.profile.endpoint
+            if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException)):
+                error = NetworkError(
+                    f"The request to {endpoint} timed out ({type(exc).__name__}). Try again; a reasoning "
+                    'model that thinks long may need a larger "timeout" in the profile.'
+                )
+            else:
+                error = NetworkError(
+                    f'The connection to {endpoint} failed ({type(exc).__name__}). Check "endpoint" '
+                    "and your network (proxy, VPN, firewall), then try again."
+                )
             if state.parts:
                 error = NetworkError(
                     f"The connection to Azure broke during the reply ({type(exc).__name__}); "

@@ -166,10 +166,18 @@ def error_from_status(
     code = str(code) if code is not None else None
     message = str(error.get("message") or "").strip()
     azure_says = f" Azure said: {message}" if message else ""
-    if status in (401, 403):
-        what = "rejected the credentials" if status == 401 else "denied access"
+    if status == 401:
         return AuthError(
-            f"Azure {what} ({status}) for {endpoint}. {auth_hint}{azure_says}", status=status, code=code
+            f"Azure rejected the credentials (401) for {endpoint}. {auth_hint}{azure_says}",
+            status=status,
+            code=code,
+        )
+    if status == 403:
+        return AuthError(
+            f"Azure denied access (403) to {endpoint}. {auth_hint} The resource's network rules "
+            f"(firewall, private endpoint) can also deny access.{azure_says}",
+            status=status,
+            code=code,
         )
     if status == 404:
         if code == "DeploymentNotFound" or "deployment" in message.lower():
@@ -206,7 +214,9 @@ def _bad_request(
         numbers = _CONTEXT_NUMBERS.search(message)
         limit, requested = (int(numbers[1]), int(numbers[2])) if numbers else (None, None)
         return ContextLengthExceeded(
-            f"The conversation is too long for the model. {message}".strip(), limit=limit, requested=requested
+            f"The conversation is too long for the model; start a new chat or attach less. {message}".strip(),
+            limit=limit,
+            requested=requested,
         )
     if "enabled only for api versions" in message or (
         "api version" in message.lower() and "not supported" in message

@@ -13,10 +13,12 @@ from chatls.azure import (
     ContentFilterError,
     ContextLengthExceeded,
     DeploymentNotFound,
+    Profile,
     RateLimitExhausted,
     ReasoningBudgetExhausted,
     ServiceError,
 )
+from chatls.azure.auth import auth_hint
 from chatls.azure.errors import error_from_status
 
 
@@ -52,6 +54,27 @@ def test_each_azure_error_maps_to_its_type(error_file: str, kind: type[AzureErro
     assert in_message in error.user_message
     assert str(error) == error.user_message
     assert "Traceback" not in error.user_message
+
+
+@pytest.mark.parametrize(
+    ("auth", "hint"),
+    [("apiKey", "Check the API key (from AZURE_OPENAI_API_KEY"), ("entra", "OpenAI User' role")],
+)
+def test_403_says_access_was_denied_and_what_else_can_deny_it(auth: str, hint: str) -> None:
+    profile = Profile.from_dict({"name": "p", "auth": auth})
+    error = error_from_status(
+        403,
+        {"code": "PermissionDenied", "message": "The principal lacks the required data action."},
+        deployment="d",
+        endpoint="https://x.openai.azure.com",
+        api_version="v1",
+        auth_hint=auth_hint(profile),
+    )
+    assert isinstance(error, AuthError) and (error.status, error.code) == (403, "PermissionDenied")
+    assert error.user_message.startswith("Azure denied access (403) to https://x.openai.azure.com.")
+    assert hint in error.user_message
+    assert "network rules" in error.user_message
+    assert "Azure said: The principal lacks the required data action." in error.user_message
 
 
 def test_context_length_numbers_are_parsed_for_the_caller() -> None:
