@@ -61,17 +61,8 @@ SCENARIOS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def sources_seen() -> set[str]:
-    return set()
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
-async def test_error_parses_as_typed_sdk_error(
-    start_emulator: StartEmulator,
-    scenario: Scenario,
-    sources_seen: set[str],
-) -> None:
+async def provoke(start_emulator: StartEmulator, scenario: Scenario) -> tuple[openai.APIStatusError, str]:
+    """Send the scenario's request through the SDK: the typed error and which captured body answered."""
     emu = await start_emulator(scenario.config)
     if scenario.overrides:
         await emu.set_deployment(scenario.deployment, **scenario.overrides)
@@ -82,17 +73,24 @@ async def test_error_parses_as_typed_sdk_error(
         await send(client, scenario.deployment, scenario.body)
     await client.close()
     error = caught.value
+    (record,) = emu.state.requests()
+    assert record["error_code"] == error.code
+    return error, str(record["error_source"])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+async def test_error_parses_as_typed_sdk_error(start_emulator: StartEmulator, scenario: Scenario) -> None:
+    error, _ = await provoke(start_emulator, scenario)
     raw = error.response.json()["error"]
     assert type(error) is SDK_ERROR_FOR_STATUS[error.status_code]
     assert error.code == raw.get("code")
     assert error.param == raw.get("param")
     assert isinstance(error.body, dict) and error.body["message"] == raw["message"]
-    (record,) = emu.state.requests()
-    assert record["error_code"] == raw.get("code")
-    sources_seen.add(record["error_source"])
 
 
-def test_every_captured_body_the_emulator_uses_was_emitted(sources_seen: set[str]) -> None:
-    """Runs after the scenarios above (same module, file order)."""
-    assert sources_seen, "run the whole module"
-    assert set(ERROR_FILES) <= sources_seen, sorted(set(ERROR_FILES) - sources_seen)
+async def test_every_captured_body_the_emulator_uses_is_emitted_by_some_scenario(
+    start_emulator: StartEmulator,
+) -> None:
+    """Self-contained (no reliance on test order): provokes every scenario again and collects the bodies."""
+    seen = {(await provoke(start_emulator, scenario))[1] for scenario in SCENARIOS}
+    assert set(ERROR_FILES) <= seen, sorted(set(ERROR_FILES) - seen)
