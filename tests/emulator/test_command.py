@@ -1,4 +1,4 @@
-"""`python -m chatls.emulator`: prints the URL and a profile, serves, stops on SIGINT/SIGTERM."""
+"""`chatls emulator` (also `python -m chatls.emulator`): URL and profile printed, stops on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -30,10 +30,18 @@ def read_announcement(stdout: IO[str]) -> tuple[str, dict[str, str]]:
     return url, json.loads("".join(lines))
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_command_prints_url_and_profile_and_stops(signum: int) -> None:
+CHATLS_EMULATOR = [sys.executable, "-m", "chatls", "emulator"]  # what the `chatls` script runs
+MODULE = [sys.executable, "-m", "chatls.emulator"]
+
+
+@pytest.mark.parametrize(
+    ("command", "signum"),
+    [(CHATLS_EMULATOR, signal.SIGINT), (MODULE, signal.SIGINT), (CHATLS_EMULATOR, signal.SIGTERM)],
+    ids=["chatls-emulator-ctrl-c", "module-ctrl-c", "chatls-emulator-sigterm"],
+)
+def test_command_prints_url_and_profile_and_stops(command: list[str], signum: int) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatls.emulator", "--port", "0"],
+        [*command, "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -75,7 +83,7 @@ def test_command_with_config_file_names_its_deployment(tmp_path: Path) -> None:
         '[server]\napi_keys = ["k"]\n[deployments]\nmy-o1 = "o1-2024-12-17"\n', encoding="utf-8"
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatls.emulator", "--config", str(config)],
+        [*CHATLS_EMULATOR, "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
