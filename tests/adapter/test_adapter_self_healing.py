@@ -7,6 +7,7 @@ stored, and a new client on the same lesson store (a restart) is right the first
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -22,6 +23,7 @@ from chatls.azure import (
     Conversation,
 )
 from chatls.emulator.fixture import RunningEmulator
+from chatls.store.conversations import ConversationStore
 
 CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
 
@@ -224,3 +226,24 @@ async def test_a_rejection_it_cannot_fix_is_reported_not_looped(
         await collect(make_client("gpt-4o"), Conversation(None, (ChatMessage("user", "hi"),)), ChatOptions())
     assert "messages[0].role" in caught.value.user_message
     assert len(await emulator.chat_requests("gpt-4o")) == 1
+
+
+async def test_a_lesson_survives_a_restart_in_the_servers_sqlite_store(
+    emulator: RunningEmulator, make_client: MakeClient, tmp_path: Path
+) -> None:
+    # The real LessonStore: the server's SQLite state, closed and reopened as a restart would.
+    await emulator.set_deployment("gpt-4o", reject_parameters={"temperature": "unsupported_parameter"})
+    with ConversationStore.open(tmp_path) as store:
+        first = await collect(make_client("gpt-4o", store=store), CONVERSATION, ChatOptions(temperature=0.3))
+    assert isinstance(first[-1], ChatResult)
+    assert [r["status"] for r in await emulator.chat_requests("gpt-4o")] == [400, 200]
+
+    await emulator.reset()
+    await emulator.set_deployment("gpt-4o", reject_parameters={"temperature": "unsupported_parameter"})
+    with ConversationStore.open(tmp_path) as reopened:
+        again = await collect(
+            make_client("gpt-4o", store=reopened), CONVERSATION, ChatOptions(temperature=0.3)
+        )
+    assert isinstance(again[-1], ChatResult)
+    (only,) = await emulator.chat_requests("gpt-4o")
+    assert only["status"] == 200 and "temperature" not in only["body"]
