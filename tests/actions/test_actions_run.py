@@ -228,6 +228,7 @@ async def test_generated_tests_are_kept_in_the_reply_when_the_editor_cannot_crea
         )
         assert result["content"] == TESTS
         assert client.applied_edits == []  # type: ignore[attr-defined]
+        assert [m.message for m in client.messages] == [f"ChatLS: {result['reason']}"]
 
 
 async def test_rust_tests_are_appended_to_the_source_file_itself(

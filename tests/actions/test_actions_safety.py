@@ -284,6 +284,17 @@ async def test_an_edit_declined_or_refused_by_the_editor_is_reported(
             False,
             "The edit was not applied (it was declined in the editor).",
         )
+        assert client.messages == []  # the user declined it: nothing to tell them
+
+        locked = types.ApplyWorkspaceEditResult(applied=False, failure_reason="buffer is locked")
+        failed = answer_apply_edit(client, lambda _p: locked)
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, BODY))
+        assert len(failed) == 1
+        assert (result["applied"], result["reason"]) == (
+            False,
+            "The editor did not apply the edit: buffer is locked",
+        )
+        assert [m.message for m in client.messages] == [f"ChatLS: {result['reason']}"]
 
         def refuse(_params: types.ApplyWorkspaceEditParams) -> Any:
             # What eglot answers for a stale versioned edit.
@@ -329,6 +340,7 @@ async def test_a_reply_cut_off_at_the_length_limit_is_applied_only_from_a_comple
         else:
             assert result["reason"] == "The reply was cut off at the length limit, so nothing was applied."
             assert client.applied_edits == []  # type: ignore[attr-defined]
+            assert [m.message for m in client.messages] == [f"ChatLS: {result['reason']}"]
 
 
 async def test_nothing_is_applied_to_a_document_closed_while_the_model_worked(
@@ -344,3 +356,32 @@ async def test_nothing_is_applied_to_a_document_closed_while_the_model_worked(
         assert result["applied"] is False
         assert result["reason"] == "The document was closed before the reply arrived, so nothing was applied."
         assert client.applied_edits == []  # type: ignore[attr-defined]
+        assert [m.message for m in client.messages] == [f"ChatLS: {result['reason']}"]
+
+
+WARNING, INFO = types.MessageType.Warning, types.MessageType.Info
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason", "level"),
+    [
+        ("```python\n```\nNothing to change.", "The reply holds no code to apply.", WARNING),
+        ("```python\nreturn w + h\n```\nIt is right.", "The model suggested no change.", INFO),
+    ],
+    ids=["empty-block", "same-code"],
+)
+async def test_a_reply_without_a_change_applies_nothing_and_says_so(
+    reply: str,
+    reason: str,
+    level: types.MessageType,
+    start_emulator: StartEmulator,
+    workspace: Path,
+    state_dir: Path,
+) -> None:
+    emulator = await start_emulator(emulator_config(reply_rule("Improve", reply)))
+    async with session("neovim@v0.7.0", emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python")
+        result = await execute_command(client, protocol.CMD_IMPROVE, selection(uri, BODY))
+        assert (result["applied"], result["reason"], result["content"]) == (False, reason, reply)
+        assert client.applied_edits == []  # type: ignore[attr-defined]
+        assert [(m.type, m.message) for m in client.messages] == [(level, f"ChatLS: {reason}")]

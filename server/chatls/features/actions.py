@@ -82,17 +82,19 @@ class Snapshot:
 class Outcome:
     applied: bool
     reason: str | None = None
+    """Why nothing was applied; the user is shown it too, unless they declined the edit themselves."""
+    declined: bool = False
+    """The user declined the edit in the editor (e.g. Discard in VS Code's refactor preview)."""
+    level: types.MessageType = types.MessageType.Warning
 
 
 @dataclass(frozen=True)
 class TestsPlan:
-    """Where generated tests go."""
+    """Where generated tests go: the file, and how the prompt describes it."""
 
     uri: str
     path: Path
-    shown_as: str
-    module: str | None
-    exists: bool
+    target: prompts.TargetTestFile
 
 
 class _Progress:
@@ -129,7 +131,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
         prompt_selection(ls, snapshot),
         instruction=instruction,
         diagnostics=[diagnostic_note(d) for d in args.diagnostics or ()],
-        tests=prompts.TargetTestFile(plan.shown_as, plan.exists, plan.module) if plan else None,
+        tests=plan.target if plan else None,
     )
     turn = Turn(
         prompt=built.prompt,
@@ -148,6 +150,8 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
             outcome = await apply_reply(ls, action, snapshot, result, plan, progress)
     except asyncio.CancelledError:
         return _cancelled(progress)
+    if outcome.reason and not outcome.declined:
+        tell(ls, outcome)
     status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
     answer = protocol.ActionResult(
         result.conversation_id, result.message_id, result.content, outcome.applied, outcome.reason, status
@@ -272,7 +276,7 @@ def tests_plan(ls: ChatLSServer, snapshot: Snapshot) -> TestsPlan | None:
     shown = target.relative_to(root).as_posix() if root and target.is_relative_to(root) else target.name
     exists = open_document(ls, uri) is not None or Path(target).exists()
     module = prompts.python_module(source, root) if snapshot.language_id == "python" else None
-    return TestsPlan(uri, Path(target), shown, module, exists)
+    return TestsPlan(uri, Path(target), prompts.TargetTestFile(shown, exists, module))
 
 
 # --- applying the reply --------------------------------------------------------------------------
@@ -310,11 +314,11 @@ async def _apply_replacement(
 ) -> Outcome:
     document = open_document(ls, snapshot.uri)
     if document is None:
-        return _not_applied(ls, "The document was closed before the reply arrived, so nothing was applied.")
+        return Outcome(False, "The document was closed before the reply arrived, so nothing was applied.")
     text, version = document.source, document.version
     start = _current_start(snapshot, text, version)
     if isinstance(start, Outcome):
-        return _not_applied(ls, start.reason or "")
+        return start
     end = start + len(snapshot.original)
     line_prefix, line_suffix = edits.line_context(text, start, end)
     new_text = edits.fit_replacement(
@@ -325,7 +329,7 @@ async def _apply_replacement(
         eol=edits.detect_eol(snapshot.original, text),
     )
     if new_text == snapshot.original:
-        return Outcome(False, "The model suggested no change.")
+        return Outcome(False, "The model suggested no change.", level=types.MessageType.Info)
     support = edits.EditSupport.from_capabilities(ls.client_capabilities)
     range_ = edits.range_of(text, start, end, snapshot.encoding)
     edit = edits.replace_edit(snapshot.uri, version, range_, new_text, support, label=label)
@@ -350,11 +354,10 @@ def _current_start(snapshot: Snapshot, text: str, version: int | None) -> int | 
     )
 
 
-def _not_applied(ls: ChatLSServer, reason: str) -> Outcome:
-    ls.window_show_message(
-        types.ShowMessageParams(type=types.MessageType.Warning, message=f"ChatLS: {reason}")
-    )
-    return Outcome(False, reason)
+def tell(ls: ChatLSServer, outcome: Outcome) -> None:
+    """Say why nothing was applied, for every client: not all of them show a command's result."""
+    message = f"ChatLS: {outcome.reason}"
+    ls.window_show_message(types.ShowMessageParams(type=outcome.level, message=message))
 
 
 async def _apply_tests(
@@ -372,7 +375,7 @@ async def _apply_tests(
         try:
             existing, version = plan.path.read_text(encoding="utf-8"), None
         except (OSError, UnicodeDecodeError) as exc:
-            return Outcome(False, f"Could not read {plan.shown_as} to add the tests to it: {exc}.")
+            return Outcome(False, f"Could not read {plan.target.path} to add the tests to it: {exc}.")
     elif support.create_files:
         edit = edits.create_file_edit(plan.uri, edits.append_text("", code), support, label=label)
         outcome = await _send(ls, edit, label, progress)
@@ -383,7 +386,7 @@ async def _apply_tests(
         return Outcome(
             False,
             "Your editor cannot create files through LSP, so the tests were not saved; they are in the "
-            f"reply (save them as {plan.shown_as}).",
+            f"reply (save them as {plan.target.path}).",
         )
     end = edits.position_at(existing, len(existing), snapshot.encoding)
     at_end = types.Range(start=end, end=end)
@@ -401,13 +404,13 @@ async def _send(ls: ChatLSServer, edit: types.WorkspaceEdit, label: str, progres
         progress.edit_sent = False
         message = getattr(exc, "message", None) or str(exc)
         log.info("workspace/applyEdit failed: %s", message)
-        return _not_applied(ls, f"The editor refused the edit: {message}")
+        return Outcome(False, f"The editor refused the edit: {message}")
     progress.edit_sent = False
     if response.applied:
         return Outcome(applied=True)
-    return Outcome(
-        False, response.failure_reason or "The edit was not applied (it was declined in the editor)."
-    )
+    if response.failure_reason:
+        return Outcome(False, f"The editor did not apply the edit: {response.failure_reason}")
+    return Outcome(False, "The edit was not applied (it was declined in the editor).", declined=True)
 
 
 async def _show(ls: ChatLSServer, uri: str) -> None:
