@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tests.support.lsp import SPEC_WARNINGS_ARE_ERRORS, chat, folder, init_options, lsp_session, request, server_env
+from tests.support.lsp import (
+    SPEC_WARNINGS_ARE_ERRORS,
+    chat,
+    folder,
+    init_options,
+    lsp_session,
+    request,
+    server_env,
+)
 
 from chatls import protocol
 from chatls.emulator.fixture import RunningEmulator
@@ -73,7 +81,7 @@ async def test_sigkill_mid_stream_loses_nothing(start_emulator: StartEmulator, t
     project.mkdir()
     state = tmp_path / "state"
     db_path = state / DB_FILENAME
-    session = {
+    session: dict[str, Any] = {
         "init_options": init_options(emulator.url, state_dir=state),
         "env": server_env(config_home=tmp_path / "config"),
         "folders": [folder(project)],

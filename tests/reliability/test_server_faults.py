@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
-from tests.support.lsp import SPEC_WARNINGS_ARE_ERRORS, chat, folder, init_options, lsp_session, request, server_env
+from tests.support.lsp import (
+    SPEC_WARNINGS_ARE_ERRORS,
+    chat,
+    folder,
+    init_options,
+    lsp_session,
+    request,
+    server_env,
+)
 
 from chatls import errors
 from chatls.emulator.fixture import RunningEmulator
@@ -103,7 +111,7 @@ async def test_upstream_faults_reach_the_editor_as_actionable_errors(
     await emulator.add_reply("(?i)fault", LONG_REPLY)
     project = tmp_path / "project"
     project.mkdir()
-    # two attempts and at most 2 s of waiting per request: the 503s use the budget up, the 429's wait exceeds it
+    # two attempts, at most 2 s of waiting per request: the 503s use it up, the 429 asks for more
     options = init_options(
         emulator.url, state_dir=tmp_path / "state", retryMaxAttempts=2, retryMaxWaitSeconds=2
     )
@@ -120,6 +128,7 @@ async def test_upstream_faults_reach_the_editor_as_actionable_errors(
             with pytest.raises(JsonRpcException) as failure:
                 await chat(client, f"fault: {fault.name}")
             error = failure.value
+            assert isinstance(error.data, dict), error
             attempts = len(await emulator.chat_requests()) - sent_before
             assert (error.code, error.data["kind"]) == (fault.code, fault.kind), (fault.name, error.data)
             assert attempts == fault.attempts, (fault.name, attempts)
@@ -136,8 +145,15 @@ async def test_upstream_faults_reach_the_editor_as_actionable_errors(
             conversation_id = deltas[0]["conversationId"]
             stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
             user, reply = stored["messages"]
-            assert (user["role"], user["content"], user["status"]) == ("user", f"fault: {fault.name}", "complete")
-            assert reply["role"] == "assistant" and reply["status"] == fault.stored_status, (fault.name, reply)
+            assert (user["role"], user["content"], user["status"]) == (
+                "user",
+                f"fault: {fault.name}",
+                "complete",
+            )
+            assert reply["role"] == "assistant" and reply["status"] == fault.stored_status, (
+                fault.name,
+                reply,
+            )
             shown = "".join(d.get("content") or "" for d in deltas)
             assert reply["content"] == shown  # what the editor showed is what is kept
             assert bool(shown) == fault.partial and LONG_REPLY.startswith(shown), (fault.name, shown)
