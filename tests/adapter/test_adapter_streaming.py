@@ -38,6 +38,22 @@ async def test_a_stream_arrives_in_pieces_with_usage(
     assert result.usage.completion_tokens > 0
 
 
+@pytest.mark.parametrize("deployment", ["gpt-4o", "o1"])  # the usage chunk of a stream; a completion
+async def test_usage_reports_cached_and_reasoning_tokens(
+    emulator: RunningEmulator, make_client: MakeClient, deployment: str
+) -> None:
+    long_context = Conversation("Context: " + "lorem ipsum " * 400, (ChatMessage("user", "Summarise."),))
+    client = make_client(deployment)
+    first = (await collect(client, long_context, ChatOptions()))[-1]
+    second = (await collect(client, long_context, ChatOptions()))[-1]
+    assert isinstance(first, ChatResult) and isinstance(second, ChatResult)
+    assert first.usage.cached_tokens == 0
+    assert first.usage.prompt_tokens == second.usage.prompt_tokens >= 1024
+    assert 1024 <= second.usage.cached_tokens <= second.usage.prompt_tokens
+    assert (second.usage.reasoning_tokens > 0) is (deployment == "o1")
+    assert second.usage.completion_tokens > second.usage.reasoning_tokens
+
+
 async def test_a_non_streaming_model_reports_thinking_then_one_content_event(
     emulator: RunningEmulator, make_client: MakeClient
 ) -> None:

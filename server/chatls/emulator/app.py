@@ -10,6 +10,7 @@ log learns that a client closed a stream early.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import uuid
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from chatls.emulator import errors, rules, validation
+from chatls.emulator.caching import reports_cached_tokens
 from chatls.emulator.config import Deployment, EmulatorConfig
 from chatls.emulator.control import add_control_routes
 from chatls.emulator.errors import EmulatorError
@@ -264,6 +266,9 @@ async def _complete(
     if fault is not None:
         record.fault = fault.kind
         completion = await _apply_pre_fault(request, fault, deployment, completion, api_version)
+    if deployment.family.prompt_caching and reports_cached_tokens(api_version):  # only what was served
+        cached = state.prompt_cache.cached_tokens(deployment.name, body, prompt_tokens)
+        completion = dataclasses.replace(completion, cached_tokens=cached)
     delay = deployment.timing.time_to_first_token
     if effort is not None:
         delay += deployment.timing.thinking_time * THINKING_SCALE.get(effort, 1.0)

@@ -46,6 +46,8 @@ class Family:
     """gpt-5 accepts ``parallel_tool_calls`` except together with ``reasoning_effort: minimal`` (D1)."""
     min_api_version: str | None = None
     """Oldest dated api-version that serves the model (``api-version-too-old.json``)."""
+    prompt_caching: bool = True
+    """Reports ``cached_tokens`` for a repeated prefix: GPT-4o and newer (D7)."""
     source: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -117,7 +119,7 @@ _O1_EARLY = {"system_role": False, "developer_role": False, "streaming": False, 
 
 # fmt: off
 FAMILIES: dict[str, Family] = {f.name: f for f in (
-    _classic("gpt-35-turbo", "0125", 16_385, 4_096, "D5"),
+    _classic("gpt-35-turbo", "0125", 16_385, 4_096, "D5", prompt_caching=False),
     _classic("gpt-4o", "2024-11-20", 128_000, 16_384, "D5"),
     _classic("gpt-4o-mini", "2024-07-18", 128_000, 16_384, "D5"),
     *(_classic(name, "2025-04-14", 128_000, 32_768,

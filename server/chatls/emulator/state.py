@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chatls.emulator.caching import PromptCache
 from chatls.emulator.config import (
     ConfigError,
     Deployment,
@@ -82,6 +83,7 @@ class EmulatorState:
         self.replies: list[ReplyRule] = []
         self.faults = FaultQueue()
         self.limiter = TokenRateLimiter()
+        self.prompt_cache = PromptCache()
         self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self.api_key_header = config.api_key_header
         self.reset()
@@ -95,6 +97,7 @@ class EmulatorState:
         for spec in self.config.faults:
             self.faults.add(spec)
         self.limiter.reset()
+        self.prompt_cache.reset()
         self.log.clear()
 
     # ------------------------------------------------------------------------------ request log
