@@ -25,6 +25,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private readonly turns = new Map<string, vscode.CancellationTokenSource>();
   private profiles: ProfileChoice[] = [];
   private externalTurn = 0;
+  private handling: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly profileEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeProfile = this.profileEmitter.event;
@@ -67,10 +68,23 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     return this.profiles;
   }
 
-  async selectProfile(name: string): Promise<void> {
+  /**
+   * Make `name` the active profile; its own reasoning effort applies until one is picked. The panel already
+   * shows a choice it made itself, so it is only told about choices made elsewhere (the status bar):
+   * echoing one back could undo an effort picked in the meantime.
+   */
+  async selectProfile(name: string, fromPanel = false): Promise<void> {
     await this.context.workspaceState.update(PROFILE_KEY, name);
-    this.postProfiles();
+    await this.context.workspaceState.update(EFFORT_KEY, undefined);
+    if (!fromPanel) {
+      this.postProfiles();
+    }
     this.profileEmitter.fire();
+  }
+
+  /** A new `chatls.defaultProfile` is the user's latest word: it replaces the profile picked in the panel. */
+  async forgetPickedProfile(): Promise<void> {
+    await this.context.workspaceState.update(PROFILE_KEY, undefined);
   }
 
   private get reasoningEffort(): string | null {
@@ -100,7 +114,13 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, "media", "chat.css")).toString(),
     });
     view.webview.onDidReceiveMessage((message: FromWebview) => {
-      this.handle(message).catch((error: unknown) => this.log.error(`chat panel: ${errorMessage(error)}`));
+      const report = (error: unknown): void => this.log.error(`chat panel: ${errorMessage(error)}`);
+      if (message.type === "send" || message.type === "stop") {
+        this.handle(message).catch(report); // a turn runs for long; Stop must not wait behind anything
+      } else {
+        // picker changes and the like are applied in the order the user made them
+        this.handling = this.handling.then(() => this.handle(message)).catch(report);
+      }
     }, undefined, this.disposables);
     view.onDidDispose(() => {
       this.view = undefined;
@@ -155,7 +175,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
         await this.exportConversation(message.conversationId);
         return;
       case "selectProfile":
-        await this.selectProfile(message.profile);
+        await this.selectProfile(message.profile, true);
         return;
       case "selectEffort":
         await this.context.workspaceState.update(EFFORT_KEY, message.reasoningEffort ?? undefined);

@@ -54,6 +54,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         log.info("ChatLS settings changed; restarting the server");
         await srv.restart();
       }
+      if (event.affectsConfiguration("chatls.defaultProfile")) {
+        await view.forgetPickedProfile();
+      }
       if (event.affectsConfiguration("chatls")) {
         await view.refreshProfiles();
       }
