@@ -219,6 +219,7 @@ def _assert_steps(result: dict[str, Any], names: tuple[str, ...]) -> dict[str, A
     return steps
 
 
+@pytest.mark.timeout(360)  # one code-server session runs every scenario (~1.5 min; a build may come first)
 def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp_path: Path) -> None:
     _check_deps()
     vsix = built_client / "chatls-0.1.0.vsix"
@@ -233,6 +234,7 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
             result = _run_driver(
                 "drive.mjs", built_client, ARTIFACTS, result_file,
                 CS_URL=url, WS=str(workspace), API_KEY=CANARY_KEY, EMU_CONTROL=emu.control_url,
+                LOGS=str(tmp_path / "cs" / "data" / "logs"),
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", ARTIFACTS / "code-server.log")
         chat_requests = emu.chat_requests()
@@ -248,6 +250,14 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
             "codeAction",
             "explain",
             "reload",
+            "reasoning",
+            "stopBeforeContent",
+            "statusBarSwitch",
+            "copy",
+            "export",
+            "delete",
+            "settingsChange",
+            "restartServer",
         ),
     )
 
@@ -260,6 +270,7 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     error = steps["errorRetry"]
     assert "filter" in error["message"].lower(), error
     assert "hello again" in error["reply"] and error["errorsLeft"] == 0, error
+    assert error["users"].count("hello again") == 1, "Retry shows the question once"
 
     stop = steps["stop"]
     assert stop["streamingSeen"] and stop["tag"] == "Stopped" and stop["sendVisible"]
@@ -277,6 +288,8 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     reload = steps["reload"]
     assert reload["users"][0] == "hello panel" and reload["users"][-1] == "tell me a long story"
     assert "Stopped" in reload["tags"]
+    # Retry sent retryOf: the server stored the question once (and the failed reply is marked)
+    assert reload["users"].count("hello again") == 1, reload["users"]
     assert any("hello panel" in title for title in reload["listed"]) or reload["listed"]
 
     reasoning = steps["reasoning"]
@@ -285,7 +298,32 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert "o1" in reasoning["usage"] and "tokens" in reasoning["usage"], reasoning
     assert reasoning["statusBar"] == 1, "the status bar follows the profile picked in the panel"
     thinker = [r for r in chat_requests if r.get("deployment") == "o1"]
-    assert thinker and thinker[-1]["body"].get("reasoning_effort") == "high", thinker
+    # the effort picked in the panel holds for every turn after it (the picker is never reset behind the user)
+    assert len(thinker) == 2 and all(r["body"].get("reasoning_effort") == "high" for r in thinker), thinker
+
+    early = steps["stopBeforeContent"]
+    assert early["tag"] == "Stopped" and early["content"].strip() == "" and early["sendVisible"], early
+    assert early["status"].strip(), "the first status delta shows before any content"
+    pondered = [r for r in chat_requests if "ponder forever" in json.dumps(r.get("body"))]
+    assert pondered and pondered[-1]["disconnected"], pondered
+
+    switch = steps["statusBarSwitch"]
+    assert any("thinker" in o for o in switch["offered"]) and switch["effortHidden"], switch
+    assert steps["copy"]["clipboard"] == "print('hi')", steps["copy"]
+
+    exported = workspace / steps["export"]["file"]
+    text = exported.read_text()
+    assert "hello panel" in text and "print('hi')" in text, text
+
+    deleted = steps["delete"]
+    assert [t for t in deleted["before"] if "think about it" not in t] == deleted["after"], deleted
+    assert deleted["exportDisabled"]
+
+    changed = steps["settingsChange"]
+    assert changed["restarts"] == 1 and "gpt-4o-mini" in changed["usage"], changed
+    assert any(r.get("deployment") == "gpt-4o-mini" for r in chat_requests)
+    restarted = steps["restartServer"]
+    assert restarted["restarts"] == 1 and "gpt-4o-mini" in restarted["usage"], restarted
 
     # every turn reached the emulator with the key typed into the UI; Stop closed the upstream stream
     assert len(chat_requests) >= 6
@@ -320,6 +358,7 @@ def _path_without_chatls(path: str) -> str:
     return os.pathsep.join(d for d in path.split(os.pathsep) if d and not (Path(d) / "chatls").exists())
 
 
+@pytest.mark.timeout(300)  # pip installs the server's dependencies from PyPI
 def test_first_run_sets_up_the_server_from_the_bundled_wheel(built_client: Path, tmp_path: Path) -> None:
     """No interpreter setting, no Python extension, no `chatls` on PATH: the extension says so, and
     "Set Up Server" makes a venv in global storage from the wheel in the .vsix (dependencies from PyPI)."""

@@ -1,8 +1,10 @@
 // Drives real VS Code (code-server) in headless Debian chromium through the ChatLS extension:
 // API key via the palette, chat panel round-trip, Stop mid-stream, a light-bulb code action through the
-// refactor preview, and a window reload that restores the conversation.
+// refactor preview, a window reload that restores the conversation, a reasoning profile, Stop before any
+// content, the status-bar profile switch, Copy, Export, Delete, a settings change and "Restart Server".
 // Env: CS_URL, WS (workspace folder), API_KEY, EMU_CONTROL (emulator control URL), ARTIFACTS (dir),
-//      RESULT (JSON file written at the end), CLIENT_DIR (vscode-client, for playwright-core).
+//      RESULT (JSON file written at the end), CLIENT_DIR (vscode-client, for playwright-core),
+//      LOGS (code-server's logs folder: the extension's ChatLS.log files are counted for server starts).
 import path from "node:path";
 import fs from "node:fs";
 import {
@@ -14,6 +16,7 @@ const WS = env("WS");
 const API_KEY = env("API_KEY");
 const EMU_CONTROL = env("EMU_CONTROL");
 const ARTIFACTS = env("ARTIFACTS");
+const LOGS = env("LOGS");
 const steps = new Steps(env("RESULT"));
 const results = steps.results;
 const step = (name, fn) => steps.step(name, fn);
@@ -21,6 +24,48 @@ const emulator = (pathName, body) => control(EMU_CONTROL, pathName, body);
 const shot = (page, name) => panelShot(page, ARTIFACTS, name);
 const READY = '.statusbar-item:has-text("emulator")';
 fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Server launches the extension logged so far (one "starting … (from …)" line per start). */
+function serverStarts() {
+  let count = 0;
+  for (const entry of fs.readdirSync(LOGS, { recursive: true })) {
+    if (String(entry).endsWith("ChatLS.log")) {
+      const text = fs.readFileSync(path.join(LOGS, String(entry)), "utf8");
+      count += (text.match(/ starting \S+ .*\(from chatls\.server\.pythonPath\)/g) ?? []).length;
+    }
+  }
+  return count;
+}
+
+async function waitFor(predicate, what, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function listed(view) {
+  return view.$$eval("#conversation-list li button.open", (b) => b.map((x) => x.textContent));
+}
+
+/** Open the conversation whose title contains `title` from the panel's list; returns the panel's frame. */
+async function openConversation(title) {
+  const view = await findFrame(page, "#send");
+  if (!(await view.evaluate(() => document.getElementById("history").open))) await view.click("#history summary");
+  await view.locator("#conversation-list li button.open", { hasText: title }).first().click();
+  await view.waitForFunction((t) => document.querySelector(".message.user .body")?.textContent.includes(t), title, { timeout: 20000 });
+  return view;
+}
+
+/** Send a message in a new conversation and return the reply's usage line. */
+async function chat(view, prompt) {
+  await view.click("#new");
+  await view.fill("#prompt", prompt);
+  await view.click("#send");
+  await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1)?.querySelector(".usage"), null, { timeout: 60000 });
+  return view.evaluate(() => [...document.querySelectorAll(".message.assistant .usage")].at(-1).textContent);
+}
 
 const browser = await launch();
 let page;
@@ -90,8 +135,9 @@ try {
       return last && !last.classList.contains("streaming") && last.querySelector(".usage");
     }, null, { timeout: 30000 });
     const reply = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
-    const errorsLeft = await frame.$$eval(".error", (e) => e.length);
-    return { message, reply, errorsLeft };
+    const errorsLeft = await frame.$$eval(".error .retry", (e) => e.length);
+    const users = await frame.$$eval(".message.user .body", (b) => b.map((x) => x.textContent));
+    return { message, reply, errorsLeft, users };
   });
 
   await step("stop", async () => {
@@ -217,6 +263,108 @@ try {
     const statusHidden = !(await view.isVisible("#status"));
     const statusBar = await page.locator(".statusbar-item", { hasText: "thinker" }).count();
     return { effortHiddenBefore, efforts, status, usage, notes, statusHidden, statusBar };
+  });
+
+  await step("stopBeforeContent", async () => {
+    // the server names the reply in a first status delta, before the model says anything: Stop works then too
+    const view = await findFrame(page, "#send");
+    await emulator("/timing", { deployment: "o1", thinking_time: 60 });
+    try {
+      await view.fill("#prompt", "ponder forever");
+      await view.click("#send");
+      await view.waitForSelector("#status:not([hidden])", { timeout: 30000 });
+      await view.waitForFunction(() => !/waiting for the model/.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+      const status = await view.textContent("#status");
+      const content = await view.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
+      await view.click("#stop");
+      await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".tag"), null, { timeout: 30000 });
+      const tag = await view.evaluate(() => [...document.querySelectorAll(".message.assistant .tag")].at(-1).textContent);
+      return { status, content, tag, sendVisible: await view.isVisible("#send") };
+    } finally {
+      await emulator("/timing", { deployment: "o1", thinking_time: 0 });
+    }
+  });
+
+  await step("statusBarSwitch", async () => {
+    await page.locator(".statusbar-item", { hasText: "thinker" }).first().click();
+    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: "emulator" }).first();
+    await row.waitFor({ timeout: 10000 });
+    const offered = await page.$$eval(".quick-input-list .monaco-list-row", (r) => r.map((x) => x.textContent.trim()));
+    await row.click();
+    const view = await findFrame(page, "#send");
+    await view.waitForFunction(() => document.getElementById("profile").value === "emulator", null, { timeout: 10000 });
+    await page.locator(".statusbar-item", { hasText: "emulator" }).first().waitFor({ timeout: 10000 });
+    return { offered, effortHidden: !(await view.isVisible("#effort")) };
+  });
+
+  await step("copy", async () => {
+    const view = await openConversation("hello panel");
+    await view.click(".message.assistant .code-block .code-copy");
+    await page.locator(".statusbar-item", { hasText: "code copied" }).first().waitFor({ timeout: 10000 }).catch(() => undefined);
+    // what VS Code's clipboard API wrote, read back from the browser's clipboard it uses in code-server
+    const deadline = Date.now() + 10000;
+    let clipboard = "";
+    while (Date.now() < deadline && !clipboard.includes("print")) {
+      clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `error: ${e.message}`);
+      if (!clipboard.includes("print")) await page.waitForTimeout(300);
+    }
+    return { clipboard };
+  });
+
+  await step("export", async () => {
+    const view = await findFrame(page, "#send");
+    await view.click("#export");
+    // code-server's save dialog is VS Code's simple file dialog: a quick input holding the proposed path
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    await input.waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForFunction(() => /conversation-[^/]*\.md$/.test(document.querySelector(".quick-input-widget .quick-input-box input")?.value ?? ""), null, { timeout: 10000 });
+    const proposed = await input.inputValue();
+    await input.press("Enter");
+    const tab = page.locator(".tabs-container .tab", { hasText: /^conversation-.*\.md/ }).first();
+    await tab.waitFor({ timeout: 20000 });
+    const file = (await tab.textContent()).trim().match(/conversation-[^\s]*\.md/)?.[0];
+    await page.screenshot({ path: path.join(ARTIFACTS, "export-window.png") });
+    return { proposed, file };
+  });
+
+  await step("delete", async () => {
+    const view = await openConversation("think about it");
+    const before = await listed(view);
+    await view.click("#delete");
+    const dialog = page.locator(".monaco-dialog-box", { hasText: "Delete this conversation?" });
+    await dialog.waitFor({ timeout: 10000 });
+    await dialog.locator(".monaco-button", { hasText: "Delete" }).first().click();
+    await view.waitForFunction(() => document.querySelectorAll(".message").length === 0, null, { timeout: 20000 });
+    await view.waitForFunction((n) => document.querySelectorAll("#conversation-list li button.open").length === n - 1,
+      before.length, { timeout: 20000 });
+    return { before, after: await listed(view), exportDisabled: await view.isDisabled("#export") };
+  });
+
+  await step("settingsChange", async () => {
+    // a new profile made the default: the server restarts with it and the next chat goes to its deployment
+    const starts = serverStarts();
+    const file = path.join(WS, ".vscode", "settings.json");
+    const settings = JSON.parse(fs.readFileSync(file, "utf8"));
+    const base = settings["chatls.profiles"][0];
+    settings["chatls.profiles"].push({ ...base, name: "mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini" });
+    settings["chatls.defaultProfile"] = "mini";
+    fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+    await waitFor(() => serverStarts() > starts, "a server restart after the settings change");
+    const view = await findFrame(page, "#send");
+    await view.waitForFunction(() => document.getElementById("profile").value === "mini", null, { timeout: 30000 });
+    await page.locator(".statusbar-item", { hasText: "mini" }).first().waitFor({ timeout: 10000 });
+    const usage = await chat(view, "hello panel");
+    return { restarts: serverStarts() - starts, usage };
+  });
+
+  await step("restartServer", async () => {
+    const starts = serverStarts();
+    await runCommand(page, "ChatLS: Restart Server");
+    await waitFor(() => serverStarts() > starts, "a server start after 'ChatLS: Restart Server'");
+    await page.waitForSelector(READY.replace("emulator", "mini"), { timeout: 30000 });
+    const view = await findFrame(page, "#send");
+    const usage = await chat(view, "hello after restart");
+    return { restarts: serverStarts() - starts, usage };
   });
 } catch (error) {
   results.errors.push(String(error?.message ?? error));
