@@ -51,14 +51,16 @@ def reply_rule(pattern: str, reply: str) -> dict[str, str]:
     return {"pattern": pattern, "reply": reply}
 
 
-def emulator_config(*replies: Mapping[str, str], tokens_per_second: float = 0) -> dict[str, Any]:
-    """Default deployments plus scripted replies; `tokens_per_second` slows the gpt-4o deployment down."""
+def emulator_config(
+    *replies: Mapping[str, str], tokens_per_second: float = 0, time_to_first_token: float = 0
+) -> dict[str, Any]:
+    """Default deployments plus scripted replies; the timings slow the gpt-4o deployment down."""
     config: dict[str, Any] = {"replies": [dict(r) for r in replies]}
-    if tokens_per_second:
+    timing = {"tokens_per_second": tokens_per_second, "time_to_first_token": time_to_first_token}
+    timing = {name: seconds for name, seconds in timing.items() if seconds}
+    if timing:
         config["server"] = {"include_default_deployments": True}
-        config["deployments"] = {
-            "gpt-4o": {"model": "gpt-4o-2024-11-20", "tokens_per_second": tokens_per_second}
-        }
+        config["deployments"] = {"gpt-4o": {"model": "gpt-4o-2024-11-20", **timing}}
     return config
 
 
@@ -70,14 +72,7 @@ async def session(
     options = init_options(emulator.url, state_dir=state_dir)
     env = server_env(config_home=state_dir / "config")
     async with lsp_session(preset, init_options=options, env=env, folders=[folder(workspace)]) as client:
-        try:
-            yield client
-        except BaseException:
-            # Without `shutdown` the server never exits and pygls' client.stop() would wait for it forever.
-            server = getattr(client, "_server", None)
-            if server is not None and server.returncode is None:
-                server.kill()
-            raise
+        yield client  # lsp_session kills the server when the test fails
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language_id: str, version: int = 1) -> str:
