@@ -46,6 +46,18 @@ export function resolveLaunch(inputs: LaunchInputs): LaunchCommand | undefined {
   return undefined;
 }
 
+const LOG_LEVELS = ["debug", "info", "warning", "error"];
+
+/**
+ * Server arguments: `chatls.server.extraArgs`, plus `--log-level` from `chatls.logLevel` (the server reads its
+ * log level from the command line, before any settings arrive) unless the extra arguments already set one.
+ */
+export function serverArgs(extraArgs: readonly string[], logLevel: unknown): string[] {
+  const level = typeof logLevel === "string" ? logLevel.toLowerCase() : "";
+  const explicit = extraArgs.some((arg) => arg === "--log-level" || arg.startsWith("--log-level="));
+  return LOG_LEVELS.includes(level) && !explicit ? [...extraArgs, "--log-level", level.toUpperCase()] : [...extraArgs];
+}
+
 /** An executable named `name` on a PATH-like string, or undefined. */
 export function findOnPath(name: string, pathValue: string | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
   const names = platform === "win32" ? [`${name}.exe`, `${name}.cmd`, name] : [name];

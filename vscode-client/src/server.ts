@@ -24,6 +24,7 @@ import {
   findOnPath,
   type LaunchCommand,
   resolveLaunch,
+  serverArgs,
   venvPython,
 } from "./launch";
 import * as P from "./protocol";
@@ -106,7 +107,7 @@ export class ChatLSServer implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration("chatls");
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const setting = config.get<string>("server.pythonPath", "");
-    const extraArgs = config.get<string[]>("server.extraArgs", []);
+    const extraArgs = serverArgs(config.get<string[]>("server.extraArgs", []), config.get("logLevel"));
     const settingPython = setting ? expandPath(setting, folder, os.homedir()) : undefined;
     let pythonExtension: string | undefined;
     if (!settingPython) {

@@ -10,8 +10,11 @@ export const SERVER_KEYS = [
 /** Sub-sections only the extension uses; never sent to the server. */
 export const CLIENT_ONLY_KEYS = ["server", "trace"] as const;
 
-/** Settings that change how the server process is started (environment, interpreter, arguments). */
-export const RESTART_SETTINGS = ["chatls.server", "chatls.profiles"] as const;
+/**
+ * Settings the server only reads when it starts: how it is started (interpreter, arguments, log level), the
+ * environment its keys come through (profiles), and the database it opens (state directory).
+ */
+export const RESTART_SETTINGS = ["chatls.server", "chatls.profiles", "chatls.logLevel", "chatls.stateDir"] as const;
 
 export const DEFAULT_API_KEY_ENV = "AZURE_OPENAI_API_KEY";
 

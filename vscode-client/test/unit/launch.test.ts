@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { findOnPath, pickWheel, resolveLaunch, venvPython } from "../../src/launch";
+import { findOnPath, pickWheel, resolveLaunch, serverArgs, venvPython } from "../../src/launch";
 
 test("launch order: setting, Python extension, managed venv, chatls on PATH", () => {
   const all = { settingPython: "/s/python", pythonExtension: "/p/python", managedPython: "/m/python", chatlsOnPath: "/bin/chatls" };
@@ -13,6 +13,15 @@ test("launch order: setting, Python extension, managed venv, chatls on PATH", ()
   assert.deepEqual(resolveLaunch({ chatlsOnPath: "/bin/chatls", extraArgs: ["--log-level", "DEBUG"] }),
                    { source: "path", command: "/bin/chatls", args: ["serve", "--log-level", "DEBUG"] });
   assert.equal(resolveLaunch({}), undefined);
+});
+
+test("chatls.logLevel becomes --log-level unless the extra arguments set one", () => {
+  assert.deepEqual(serverArgs([], "debug"), ["--log-level", "DEBUG"]);
+  assert.deepEqual(serverArgs(["--pygls-log-level", "INFO"], "warning"), ["--pygls-log-level", "INFO", "--log-level", "WARNING"]);
+  assert.deepEqual(serverArgs(["--log-level", "ERROR"], "debug"), ["--log-level", "ERROR"]);
+  assert.deepEqual(serverArgs(["--log-level=ERROR"], "debug"), ["--log-level=ERROR"]);
+  assert.deepEqual(serverArgs([], null), []);
+  assert.deepEqual(serverArgs([], "loud"), []);
 });
 
 test("findOnPath finds executables only", () => {

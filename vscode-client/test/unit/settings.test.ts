@@ -43,6 +43,9 @@ test("restart only for settings that change how the server starts", () => {
   const changed = (keys: string[]) => (section: string) => keys.some((k) => k === section || k.startsWith(`${section}.`));
   assert.equal(needsRestart(changed(["chatls.server.pythonPath"])), true);
   assert.equal(needsRestart(changed(["chatls.profiles"])), true);
+  assert.equal(needsRestart(changed(["chatls.stateDir"])), true); // the server opens its database once
+  assert.equal(needsRestart(changed(["chatls.logLevel"])), true); // a command-line argument
+  assert.equal(needsRestart(changed(["chatls.defaultProfile"])), false); // re-read live
   assert.equal(needsRestart(changed(["chatls.instructions"])), false);
   assert.equal(needsRestart(changed(["chatls.trace.server"])), false);
 });
