@@ -133,13 +133,13 @@ function addFooter(container: HTMLElement, className: string, text: string): HTM
   return footer;
 }
 
-function addStoredMessage(message: MessageInfo): void {
+function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.role === "user") {
     addUserMessage(message.content);
-    return;
+    return null;
   }
   if (message.role !== "assistant") {
-    return;
+    return null;
   }
   const { container, body } = messageElement("assistant", `status-${message.status}`);
   setMarkdown(body, message.content);
@@ -153,6 +153,7 @@ function addStoredMessage(message: MessageInfo): void {
   if (message.usage) {
     addFooter(container, "usage", formatUsage(message.usage));
   }
+  return container;
 }
 
 function scrollToEnd(): void {
@@ -165,8 +166,17 @@ function showConversation(conversation: ConversationInfo | null): void {
   }
   ui.messages.replaceChildren();
   conversationId = conversation?.id ?? null;
-  for (const message of conversation?.messages ?? []) {
-    addStoredMessage(message);
+  const messages = conversation?.messages ?? [];
+  let last: HTMLElement | null = null;
+  for (const message of messages) {
+    last = addStoredMessage(message);
+  }
+  // the conversation ended in a failed reply (e.g. before a reload): it can still be retried
+  const failed = messages.at(-1);
+  const question = messages.at(-2);
+  if (conversation && last && failed?.status === "error" && question?.role === "user") {
+    const target: RetryTarget = { prompt: question.content, conversationId: conversation.id, messageId: failed.id };
+    addRetryBox(last, "This reply failed.", () => retry(target));
   }
   updateButtons();
   saveState();
@@ -303,7 +313,14 @@ function send(prompt: string): void {
 }
 
 /** Ask the failed reply's question again: same prompt, `retryOf` its id, so the server stores it once. */
-function retry(failed: PendingTurn): void {
+/** What Retry needs: the question as stored and, when the server named it, the failed reply. */
+interface RetryTarget {
+  prompt: string;
+  conversationId: string | null;
+  messageId: string | null;
+}
+
+function retry(failed: RetryTarget): void {
   if (pending) {
     return;
   }
@@ -419,6 +436,17 @@ function onError(turnId: string, message: string): void {
   }
   setMarkdown(turn.body, turn.text);
   turn.container.classList.add("failed");
+  addRetryBox(turn.container, message, () => {
+    addFooter(turn.container, "tag error", "Failed");
+    retry(turn);
+  });
+  updateButtons();
+  saveState();
+  scrollToEnd();
+}
+
+/** The error under a reply, with a Retry button (one turn at a time: it does nothing while one runs). */
+function addRetryBox(container: HTMLElement, message: string, onRetry: () => void): void {
   const box = document.createElement("div");
   box.className = "error";
   box.setAttribute("role", "alert");
@@ -431,17 +459,13 @@ function onError(turnId: string, message: string): void {
   retryButton.textContent = "Retry";
   retryButton.addEventListener("click", () => {
     if (pending) {
-      return; // one turn at a time; the button stays for later
+      return;
     }
     box.remove();
-    addFooter(turn.container, "tag error", "Failed");
-    retry(turn);
+    onRetry();
   });
   box.append(text, retryButton);
-  turn.container.appendChild(box);
-  updateButtons();
-  saveState();
-  scrollToEnd();
+  container.appendChild(box);
 }
 
 // --- wiring ------------------------------------------------------------------------------------

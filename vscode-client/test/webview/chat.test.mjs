@@ -154,6 +154,27 @@ test("an error shows the message; Retry asks again with retryOf and does not rep
   await page.close();
 });
 
+test("a conversation restored with a failed last reply can still be retried", async () => {
+  const page = await openWebview(browser);
+  const conversation = {
+    id: "c5", title: "Broken", workspaceUri: "file:///ws", messages: [
+      { id: "u1", role: "user", content: "why?", status: "complete", createdAt: "2026-01-01T00:00:00Z" },
+      { id: "a1", role: "assistant", content: "", status: "error", createdAt: "2026-01-01T00:00:01Z" },
+    ],
+  };
+  await init(page, { conversation });
+  await page.waitForSelector(".message.assistant .error .retry");
+  assert.equal(await page.textContent(".message.assistant .tag"), "Failed");
+  await page.click(".error .retry");
+  const send = (await posted(page, "send")).at(-1);
+  assert.equal(send.prompt, "why?");
+  assert.equal(send.retryOf, "a1");
+  assert.equal(send.conversationId, "c5");
+  assert.equal(await page.$$eval(".message.user", (m) => m.length), 1);
+  assert.equal(await page.isVisible("#stop"), true);
+  await page.close();
+});
+
 test("a failure before the server named the reply: Retry can only send the prompt again", async () => {
   const page = await openWebview(browser);
   await init(page);
