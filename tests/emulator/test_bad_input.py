@@ -173,3 +173,15 @@ async def test_control_endpoint_rejects_bad_values_naming_the_key(emulator: Runn
         emulator, "POST", "/_emulator/faults", data=b"][", headers={"content-type": "application/json"}
     )
     assert status == 400
+
+
+async def test_each_api_version_is_checked_against_its_own_spec(emulator: RunningEmulator) -> None:
+    # `modalities` first appears in the 2025-03-01-preview spec (an array there); the older spec does
+    # not know it and allows extra properties, so only the newer api-version refuses a string.
+    body = {"messages": [{"role": "user", "content": "x"}], "modalities": "text"}
+    path = "/openai/deployments/gpt-4o/chat/completions?api-version={}"
+    status, answer = await call(emulator, "POST", path.format("2025-04-01-preview"), json=body)
+    assert status == 400
+    assert "'text' is not of type 'array' - 'modalities'" in answer["error"]["message"]
+    status, answer = await call(emulator, "POST", path.format("2024-12-01-preview"), json=body)
+    assert status == 200, answer

@@ -141,7 +141,7 @@ async def _dated_chat(request: web.Request) -> web.StreamResponse:
     rules.check_model_available(deployment, version)
     rules.check_arguments_known(body, version)
     if state.config.validate_schema:
-        validation.validate_request(body, v1=False)
+        validation.validate_request(body, api_version=version.label, v1=False)
     return await _complete(request, state, deployment, body, version.label)
 
 
@@ -152,7 +152,7 @@ async def _v1_chat(request: web.Request) -> web.StreamResponse:
     _check_auth(request, state)
     body = await _read_json(request, state)
     if state.config.validate_schema:
-        validation.validate_request(body, v1=True)
+        validation.validate_request(body, api_version=version.label, v1=True)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise errors.schema_invalid("'model' is a required property", "")

@@ -1,7 +1,9 @@
 """Request-body validation against the official Azure OpenAPI specs (``data/specs``).
 
-Dated api-versions are checked against the 2024-12-01-preview spec (the newest verbatim dated spec we
-have), v1 routes against the v1 spec. Validators are built once per spec and cached.
+Each api-version is checked against the nearest spec we have that is not newer than it: dated versions
+before 2025-03-01-preview against the verbatim 2024-12-01-preview spec (there is none older here),
+2025-03-01-preview and later against the 2025-03-01-preview copy, and v1 routes against the v1 spec.
+Validators are built once per spec and cached.
 
 Known spec lag is patched in memory: ``reasoning_effort`` also accepts ``minimal``, ``none`` and
 ``xhigh``, and a ``nullable`` next to ``oneOf``/``anyOf``/``allOf`` (no ``type``) really admits ``null``.
@@ -28,9 +30,19 @@ from chatls.emulator import errors
 _best_match: Any = importlib.import_module("jsonschema.exceptions").best_match
 
 DATED_SPEC = "inference-2024-12-01-preview"
+NEWER_DATED_SPEC = "inference-2025-03-01-preview"
+NEWER_DATED_SINCE = "2025-03-01-preview"
 V1_SPEC = "v1-2026-02-02"
-_REQUEST_SCHEMA = {DATED_SPEC: "createChatCompletionRequest", V1_SPEC: "AzureCreateChatCompletionRequest"}
-_MESSAGE_SCHEMA = {DATED_SPEC: "chatCompletionRequestMessage", V1_SPEC: "OpenAI.ChatCompletionRequestMessage"}
+_REQUEST_SCHEMA = {
+    DATED_SPEC: "createChatCompletionRequest",
+    NEWER_DATED_SPEC: "createChatCompletionRequest",
+    V1_SPEC: "AzureCreateChatCompletionRequest",
+}
+_MESSAGE_SCHEMA = {
+    DATED_SPEC: "chatCompletionRequestMessage",
+    NEWER_DATED_SPEC: "chatCompletionRequestMessage",
+    V1_SPEC: "OpenAI.ChatCompletionRequestMessage",
+}
 EXTRA_REASONING_EFFORTS = ("minimal", "none", "xhigh")
 
 
@@ -67,9 +79,16 @@ class SpecValidator:
         return None
 
 
-def validate_request(body: Any, *, v1: bool) -> None:
+def spec_for(api_version: str, *, v1: bool) -> str:
+    """The spec a request on this route and api-version is checked against."""
+    if v1:
+        return V1_SPEC
+    return NEWER_DATED_SPEC if api_version[:10] >= NEWER_DATED_SINCE[:10] else DATED_SPEC
+
+
+def validate_request(body: Any, *, api_version: str, v1: bool) -> None:
     """Raise Azure's 400 for the first schema violation of a chat-completions body."""
-    problem = _validator(V1_SPEC if v1 else DATED_SPEC).first_error(body)
+    problem = _validator(spec_for(api_version, v1=v1)).first_error(body)
     if problem is not None:
         raise errors.schema_invalid(*problem)
 
@@ -124,7 +143,7 @@ def _role_schemas(schemas: dict[str, Any], message_schema: str) -> dict[str, str
 
 
 def _extend_reasoning_effort(schemas: dict[str, Any], spec_name: str) -> None:
-    if spec_name == DATED_SPEC:
+    if spec_name in (DATED_SPEC, NEWER_DATED_SPEC):
         effort = schemas["createChatCompletionRequest"]["allOf"][1]["properties"]["reasoning_effort"]
     else:
         effort = schemas["OpenAI.ReasoningEffort"]
