@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -35,6 +36,25 @@ async def collect(
 ) -> list[ChatEvent]:
     async with contextlib.aclosing(client.chat(conversation, options)) as events:
         return [event async for event in events]
+
+
+async def cancel_when(
+    client: AzureChatClient, conversation: Conversation, seen: Callable[[ChatEvent], bool]
+) -> None:
+    """Consume a chat in a task until `seen(event)`, then cancel the task, as an editor's stop does."""
+    reached = asyncio.Event()
+
+    async def consume() -> None:
+        async with contextlib.aclosing(client.chat(conversation, ChatOptions())) as stream:
+            async for event in stream:
+                if seen(event):
+                    reached.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(reached.wait(), timeout=20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 def profile_for(emu: RunningEmulator, deployment: str | list[str], **settings: Any) -> Profile:

@@ -10,6 +10,22 @@ from chatls.emulator.fixture import RunningEmulator
 CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
 
 
+async def assert_right_first_time_as_o1_after_a_restart(
+    emulator: RunningEmulator, make_client: MakeClient, deployment: str
+) -> None:
+    """A new client on the same lesson store (a restart) treats the deployment as o1 from the start."""
+    await emulator.reset()
+    await emulator.set_deployment(deployment, model="o1-2024-12-17")
+    restarted = make_client(deployment)
+    assert restarted.capabilities.family == "o1"
+    events = await collect(restarted, CONVERSATION, ChatOptions(reasoning_effort="high"))
+    assert isinstance(events[-1], ChatResult)
+    (only,) = await emulator.chat_requests(deployment)
+    assert only["status"] == 200
+    assert only["body"]["messages"][0]["role"] == "developer"
+    assert only["body"]["reasoning_effort"] == "high"
+
+
 async def test_an_unnamed_deployment_learns_its_model_from_the_first_response(
     emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
 ) -> None:
@@ -30,15 +46,7 @@ async def test_an_unnamed_deployment_learns_its_model_from_the_first_response(
     assert client.capabilities.family == "o1"
     assert client.capabilities.details["resolvedFrom"] == "response"
 
-    await emulator.reset()
-    await emulator.set_deployment("chat-prod", model="o1-2024-12-17")
-    restarted = make_client("chat-prod")
-    assert restarted.capabilities.family == "o1"
-    await collect(restarted, CONVERSATION, ChatOptions(reasoning_effort="high"))
-    (only,) = await emulator.chat_requests("chat-prod")
-    assert only["status"] == 200
-    assert only["body"]["messages"][0]["role"] == "developer"
-    assert only["body"]["reasoning_effort"] == "high"
+    await assert_right_first_time_as_o1_after_a_restart(emulator, make_client, "chat-prod")
 
 
 async def test_the_profile_model_wins_over_a_misleading_deployment_name(
@@ -75,16 +83,7 @@ async def test_a_stale_deployment_name_is_followed_first_then_the_reported_model
     ) in result.adaptations
     assert (client.capabilities.family, client.capabilities.details["resolvedFrom"]) == ("o1", "response")
 
-    await emulator.reset()
-    await emulator.set_deployment("gpt-4o", model="o1-2024-12-17")
-    restarted = make_client("gpt-4o")
-    assert restarted.capabilities.family == "o1"
-    again = await collect(restarted, CONVERSATION, ChatOptions(reasoning_effort="high"))
-    assert isinstance(again[-1], ChatResult)
-    (only,) = await emulator.chat_requests("gpt-4o")
-    assert only["status"] == 200
-    assert only["body"]["messages"][0]["role"] == "developer"
-    assert only["body"]["reasoning_effort"] == "high"
+    await assert_right_first_time_as_o1_after_a_restart(emulator, make_client, "gpt-4o")
 
 
 async def test_a_profile_model_contradicted_by_azure_is_kept_but_flagged(

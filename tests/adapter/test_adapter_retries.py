@@ -12,7 +12,7 @@ import contextlib
 
 import httpx2
 import pytest
-from tests.adapter.conftest import MakeClient, collect, profile_for
+from tests.adapter.conftest import MakeClient, cancel_when, collect, profile_for
 
 from chatls.azure import (
     AzureChatClient,
@@ -194,20 +194,11 @@ async def test_cancelling_during_a_retry_wait_stops_at_once(
     emulator: RunningEmulator, make_client: MakeClient
 ) -> None:
     await emulator.add_fault("rate_limit", retry_after=30)
-    client = make_client("gpt-4o")
-    waiting = asyncio.Event()
-
-    async def consume() -> None:
-        async with contextlib.aclosing(client.chat(CONVERSATION, ChatOptions())) as stream:
-            async for event in stream:
-                if isinstance(event, StatusEvent) and event.text.startswith("rate limited"):
-                    waiting.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(waiting.wait(), timeout=10)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_when(
+        make_client("gpt-4o"),
+        CONVERSATION,
+        lambda event: isinstance(event, StatusEvent) and event.text.startswith("rate limited"),
+    )
     (record,) = await emulator.chat_requests()
     assert (record["status"], record["finished"]) == (429, True)
     await asyncio.sleep(0.2)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import pytest
-from tests.adapter.conftest import MakeClient, collect
+from tests.adapter.conftest import MakeClient, cancel_when, collect
 
 from chatls.azure import (
     ChatMessage,
@@ -156,19 +155,7 @@ async def test_cancelling_the_consumer_closes_the_upstream_connection(
 ) -> None:
     await emulator.add_reply("long story", LONG_STORY)
     await emulator.set_timing(deployment, tokens_per_second=20, thinking_time=30)
-    started = asyncio.Event()
-
-    async def consume() -> None:
-        async with contextlib.aclosing(make_client(deployment).chat(CONVERSATION, ChatOptions())) as stream:
-            async for event in stream:
-                if isinstance(event, first_event):
-                    started.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(started.wait(), timeout=20)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_when(make_client(deployment), CONVERSATION, lambda event: isinstance(event, first_event))
     record = await emulator.wait_for_request(lambda r: r["deployment"] == deployment)
     assert record["disconnected"] is True
 

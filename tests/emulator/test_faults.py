@@ -198,15 +198,20 @@ async def test_server_errors(emulator: RunningEmulator, status: int, code: str |
         assert "The server had an error processing your request." in caught.value.message
 
 
-async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: RunningEmulator) -> None:
-    await emulator.add_fault("slow_first_byte", delay=30)
-    client = openai.AsyncAzureOpenAI(
+def impatient_client(emulator: RunningEmulator, api_version: str) -> openai.AsyncAzureOpenAI:
+    """A client that gives up after 0.3 s, so a delayed answer shows as a timeout."""
+    return openai.AsyncAzureOpenAI(
         azure_endpoint=emulator.url,
         api_key=emulator.api_key,
-        api_version="2024-10-21",
+        api_version=api_version,
         max_retries=0,
         timeout=httpx2.Timeout(0.3),
     )
+
+
+async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("slow_first_byte", delay=30)
+    client = impatient_client(emulator, "2024-10-21")
     with pytest.raises(openai.APITimeoutError):
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
@@ -216,13 +221,7 @@ async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: Running
 
 async def test_thinking_time_delays_a_non_streaming_reasoning_reply(emulator: RunningEmulator) -> None:
     await emulator.set_timing("o1", thinking_time=30)
-    client = openai.AsyncAzureOpenAI(
-        azure_endpoint=emulator.url,
-        api_key=emulator.api_key,
-        api_version="2024-12-01-preview",
-        max_retries=0,
-        timeout=httpx2.Timeout(0.3),
-    )
+    client = impatient_client(emulator, "2024-12-01-preview")
     with pytest.raises(openai.APITimeoutError):
         await client.chat.completions.create(model="o1", messages=MESSAGES, reasoning_effort="low")
     assert (await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)).choices  # no thinking
