@@ -9,10 +9,9 @@ path costs nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from chatls.emulator.replies import estimate_tokens, estimate_tool_tokens, message_text
@@ -32,7 +31,7 @@ def reports_cached_tokens(api_version: str) -> bool:
 
 class PromptCache:
     def __init__(self) -> None:
-        self._seen: dict[str, OrderedDict[bytes, int]] = {}
+        self._seen: dict[str, OrderedDict[int, int]] = {}
 
     def reset(self) -> None:
         self._seen.clear()
@@ -54,14 +53,28 @@ class PromptCache:
         return MIN_CACHED_TOKENS + (shared - MIN_CACHED_TOKENS) // CACHE_STEP * CACHE_STEP
 
 
-def _prefixes(body: dict[str, Any]) -> Iterator[tuple[bytes, int]]:
-    """(digest of the tools and the first N messages, their prompt tokens) for every N, in one pass."""
-    digest = hashlib.sha256()
-    tools = {key: body[key] for key in ("tools", "functions") if body.get(key)}
-    digest.update(json.dumps(tools, sort_keys=True).encode())
+def _prefixes(body: dict[str, Any]) -> Iterator[tuple[int, int]]:
+    """(key of the tools and the first N messages, their prompt tokens) for every N, in one pass.
+
+    Keys chain Python's own hashing (fast, and collisions are irrelevant for an emulator) rather than
+    a cryptographic digest: this runs on every long request and must not slow the emulator down.
+    """
+    tools = [json.dumps(body[key], sort_keys=True) for key in ("tools", "functions") if body.get(key)]
+    key = hash(tuple(tools))
     tokens = 3 + estimate_tool_tokens(body)  # counted as replies.estimate_prompt_tokens counts them
     messages = body.get("messages")
     for message in messages if isinstance(messages, list) else ():
-        digest.update(json.dumps(message, sort_keys=True).encode())
+        key = hash((key, _message_key(message)))
         tokens += 4 + estimate_tokens(message_text(message))
-        yield digest.copy().digest(), tokens
+        yield key, tokens
+
+
+def _message_key(message: Any) -> Hashable:
+    if not isinstance(message, dict):
+        return json.dumps(message, sort_keys=True)
+    content = message.get("content")
+    rest = {name: value for name, value in message.items() if name != "content"}
+    plain = isinstance(content, str) and len(rest) == 1  # the usual {"role", "content": str}
+    if plain:
+        return (message.get("role"), content)
+    return json.dumps(message, sort_keys=True)
