@@ -7,6 +7,10 @@ them share the same guarantees:
 - the user's message is committed before anything goes upstream, so a failure never loses what was typed;
 - the reply is stored as it ends: `complete`, `truncated` (hit the length limit), `cancelled` (partial text
   kept) or `error` (partial text kept);
+- the first delta of every turn (a status) carries the conversation and reply ids, before anything goes
+  upstream, so a client can show and cancel the turn at once;
+- a retry (`Turn.retry_of`) answers the stored question again: no second copy of the question is stored and
+  the failed reply is kept but left out of the context;
 - deltas reach `on_delta` coalesced (at most one content delta per `DELTA_INTERVAL`), always as increments,
   in order, and all of them before `run_turn` returns;
 - history is read newest first and only as far as the context budget reaches, so a turn costs the same with 10
@@ -19,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from pygls.exceptions import JsonRpcException
@@ -47,6 +51,16 @@ DELTA_INTERVAL = 0.02
 PARTIAL_SAVE_INTERVAL = 1.0
 """Seconds between saves of a streaming reply's new text."""
 
+HEARTBEAT_INTERVAL = 60.0
+"""Seconds between touches of a pending reply while no text arrives (a reasoning model thinking for minutes),
+so its `updated_at` shows that a live server still owns it."""
+
+ABANDONED_AFTER = 600.0
+"""A `pending` reply untouched this long was left by a killed server (a live one touches it at least every
+HEARTBEAT_INTERVAL): it is settled as `error` when the store opens."""
+
+RETRYABLE = frozenset({protocol.STATUS_ERROR, protocol.STATUS_CANCELLED})
+
 TITLE_LENGTH = 60
 
 DeltaSink = Callable[[protocol.DeltaNotification], None]
@@ -67,6 +81,9 @@ class Turn:
     """Selection block etc.: sent with the prompt, stored apart from it."""
     task_instructions: str | None = None
     """Added to the configured instructions for this turn only (code actions)."""
+    retry_of: str | None = None
+    """Id of a failed or cancelled reply to the conversation's latest question: answer that question again
+    (`prompt` must equal it) instead of storing it a second time. Needs `conversation_id`."""
 
 
 class ChatBackend(Protocol):
@@ -154,8 +171,8 @@ class DeltaCoalescer:
 @dataclass(frozen=True)
 class _TurnContext:
     conversation_id: str
-    this_turn: frozenset[str]
-    """Ids of the messages this turn added (left out of its history)."""
+    question_id: str
+    """The user message this turn answers (sent as the prompt, so left out of the history)."""
 
 
 class ChatService:
@@ -180,17 +197,23 @@ class ChatService:
         plan = self._plan(turn)
         store = self._env.store
         conversation_id = self._conversation_for(turn)
-        user_id = store.add_message(
-            conversation_id, "user", turn.prompt, protocol.STATUS_COMPLETE,
-            profile=plan.profile.name, attachment=turn.attachment,
-        )  # fmt: skip
+        if turn.retry_of is not None:
+            question = self._question_to_retry(turn, conversation_id, turn.retry_of)
+            user_id, turn = question.id, replace(turn, attachment=question.attachment)
+        else:
+            user_id = store.add_message(
+                conversation_id, "user", turn.prompt, protocol.STATUS_COMPLETE,
+                profile=plan.profile.name, attachment=turn.attachment,
+            )  # fmt: skip
         reply_id = store.add_message(
             conversation_id, "assistant", "", protocol.STATUS_PENDING, profile=plan.profile.name
         )
         log.debug("turn %s: prompt %r", reply_id, turn.prompt)
         deltas = DeltaCoalescer(on_delta, conversation_id, reply_id)
+        deltas.status(f"waiting for {plan.caps.model or plan.profile.deployment or plan.profile.name}")
         parts = _Reply(store, reply_id)
-        context = _TurnContext(conversation_id, frozenset({user_id, reply_id}))
+        context = _TurnContext(conversation_id, user_id)
+        heartbeat = asyncio.ensure_future(_keep_alive(store, reply_id))
         try:
             result = await self._stream(turn, plan, context, deltas, parts)
         except asyncio.CancelledError:
@@ -202,6 +225,8 @@ class ChatService:
             deltas.close()
             store.update_message(reply_id, content=parts.text, status=protocol.STATUS_ERROR)
             raise to_jsonrpc(exc) from None
+        finally:
+            heartbeat.cancel()
         deltas.close()
         status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
         usage = _usage(result)
@@ -248,6 +273,41 @@ class ChatService:
             max_history_messages=settings.max_history_messages,
         )
 
+    def _question_to_retry(self, turn: Turn, conversation_id: str, reply_id: str) -> MessageRecord:
+        """The stored question a failed reply answered; InvalidParams unless the retry is well-formed."""
+        store = self._env.store
+        reply = store.get_message(reply_id)
+        if reply is None:
+            raise invalid_params(f"invalid params: unknown message {reply_id!r} @ $.retryOf")
+        if reply.conversation_id != conversation_id:
+            raise invalid_params(
+                f"invalid params: message {reply_id!r} is not in conversation {conversation_id!r} @ $.retryOf"
+            )
+        if reply.role != "assistant" or reply.status not in RETRYABLE:
+            what = "a question" if reply.role == "user" else f"a {reply.status} reply"
+            raise invalid_params(
+                f"invalid params: message {reply_id!r} is {what}; only a reply that failed (error) or was "
+                "cancelled can be retried @ $.retryOf"
+            )
+        replies_to_latest: set[str] = set()
+        question: MessageRecord | None = None
+        for message in store.iter_recent_messages(conversation_id):
+            if message.role == "user":
+                question = message
+                break
+            replies_to_latest.add(message.id)
+        if question is None or reply_id not in replies_to_latest:
+            raise invalid_params(
+                f"invalid params: reply {reply_id!r} answers an earlier question; only a reply to the "
+                "conversation's latest question can be retried (ask again instead) @ $.retryOf"
+            )
+        if turn.prompt != question.content:
+            raise invalid_params(
+                f"invalid params: prompt must equal the question of the retried reply {reply_id!r} as stored "
+                f"({_preview(question.content)}) @ $.prompt"
+            )
+        return question
+
     def _conversation_for(self, turn: Turn) -> str:
         store = self._env.store
         if turn.conversation_id is None:
@@ -287,21 +347,31 @@ class ChatService:
         from chatls import tokens
 
         history = self._env.store.iter_recent_messages(context.conversation_id)
-        earlier = _chat_messages(m for m in history if m.id not in context.this_turn)
+        earlier = _chat_messages(_before(history, context.question_id))
+        # Input and reply share the context window, and some models cap the input below the rest of the
+        # window (GPT-5: 272k of 400k): the budget is whichever is smaller.
+        reserve = plan.completion_reserve
+        window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
         try:
             return tokens.fit_history(
                 earlier,
                 prompt=turn.prompt,
                 counter=tokens.counter_for(plan.caps.family),
-                context_window=plan.caps.context_window,
-                completion_reserve=plan.completion_reserve,
+                context_window=window,
+                completion_reserve=reserve,
                 instructions=plan.instructions,
                 attachment=turn.attachment,
                 max_messages=plan.max_history_messages,
             )
         except tokens.PromptTooLarge as exc:
+            model = plan.caps.model or plan.caps.family
             raise ChatLSError(
-                f"The prompt is too large: {exc}.", kind="context_length", code=CONTEXT_TOO_LONG
+                f"The prompt is too large: it needs about {exc.needed} tokens with its instructions and "
+                f"attached code, but {model} takes at most {max(exc.budget, 0)} input tokens here (its input "
+                f"limit is {plan.caps.input_limit} and {reserve} are kept for the reply); select less code, "
+                "shorten the prompt, or lower maxCompletionTokens.",
+                kind="context_length",
+                code=CONTEXT_TOO_LONG,
             ) from None
 
 
@@ -368,17 +438,54 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
     raise RuntimeError("the adapter's stream ended without a result")
 
 
+async def _keep_alive(store: ConversationStore, reply_id: str) -> None:
+    """Touch the pending reply now and then, so no other window settles it as abandoned (ABANDONED_AFTER)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_INTERVAL)
+        try:
+            store.append_to_message(reply_id, "")
+        except Exception:  # e.g. the conversation was deleted meanwhile; the turn reports that itself
+            log.warning("touching the pending reply %s failed", reply_id, exc_info=True)
+
+
+def _before(history: Iterable[MessageRecord], question_id: str) -> Iterator[MessageRecord]:
+    """The messages older than this turn's question (newest first): later ones are this turn's own replies
+    (the pending one, and for a retry the failed ones)."""
+    found = False
+    for message in history:
+        if found:
+            yield message
+        elif message.id == question_id:
+            found = True
+
+
 def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
-    """Earlier turns newest first, as the model sees them: failed and empty replies are left out."""
+    """Earlier turns newest first, as the model sees them.
+
+    Failed, empty and pending replies are left out, and a question answered more than once (retried) keeps
+    only its newest usable reply, so the model never sees two answers in a row.
+    """
     from chatls.azure.types import ChatMessage
 
+    answered = False  # whether a newer reply to the same question was already kept
     for message in history:
-        if message.role == "assistant" and (message.status == protocol.STATUS_ERROR or not message.content):
+        if message.role == "user":
+            answered = False
+        elif (
+            answered
+            or not message.content
+            or message.status in (protocol.STATUS_ERROR, protocol.STATUS_PENDING)
+        ):
             continue
-        if message.status == protocol.STATUS_PENDING:
-            continue
+        else:
+            answered = True
         content = _join(message.attachment, message.content) or message.content
         yield ChatMessage(message.role, content)
+
+
+def _preview(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return repr(line if len(line) <= limit else line[: limit - 1] + "…")
 
 
 def _usage(result: AdapterResult) -> protocol.Usage:

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
-from chatls.chat_service import ChatService
+from chatls.chat_service import ABANDONED_AFTER, ChatService
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
 from chatls.protocol import ChatLSProtocol
@@ -206,6 +206,14 @@ class ChatLSServer(LanguageServer):
         from chatls.store import ConversationStore
 
         store = ConversationStore.open(self.settings.resolved_state_dir())
+        try:
+            # Replies a killed server left `pending`; a live window touches its own well within this time.
+            settled = store.settle_abandoned_replies(idle_seconds=ABANDONED_AFTER)
+        except Exception:
+            log.warning("settling abandoned replies failed", exc_info=True)
+        else:
+            if settled:
+                log.info("marked %d reply(s) left pending by an earlier server as error", settled)
         if store.recovered_from is not None:
             self.show_message_once(
                 f"ChatLS found its conversation database damaged and started a new one. "
@@ -269,6 +277,7 @@ def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
         "reasoning": caps.reasoning,
         "streaming": caps.streaming,
         "contextWindow": caps.context_window,
+        "inputLimit": caps.input_limit,
         "maxOutputTokens": caps.max_output_tokens,
         "details": caps.details,
     }

@@ -147,7 +147,7 @@ async def test_cancelling_stores_the_partial_reply_and_closes_the_stream(store: 
     task = asyncio.ensure_future(
         ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
-    while not deltas:
+    while not any(d.content for d in deltas):
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -247,6 +247,7 @@ async def test_status_events_become_status_deltas_in_order(store: ConversationSt
     deltas: list[protocol.DeltaNotification] = []
     await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     assert [(d.status, d.content) for d in deltas] == [
+        ("waiting for d", None),  # the profile's deployment: the scripted model has no name
         ("thinking 1 s", None),
         ("thinking 2 s", None),
         (None, "done"),
@@ -281,3 +282,188 @@ async def test_a_streaming_reply_is_saved_while_it_streams(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert saved == ("assistant", "pending", "ab")  # what a killed server would leave behind
+
+
+async def test_the_first_delta_names_the_ids_before_the_backend_is_called(store: ConversationStore) -> None:
+    deltas: list[protocol.DeltaNotification] = []
+    seen_at_call: list[list[protocol.DeltaNotification]] = []
+    backend = ScriptedBackend([reply("ok")])
+    backend.capabilities = ModelCapabilities(
+        "gpt-4o", False, True, 128_000, 16_384, model="gpt-4o-2024-11-20"
+    )
+    backend.on_call = lambda: seen_at_call.append(list(deltas))
+    result = await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+
+    first = protocol.DeltaNotification(
+        result.conversation_id, result.message_id, status="waiting for gpt-4o-2024-11-20"
+    )
+    assert seen_at_call == [[first]]
+    assert deltas[0] == first
+
+
+# --- history fitting against the model's input limit ----------------------------------------------------
+async def test_history_fits_the_input_limit_not_just_the_context_window(store: ConversationStore) -> None:
+    from chatls import tokens
+
+    conversation = store.create_conversation(WORKSPACE, "long")
+    for index in range(40):
+        store.add_message(
+            conversation, "user" if index % 2 == 0 else "assistant", f"{index} " * 100, "complete"
+        )
+    capped = ModelCapabilities("gpt-4o", False, True, 20_000, 4_000, max_input_tokens=3_000)
+    uncapped = ModelCapabilities("gpt-4o", False, True, 20_000, 4_000)
+    sent: dict[str, Conversation] = {}
+    for name, caps in (("capped", capped), ("uncapped", uncapped)):
+        backend = ScriptedBackend([reply("x")], capabilities=caps)
+        await ChatService(Environment(store, backend)).run_turn(
+            Turn("next", WORKSPACE, conversation_id=conversation), lambda d: None
+        )
+        sent[name] = backend.sent[0]
+
+    counter = tokens.counter_for("gpt-4o")
+    capped_tokens = sum(tokens.message_tokens(counter, m.content) for m in sent["capped"].messages)
+    assert capped_tokens <= 3_000
+    assert len(sent["capped"].messages) < len(sent["uncapped"].messages)
+
+
+async def test_a_prompt_over_the_input_limit_is_refused(store: ConversationStore) -> None:
+    backend = ScriptedBackend([reply("x")])
+    backend.capabilities = ModelCapabilities("gpt-4o", False, True, 400_000, 128_000, max_input_tokens=2_000)
+    with pytest.raises(JsonRpcException) as failure:
+        await ChatService(Environment(store, backend)).run_turn(
+            Turn("word " * 3_000, WORKSPACE), lambda d: None
+        )
+    assert failure.value.code == CONTEXT_TOO_LONG
+    assert "2000 input tokens" in failure.value.message
+    assert backend.sent == []
+
+
+# --- retryOf ------------------------------------------------------------------------------------------
+async def failed_turn(service: ChatService, prompt: str, **turn: Any) -> tuple[str, str]:
+    """Run a turn whose backend call fails; returns (conversation id, failed reply id)."""
+    seen: list[protocol.DeltaNotification] = []
+    with pytest.raises(JsonRpcException):
+        await service.run_turn(Turn(prompt, WORKSPACE, **turn), seen.append)
+    return seen[0].conversation_id, seen[0].message_id
+
+
+async def test_a_retry_answers_the_stored_question_again_without_storing_it_twice(
+    store: ConversationStore,
+) -> None:
+    backend = ScriptedBackend([reply("A1"), [ContentEvent("half"), ServiceError("down")], reply("A2")])
+    service = ChatService(Environment(store, backend))
+    first = await service.run_turn(Turn("Q1", WORKSPACE), lambda d: None)
+    conversation, failed = await failed_turn(
+        service, "Q2", conversation_id=first.conversation_id, attachment="File: a.py\n```\nx\n```"
+    )
+    result = await service.run_turn(
+        Turn("Q2", WORKSPACE, conversation_id=conversation, retry_of=failed), lambda d: None
+    )
+
+    assert result.message_id != failed
+    assert roles_and_statuses(store, conversation) == [
+        ("user", "complete", "Q1"),
+        ("assistant", "complete", "A1"),
+        ("user", "complete", "Q2"),
+        ("assistant", "error", "half"),
+        ("assistant", "complete", "A2"),
+    ]
+    retried = backend.sent[2].messages
+    assert [m.content for m in retried] == ["Q1", "A1", "File: a.py\n```\nx\n```\n\nQ2"]
+
+
+async def test_a_cancelled_reply_can_be_retried_and_later_turns_see_one_answer(
+    store: ConversationStore,
+) -> None:
+    backend = ScriptedBackend([[ContentEvent("par"), "hang"], reply("full"), reply("ok")])
+    service = ChatService(Environment(store, backend))
+    deltas: list[protocol.DeltaNotification] = []
+    task = asyncio.ensure_future(service.run_turn(Turn("Q", WORKSPACE), deltas.append))
+    while not any(d.content for d in deltas):
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    conversation, cancelled = deltas[0].conversation_id, deltas[0].message_id
+
+    await service.run_turn(Turn("Q", None, conversation_id=conversation, retry_of=cancelled), lambda d: None)
+    await service.run_turn(Turn("next", None, conversation_id=conversation), lambda d: None)
+
+    assert [m.content for m in backend.sent[1].messages] == ["Q"]  # the partial reply is not context
+    assert [m.content for m in backend.sent[2].messages] == ["Q", "full", "next"]
+    assert store.get_message(cancelled).status == "cancelled"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unknown", "unknown message 'nope' @ $.retryOf"),
+        ("other conversation", "is not in conversation"),
+        ("complete reply", "is a complete reply; only a reply that failed (error) or was cancelled"),
+        ("question", "is a question; only a reply that failed"),
+        ("different prompt", "prompt must equal the question of the retried reply"),
+        ("earlier question", "answers an earlier question"),
+    ],
+)
+async def test_a_bad_retry_is_invalid_params_and_stores_nothing(
+    store: ConversationStore, case: str, expected: str
+) -> None:
+    backend = ScriptedBackend([[ServiceError("down")], reply("A"), reply("B")])
+    service = ChatService(Environment(store, backend))
+    conversation, failed = await failed_turn(service, "Q")
+    answered = await service.run_turn(Turn("R", None, conversation_id=conversation), lambda d: None)
+    other = await service.run_turn(Turn("elsewhere", WORKSPACE), lambda d: None)
+    question = store.get_messages(conversation)[0].id
+    retry_of, prompt, target = {
+        "unknown": ("nope", "Q", conversation),
+        "other conversation": (other.message_id, "Q", conversation),
+        "complete reply": (answered.message_id, "R", conversation),
+        "question": (question, "Q", conversation),
+        "different prompt": (failed, "Q, edited", conversation),
+        "earlier question": (failed, "Q", conversation),
+    }[case]
+    if case == "different prompt":  # a failure on the latest question, retried with an edited prompt
+        backend.script.append([ServiceError("down")])
+        target, failed = await failed_turn(service, "Q", conversation_id=conversation)
+        retry_of = failed
+    before = roles_and_statuses(store, target)
+
+    with pytest.raises(JsonRpcException) as refused:
+        await service.run_turn(Turn(prompt, None, conversation_id=target, retry_of=retry_of), lambda d: None)
+
+    assert refused.value.code == -32602
+    assert expected in refused.value.message
+    assert roles_and_statuses(store, target) == before
+
+
+async def test_pending_replies_untouched_for_long_are_settled_but_live_ones_are_not(
+    store: ConversationStore,
+) -> None:
+    """The idle threshold the server uses at start-up leaves a reply a live window is streaming alone."""
+    conversation = store.create_conversation(WORKSPACE, "t")
+    store.add_message(conversation, "user", "q", "complete")
+    live = store.add_message(conversation, "assistant", "streaming", "pending")
+    assert store.settle_abandoned_replies(idle_seconds=chat_service.ABANDONED_AFTER) == 0
+    assert store.get_message(live).status == "pending"  # type: ignore[union-attr]
+    assert chat_service.HEARTBEAT_INTERVAL * 5 <= chat_service.ABANDONED_AFTER
+
+
+async def test_a_long_silent_turn_keeps_touching_its_pending_reply(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat_service, "HEARTBEAT_INTERVAL", 0.01)
+    backend = ScriptedBackend([["hang"]])
+    deltas: list[protocol.DeltaNotification] = []
+    task = asyncio.ensure_future(
+        ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    )
+    while not deltas:
+        await asyncio.sleep(0.01)
+    reply_id = deltas[0].message_id
+    created = store.get_message(reply_id).updated_at  # type: ignore[union-attr]
+    while store.get_message(reply_id).updated_at == created:  # type: ignore[union-attr]
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert store.get_message(reply_id).status == "cancelled"  # type: ignore[union-attr]

@@ -90,6 +90,13 @@ def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str 
         _check_uri(p.workspace_uri, "$.workspaceUri")
     if p.conversation_id is not None and not p.conversation_id.strip():
         raise invalid_params("invalid params: conversationId must not be empty @ $.conversationId")
+    if p.retry_of is not None:
+        if not p.retry_of.strip():
+            raise invalid_params("invalid params: retryOf must not be empty @ $.retryOf")
+        if p.conversation_id is None:
+            raise invalid_params(
+                "invalid params: retryOf needs the conversationId of the reply it retries @ $.conversationId"
+            )
     attachment = None
     if p.context is not None:
         _check_uri(p.context.uri, "$.context.uri")
@@ -105,6 +112,7 @@ def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str 
         reasoning_effort=p.reasoning_effort,
         attachment=attachment,
         task_instructions=task_instructions,
+        retry_of=p.retry_of,
     )
 
 
