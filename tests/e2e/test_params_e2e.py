@@ -29,6 +29,9 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
         "@ $.context.range.start.character",
     ),
     ("chatls/chat", {"prompt": "x", "reasoningEffort": ["high"]}, "@ $.reasoningEffort"),
+    ("chatls/chat", {"prompt": "x", "retryOf": 5}, "@ $.retryOf"),
+    ("chatls/chat", {"prompt": "x", "retryOf": "m1"}, "retryOf needs the conversationId"),
+    ("chatls/chat", {"prompt": "x", "conversationId": "c", "retryOf": " "}, "retryOf must not be empty"),
     ("chatls/conversations", [1], "params must be an object"),
     ("chatls/conversations", {"workspaceUri": 5}, "@ $.workspaceUri"),
     ("chatls/conversation", {}, "required field missing @ $.conversationId"),
@@ -95,3 +98,17 @@ async def some_conversation(client: LanguageClient, path: str) -> dict[str, Any]
 async def still_answers(client: LanguageClient) -> None:
     result = await chat(client, "are you alive?")
     assert result["content"] == "Echo from gpt-4o: are you alive?"
+
+
+async def test_a_malformed_notification_is_logged_and_shown_once(session: OpenSession) -> None:
+    """Notifications have no response to carry an error: `report_server_error` logs it and tells the user
+    once (pygls' default would show a message for every one), and the server goes on."""
+    async with session() as client:
+        for _ in range(3):  # raw JSON: the client's own serialiser refuses to send malformed params
+            client.protocol._send_data(
+                {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": 5}}
+            )
+        await still_answers(client)
+        shown = [m.message for m in client.messages]
+
+    assert shown == ["ChatLS hit an internal error; the server log has the details."]
