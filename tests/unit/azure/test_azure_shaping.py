@@ -10,12 +10,15 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 import pytest
+from tests.unit.azure.shared_data import schema_errors
 
 from chatls.azure import (
     ChatMessage,
     ChatOptions,
     ConfigurationError,
     Conversation,
+    ModelCapabilities,
+    ShapedRequest,
     load_capabilities,
     resolve_capabilities,
     shape_request,
@@ -33,6 +36,19 @@ CONVERSATION = Conversation(
     ),
 )
 WISHES = ChatOptions(max_completion_tokens=1000, temperature=0.2, reasoning_effort="high", verbosity="low")
+
+
+def shape(
+    conversation: Conversation,
+    options: ChatOptions,
+    caps: ModelCapabilities,
+    api_version: str,
+    deployment: str,
+) -> ShapedRequest:
+    """shape_request, and every payload it makes is checked against the schema of its api-version."""
+    shaped = shape_request(conversation, options, caps, api_version, deployment)
+    assert schema_errors(shaped.payload, api_version) == []
+    return shaped
 
 
 class Expect(NamedTuple):
@@ -102,7 +118,7 @@ def test_every_table_row_has_an_expectation() -> None:
 def test_payload_for_every_family(family: str, api_version: str, validate_request: Any) -> None:
     expect = EXPECTED[family]
     caps = capabilities_for_family(family)
-    shaped = shape_request(CONVERSATION, WISHES, caps, api_version, f"dep-{family}")
+    shaped = shape(CONVERSATION, WISHES, caps, api_version, f"dep-{family}")
     assert shaped.payload == expected_payload(family, expect, api_version)
     assert shaped.stream is expect.stream
     assert validate_request(shaped.payload, api_version) == []
@@ -112,7 +128,7 @@ def test_payload_for_every_family(family: str, api_version: str, validate_reques
 def test_every_dropped_wish_is_explained_once(family: str) -> None:
     expect = EXPECTED[family]
     caps = capabilities_for_family(family)
-    notes = shape_request(CONVERSATION, WISHES, caps, "v1", "d").adaptations
+    notes = shape(CONVERSATION, WISHES, caps, "v1", "d").adaptations
     assert len(notes) == len(set(notes))
     assert any(n.startswith("temperature 0.2 not sent") for n in notes) is not expect.temperature
     assert any(n.startswith("reasoning effort 'high' not sent") for n in notes) is not expect.reasoning_effort
@@ -125,28 +141,28 @@ def test_every_dropped_wish_is_explained_once(family: str) -> None:
 
 def test_the_issue_example_note() -> None:
     caps = resolve_capabilities(model="o3-mini")
-    shaped = shape_request(CONVERSATION, ChatOptions(temperature=0.2), caps, "v1", "my-o3")
+    shaped = shape(CONVERSATION, ChatOptions(temperature=0.2), caps, "v1", "my-o3")
     assert shaped.adaptations == ("temperature 0.2 not sent: o3-mini only accepts the default",)
     assert "temperature" not in shaped.payload
 
 
 def test_an_effort_the_model_does_not_know_is_dropped_with_the_accepted_values() -> None:
     caps = resolve_capabilities(model="o3-mini")
-    shaped = shape_request(CONVERSATION, ChatOptions(reasoning_effort="minimal"), caps, "v1", "d")
+    shaped = shape(CONVERSATION, ChatOptions(reasoning_effort="minimal"), caps, "v1", "d")
     assert "reasoning_effort" not in shaped.payload
     assert shaped.adaptations == ("reasoning effort 'minimal' not sent: o3-mini accepts low, medium, high",)
 
 
 def test_gpt5_minimal_effort_is_sent_and_valid_despite_the_spec(validate_request: Any) -> None:
     caps = resolve_capabilities(model="gpt-5")
-    shaped = shape_request(CONVERSATION, ChatOptions(reasoning_effort="minimal"), caps, "v1", "d")
+    shaped = shape(CONVERSATION, ChatOptions(reasoning_effort="minimal"), caps, "v1", "d")
     assert shaped.payload["reasoning_effort"] == "minimal"
     assert validate_request(shaped.payload, "v1") == []
 
 
 def test_too_many_completion_tokens_are_lowered_to_the_model_limit() -> None:
     caps = resolve_capabilities(model="gpt-4o-2024-05-13")
-    shaped = shape_request(CONVERSATION, ChatOptions(max_completion_tokens=20000), caps, "2024-10-21", "d")
+    shaped = shape(CONVERSATION, ChatOptions(max_completion_tokens=20000), caps, "2024-10-21", "d")
     assert shaped.payload["max_tokens"] == 4096
     assert shaped.adaptations == ("maxCompletionTokens 20000 lowered to 4096: the most gpt-4o produces",)
 
@@ -154,21 +170,21 @@ def test_too_many_completion_tokens_are_lowered_to_the_model_limit() -> None:
 def test_api_version_older_than_the_model_is_a_configuration_error_naming_the_key() -> None:
     caps = resolve_capabilities(model="o3-mini")
     with pytest.raises(ConfigurationError) as caught:
-        shape_request(CONVERSATION, WISHES, caps, "2024-10-21", "d")
+        shape(CONVERSATION, WISHES, caps, "2024-10-21", "d")
     assert caught.value.key == "apiVersion"
     assert "2024-12-01-preview" in caught.value.user_message
 
 
 def test_developer_role_on_an_api_version_that_predates_it_is_folded() -> None:
     caps = replace(resolve_capabilities(model="o3-mini"), min_api_version="")
-    shaped = shape_request(CONVERSATION, ChatOptions(), caps, "2024-10-21", "d")
+    shaped = shape(CONVERSATION, ChatOptions(), caps, "2024-10-21", "d")
     assert shaped.payload["messages"][0] == {"role": "user", "content": f"{INSTRUCTIONS}\n\nWhat is a monad?"}
     assert "predates the developer role" in shaped.adaptations[0]
 
 
 def test_old_api_versions_get_max_tokens_and_no_stream_options(validate_request: Any) -> None:
     caps = resolve_capabilities(deployment="mystery")
-    shaped = shape_request(CONVERSATION, ChatOptions(max_completion_tokens=50), caps, "2024-06-01", "mystery")
+    shaped = shape(CONVERSATION, ChatOptions(max_completion_tokens=50), caps, "2024-06-01", "mystery")
     assert shaped.payload == {
         "model": "mystery",
         "messages": [
@@ -184,7 +200,7 @@ def test_old_api_versions_get_max_tokens_and_no_stream_options(validate_request:
 def test_no_instructions_no_system_message_and_no_stream_when_not_asked() -> None:
     caps = resolve_capabilities(model="gpt-4o")
     conversation = Conversation("  ", (ChatMessage("user", "hi"),))
-    shaped = shape_request(conversation, ChatOptions(stream=False), caps, "v1", "d")
+    shaped = shape(conversation, ChatOptions(stream=False), caps, "v1", "d")
     assert shaped.payload == {"model": "d", "messages": [{"role": "user", "content": "hi"}], "stream": False}
     assert shaped.adaptations == ()
 
@@ -192,13 +208,13 @@ def test_no_instructions_no_system_message_and_no_stream_when_not_asked() -> Non
 def test_folding_without_any_user_turn_adds_one() -> None:
     caps = resolve_capabilities(model="o1-mini")
     conversation = Conversation("Be terse.", (ChatMessage("assistant", "Hello."),))
-    messages = shape_request(conversation, ChatOptions(), caps, "v1", "d").payload["messages"]
+    messages = shape(conversation, ChatOptions(), caps, "v1", "d").payload["messages"]
     assert messages == [{"role": "user", "content": "Be terse."}, {"role": "assistant", "content": "Hello."}]
 
 
 def test_an_empty_conversation_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one message"):
-        shape_request(Conversation(None, ()), ChatOptions(), resolve_capabilities(), "v1", "d")
+        shape(Conversation(None, ()), ChatOptions(), resolve_capabilities(), "v1", "d")
 
 
 def test_lessons_change_the_request_and_the_note_blames_the_deployment() -> None:
@@ -208,7 +224,7 @@ def test_lessons_change_the_request_and_the_note_blames_the_deployment() -> None
         instructions="fold",
     )
     caps = apply_lessons(resolve_capabilities(model="gpt-4o"), lessons)
-    shaped = shape_request(CONVERSATION, WISHES, caps, "v1", "d")
+    shaped = shape(CONVERSATION, WISHES, caps, "v1", "d")
     assert shaped.payload == {
         "model": "d",
         "messages": [
@@ -229,7 +245,7 @@ def test_lessons_change_the_request_and_the_note_blames_the_deployment() -> None
 def test_shaping_does_not_touch_the_conversation() -> None:
     caps = resolve_capabilities(model="o1-mini")
     before = repr(CONVERSATION)
-    shape_request(CONVERSATION, WISHES, caps, "v1", "d")
+    shape(CONVERSATION, WISHES, caps, "v1", "d")
     assert repr(CONVERSATION) == before
 
 
