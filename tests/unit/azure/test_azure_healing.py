@@ -130,3 +130,23 @@ def test_applied_lessons_are_marked_as_learned() -> None:
     assert caps.reasoning_efforts == ()
     assert {"sampling", "streaming", "rejected_parameters"} <= caps.learned
     assert caps.details["learned"] == sorted(caps.learned)
+
+
+@pytest.mark.parametrize(
+    ("error_file", "subject"),
+    [
+        ("max-tokens-unsupported", "token cap"),
+        ("unrecognized-argument-max-completion-tokens", "token cap"),
+        ("max-tokens-too-large", "token cap"),
+        ("system-role-unsupported", "instructions role"),
+        ("developer-role-invalid-for-api-version", "instructions role"),
+        ("temperature-unsupported-parameter", "temperature"),
+        ("unrecognized-argument-parallel-tool-calls", "parallel_tool_calls"),
+        ("stream-unsupported", "stream"),
+    ],
+)
+def test_fixes_that_could_undo_each_other_share_a_subject(error_file: str, subject: str) -> None:
+    """The client heals each subject once per chat, so max_tokens <-> max_completion_tokens cannot loop."""
+    _, error = azure_error(error_file)
+    healing = learn(error, PAYLOAD, resolve_capabilities(model="gpt-5.1"), Lessons(), "dep")
+    assert healing is not None and healing.subject == subject
