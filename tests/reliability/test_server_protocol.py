@@ -342,7 +342,7 @@ def wrong_params(draw: st.DrawFn, shape: Shape) -> Any:
 
 
 BOUNDED = settings(
-    max_examples=15,  # per method and per command: about 300 requests in all
+    max_examples=12,  # per method and per command: about 230 requests in all
     derandomize=True,
     database=None,
     deadline=None,

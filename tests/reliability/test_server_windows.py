@@ -32,7 +32,7 @@ pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
 StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
-TURNS = 3
+TURNS = 2
 """Turns each window sends into its own conversation and into the shared one."""
 
 
