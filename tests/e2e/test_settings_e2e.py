@@ -158,6 +158,7 @@ async def test_models_lists_profiles_with_capabilities_and_no_secret(
     profiles = [
         profile(emulator.url),
         profile(emulator.url, name="thinker", deployment="o1", api_version="2024-12-01-preview"),
+        profile(emulator.url, name="five", deployment="gpt-5", api_version="2025-04-01-preview"),
     ]
     async with session(
         init_options=init_options(emulator.url, state_dir=state_dir, profiles=profiles)
@@ -166,11 +167,14 @@ async def test_models_lists_profiles_with_capabilities_and_no_secret(
         by_command = await execute_command(client, "chatls.models")
 
     assert models == by_command
-    assert [m["name"] for m in models] == ["default", "thinker"]
-    assert [m["default"] for m in models] == [True, False]
+    assert [m["name"] for m in models] == ["default", "thinker", "five"]
+    assert [m["default"] for m in models] == [True, False, False]
     assert models[0]["capabilities"]["reasoning"] is False
     assert models[1]["capabilities"]["reasoning"] is True
     assert models[1]["capabilities"]["contextWindow"] > 0
+    assert models[0]["capabilities"]["inputLimit"] == models[0]["capabilities"]["contextWindow"]
+    five = models[2]["capabilities"]
+    assert (five["contextWindow"], five["inputLimit"]) == (400_000, 272_000)  # GPT-5 caps the input
     assert emulator.api_key not in repr(models)
     assert models[0]["apiKeyEnv"] == TEST_KEY_ENV
 
