@@ -146,12 +146,12 @@ function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.status === "cancelled") {
     addFooter(container, "tag", "Stopped");
   } else if (message.status === "error") {
-    addFooter(container, "tag error", "Failed");
+    addFooter(container, "tag failed-tag", "Failed");
   } else if (message.status === "truncated") {
     addFooter(container, "tag", "Truncated");
   }
   if (message.usage) {
-    addFooter(container, "usage", formatUsage(message.usage));
+    addFooter(container, "usage", message.model ? `${message.model} · ${formatUsage(message.usage)}` : formatUsage(message.usage));
   }
   return container;
 }
@@ -437,7 +437,7 @@ function onError(turnId: string, message: string): void {
   setMarkdown(turn.body, turn.text);
   turn.container.classList.add("failed");
   addRetryBox(turn.container, message, () => {
-    addFooter(turn.container, "tag error", "Failed");
+    addFooter(turn.container, "tag failed-tag", "Failed");
     retry(turn);
   });
   updateButtons();

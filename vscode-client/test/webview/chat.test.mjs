@@ -240,6 +240,7 @@ test("a stored conversation is restored with its statuses, list entries open con
   await page.waitForSelector(".message.assistant strong");
   assert.equal(await page.textContent(".message.user .body"), "hi <b>there</b>");
   assert.equal(await page.textContent(".message.assistant.status-cancelled .tag"), "Stopped");
+  assert.equal(await page.textContent(".message.assistant .usage"), "gpt-4o · 1,200 in · 340 out (256 reasoning) tokens");
   assert.equal(await page.isEnabled("#export"), true);
   await page.click("#history summary");
   await page.click("#conversation-list li[data-id='c8'] button.open");
