@@ -1,8 +1,8 @@
 """Upstream faults end to end through the real server process: the emulator misbehaves mid-chat.
 
 Each fault must reach the editor as one JSON-RPC error with an actionable message (no traceback, no URL, no
-key), leave the partial reply stored with the right status next to the user's message, and leave the
-server able to chat again.
+key), leave the partial reply stored with the right status next to the user's message, be retryable
+(`retryOf`) without storing the question twice, and leave the server able to chat again.
 """
 
 from __future__ import annotations
@@ -144,19 +144,23 @@ async def test_upstream_faults_reach_the_editor_as_actionable_errors(
             assert deltas, fault.name  # the turn started and said so
             conversation_id = deltas[0]["conversationId"]
             stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
+            question = f"fault: {fault.name}"
             user, reply = stored["messages"]
-            assert (user["role"], user["content"], user["status"]) == (
-                "user",
-                f"fault: {fault.name}",
-                "complete",
-            )
-            assert reply["role"] == "assistant" and reply["status"] == fault.stored_status, (
-                fault.name,
-                reply,
-            )
+            assert (user["role"], user["content"], user["status"]) == ("user", question, "complete")
+            assert (reply["role"], reply["status"]) == ("assistant", fault.stored_status), fault.name
             shown = "".join(d.get("content") or "" for d in deltas)
             assert reply["content"] == shown  # what the editor showed is what is kept
             assert bool(shown) == fault.partial and LONG_REPLY.startswith(shown), (fault.name, shown)
+
+            # Retry (the fault is used up): the question is answered again, not stored twice
+            retried = await chat(client, question, conversationId=conversation_id, retryOf=reply["id"])
+            assert retried["content"] == LONG_REPLY
+            stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
+            assert [(m["role"], m["content"], m["status"]) for m in stored["messages"]] == [
+                ("user", question, "complete"),
+                ("assistant", shown, fault.stored_status),
+                ("assistant", LONG_REPLY, "complete"),
+            ]
 
         after = await chat(client, "and now a normal question")
         assert after["content"] == "Echo from gpt-4o: and now a normal question"
