@@ -34,6 +34,7 @@ StartEmulator = Any
 SOURCE = "def area(w, h):\n    return w + h\n"
 BODY = rng((1, 4), (1, 16))
 """`return w + h`"""
+CANCELLED = protocol.STATUS_CANCELLED
 SLOW_REPLY = "```python\nreturn w * h\n```\n\n" + "Multiplying gives the area of the rectangle. " * 6
 """Streamed slowly (about 60 pieces at 20 per second) so the test can act while the model is working."""
 
@@ -50,6 +51,18 @@ async def first_delta(client: LanguageClient) -> None:
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(arrived(), 30)
+
+
+async def deltas_arrived(client: LanguageClient, count: int) -> list[dict[str, Any]]:
+    """The first `count` deltas, once they have arrived."""
+    deltas: list[dict[str, Any]] = client.deltas  # type: ignore[attr-defined]
+
+    async def arrived() -> None:
+        while len(deltas) < count:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(arrived(), 30)
+    return deltas[:count]
 
 
 @dataclass
@@ -157,6 +170,34 @@ async def test_cancelling_the_progress_applies_nothing_and_closes_the_upstream_s
         assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
         stored = await request(client, protocol.CONVERSATION, {"conversationId": result["conversationId"]})
         assert stored["messages"][1]["status"] == protocol.STATUS_CANCELLED
+
+
+async def test_cancelling_before_any_text_still_answers_with_the_stored_turn(
+    preset: str, start_emulator: StartEmulator, workspace: Path, state_dir: Path
+) -> None:
+    config = emulator_config(reply_rule("Improve", SLOW_REPLY), time_to_first_token=60)
+    emulator = await start_emulator(config)
+    async with session(preset, emulator, workspace, state_dir) as client:
+        uri = open_document(client, workspace / "geometry.py", SOURCE, "python", version=1)
+        running = await run_in_background(client, protocol.CMD_IMPROVE, selection(uri, BODY, version=1))
+        (first,) = await deltas_arrived(
+            client, 1
+        )  # the turn's first delta: its ids, before the model answers
+        assert first.get("status") and not first.get("content")
+        (token,) = client.progress_reports
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        result = await asyncio.wait_for(running, 30)
+        ids = (first["conversationId"], first["messageId"])
+        assert (result["conversationId"], result["messageId"]) == ids
+        assert (result["status"], result["applied"], result["content"]) == (CANCELLED, False, "")
+        assert result["reason"] == "Cancelled: nothing was applied."
+        assert client.applied_edits == []  # type: ignore[attr-defined]
+        closed = await emulator.wait_for_request(lambda r: r["path"].endswith("/chat/completions"))
+        assert closed["disconnected"] is True  # the upstream request was closed, not left waiting
+        stored = await request(client, protocol.CONVERSATION, {"conversationId": ids[0]})
+        question, reply = stored["messages"]
+        assert question["content"] == "Improve the selected code (geometry.py, line 2)"  # as the user asked
+        assert (reply["id"], reply["status"], reply["content"]) == (ids[1], CANCELLED, "")
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,11 @@ class TestsPlan:
 
 
 class _Progress:
-    """Records the turn's deltas (for a cancelled answer) while forwarding them and showing their status."""
+    """Records the turn's deltas (for a cancelled answer) while forwarding them and showing their status.
+
+    The first delta of every turn is a status sent before the request goes upstream, so even a command
+    cancelled before any text knows its conversation and reply ids.
+    """
 
     def __init__(self, ls: ChatLSServer, report: Reporter) -> None:
         self._ls, self._report = ls, report
