@@ -19,7 +19,7 @@ from typing import Any, TypeVar, Union
 import attrs
 import cattrs
 from lsprotocol import converters, types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
 T = TypeVar("T")
@@ -287,11 +287,42 @@ class RawRequest:
     jsonrpc: str = "2.0"
 
 
+@attrs.define
+class _AlreadyAnswered:
+    """Stands in for a request whose params could not be parsed and that was answered with an error."""
+
+    id: Union[int, str]  # noqa: UP007
+    jsonrpc: str = "answered"
+
+
 class ChatLSProtocol(LanguageServerProtocol):
-    """Parses ChatLS's own requests with `RawRequest` so bad params can be answered with InvalidParams."""
+    """Parses ChatLS's own requests with `RawRequest` so bad params can be answered with InvalidParams, and
+    answers LSP requests whose params lsprotocol cannot structure (pygls would log and never answer them)."""
 
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         # Only client->server requests: notify() also asks this for outgoing notifications.
         if method in REQUESTS:
             return RawRequest
         return super().get_message_type(method)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            msg_id, method = data.get("id"), data.get("method")
+            if not isinstance(msg_id, (int, str)) or isinstance(msg_id, bool) or not isinstance(method, str):
+                raise  # a notification or a response: nobody waits for an answer
+            error = JsonRpcInvalidParams(f"invalid params for {method}: {_describe(exc.__cause__)}")
+            self._send_response(msg_id, error=error.to_response_error())
+            return _AlreadyAnswered(msg_id)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _AlreadyAnswered):
+            return
+        super().handle_message(message)
+
+
+def _describe(cause: BaseException | None) -> str:
+    if isinstance(cause, cattrs.BaseValidationError):
+        return _camel_paths("; ".join(cattrs.transform_error(cause)))
+    return str(cause) if cause is not None else "they do not match the method's parameter type"
