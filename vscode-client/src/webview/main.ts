@@ -20,6 +20,8 @@ interface PendingTurn {
   text: string;
   body: HTMLElement;
   container: HTMLElement;
+  /** Started by a code action: a server command, which only its progress notification can cancel. */
+  external: boolean;
 }
 
 interface SavedState {
@@ -250,6 +252,10 @@ function updateButtons(): void {
   const busy = pending !== null;
   ui.send.hidden = busy;
   ui.stop.hidden = !busy;
+  ui.stop.disabled = pending?.external === true;
+  ui.stop.title = pending?.external === true
+    ? "A code action stops with Cancel on its progress notification"
+    : "Stop the reply (what has arrived is kept)";
   ui.exportButton.disabled = conversationId === null || busy;
   ui.deleteButton.disabled = conversationId === null || busy;
   ui.newButton.disabled = busy;
@@ -289,13 +295,13 @@ function showNotes(notes: string[]): void {
 // --- turns -------------------------------------------------------------------------------------
 
 /** Show a turn as running; a retry answers the question already shown, so no second user message. */
-function startTurn(prompt: string, turnId: string, showPrompt = true): PendingTurn {
+function startTurn(prompt: string, turnId: string, showPrompt = true, external = false): PendingTurn {
   if (showPrompt) {
     addUserMessage(prompt);
   }
   const { container, body } = messageElement("assistant", "streaming");
   body.textContent = "";
-  pending = { turnId, prompt, conversationId, messageId: null, text: "", body, container };
+  pending = { turnId, prompt, conversationId, messageId: null, text: "", body, container, external };
   setStatus("waiting for the model…");
   updateButtons();
   scrollToEnd();
@@ -533,7 +539,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       break;
     case "turnStarted":
       if (!pending) {
-        startTurn(message.prompt, message.turnId);
+        startTurn(message.prompt, message.turnId, true, true);
       }
       break;
     case "delta":

@@ -36,6 +36,7 @@ test("streams Markdown as it arrives and renders highlighted code", async () => 
   assert.deepEqual(send, { type: "send", turnId, prompt: "explain sorting", conversationId: null, profile: "fast",
                            reasoningEffort: null });
   assert.equal(await page.isVisible("#stop"), true);
+  assert.equal(await page.isEnabled("#stop"), true);
   assert.equal(await page.isVisible("#send"), false);
 
   await streamReply(page, ["# Sorting\n\nUse **sorted", "()**:\n\n```python\nxs = sorted(ys", ")\n```\n"]);
@@ -261,6 +262,9 @@ test("adaptation notes are shown; a code action turn started by the extension st
   const page = await openWebview(browser);
   await init(page);
   await deliver(page, { type: "turnStarted", turnId: "ext-1", prompt: "Explain selection" });
+  // a code action is a server command: its progress notification cancels it, not the panel's Stop
+  assert.equal(await page.isDisabled("#stop"), true);
+  assert.match(await page.getAttribute("#stop", "title"), /progress notification/);
   await streamReply(page, ["It adds."]);
   await deliver(page, { type: "turnDone", turnId: "ext-1", result: result("It adds."),
                         notes: ["temperature 0.2 not sent: o3-mini only accepts the default"] });
