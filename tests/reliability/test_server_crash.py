@@ -46,6 +46,8 @@ def stored_reply(db_path: Path) -> tuple[str, str] | None:
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
         row = db.execute("SELECT content, status FROM messages WHERE role = 'assistant'").fetchone()
+    except sqlite3.OperationalError:  # the file exists but the server has not created its tables yet
+        return None
     finally:
         db.close()
     return None if row is None else (row[0], row[1])
@@ -102,16 +104,18 @@ async def test_sigkill_mid_stream_loses_nothing(start_emulator: StartEmulator, t
 
     async with lsp_session("visual-studio-code", shutdown=False, **session) as client:
         turn = asyncio.create_task(chat(client, prompt))
-        saved = await partial_reply_saved(db_path)
-        assert not turn.done()
-        server = client._server
-        assert server is not None
-        server.kill()  # SIGKILL: no shutdown, no cleanup, no final write
-        assert await asyncio.wait_for(server.wait(), WAIT_LIMIT) == -9
+        try:
+            saved = await partial_reply_saved(db_path)
+            assert not turn.done()
+            server = client._server
+            assert server is not None
+            server.kill()  # SIGKILL: no shutdown, no cleanup, no final write
+            assert await asyncio.wait_for(server.wait(), WAIT_LIMIT) == -9
+        finally:
+            turn.cancel()
+            await asyncio.gather(turn, return_exceptions=True)  # it fails: its server is gone
         shown = "".join(d.get("content") or "" for d in client.deltas)  # type: ignore[attr-defined]
         conversation_id = client.deltas[0]["conversationId"]  # type: ignore[attr-defined]
-        turn.cancel()
-        await asyncio.gather(turn, return_exceptions=True)
 
     assert integrity(db_path) == ["ok"]
     await emulator.set_timing("gpt-4o", tokens_per_second=0)
