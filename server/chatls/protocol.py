@@ -234,15 +234,45 @@ class ExportConversationArgs:
 
 
 # --- the boundary converter ----------------------------------------------------------------------
+class _BadValue(TypeError):
+    """A primitive of the wrong JSON type or an unusable value; its message is shown to the client as is."""
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _json_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
 def _exact(expected: type) -> Any:
     def hook(value: Any, _: Any) -> Any:
         if expected is float and type(value) is int:
             return float(value)
         if type(value) is not expected:
-            raise TypeError(f"expected {expected.__name__}, got {type(value).__name__}")
+            raise _BadValue(f"expected {_JSON_NAMES[expected]}, got {_json_name(value)}")
+        if isinstance(value, str) and not _is_encodable(value):
+            raise _BadValue("text is not valid Unicode (it holds an unpaired surrogate)")
         return value
 
     return hook
+
+
+def _is_encodable(text: str) -> bool:
+    """JSON can carry lone surrogates (`"\\ud800"`); SQLite and the wire to Azure cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 PARAMS_CONVERTER = converters.get_converter()
@@ -258,10 +288,17 @@ def structure_params(raw: Any, cls: type[T]) -> T:
     try:
         return PARAMS_CONVERTER.structure(raw, cls)
     except cattrs.BaseValidationError as exc:
-        detail = "; ".join(_camel_paths(line) for line in cattrs.transform_error(exc))
+        lines = cattrs.transform_error(exc, format_exception=_format_exception)
+        detail = "; ".join(_camel_paths(line) for line in lines)
         raise JsonRpcInvalidParams(f"invalid params: {detail}") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise JsonRpcInvalidParams(f"invalid params: {exc}") from None
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, _BadValue):
+        return str(exc)  # our own hooks' words say what was sent
+    return cattrs.v.format_exception(exc, type_)
 
 
 def _camel_paths(message: str) -> str:

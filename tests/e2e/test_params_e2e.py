@@ -16,7 +16,7 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
     ("chatls/chat", [1, 2], "params must be an object"),
     ("chatls/chat", "hello", "params must be an object"),
     ("chatls/chat", {}, "required field missing @ $.prompt"),
-    ("chatls/chat", {"prompt": 5}, "expected str @ $.prompt"),
+    ("chatls/chat", {"prompt": 5}, "expected a string, got an integer @ $.prompt"),
     ("chatls/chat", {"prompt": "   "}, "prompt must not be empty"),
     ("chatls/chat", {"prompt": "x", "conversationId": 5}, "@ $.conversationId"),
     ("chatls/chat", {"prompt": "x", "conversationId": "no-such-id"}, "unknown conversationId"),
@@ -35,7 +35,7 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
     ("chatls/conversations", [1], "params must be an object"),
     ("chatls/conversations", {"workspaceUri": 5}, "@ $.workspaceUri"),
     ("chatls/conversation", {}, "required field missing @ $.conversationId"),
-    ("chatls/conversation", {"conversationId": 5}, "expected str @ $.conversationId"),
+    ("chatls/conversation", {"conversationId": 5}, "expected a string, got an integer @ $.conversationId"),
     ("chatls/conversation", {"conversationId": "no-such-id"}, "unknown conversationId"),
     ("chatls/deleteConversation", None, "params must be an object"),
     ("chatls/deleteConversation", {"conversationId": None}, "@ $.conversationId"),
@@ -44,7 +44,7 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
     ("chatls/setApiKey", {}, "required field missing"),
     ("chatls/setApiKey", {"profile": "default"}, "required field missing @ $.apiKey"),
     ("chatls/setApiKey", {"profile": "default", "apiKey": ""}, "apiKey must not be empty"),
-    ("chatls/setApiKey", {"profile": 1, "apiKey": "k"}, "expected str @ $.profile"),
+    ("chatls/setApiKey", {"profile": 1, "apiKey": "k"}, "expected a string, got an integer @ $.profile"),
 ]
 
 BAD_COMMANDS: list[tuple[str, list[Any], str]] = [

@@ -52,7 +52,7 @@ def test_valid_chat_params_become_typed() -> None:
         ([1], "params must be an object, got list"),
         ("x", "params must be an object, got str"),
         ({}, "invalid params: required field missing @ $.prompt"),
-        ({"prompt": 5}, "expected str @ $.prompt"),
+        ({"prompt": 5}, "expected a string, got an integer @ $.prompt"),
         ({"prompt": None}, "@ $.prompt"),
         ({"prompt": "x", "conversationId": 7}, "@ $.conversationId"),
         ({"prompt": "x", "context": {"uri": 1}}, "@ $.context.uri"),
