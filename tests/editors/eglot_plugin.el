@@ -62,10 +62,13 @@
       (chatls-new-conversation)
       (setq chatls-last-message-id nil)
       (chatls-chat (e2e-get :cancel :prompt) nil nil (e2e-get :cancel :profile))
+      ;; Cancel once the reply has text: the turn's first delta is only a status, sent before the request
+      ;; goes upstream, so cancelling on it would not test a cancel in mid-stream.
       (e2e-observe :cancelStreamed
                    (if (e2e-wait-for (lambda () (and chatls-last-message-id
                                                      (> (length (chatls-reply-text chatls-last-message-id)) 0))))
                        t :json-false))
+      (e2e-observe :cancelSeenText (and chatls-last-message-id (chatls-reply-text chatls-last-message-id)))
       (e2e-observe :cancelConversationId chatls-conversation-id)
       (e2e-observe :cancelReturned (if (chatls-cancel) t :json-false))
       (e2e-observe :cancelConversation

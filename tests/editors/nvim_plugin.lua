@@ -69,10 +69,15 @@ local ok, err = pcall(function()
   E.step("cancel", function()
     E.open(plan.files.chat)
     chatls.new_conversation()
+    local previous = chatls.last_message_id
     chatls.chat(plan.cancel.prompt, { profile = plan.cancel.profile })
+    -- Cancel once the new reply has text: the turn's first delta is only a status, sent before the
+    -- request goes upstream, so cancelling on it would not test a cancel in mid-stream.
     obs.cancelStreamed = E.wait(function()
-      return chatls.conversation_id ~= nil and (chatls.reply_text(chatls.last_message_id) or "") ~= ""
+      local id = chatls.last_message_id
+      return id ~= nil and id ~= previous and (chatls.reply_text(id) or "") ~= ""
     end, 10)
+    obs.cancelSeenText = chatls.reply_text(chatls.last_message_id)
     obs.cancelConversationId = chatls.conversation_id
     obs.cancelReturned = chatls.cancel()
     obs.cancelConversation = E.settled_conversation(client, chatls.conversation_id)

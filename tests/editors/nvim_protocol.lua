@@ -128,6 +128,8 @@ local ok, err = pcall(function()
       prompt = plan.cancel.prompt, profile = plan.cancel.profile, workspaceUri = plan.workspaceUri,
     }, function() end, main_buf)
     if not sent then error("chatls/chat was not sent") end
+    -- Cancel once text streams: the turn's first delta is only a status, sent before the request goes
+    -- upstream, so cancelling on it would not test a cancel in mid-stream.
     obs.cancelStreamed = E.wait(function()
       for i = first, #deltas do
         if type(deltas[i].content) == "string" and deltas[i].content ~= "" then return true end
@@ -135,6 +137,7 @@ local ok, err = pcall(function()
       return false
     end, 10)
     obs.cancelConversationId = deltas[first] and deltas[first].conversationId
+    if deltas[first] then obs.cancelSeenText = delta_text(deltas[first].messageId) end
     client.cancel_request(request_id)
     obs.cancelConversation = E.settled_conversation(client, obs.cancelConversationId)
   end)

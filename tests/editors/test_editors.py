@@ -191,13 +191,17 @@ def test_nvim_empty_selection_offers_no_actions(runner: Runner) -> None:
 def test_cancelled_chat_is_stored_as_cancelled(cancelling_editor: EditorRun, editor_emulator: Any) -> None:
     run = cancelling_editor
     assert run.get("cancelStreamed") is True, "the slow chat never streamed any text"
+    seen = run.get("cancelSeenText")
+    assert seen and SLOW_REPLY.startswith(seen), "the driver cancelled before any reply text arrived"
     conversation = run.result("cancelConversation")
     assert conversation["id"] == run.get("cancelConversationId")
     user, reply = conversation["messages"][-2:]
     assert (user["role"], user["content"]) == ("user", SLOW_PROMPT)
     assert reply["role"] == "assistant"
     assert reply["status"] == "cancelled"
-    assert SLOW_REPLY.startswith(reply["content"]) and len(reply["content"]) < len(SLOW_REPLY)
+    # Cancelled in mid-stream: the stored part holds at least the text the editor saw, but not all of it.
+    assert reply["content"].startswith(seen) and SLOW_REPLY.startswith(reply["content"])
+    assert len(reply["content"]) < len(SLOW_REPLY)
     # ...and the server closed the upstream stream instead of letting it run on.
     (slow,) = [r for r in run.requests if r["deployment"] == "gpt-4o-slow"]
     editor_emulator.wait_for_request(lambda r: r["id"] == slow["id"] and r["disconnected"], timeout=10)
