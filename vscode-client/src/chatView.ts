@@ -312,8 +312,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     if (message.reasoningEffort) {
       params.reasoningEffort = message.reasoningEffort;
     }
-    if (message.retryOf) {
+    if (message.retryOf && message.conversationId) {
       params.retryOf = message.retryOf;
+      params.prompt = await this.storedQuestion(message.conversationId) ?? message.prompt;
     }
     try {
       // cancelling the token makes vscode-languageclient send $/cancelRequest
@@ -333,6 +334,20 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     await this.refreshConversations();
   }
 
+  /**
+   * The conversation's latest question as stored: a retry must send exactly that, and the panel shows a code
+   * action's turn under a short label instead.
+   */
+  private async storedQuestion(conversationId: string): Promise<string | undefined> {
+    try {
+      const conversation = await this.server.request<P.ConversationInfo>(P.CONVERSATION, { conversationId });
+      return conversation.messages.filter((m) => m.role === "user").at(-1)?.content;
+    } catch (error) {
+      this.log.warn(`reading the question to retry: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
   /** Adaptation notes the user has not seen yet (each is shown once, across sessions). */
   private async freshNotes(adaptations: readonly string[]): Promise<string[]> {
     const seen = new Set(this.context.globalState.get<string[]>(SEEN_NOTES_KEY, []));
@@ -343,8 +358,11 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     return fresh;
   }
 
-  /** A code action's streamed turn: open the panel and show it like a chat turn. */
-  async runExternalTurn<R>(label: string, run: () => Promise<R>, conversationOf: (result: R) => string | undefined): Promise<R> {
+  /**
+   * A code action's streamed turn: open the panel and show it like a chat turn. A failure is shown there,
+   * with Retry, so it resolves to undefined instead of failing the command a second time in a notification.
+   */
+  async runExternalTurn<R>(label: string, run: () => Promise<R>, conversationOf: (result: R) => string | undefined): Promise<R | undefined> {
     this.externalTurn += 1;
     const turnId = `action-${this.externalTurn}`;
     this.post({ type: "turnStarted", turnId, prompt: label });
@@ -366,7 +384,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       } else {
         this.post({ type: "turnError", turnId, message: errorMessage(error) });
       }
-      throw error;
+      await this.refreshConversations();
+      return undefined;
     }
   }
 

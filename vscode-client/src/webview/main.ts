@@ -296,6 +296,10 @@ function showNotes(notes: string[]): void {
 
 /** Show a turn as running; a retry answers the question already shown, so no second user message. */
 function startTurn(prompt: string, turnId: string, showPrompt = true, external = false): PendingTurn {
+  // only the latest question's failed reply can be retried: older Retry buttons go
+  for (const button of Array.from(ui.messages.querySelectorAll(".error .retry"))) {
+    button.remove();
+  }
   if (showPrompt) {
     addUserMessage(prompt);
   }
@@ -539,6 +543,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       break;
     case "turnStarted":
       if (!pending) {
+        showConversation(null); // a code action starts its own conversation; its first delta names it
         startTurn(message.prompt, message.turnId, true, true);
       }
       break;

@@ -274,6 +274,23 @@ test("adaptation notes are shown; a code action turn started by the extension st
   await page.close();
 });
 
+test("a code action's turn starts its own conversation in the panel; its failure can be retried there", async () => {
+  const page = await openWebview(browser);
+  await init(page, { conversation: { id: "c1", title: "Old", workspaceUri: "file:///ws", messages: [
+    { id: "1", role: "user", content: "old question", status: "complete", createdAt: "2026-01-01T00:00:00Z" },
+  ] } });
+  await page.waitForSelector(".message.user");
+  await deliver(page, { type: "turnStarted", turnId: "action-1", prompt: "Explain the selection" });
+  assert.deepEqual(await page.$$eval(".message.user .body", (b) => b.map((x) => x.textContent)), ["Explain the selection"]);
+  await deliver(page, { type: "delta", conversationId: "c9", messageId: "m9", status: "waiting for gpt-4o" });
+  assert.equal(await page.textContent("#status"), "waiting for gpt-4o");
+  await deliver(page, { type: "turnError", turnId: "action-1", message: "Azure's content filter blocked the prompt." });
+  await page.click(".error .retry");
+  const send = (await posted(page, "send")).at(-1);
+  assert.deepEqual([send.retryOf, send.conversationId], ["m9", "c9"]);
+  await page.close();
+});
+
 const XSS = [
   "<script>window.__pwned = 'script'</script>",
   "<img src=x onerror=\"window.__pwned='img'\">",
