@@ -282,6 +282,10 @@ def test_chat_stop_code_action_and_reload_in_code_server(built_client: Path, tmp
     assert (workspace / "hello.py").read_text() == "def add(a: int, b: int) -> int:\n    return a + b\n"
 
     assert steps["explain"]["users"][-1].startswith("Explain")
+    assert (
+        "filter" in steps["explain"]["failure"].lower()
+        and steps["explain"]["users"].count(steps["explain"]["users"][-1]) == 1
+    ), steps["explain"]
     assert steps["explain"]["inserted"].startswith("def add(a: int, b: int) -> int:")
     assert "print('hi')" in steps["explain"]["inserted"]
 

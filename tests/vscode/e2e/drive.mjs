@@ -197,6 +197,8 @@ try {
   });
 
   await step("explain", async () => {
+    // the first try fails upstream: the panel's Retry asks the stored question again (not the panel's label)
+    await emulator("/faults", { kind: "content_filter_prompt", count: 1 });
     await page.locator(".editor-instance .view-lines").first().click();
     await page.keyboard.press("Control+A");
     await page.waitForTimeout(300);
@@ -206,6 +208,9 @@ try {
     await action.click();
     // the chat panel opens and shows the action's turn, then the stored conversation it belongs to
     const view = await findFrame(page, "#send");
+    await view.waitForSelector(".error .retry", { timeout: 30000 });
+    const failure = await view.textContent(".error .error-text");
+    await view.click(".error .retry");
     await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant .body strong")]
       .some((s) => s.textContent === "adds"), null, { timeout: 30000 });
     await view.waitForSelector("#send", { state: "visible", timeout: 30000 });
@@ -225,7 +230,7 @@ try {
     const inserted = await editorText(page);
     await page.locator(".editor-instance .view-lines").first().click();
     await page.keyboard.press("Control+Z"); // back to the saved text, so the reload finds a clean editor
-    return { users, inserted };
+    return { users, inserted, failure };
   });
 
   await step("reload", async () => {
