@@ -38,7 +38,11 @@ Reasoning models can think for minutes."
 (defvar chatls-conversation-id nil "The conversation `chatls-chat' continues (the latest one seen).")
 (defvar chatls-last-result nil "Result of the last chat or ChatLS code-action command, as a plist.")
 (defvar chatls-last-message-id nil "Id of the reply that streamed last.")
-(defvar chatls-status nil "Latest status line from the server, e.g. \"thinking 12 s\".")
+(defvar chatls-status nil
+  "Status of the reply in progress, such as \"thinking 12 s\".
+nil once the reply's text flows or the turn ends.  For the mode line:
+  (add-to-list \='mode-line-misc-info
+               \='(chatls-status (\" ChatLS: \" chatls-status \" \")))")
 (defvar chatls--replies (make-hash-table :test #'equal) "Message id -> reply text streamed so far.")
 (defvar chatls--pending nil "(SERVER . REQUEST-ID) of the chat in flight.")
 (defvar chatls--streaming-message nil "Message id the end of *chatls* belongs to.")
@@ -75,14 +79,23 @@ Reasoning models can think for minutes."
 
 ;;;; Server -> client
 
+(defun chatls--set-status (status)
+  "Show STATUS in the echo area and the mode line; nil clears it.
+The first status comes as soon as the question is stored (\"waiting for
+gpt-4o\"), later ones while the model is not writing (\"thinking 12 s\").
+Once text flows or the turn ends, the status is cleared."
+  (unless (equal status chatls-status)
+    (setq chatls-status status)
+    (if status (message "ChatLS: %s" status) (message nil))
+    (force-mode-line-update t)))
+
 (cl-defmethod eglot-handle-notification
   (_server (_method (eql chatls/delta)) &key conversationId messageId content status &allow-other-keys)
   "Show a streamed piece of a reply in *chatls*."
   (when conversationId (setq chatls-conversation-id conversationId))
-  (when (stringp status)
-    (setq chatls-status status)
-    (message "ChatLS: %s" status))
+  (when (stringp status) (chatls--set-status status))
   (when (and (stringp content) (not (string-empty-p content)))
+    (chatls--set-status nil)
     (unless (equal chatls--streaming-message messageId)
       (setq chatls--streaming-message messageId)
       (chatls--start-section "ChatLS"))
@@ -122,12 +135,14 @@ The reply streams into *chatls*."
                     server :chatls/chat params
                     :timeout chatls-request-timeout
                     :success-fn (lambda (result)
+                                  (chatls--set-status nil)
                                   (setq chatls--pending nil
                                         chatls-last-result result
                                         chatls-conversation-id (plist-get result :conversationId))
                                   (chatls--append (format "\n\n_%s · %s_" (plist-get result :model)
                                                           (plist-get result :finishReason))))
                     :error-fn (lambda (err)
+                                (chatls--set-status nil)
                                 (setq chatls--pending nil)
                                 (chatls--append (format "\n\n[%s]" (plist-get err :message))))))))
       (setq chatls--pending (cons server id))
@@ -140,6 +155,7 @@ The server keeps the partial reply, marked cancelled."
   (when chatls--pending
     (jsonrpc-notify (car chatls--pending) :$/cancelRequest (list :id (cdr chatls--pending)))
     (setq chatls--pending nil)
+    (chatls--set-status nil)
     t))
 
 (defun chatls-new-conversation ()
@@ -164,11 +180,12 @@ The server keeps the partial reply, marked cancelled."
     arguments))
 
 (defun chatls--note-result (result)
-  "Keep a code-action command's RESULT; say why an edit was not applied."
+  "Keep a code-action command's RESULT.
+When an edit was not applied, the server itself says why (window/showMessage,
+which eglot echoes), so the result's :reason is not repeated here."
+  (chatls--set-status nil)
   (setq chatls-last-result result)
   (when-let ((id (plist-get result :conversationId))) (setq chatls-conversation-id id))
-  (when (and (eq (plist-get result :applied) :json-false) (stringp (plist-get result :reason)))
-    (message "ChatLS: nothing applied: %s" (plist-get result :reason)))
   result)
 
 ;; eglot up to Emacs 29 runs a code action's command through `eglot-execute-command'.

@@ -12,6 +12,7 @@
   (add-to-list 'load-path dir))            ; -Q skips the elpa-* autoloads; Emacs 28's own project.el is too old
 (require 'eglot)
 (require 'cl-lib)
+(require 'subr-x)
 
 (setq eglot-confirm-server-initiated-edits nil) ; otherwise applyEdit asks y-or-n-p on stdin
 (setq eglot-sync-connect t)
@@ -127,6 +128,22 @@ Returns the titles the menu offered."
                   (not (equal (plist-get reply :status) "pending")))
              (progn (accept-process-output nil 0.1) nil)))))
     last))
+
+(defvar e2e-shown nil "Messages shown in the echo area, newest first (see `e2e-record-messages').")
+
+(defun e2e--record-message (format-string &rest args)
+  "Keep what `message' shows for FORMAT-STRING and ARGS (nil or \"\" clears the echo area: not kept)."
+  (when format-string
+    (let ((text (string-trim (apply #'format-message format-string args))))
+      (unless (string-empty-p text) (push text e2e-shown)))))
+
+(defun e2e-record-messages ()
+  "Record every echo-area message: the helper's and eglot's (it echoes window/showMessage)."
+  (advice-add 'message :before #'e2e--record-message))
+
+(defun e2e-shown-since (count)
+  "The messages shown since `e2e-shown' held COUNT of them, oldest first."
+  (vconcat (reverse (butlast e2e-shown count))))
 
 (defun e2e-observe-conversations ()
   (e2e-observe :conversations

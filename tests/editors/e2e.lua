@@ -107,6 +107,32 @@ function E.edit_via_menu(bufnr)
   E.obs.editBuffer = E.buffer_text(bufnr)
 end
 
+-- What the user is shown in the message area, oldest first. vim.notify (0.7 and 0.10) and the helper's
+-- echoes go through nvim_echo or nvim_err_writeln; 0.7's window/showMessage handler writes with
+-- nvim_out_write or nvim_err_writeln. Clearing echoes (empty text) are left out.
+E.shown = {}
+function E.record_messages()
+  local function record(text)
+    text = vim.trim(text or "")
+    if text ~= "" then table.insert(E.shown, text) end
+  end
+  local api = vim.api
+  local echo, out_write, err_writeln = api.nvim_echo, api.nvim_out_write, api.nvim_err_writeln
+  api.nvim_echo = function(chunks, ...)
+    local parts = {}
+    for _, chunk in ipairs(chunks) do table.insert(parts, chunk[1]) end
+    record(table.concat(parts))
+    return echo(chunks, ...)
+  end
+  api.nvim_out_write = function(text) record(text); return out_write(text) end
+  api.nvim_err_writeln = function(text) record(text); return err_writeln(text) end
+end
+
+-- The messages shown since E.shown held `count` of them.
+function E.shown_since(count)
+  return vim.list_slice(E.shown, count + 1, #E.shown)
+end
+
 function E.observe_conversations(client)
   E.obs.conversations = E.request(client, "chatls/conversations", { workspaceUri = E.plan.workspaceUri })
 end

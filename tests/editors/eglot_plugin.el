@@ -12,6 +12,7 @@
 (load (expand-file-name "e2e.el" (file-name-directory load-file-name)) nil t)
 (add-to-list 'load-path (expand-file-name (e2e-get :pluginDir)))
 (require 'chatls)
+(e2e-record-messages)
 
 (defun e2e-wait-result ()
   "Wait for the next ChatLS result, then clear it."
@@ -23,10 +24,13 @@
   (unless e2e-server (error "eglot did not start the server"))
 
   (e2e-step :chat
-    (chatls-chat (e2e-get :chat :prompt))
-    (let ((result (e2e-wait-result)))
-      (e2e-observe :chat (list :result result))
-      (e2e-observe :chatDeltaText (chatls-reply-text (plist-get result :messageId))))
+    (let ((shown (length e2e-shown)))
+      (chatls-chat (e2e-get :chat :prompt))
+      (let ((result (e2e-wait-result)))
+        (e2e-observe :chat (list :result result))
+        (e2e-observe :chatShown (e2e-shown-since shown)) ; the status echoes
+        (e2e-observe :statusClearedAfterChat (if chatls-status :json-false t))
+        (e2e-observe :chatDeltaText (chatls-reply-text (plist-get result :messageId)))))
     (chatls-chat (e2e-get :chat :followUp))
     (e2e-observe :followUp (list :result (e2e-wait-result))))
 
@@ -49,6 +53,14 @@
         (e2e-observe :explain (list :result result))
         (e2e-observe :explainDeltaText (chatls-reply-text (plist-get result :messageId))))
       (e2e-observe :transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text)))))
+
+  (e2e-step :unchangedViaMenu
+    ;; Improve whose reply is the selected code itself: nothing to apply, and the user hears it once.
+    (let ((shown (length e2e-shown)))
+      (with-current-buffer (e2e-open (e2e-get :files :unchanged :path))
+        (e2e-menu (e2e-get :files :unchanged :range) "chatls.improve")
+        (e2e-observe :unchanged (list :result (e2e-wait-result)))
+        (e2e-observe :unchangedShown (e2e-shown-since shown)))))
 
   (e2e-step :chatAboutLines
     ;; With a region, chatls-chat sends the code as context (the emulator's log shows what reached the model).

@@ -31,6 +31,7 @@ from tests.editors.scenario import (
     FOLLOW_UP_REPLY,
     IMPROVE_TEXT,
     SLOW_PROMPT,
+    UNCHANGED_TEXT,
     lines_range,
     make_workspace,
 )
@@ -120,6 +121,7 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
                 "instruction": EDIT_INSTRUCTION,
             },
             "improve": {"path": str(files["improve"]), "range": lines_range(IMPROVE_TEXT, 0, 4)},
+            "unchanged": {"path": str(files["unchanged"]), "range": lines_range(UNCHANGED_TEXT, 0, 1)},
         },
         "diagnostic": {
             "range": lines_range(EXPLAIN_TEXT, 3, 3),

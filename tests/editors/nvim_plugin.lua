@@ -9,6 +9,7 @@ local plan, obs = E.plan, E.obs
 vim.cmd("filetype on") -- -u NONE leaves detection off; a user's config has it on
 
 local ok, err = pcall(function()
+  E.record_messages()
   vim.opt.runtimepath:append(plan.pluginDir)
   local chatls = require("chatls")
   chatls.setup({ cmd = plan.serverCmd, init_options = plan.initOptions })
@@ -37,8 +38,11 @@ local ok, err = pcall(function()
   if not obs.initialized then error("the helper did not start an initialized client") end
 
   E.step("chat", function()
+    local shown = #E.shown
     vim.cmd("ChatLS " .. plan.chat.prompt)
     obs.chat = { result = wait_result() }
+    obs.chatShown = E.shown_since(shown) -- the status echoes
+    obs.statusClearedAfterChat = chatls.status == nil and chatls.statusline() == ""
     obs.chatDeltaText = chatls.reply_text(obs.chat.result.messageId)
     vim.cmd("ChatLS " .. plan.chat.followUp)
     obs.followUp = { result = wait_result() }
@@ -56,6 +60,16 @@ local ok, err = pcall(function()
     obs.explain = { result = wait_result() }
     obs.explainDeltaText = chatls.reply_text(obs.explain.result.messageId)
     obs.transcript = E.buffer_text(chatls.transcript_buffer())
+  end)
+
+  E.step("unchangedViaMenu", function()
+    -- Improve whose reply is the selected code itself: nothing to apply, and the user hears it once.
+    local shown = #E.shown
+    open_attached(plan.files.unchanged.path)
+    E.choose_action("chatls.improve")
+    E.code_action_menu(plan.files.unchanged.range)
+    obs.unchanged = { result = wait_result() }
+    obs.unchangedShown = E.shown_since(shown)
   end)
 
   E.step("chatAboutLines", function()

@@ -21,6 +21,10 @@ EDIT_REPLY = "Here is the method:\n\n```python\ndef total(self, numbers):\n    r
 IMPROVE_REPLY = "Simpler:\n\n```python\ndef is_even(n):\n    return n % 2 == 0\n```\n"
 ABOUT_LINES_PROMPT = "chatls-e2e-lines: what do these lines do?"
 ABOUT_LINES_REPLY = "They add the values up."
+UNCHANGED_REPLY = "It is fine as it is:\n\n```python\ndef double(x):\n    return x * 2\n```\n"
+"""Improve's reply for UNCHANGED_TEXT: the same code, so nothing is applied and the server says so."""
+NO_CHANGE_NOTICE = "ChatLS: The model suggested no change."
+"""What the server shows (window/showMessage) when Improve's reply is the selected code itself."""
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 
@@ -38,6 +42,7 @@ EMULATOR_CONFIG: dict[str, Any] = {
         {"pattern": "chatls-e2e-lines", "reply": ABOUT_LINES_REPLY},
         {"pattern": "def is_even", "reply": IMPROVE_REPLY},
         {"pattern": "def running_total", "reply": EXPLAIN_REPLY},
+        {"pattern": "def double", "reply": UNCHANGED_REPLY},
     ],
 }
 
@@ -86,6 +91,8 @@ IMPROVE_TEXT = (
     "    return 1\n"
 )
 IMPROVE_EXPECTED = "def is_even(n):\n    return n % 2 == 0\n\n\ndef other():\n    return 1\n"
+UNCHANGED_FILE = "unchanged.py"
+UNCHANGED_TEXT = "def double(x):\n    return x * 2\n"
 
 
 def lines_range(text: str, first: int, last: int) -> dict[str, Any]:
@@ -101,8 +108,15 @@ def make_workspace(root: Path) -> dict[str, Path]:
         "explain": EXPLAIN_FILE,
         "edit": EDIT_FILE,
         "improve": IMPROVE_FILE,
+        "unchanged": UNCHANGED_FILE,
     }
-    texts = {"chat": CHAT_TEXT, "explain": EXPLAIN_TEXT, "edit": EDIT_TEXT, "improve": IMPROVE_TEXT}
+    texts = {
+        "chat": CHAT_TEXT,
+        "explain": EXPLAIN_TEXT,
+        "edit": EDIT_TEXT,
+        "improve": IMPROVE_TEXT,
+        "unchanged": UNCHANGED_TEXT,
+    }
     for key, name in files.items():
         (root / name).write_text(texts[key], encoding="utf-8")
     return {key: root / name for key, name in files.items()}

@@ -35,6 +35,7 @@ from tests.editors.scenario import (
     FOLLOW_UP_PROMPT,
     FOLLOW_UP_REPLY,
     IMPROVE_EXPECTED,
+    NO_CHANGE_NOTICE,
     SLOW_PROMPT,
     SLOW_REPLY,
 )
@@ -214,6 +215,23 @@ def test_helper_transcript_shows_the_conversation(plugin_editor: EditorRun) -> N
     transcript = plugin_editor.get("transcript")
     for text in (CHAT_PROMPT, CHAT_REPLY, FOLLOW_UP_PROMPT, FOLLOW_UP_REPLY, EXPLAIN_REPLY):
         assert text in transcript, f"{text!r} missing from the transcript:\n{transcript}"
+
+
+def test_helper_shows_the_turns_status_until_its_text_flows(plugin_editor: EditorRun) -> None:
+    """Every turn starts with a status delta ("waiting for <model>"), which the helper echoes; once the reply
+    is there its status is cleared (no stale "waiting for" left in a statusline or mode line)."""
+    shown = plugin_editor.get("chatShown")
+    assert any(m.startswith("ChatLS: waiting for gpt-4o") for m in shown), shown
+    assert plugin_editor.get("statusClearedAfterChat") is True
+
+
+def test_helper_leaves_telling_why_nothing_was_applied_to_the_server(plugin_editor: EditorRun) -> None:
+    """The server says why an edit was not applied (window/showMessage); the helper must not say it again."""
+    result = plugin_editor.result("unchanged")
+    assert (result["applied"], result["reason"]) == (False, NO_CHANGE_NOTICE.removeprefix("ChatLS: "))
+    notices = [m for m in plugin_editor.get("unchangedShown") if "no change" in m]
+    assert len(notices) == 1, f"the user should be told once: {notices}"
+    assert NO_CHANGE_NOTICE in notices[0], notices
 
 
 def test_helper_asks_for_the_edit_instruction(plugin_editor: EditorRun) -> None:

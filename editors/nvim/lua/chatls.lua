@@ -19,7 +19,7 @@ M.config = {
 
 M.conversation_id = nil -- the conversation :ChatLS continues (the latest one seen)
 M.last_result = nil -- result of the last chat or code-action command
-M.status = nil -- latest status line ("thinking 12 s", "rate limited, retrying in 8 s")
+M.status = nil -- status of the reply in progress ("waiting for gpt-4o", "thinking 12 s"); nil once text flows
 M.last_message_id = nil -- the reply that streamed last
 
 local clients_by_root = {} -- 0.7 has no vim.lsp.start: reuse one client per root ourselves
@@ -72,14 +72,26 @@ end
 
 -- Server -> client ------------------------------------------------------------------------------------
 
+-- The status line a statusline can show (`%{v:lua.require'chatls'.statusline()}`): "" when there is none.
+function M.statusline()
+  return M.status and ("ChatLS: " .. M.status) or ""
+end
+
+-- A status comes before a reply's text (the first one, "waiting for <model>", as soon as the question is
+-- stored) and while the model is not writing ("thinking 12 s", "rate limited, retrying in 8 s"). It is
+-- echoed, and the echo is cleared once text flows or the turn ends, so no stale status lingers.
+local function set_status(status)
+  if status == M.status then return end
+  M.status = status
+  vim.api.nvim_echo({ { status and ("ChatLS: " .. status) or "" } }, false, {})
+end
+
 function M.on_delta(_, delta)
   if not delta then return end
   M.conversation_id = delta.conversationId or M.conversation_id
-  if delta.status and delta.status ~= vim.NIL then
-    M.status = delta.status
-    vim.api.nvim_echo({ { "ChatLS: " .. delta.status } }, false, {})
-  end
+  if type(delta.status) == "string" then set_status(delta.status) end
   if type(delta.content) ~= "string" or delta.content == "" then return end
+  set_status(nil)
   if streaming_message ~= delta.messageId then
     streaming_message = delta.messageId
     start_section("ChatLS")
@@ -171,6 +183,7 @@ function M.chat(prompt, opts)
   streaming_message = nil
   local ok, id = client.request("chatls/chat", params, function(err, result)
     pending = nil
+    set_status(nil)
     if err then
       append("\n\n[error] " .. err.message)
       return notify(err.message, vim.log.levels.ERROR)
@@ -189,6 +202,7 @@ function M.cancel()
   if not pending then return false end
   pending.client.cancel_request(pending.id)
   pending = nil
+  set_status(nil)
   append("\n\n_(cancelled)_")
   return true
 end
@@ -201,17 +215,16 @@ end
 -- Code-action commands --------------------------------------------------------------------------------
 
 -- Neovim runs a code action's command through vim.lsp.commands[...] when one is registered. Ours sends the
--- command to the server (asking for the instruction first where one is needed) and reports the result.
+-- command to the server (asking for the instruction first where one is needed) and keeps the result. When
+-- an edit was not applied the server itself says why (window/showMessage), so `reason` is not repeated here.
 local function run_action(command, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   local function send(args)
     client.request("workspace/executeCommand", { command = command.command, arguments = args }, function(err, result)
+      set_status(nil)
       if err then return notify(err.message, vim.log.levels.ERROR) end
       M.last_result = result
       if result and result.conversationId then M.conversation_id = result.conversationId end
-      if result and result.applied == false and result.reason and result.reason ~= vim.NIL then
-        notify("nothing applied: " .. result.reason, vim.log.levels.WARN)
-      end
     end, ctx.bufnr)
   end
   local args = vim.deepcopy(command.arguments or {})
