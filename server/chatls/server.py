@@ -263,12 +263,18 @@ class ChatLSServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: type[PyglsError | JsonRpcException]) -> None:
         # Request errors are answered in the response; everything else is logged and shown at most once.
-        from pygls.exceptions import FeatureRequestError
+        from pygls.exceptions import FeatureRequestError, JsonRpcException
 
         if source is FeatureRequestError:
             return
         log.error("server error (%s): %s", source.__name__, error, exc_info=error)
-        self.show_message_once("ChatLS hit an internal error; the server log has the details.")
+        if source is JsonRpcException:  # pygls' reader: the bytes the editor sent could not be read
+            self.show_message_once(
+                "ChatLS received a message from the editor that it could not read and ignored it; "
+                "the server log has the details."
+            )
+        else:
+            self.show_message_once("ChatLS hit an internal error; the server log has the details.")
 
 
 def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:

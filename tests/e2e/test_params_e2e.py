@@ -111,4 +111,7 @@ async def test_a_malformed_notification_is_logged_and_shown_once(session: OpenSe
         await still_answers(client)
         shown = [m.message for m in client.messages]
 
-    assert shown == ["ChatLS hit an internal error; the server log has the details."]
+    assert shown == [
+        "ChatLS received a message from the editor that it could not read and ignored it; "
+        "the server log has the details."
+    ]
