@@ -32,6 +32,7 @@ def initialize(ls: ChatLSServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None:
     try:
+        await asyncio.to_thread(_load_heavy_modules)
         ls.reload_settings()
         if _supports_configuration(ls):
             await fetch_configuration(ls)
@@ -40,6 +41,16 @@ async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None
         ls.mark_configured()  # requests waiting in `ls.ready()` go ahead
     if _supports_configuration(ls):
         await _register_configuration_changes(ls)
+
+
+def _load_heavy_modules() -> None:
+    """Import the adapter (the openai SDK: about a second) and load the token counter in a worker thread,
+    so the event loop keeps answering code-action requests meanwhile; `initialize` stays fast because
+    neither is imported before it answers."""
+    import chatls.azure  # noqa: F401
+    from chatls import tokens
+
+    tokens.counter_for(None)
 
 
 async def did_change_configuration(ls: ChatLSServer, params: types.DidChangeConfigurationParams) -> None:
