@@ -10,6 +10,7 @@ client says it supports `workspace/configuration`. An invalid setting is reporte
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from lsprotocol import types
@@ -33,6 +34,7 @@ def initialize(ls: ChatLSServer, params: types.InitializeParams) -> None:
 async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None:
     try:
         await asyncio.to_thread(_load_heavy_modules)
+        gc.freeze()  # the modules just loaded live forever: keep full collections from walking them again
         ls.reload_settings()
         if _supports_configuration(ls):
             await fetch_configuration(ls)
