@@ -184,6 +184,12 @@ async def test_cancelling_before_any_text_still_answers_with_the_stored_turn(
             client, 1
         )  # the turn's first delta: its ids, before the model answers
         assert first.get("status") and not first.get("content")
+
+        async def upstream() -> None:
+            while not await emulator.chat_requests():
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(upstream(), 10)  # the request is in flight, waiting for its first token
         (token,) = client.progress_reports
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         result = await asyncio.wait_for(running, 30)
@@ -192,8 +198,9 @@ async def test_cancelling_before_any_text_still_answers_with_the_stored_turn(
         assert (result["status"], result["applied"], result["content"]) == (CANCELLED, False, "")
         assert result["reason"] == "Cancelled: nothing was applied."
         assert client.applied_edits == []  # type: ignore[attr-defined]
+        # the upstream request was closed, not left waiting out its 60 s
         closed = await emulator.wait_for_request(lambda r: r["path"].endswith("/chat/completions"))
-        assert closed["disconnected"] is True  # the upstream request was closed, not left waiting
+        assert closed["disconnected"] is True
         stored = await request(client, protocol.CONVERSATION, {"conversationId": ids[0]})
         question, reply = stored["messages"]
         assert question["content"] == "Improve the selected code (geometry.py, line 2)"  # as the user asked
