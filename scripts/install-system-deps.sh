@@ -2,7 +2,7 @@
 # Debian packages the full test suite drives: real editors (Neovim, Emacs + eglot), Chromium for the webview
 # and code-server tests, and the headers and compilers code-server's native modules build with.
 set -euo pipefail
-packages=(neovim emacs-nox elpa-eglot chromium libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev pkg-config make g++ git)
+packages=(python3-venv neovim emacs-nox elpa-eglot chromium libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev pkg-config make g++ git)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
