@@ -61,6 +61,41 @@ def test_ask_prints_the_streamed_reply(tmp_path: Path, emulator_thread: Threaded
     conversation_of(done.stderr)
 
 
+def test_reply_text_reaches_stdout_while_the_model_is_still_streaming(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    # Five tokens a second: the echoed reply takes seconds to stream, each token its own delta.
+    emulator_thread.set_timing("gpt-4o", tokens_per_second=5)
+    prompt = "one two three four five six seven"
+    reply = f"Echo from gpt-4o: {prompt}\n".encode()
+    process = subprocess.Popen(
+        [str(CHATLS), "ask", prompt],
+        env=azure_env(tmp_path, emulator_thread),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    try:
+        chunks: list[bytes] = []
+        alive_at_first_text: bool | None = None
+        while chunk := os.read(process.stdout.fileno(), 65536):
+            if not chunks:
+                alive_at_first_text = process.poll() is None
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+    assert b"".join(chunks) == reply
+    # Printed as it arrived: the first text came while the process ran and was only the start of the
+    # reply; the rest followed in later pieces (a client that printed at the end writes it all at once).
+    assert alive_at_first_text is True
+    assert reply.startswith(chunks[0]) and len(chunks[0]) < len(reply) // 2, chunks
+    assert len(chunks) >= 4, chunks
+
+
 def test_ask_continues_a_conversation(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
     env = azure_env(tmp_path, emulator_thread)
     first = ask("Remember: the colour is teal", env=env)
@@ -104,8 +139,9 @@ def test_status_lines_go_to_stderr(tmp_path: Path, emulator_thread: ThreadedEmul
 
 
 def test_without_any_profile_ask_uses_the_bundled_emulator(tmp_path: Path) -> None:
-    command = [str(CHATLS)] if CHATLS.exists() else None
-    done = ask("Hello from a fresh machine", env=clean_env(tmp_path), command=command)
+    # The README's command, exactly: a missing console script is a broken install, not a reason to fall back.
+    assert CHATLS.is_file(), f"the chatls console script is missing next to {sys.executable}"
+    done = ask("Hello from a fresh machine", env=clean_env(tmp_path), command=[str(CHATLS)])
     assert done.returncode == 0, done.stderr
     assert "bundled emulator" in done.stderr and "AZURE_OPENAI_ENDPOINT" in done.stderr
     assert done.stdout == "Echo from gpt-4o: Hello from a fresh machine\n"
