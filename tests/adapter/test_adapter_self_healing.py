@@ -103,6 +103,44 @@ CASES = {
         {"instructions": "fold"},
         lambda body: body["messages"] == [{"role": "user", "content": "Be brief.\n\nhello"}],
     ),
+    "developer-role-invalid-value": Case(
+        # The deployment answers as an api-version predating the developer role: system is the fix.
+        "o3-mini",
+        {"unknown_roles": ["developer"]},
+        ChatOptions(),
+        "invalid_value",
+        {"instructions": "system"},
+        lambda body: (
+            body["messages"]
+            == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"}]
+        ),
+    ),
+    "temperature-unrecognized": Case(
+        "gpt-4o",
+        {"reject_parameters": {"temperature": "unrecognized_argument"}},
+        ChatOptions(temperature=0.3),
+        None,
+        {"rejected_parameters": ["temperature"]},
+        lambda body: "temperature" not in body and body["messages"][0]["role"] == "system",
+        "2024-10-21",
+    ),
+    "reasoning-effort-unrecognized": Case(
+        "o3-mini",
+        {"reject_parameters": {"reasoning_effort": "unrecognized_argument"}},
+        ChatOptions(reasoning_effort="low"),
+        None,
+        {"rejected_parameters": ["reasoning_effort"]},
+        lambda body: "reasoning_effort" not in body,
+        "2024-12-01-preview",
+    ),
+    "verbosity-unsupported-parameter": Case(
+        "gpt-5",
+        {"reject_parameters": {"verbosity": "unsupported_parameter"}},
+        ChatOptions(verbosity="low"),
+        "unsupported_parameter",
+        {"rejected_parameters": ["verbosity"]},
+        lambda body: "verbosity" not in body,
+    ),
     "stream-unsupported": Case(
         "gpt-4o",
         {"streaming": False},
@@ -247,3 +285,27 @@ async def test_a_lesson_survives_a_restart_in_the_servers_sqlite_store(
     assert isinstance(again[-1], ChatResult)
     (only,) = await emulator.chat_requests("gpt-4o")
     assert only["status"] == 200 and "temperature" not in only["body"]
+
+
+NEVER_SENT = (
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "logit_bias",
+    "parallel_tool_calls",
+)
+
+
+@pytest.mark.parametrize("deployment", ["gpt-4o", "gpt-4.1", "o3-mini", "gpt-5"])
+async def test_parameters_it_has_no_option_for_are_never_sent(
+    deployment: str, emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    # ChatOptions has no top_p, penalties, logprobs or tools, so Azure can never refuse one of them and
+    # there is nothing to heal. This pins that: sending one later needs its own healing case above.
+    options = ChatOptions(temperature=0.3, max_completion_tokens=200, reasoning_effort="low", verbosity="low")
+    events = await collect(make_client(deployment), CONVERSATION, options)
+    assert isinstance(events[-1], ChatResult)
+    (request,) = await emulator.chat_requests(deployment)
+    assert request["status"] == 200
+    assert not set(NEVER_SENT) & set(request["body"]), request["body"]

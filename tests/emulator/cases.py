@@ -502,6 +502,15 @@ RULE_CASES: list[Case] = [
         overrides={"reject_roles": ["system"]},
     ),
     _c(
+        "override-unknown-role",
+        "o3-mini",
+        {"messages": [USER, DEVELOPER]},
+        "invalid_value",
+        "messages[1].role",
+        "Invalid value: 'developer'. Supported values are:",
+        overrides={"unknown_roles": ["developer"]},
+    ),
+    _c(
         "override-no-streaming",
         "gpt-4o",
         {"stream": True},

@@ -66,6 +66,9 @@ class Deployment:
     """Parameter → error code (one of ``PARAMETER_REJECTION_CODES``)."""
     reject_values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     reject_roles: tuple[str, ...] = ()
+    """Roles the model refuses (``unsupported_value``)."""
+    unknown_roles: tuple[str, ...] = ()
+    """Roles answered as an api-version predating them would (``invalid_value``), whatever the version."""
     allow_parameters: tuple[str, ...] = ()
     """Parameters the family would refuse but this deployment accepts."""
 
@@ -250,6 +253,7 @@ _DEPLOYMENT_KEYS = {
     "reject_parameters",
     "reject_values",
     "reject_roles",
+    "unknown_roles",
     "allow_parameters",
     *_TIMING_KEYS,
 }
@@ -300,6 +304,8 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
         changes["reject_values"] = _reject_values(spec["reject_values"], f"{where}.reject_values")
     if "reject_roles" in spec:
         changes["reject_roles"] = tuple(_str_list(spec["reject_roles"], f"{where}.reject_roles"))
+    if "unknown_roles" in spec:
+        changes["unknown_roles"] = tuple(_str_list(spec["unknown_roles"], f"{where}.unknown_roles"))
     if "allow_parameters" in spec:
         changes["allow_parameters"] = tuple(_str_list(spec["allow_parameters"], f"{where}.allow_parameters"))
     changes["timing"] = parse_timing(spec, base.timing, where)

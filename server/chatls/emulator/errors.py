@@ -122,6 +122,14 @@ def developer_role_too_new(index: int) -> EmulatorError:
     return _at_index(verbatim("developer-role-invalid-for-api-version"), index)
 
 
+def role_invalid(role: str, index: int) -> EmulatorError:
+    """``invalid_value`` for a role the api-version's schema does not list (captured for developer)."""
+    if role == "developer":
+        return developer_role_too_new(index)
+    error = _edited("developer-role-invalid-for-api-version", message=("'developer'", f"'{role}'"))
+    return _at_index(error, index)
+
+
 def _at_index(error: EmulatorError, index: int) -> EmulatorError:
     inner = error.body["error"]
     inner["message"] = inner["message"].replace("messages[0]", f"messages[{index}]")

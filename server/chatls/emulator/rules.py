@@ -123,6 +123,8 @@ def _check_overrides(body: dict[str, Any], deployment: Deployment) -> None:
                 raise errors.value_invalid(param, body[param], accepted)
             raise errors.value_unsupported(param, body[param])
     for index, message in enumerate(_messages(body)):
+        if message.get("role") in deployment.unknown_roles:
+            raise errors.role_invalid(str(message["role"]), index)
         if message.get("role") in deployment.reject_roles:
             raise errors.role_unsupported(str(message["role"]), index)
 

@@ -185,6 +185,7 @@ def deployment_json(deployment: Deployment) -> dict[str, Any]:
         "reject_parameters": dict(deployment.reject_parameters),
         "reject_values": {k: list(v) for k, v in deployment.reject_values.items()},
         "reject_roles": list(deployment.reject_roles),
+        "unknown_roles": list(deployment.unknown_roles),
         "allow_parameters": list(deployment.allow_parameters),
         "min_api_version": family.min_api_version,
     }
