@@ -19,14 +19,21 @@ MESSAGES: list[ChatCompletionMessageParam] = [
 ]
 
 
-def clients(emulator: RunningEmulator) -> list[openai.AsyncOpenAI]:
-    return [azure_client(emulator.url, emulator.api_key), v1_client(emulator.url, emulator.api_key)]
+def client_for(emulator: RunningEmulator, route: int) -> openai.AsyncOpenAI:
+    """Route 0: dated ``AsyncAzureOpenAI``; route 1: ``AsyncOpenAI`` on /openai/v1."""
+    if route == 1:
+        return v1_client(emulator.url, emulator.api_key)
+    return azure_client(emulator.url, emulator.api_key)
+
+
+on_both_routes = pytest.mark.parametrize("route", [0, 1], ids=["dated", "v1"])
+"""Run a test once with the dated ``AsyncAzureOpenAI`` and once with ``AsyncOpenAI`` on /openai/v1."""
 
 
 @pytest.mark.parametrize("route", [0, 1], ids=["dated", "v1"])
 async def test_rate_limit_with_retry_headers(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("rate_limit", retry_after=7)
-    client = clients(emulator)[route]
+    client = client_for(emulator, route)
     with pytest.raises(openai.RateLimitError) as caught:
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     error = caught.value
@@ -71,7 +78,7 @@ async def test_rate_limit_announces_the_wait_in_one_header_form(
     emulator: RunningEmulator, form: str, expected: dict[str, str], route: int
 ) -> None:
     await emulator.add_fault("rate_limit", retry_after=1.5, retry_headers=form, ratelimit_headers=False)
-    client = clients(emulator)[route]
+    client = client_for(emulator, route)
     with pytest.raises(openai.RateLimitError) as caught:
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
@@ -182,10 +189,11 @@ async def test_tokens_per_minute_limiter(emulator: RunningEmulator) -> None:
     await client.close()
 
 
+@on_both_routes
 @pytest.mark.parametrize(("status", "code"), [(500, None), (502, "502"), (503, "503"), (504, "504")])
-async def test_server_errors(emulator: RunningEmulator, status: int, code: str | None) -> None:
+async def test_server_errors(emulator: RunningEmulator, status: int, code: str | None, route: int) -> None:
     await emulator.add_fault("server_error", status=status)
-    client = azure_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     with pytest.raises(openai.InternalServerError) as caught:
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
@@ -198,8 +206,15 @@ async def test_server_errors(emulator: RunningEmulator, status: int, code: str |
         assert "The server had an error processing your request." in caught.value.message
 
 
-def impatient_client(emulator: RunningEmulator, api_version: str) -> openai.AsyncAzureOpenAI:
+def impatient_client(emulator: RunningEmulator, api_version: str, route: int = 0) -> openai.AsyncOpenAI:
     """A client that gives up after 0.3 s, so a delayed answer shows as a timeout."""
+    if route == 1:
+        return openai.AsyncOpenAI(
+            base_url=f"{emulator.url}/openai/v1/",
+            api_key=emulator.api_key,
+            max_retries=0,
+            timeout=httpx2.Timeout(0.3),
+        )
     return openai.AsyncAzureOpenAI(
         azure_endpoint=emulator.url,
         api_key=emulator.api_key,
@@ -209,9 +224,10 @@ def impatient_client(emulator: RunningEmulator, api_version: str) -> openai.Asyn
     )
 
 
-async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("slow_first_byte", delay=30)
-    client = impatient_client(emulator, "2024-10-21")
+    client = impatient_client(emulator, "2024-10-21", route)
     with pytest.raises(openai.APITimeoutError):
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
@@ -219,18 +235,22 @@ async def test_slow_first_byte_outlasts_a_short_client_timeout(emulator: Running
     assert record["disconnected"] is True
 
 
-async def test_thinking_time_delays_a_non_streaming_reasoning_reply(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_thinking_time_delays_a_non_streaming_reasoning_reply(
+    emulator: RunningEmulator, route: int
+) -> None:
     await emulator.set_timing("o1", thinking_time=30)
-    client = impatient_client(emulator, "2024-12-01-preview")
+    client = impatient_client(emulator, "2024-12-01-preview", route)
     with pytest.raises(openai.APITimeoutError):
         await client.chat.completions.create(model="o1", messages=MESSAGES, reasoning_effort="low")
     assert (await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)).choices  # no thinking
     await client.close()
 
 
-async def test_connection_dropped_mid_stream(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_connection_dropped_mid_stream(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("drop_connection", after_chunks=2)
-    client = azure_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     pieces: list[str] = []
     with pytest.raises(openai.APIConnectionError):
@@ -244,17 +264,21 @@ async def test_connection_dropped_mid_stream(emulator: RunningEmulator) -> None:
     assert record["fault"] == "drop_connection"
 
 
-async def test_connection_dropped_before_a_non_streaming_answer(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_connection_dropped_before_a_non_streaming_answer(
+    emulator: RunningEmulator, route: int
+) -> None:
     await emulator.add_fault("drop_connection")
-    client = v1_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     with pytest.raises(openai.APIConnectionError):
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
 
 
-async def test_content_filter_on_the_prompt(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_content_filter_on_the_prompt(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("content_filter_prompt", category="sexual")
-    client = azure_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     with pytest.raises(openai.BadRequestError) as caught:
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
@@ -268,9 +292,10 @@ async def test_content_filter_on_the_prompt(emulator: RunningEmulator) -> None:
     assert inner["content_filter_result"]["violence"] == {"filtered": False, "severity": "safe"}
 
 
-async def test_content_filter_on_the_completion(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_content_filter_on_the_completion(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("content_filter_completion")
-    client = azure_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
     await client.close()
     choice = raw.http_response.json()["choices"][0]
@@ -279,9 +304,10 @@ async def test_content_filter_on_the_completion(emulator: RunningEmulator) -> No
     assert choice["content_filter_results"]["violence"] == {"filtered": True, "severity": "high"}
 
 
-async def test_content_filter_mid_stream(emulator: RunningEmulator) -> None:
+@on_both_routes
+async def test_content_filter_mid_stream(emulator: RunningEmulator, route: int) -> None:
     await emulator.add_fault("content_filter_completion", after_chunks=3, category="hate")
-    client = v1_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     chunks = [c async for c in stream if c.choices]
     await client.close()
@@ -292,10 +318,11 @@ async def test_content_filter_mid_stream(emulator: RunningEmulator) -> None:
     assert last["content_filter_results"]["hate"]["filtered"] is True
 
 
+@on_both_routes
 @pytest.mark.parametrize("stream", [False, True])
-async def test_reasoning_budget_exhausted(emulator: RunningEmulator, stream: bool) -> None:
+async def test_reasoning_budget_exhausted(emulator: RunningEmulator, stream: bool, route: int) -> None:
     await emulator.add_fault("reasoning_exhausted")
-    client = v1_client(emulator.url, emulator.api_key)
+    client = client_for(emulator, route)
     if stream:
         chunks = [
             c
@@ -320,8 +347,9 @@ async def test_reasoning_budget_exhausted(emulator: RunningEmulator, stream: boo
     assert reasoning is not None and usage.completion_tokens == reasoning > 0
 
 
-async def test_small_reasoning_budget_runs_out_naturally(emulator: RunningEmulator) -> None:
-    client = azure_client(emulator.url, emulator.api_key)
+@on_both_routes
+async def test_small_reasoning_budget_runs_out_naturally(emulator: RunningEmulator, route: int) -> None:
+    client = client_for(emulator, route)
     reply = await client.chat.completions.create(
         model="o1", messages=MESSAGES, max_completion_tokens=100, reasoning_effort="high"
     )
