@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -117,3 +118,39 @@ async def test_client_closing_a_slow_stream_is_recorded(emulator: RunningEmulato
     record = await emulator.wait_for_request(lambda r: r["disconnected"])
     assert record["stream"] is True
     assert record["deployment"] == "gpt-4o"
+
+
+async def test_time_to_first_token_and_tokens_per_second_pace_a_stream(emulator: RunningEmulator) -> None:
+    # Lower bounds only: the emulator must wait at least this long; how much longer is up to the machine.
+    ttft, rate = 0.3, 40.0
+    await emulator.set_timing("gpt-4o", time_to_first_token=ttft, tokens_per_second=rate)
+    client = azure_client(emulator.url, emulator.api_key)
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    stream = await client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "pace me"}], stream=True
+    )
+    arrivals: list[float] = []
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append(clock())
+    await client.close()
+    assert len(arrivals) >= 5, "a reply of several pieces, so the pace shows"
+    assert arrivals[0] - started >= ttft
+    # Piece i is due (i / rate) s after the first, which itself comes no earlier than ttft.
+    assert arrivals[-1] - started >= ttft + (len(arrivals) - 1) / rate
+
+
+async def test_reasoning_effort_scales_the_thinking_before_a_reply(emulator: RunningEmulator) -> None:
+    thinking = 0.2
+    await emulator.set_timing("o3-mini", thinking_time=thinking)
+    client = v1_client(emulator.url, emulator.api_key)
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    reply = await client.chat.completions.create(
+        model="o3-mini", messages=[{"role": "user", "content": "think hard"}], reasoning_effort="high"
+    )
+    elapsed = clock() - started
+    await client.close()
+    assert reply.choices[0].finish_reason == "stop"
+    assert elapsed >= 2 * thinking  # high thinks twice as long as medium, whose time is configured

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chatls.emulator import errors
-from chatls.emulator.config import _line_of
+from chatls.emulator.config import Timing, _line_of
 from chatls.emulator.families import FAMILIES, split_model
 from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
-from chatls.emulator.replies import plan_completion, split_pieces
+from chatls.emulator.replies import effort_of, first_token_delay, plan_completion, split_pieces
 
 
 class FakeClock:
@@ -142,3 +142,49 @@ def test_line_of_a_dotted_key() -> None:
     text = '[server]\nx = 1\n\n[deployments.fast]\nmodel = "gpt-4o"\ncontext_window = 0\n'
     assert _line_of(text, "deployments.fast.context_window") == 6
     assert _line_of(text, "server.x") == 2
+
+
+THINKING = Timing(time_to_first_token=0.5, thinking_time=2.0)
+
+
+@pytest.mark.parametrize(
+    ("effort", "delay"),
+    [
+        ("none", 0.5),  # no thinking at all: only the time to first token
+        ("minimal", 1.0),  # a quarter of medium's thinking
+        ("low", 1.5),  # half
+        ("medium", 2.5),  # thinking_time is defined at medium
+        ("high", 4.5),  # twice
+        ("xhigh", 6.5),  # three times
+        ("unheard-of", 2.5),  # an effort outside the table thinks like medium
+    ],
+)
+def test_thinking_time_scales_with_reasoning_effort(effort: str, delay: float) -> None:
+    assert first_token_delay(THINKING, effort) == pytest.approx(delay)
+
+
+def test_more_effort_never_thinks_less() -> None:
+    efforts = ["none", "minimal", "low", "medium", "high", "xhigh"]
+    delays = [first_token_delay(THINKING, effort) for effort in efforts]
+    assert delays == sorted(delays) and len(set(delays)) == len(delays)
+
+
+def test_non_reasoning_models_never_think() -> None:
+    assert first_token_delay(THINKING, None) == 0.5
+    assert first_token_delay(Timing(thinking_time=5.0), None) == 0.0
+    assert first_token_delay(Timing(), "high") == 0.0  # defaults: no pacing, so tests stay fast
+
+
+@pytest.mark.parametrize(
+    ("family", "reasoning", "body", "effort"),
+    [
+        ("o1", True, {}, "medium"),  # the service default
+        ("o3-mini", True, {"reasoning_effort": "high"}, "high"),
+        ("gpt-5.1", True, {}, "none"),  # gpt-5.1 defaults to no reasoning
+        ("gpt-4o", False, {"reasoning_effort": "high"}, None),  # not a reasoning model: no effort at all
+    ],
+)
+def test_the_effort_a_request_thinks_with(
+    family: str, reasoning: bool, body: dict[str, str], effort: str | None
+) -> None:
+    assert effort_of(family, reasoning, body) == effort

@@ -27,11 +27,11 @@ from chatls.emulator.errors import EmulatorError
 from chatls.emulator.faults import FaultSpec
 from chatls.emulator.payloads import ChunkEncoder, completion_body
 from chatls.emulator.replies import (
-    THINKING_SCALE,
     Completion,
     choose_reply,
     effort_of,
     estimate_prompt_tokens,
+    first_token_delay,
     plan_completion,
 )
 from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
@@ -269,9 +269,7 @@ async def _complete(
     if deployment.family.prompt_caching and reports_cached_tokens(api_version):  # only what was served
         cached = state.prompt_cache.cached_tokens(deployment.name, body, prompt_tokens)
         completion = dataclasses.replace(completion, cached_tokens=cached)
-    delay = deployment.timing.time_to_first_token
-    if effort is not None:
-        delay += deployment.timing.thinking_time * THINKING_SCALE.get(effort, 1.0)
+    delay = first_token_delay(deployment.timing, effort)
     if delay:
         await asyncio.sleep(delay)
     record.finish_reason = completion.finish_reason

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chatls.emulator.config import ReplyRule
+from chatls.emulator.config import ReplyRule, Timing
 
 #: Hidden reasoning tokens a reasoning model "spends" per effort (deterministic, invented magnitudes).
 REASONING_TOKENS: dict[str, int] = {
@@ -116,6 +116,18 @@ def effort_of(family_name: str, reasoning: bool, body: dict[str, Any]) -> str | 
         return None
     effort = body.get("reasoning_effort")
     return effort if isinstance(effort, str) else DEFAULT_EFFORT.get(family_name, "medium")
+
+
+def first_token_delay(timing: Timing, effort: str | None) -> float:
+    """Seconds before the first content byte: time to first token, plus thinking scaled by effort.
+
+    ``effort`` is None for non-reasoning models (they never think); an effort outside the table thinks
+    as long as ``medium``.
+    """
+    delay = timing.time_to_first_token
+    if effort is not None:
+        delay += timing.thinking_time * THINKING_SCALE.get(effort, 1.0)
+    return delay
 
 
 def plan_completion(text: str, *, prompt_tokens: int, effort: str | None, cap: int | None) -> Completion:
