@@ -152,8 +152,8 @@ async def measure(
             "textDocument/didOpen",
             {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": SOURCE}},
         )
-        # Settled first: after `initialized` the server loads the SDK and token counter in a worker thread
-        # (listing keeps answering meanwhile, a little slower); `chatls/models` answers once that is done.
+        # Settled first: at `initialized` the server loads the SDK and token counter (about a second);
+        # `chatls/models` answers once that is done.
         await client.request("chatls/models", {})
         await sample(client, uri, minimal, 20)  # warm-up
         idle, idle_noop = await sample(client, uri, minimal, count)

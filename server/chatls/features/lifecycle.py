@@ -33,7 +33,7 @@ def initialize(ls: ChatLSServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None:
     try:
-        await asyncio.to_thread(_load_heavy_modules)
+        _load_heavy_modules()
         gc.freeze()  # the modules just loaded live forever: keep full collections from walking them again
         ls.reload_settings()
         if _supports_configuration(ls):
@@ -46,9 +46,11 @@ async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None
 
 
 def _load_heavy_modules() -> None:
-    """Import the adapter (the openai SDK: about a second) and load the token counter in a worker thread,
-    so the event loop keeps answering code-action requests meanwhile; `initialize` stays fast because
-    neither is imported before it answers."""
+    """Import the adapter (the openai SDK: about a second) and load the token counter once, up front, so the
+    first chat does not pay for them; `initialize` stays fast because neither is imported before it answers.
+
+    On the event loop on purpose: importing in a worker thread raced with handlers importing the same
+    modules ("partially initialized module" ImportError)."""
     import chatls.azure  # noqa: F401
     from chatls import tokens
 
