@@ -13,7 +13,7 @@ that spawn subprocess clients.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 
 import pytest
@@ -21,12 +21,11 @@ import pytest
 from chatls.emulator.fixture import (
     ConfigSource,
     RunningEmulator,
+    StartEmulator,
     ThreadedEmulator,
     emulator_in_thread,
     run_emulator,
 )
-
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 
 @pytest.fixture

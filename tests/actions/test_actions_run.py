@@ -24,8 +24,7 @@ from tests.support.lsp import delta_text, execute_command, request
 
 from chatls import protocol
 from chatls.edits import ANNOTATION_ID
-
-StartEmulator = Any
+from chatls.emulator.fixture import StartEmulator
 
 SOURCE = (
     "import math\n"

@@ -28,8 +28,7 @@ from tests.actions.helpers import (
 from tests.support.lsp import execute_command, request
 
 from chatls import edits, protocol
-
-StartEmulator = Any
+from chatls.emulator.fixture import StartEmulator
 
 SOURCE = "def area(w, h):\n    return w + h\n"
 BODY = rng((1, 4), (1, 16))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ from chatls.azure import AzureChatClient, ChatEvent, ChatOptions, Conversation, 
 from chatls.emulator.fixture import RunningEmulator
 
 MakeClient = Callable[..., AzureChatClient]
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 
 class MemoryLessons:

@@ -17,7 +17,7 @@ import httpx2
 import pytest
 from azure.core.credentials import AccessToken
 from azure.identity import CredentialUnavailableError
-from tests.adapter.conftest import MemoryLessons, StartEmulator, collect, profile_for
+from tests.adapter.conftest import MemoryLessons, collect, profile_for
 
 from chatls.azure import (
     AuthError,
@@ -31,7 +31,7 @@ from chatls.azure import (
     Profile,
 )
 from chatls.azure.auth import ENTRA_SCOPE, default_credential
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
 CANARY = "canary-7c1f0e9b-do-not-leak"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from chatls.emulator.fixture import RunningEmulator
-
 DATED = "2024-12-01-preview"
 AzureFactory = Callable[..., openai.AsyncAzureOpenAI]
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
-"""The ``start_emulator`` fixture of tests/conftest.py: ``await start_emulator(config)``."""
 
 
 def user(text: str = "hello") -> list[ChatCompletionMessageParam]:

@@ -6,9 +6,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tests.emulator.helpers import StartEmulator
 
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 DATED_PATH = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 

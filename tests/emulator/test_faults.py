@@ -10,9 +10,9 @@ import httpx2
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
-from tests.emulator.helpers import StartEmulator, azure_client, v1_client
+from tests.emulator.helpers import azure_client, v1_client
 
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 MESSAGES: list[ChatCompletionMessageParam] = [
     {"role": "user", "content": "tell me something fairly long please"}

@@ -11,10 +11,9 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from tests.emulator.helpers import StartEmulator
 
 from chatls.emulator.command import profile_for
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 GATEWAY_HEADER = "Ocp-Apim-Subscription-Key"
 CANARY = "gateway-canary-5d1e"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import openai
 import pytest
-from tests.emulator.helpers import AzureFactory, StartEmulator, user
+from tests.emulator.helpers import AzureFactory, user
 
 from chatls.emulator.families import FAMILIES
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 REASONING = [name for name, family in FAMILIES.items() if family.reasoning]
 

@@ -8,9 +8,9 @@ import aiohttp
 import openai
 import pytest
 from tests.emulator.cases import ACCEPTED_CASES, RULE_CASES, Case
-from tests.emulator.helpers import StartEmulator, azure_client, send, v1_client
+from tests.emulator.helpers import azure_client, send, v1_client
 
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 ROUTED = [pytest.param(case, route, id=f"{case.id}-{route}") for case in RULE_CASES for route in case.routes]
 

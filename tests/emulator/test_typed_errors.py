@@ -8,9 +8,10 @@ from typing import Any
 import openai
 import pytest
 from tests.emulator.cases import RULE_CASES
-from tests.emulator.helpers import StartEmulator, azure_client, send
+from tests.emulator.helpers import azure_client, send
 
 from chatls.emulator.errors import ERROR_FILES
+from chatls.emulator.fixture import StartEmulator
 
 SDK_ERROR_FOR_STATUS: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError,

@@ -7,7 +7,6 @@ included). The canaries are real keys the emulator accepts, so they travel the w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,9 @@ from tests.support.lsp import (
     server_env,
 )
 
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import StartEmulator
 
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
-
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 
 @pytest.mark.parametrize("preset", ["visual-studio-code"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,11 @@ from tests.support.lsp import (
 )
 
 from chatls import protocol
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import StartEmulator
 from chatls.store import DB_FILENAME
 
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 LONG_REPLY = " ".join(f"token{n}" for n in range(400))
 """At 20 tokens/s this streams for about 20 s: the kill always lands mid-stream."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,10 @@ from tests.support.lsp import (
 )
 
 from chatls import errors
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import RunningEmulator, StartEmulator
 
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 LONG_REPLY = " ".join(f"word{n}" for n in range(60))
 """Long enough that a fault after a few chunks leaves a visible partial reply."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,11 @@ from tests.support.lsp import (
     server_env,
 )
 
-from chatls.emulator.fixture import RunningEmulator
+from chatls.emulator.fixture import StartEmulator
 from chatls.store import DB_FILENAME
 
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
-StartEmulator = Callable[..., Awaitable[RunningEmulator]]
 
 TURNS = 2
 """Turns each window sends into its own conversation and into the shared one."""

@@ -199,3 +199,7 @@ def emulator_in_thread(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
+
+
+StartEmulator = Callable[..., Awaitable[RunningEmulator]]
+"""The type of a pytest fixture that starts an emulator per call: `await start_emulator(config)`."""
