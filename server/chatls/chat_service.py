@@ -228,7 +228,8 @@ class ChatService:
         finally:
             heartbeat.cancel()
         deltas.close()
-        status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
+        truncated = result.stop_reason == protocol.STOP_TRUNCATED
+        status = protocol.STATUS_TRUNCATED if truncated else protocol.STATUS_COMPLETE
         usage = _usage(result)
         store.update_message(
             reply_id, content=result.content, status=status, model=result.model,
@@ -240,7 +241,9 @@ class ChatService:
             message_id=reply_id,
             content=result.content,
             model=result.model,
-            finish_reason=result.finish_reason,
+            finish_reason="length" if truncated else "stop",
+            stop_reason=result.stop_reason,
+            reasoning=result.reasoning or None,
             usage=usage,
             adaptations=list(result.adaptations),
         )
@@ -420,7 +423,7 @@ class _Plan:
 
 
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
-    from chatls.azure.types import ContentEvent, StatusEvent
+    from chatls.azure.types import ChatResult, ContentEvent, StatusEvent
 
     try:
         async for event in events:
@@ -429,7 +432,7 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
                 deltas.content(event.text)
             elif isinstance(event, StatusEvent):
                 deltas.status(event.text)
-            else:
+            elif isinstance(event, ChatResult):
                 return event
     finally:
         aclose = getattr(events, "aclose", None)

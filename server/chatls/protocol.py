@@ -82,6 +82,12 @@ STATUS_CANCELLED = "cancelled"
 STATUS_ERROR = "error"
 STATUS_TRUNCATED = "truncated"
 STATUS_PENDING = "pending"  # an assistant reply still streaming
+STATUS_INTERRUPTED = "interrupted"  # a pending reply no live server owns (its server died); retryable
+
+# --- neutral stop reasons (ChatResult.stopReason) ------------------------------------------------
+STOP_COMPLETE = "complete"
+STOP_TRUNCATED = "truncated"
+STOP_TOOL_CALLS = "tool_calls"
 
 
 # --- payloads ------------------------------------------------------------------------------------
@@ -127,8 +133,13 @@ class ChatResult:
     content: str
     model: str
     finish_reason: str
+    """Deprecated: "stop" or "length", derived from stop_reason for clients written before it."""
     usage: Usage
     adaptations: list[str]
+    stop_reason: str = STOP_COMPLETE
+    """Neutral: "complete", "truncated" (output limit) or "tool_calls"."""
+    reasoning: str | None = None
+    """The reasoning summary, whole (also streamed as `reasoning` deltas)."""
 
 
 @attrs.define
@@ -139,6 +150,10 @@ class DeltaNotification:
     """Text to append to the reply (never the whole text so far)."""
     status: str | None = None
     """Short human-readable state, e.g. "thinking 12 s"."""
+    reasoning: str | None = None
+    """Reasoning-summary text to append to the reply's "Thinking" (never part of the answer)."""
+    client_token: str | None = None
+    """The `clientToken` the request carried, when it carried one."""
 
 
 @attrs.define
@@ -168,6 +183,8 @@ class MessageInfo:
     created_at: str
     model: str | None = None
     usage: Usage | None = None
+    reasoning: str | None = None
+    """The reasoning summary stored with an assistant reply."""
 
 
 @attrs.define

@@ -59,7 +59,7 @@ async def test_first_request_succeeds(
     assert result.content == record["reply"] != ""
     assert "".join(e.text for e in events if isinstance(e, ContentEvent)) == result.content
     assert result.model.startswith(family)
-    assert result.finish_reason == "stop"
+    assert result.stop_reason == "complete"
     if record["stream"] and api_version < "2024-09-01":  # no stream_options.include_usage before it
         assert result.usage == Usage()
     else:

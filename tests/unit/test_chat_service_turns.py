@@ -89,7 +89,7 @@ def store(tmp_path: Path) -> Iterator[ConversationStore]:
         yield opened
 
 
-def reply(*pieces: str, finish: str = "stop") -> list[Any]:
+def reply(*pieces: str, finish: str = "complete") -> list[Any]:
     text = "".join(pieces)
     return [
         *(ContentEvent(p) for p in pieces),
@@ -159,7 +159,7 @@ async def test_cancelling_stores_the_partial_reply_and_closes_the_stream(store: 
 
 
 async def test_a_length_finish_is_stored_as_truncated(store: ConversationStore) -> None:
-    backend = ScriptedBackend([reply("cut", finish="length")])
+    backend = ScriptedBackend([reply("cut", finish="truncated")])
     result = await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
     assert store.get_messages(result.conversation_id)[-1].status == "truncated"
 

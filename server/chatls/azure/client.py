@@ -430,8 +430,9 @@ class AzureChatClient:
         return ChatResult(
             content=state.content,
             model=state.model or caps.model,
-            finish_reason=state.finish_reason or "stop",
+            stop_reason="truncated" if state.finish_reason == "length" else "complete",
             usage=usage,
+            deployment=deployment,
         )
 
     def _remember_model(self, model: str, deployment: str, caps: ModelCapabilities, notes: list[str]) -> None:

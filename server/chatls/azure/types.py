@@ -8,13 +8,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union
 
-Role = Literal["user", "assistant"]
+Role = Literal["user", "assistant", "tool"]
+
+Wire = Literal["chat", "responses"]
+"""The two Azure APIs a turn can go over: Chat Completions and Responses."""
+
+StopReason = Literal["complete", "truncated", "filtered", "failed", "tool_calls"]
+"""Why a reply ended, in neutral words: neither wire's vocabulary (`finish_reason`, `status`) leaves the
+adapter. `truncated`: the output limit was reached; `tool_calls`: the model asks for tools to run."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asked for; `arguments` is the JSON text the model wrote."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A function tool offered to the model (JSON-schema `parameters`)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
+    replay: dict[str, Any] | None = None
+    """Opaque, JSON-serialisable state the wire that produced this assistant reply wants back on later turns
+    (e.g. encrypted reasoning items, a response id). Stored with the reply; other wires ignore it."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """On an assistant message: the calls it made (agent mode)."""
+    call_id: str | None = None
+    """On a `tool` message: the call whose result `content` is."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +66,13 @@ class ChatOptions:
     temperature: float | None = None
     verbosity: str | None = None
     stream: bool = True
+    reasoning_summaries: bool = True
+    """Ask for reasoning summaries where the model offers them (Responses)."""
+    background: bool | None = None
+    """Run as a background response (Responses only); None = as the model's row prefers."""
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: str | None = None
+    """"auto", "none", "required" or a tool name."""
 
 
 @dataclass(frozen=True)
@@ -59,17 +98,48 @@ class ContentEvent:
 
 
 @dataclass(frozen=True)
+class ReasoningEvent:
+    """Reasoning-summary text to append (what the model is thinking); never part of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RunStartedEvent:
+    """A resumable (background) run was accepted upstream: store `handle` before anything else, so a server
+    that dies can `resume(handle)` and a user's Stop can `cancel_run(handle)`. JSON-serialisable, opaque."""
+
+    handle: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    """A complete tool call the model asked for (also listed in ChatResult.tool_calls)."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True)
 class ChatResult:
     """Always the last event of a chat."""
 
     content: str
     model: str
-    finish_reason: str
+    stop_reason: StopReason
     usage: Usage
     adaptations: tuple[str, ...] = ()
+    reasoning: str = ""
+    """The reasoning summary text, whole."""
+    replay: dict[str, Any] | None = None
+    """What to store with the reply and hand back as ChatMessage.replay on later turns."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    wire: Wire = "chat"
+    deployment: str = ""
 
 
-ChatEvent = Union[StatusEvent, ContentEvent, ChatResult]  # noqa: UP007 - a runtime alias on Python 3.10
+ChatEvent = Union[  # noqa: UP007 - a runtime alias on Python 3.10
+    StatusEvent, ContentEvent, ReasoningEvent, RunStartedEvent, ToolCallEvent, ChatResult
+]
 
 
 @dataclass(frozen=True)
@@ -103,6 +173,30 @@ class ModelCapabilities:
     """Which of the fields above came from self-healing lessons rather than the table."""
     model: str = ""
     """The model name as known (profile, response or deployment name), e.g. "o1-2024-12-17"."""
+    wires: tuple[Wire, ...] = ("chat",)
+    """The APIs the model answers on, preferred first."""
+    reasoning_summaries: bool = False
+    """Offers reasoning summaries (Responses `reasoning.summary`)."""
+    encrypted_reasoning: bool = False
+    """Offers encrypted reasoning items to carry reasoning across stateless turns (Responses)."""
+    background: bool = False
+    """Runs long enough that background mode is the default (o3-pro, the -pro models)."""
+    tools: bool = True
+    """Accepts function tools."""
+    parallel_tool_calls: bool = False
+    """Accepts `parallel_tool_calls` (never sent where False)."""
+    tools_with_effort_on_chat: bool = True
+    """False from gpt-5.4 on: Chat Completions refuses function tools with any effort but none."""
+    router: bool = False
+    """model-router: a reply's reported model is shown, never used to re-type the deployment."""
+    resolution: Literal["table", "inferred", "user", "unknown"] = "table"
+    """How the row was found: listed, inferred from a name no row lists, a user row (models.toml), or none."""
+    deprecated: str | None = None
+    """ISO date from which the model is deprecated."""
+    retires: str | None = None
+    """ISO date of retirement (then Azure answers 410)."""
+    replacement: str | None = None
+    """The suggested replacement once retired."""
 
     @property
     def input_limit(self) -> int:
