@@ -130,6 +130,8 @@ class Settings:
     """Most seconds spent waiting between retries of one request before giving up."""
     context_lines: int = 20
     """Lines above and below a selection sent along with code actions."""
+    reasoning_summaries: bool = True
+    """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -202,6 +204,12 @@ def _type_name(value: Any) -> str:
 def _string(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(key, f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"expected true or false, got {_type_name(value)}")
     return value
 
 
@@ -283,6 +291,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retryMaxAttempts": _integer(1, 20),
     "retryMaxWaitSeconds": _seconds(0),
     "contextLines": _integer(0, 1000),
+    "reasoningSummaries": _boolean,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"
