@@ -34,6 +34,7 @@ LONG_REPLY = " ".join(f"token{n}" for n in range(400))
 WAIT_LIMIT = 30.0
 """Upper bound for waiting on the partial reply to reach the database (a hang guard, not a speed check)."""
 
+
 def stored_reply(db_path: Path) -> tuple[str, str] | None:
     """The assistant reply's (content, status), read as another process would, or None before it exists."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)

@@ -63,6 +63,7 @@ def stored_rows(db_path: Path) -> tuple[int, int]:
 async def test_a_20_mb_prompt_is_refused_storing_nothing_while_other_requests_are_answered(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
+    """A 20 MB prompt is refused storing nothing, and other requests are answered while it is counted."""
     async with lsp_session("visual-studio-code", **session(tmp_path, emulator.url)) as client:
         huge = asyncio.ensure_future(
             client.protocol.send_request_async("chatls/chat", {"prompt": "word " * 4_000_000})
@@ -85,6 +86,7 @@ async def test_a_20_mb_prompt_is_refused_storing_nothing_while_other_requests_ar
 async def test_a_turn_that_fails_upstream_leaves_one_log_line_naming_profile_deployment_and_error(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
+    """A turn that fails upstream leaves one log line naming profile, deployment and error kind, no key."""
     log_file = tmp_path / "chatls.log"
     settings = session(
         tmp_path,
@@ -108,6 +110,7 @@ async def test_a_turn_that_fails_upstream_leaves_one_log_line_naming_profile_dep
 async def test_the_store_is_private_and_an_old_readable_one_is_tightened(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
+    """The state directory is 0700 and the database files 0600; an older world-readable store is tightened."""
     state = tmp_path / "state"
     state.mkdir(mode=0o755)
     state.chmod(0o755)

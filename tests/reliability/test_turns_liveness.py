@@ -73,6 +73,7 @@ def saved_text(db_path: Path, message_id: str) -> str:
 async def test_a_reply_whose_server_was_killed_shows_interrupted_at_once_and_retry_works(
     start_emulator: StartEmulator, tmp_path: Path
 ) -> None:
+    """A reply whose server was killed shows `interrupted` in another window at once, and Retry answers it."""
     emulator = await start_emulator()
     await emulator.add_reply("(?i)long story", LONG_REPLY)
     await emulator.set_timing("gpt-4o", tokens_per_second=20)
@@ -121,7 +122,9 @@ async def test_a_reply_whose_server_was_killed_shows_interrupted_at_once_and_ret
 async def test_two_windows_interleaving_turns_in_one_conversation_lose_nothing(
     start_emulator: StartEmulator, tmp_path: Path
 ) -> None:
-    """Window A's reply streams slowly; meanwhile window B asks and is answered in the same conversation."""
+    """Two windows interleaving turns in one conversation lose nothing: every reply stays with its question.
+
+    Window A's reply streams slowly; meanwhile window B asks and is answered in the same conversation."""
     emulator = await start_emulator()
     await emulator.set_deployment("slow-4o", model="gpt-4o")
     await emulator.add_reply("(?i)question a", "answer a " + "word " * 40)
