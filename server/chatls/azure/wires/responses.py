@@ -197,12 +197,18 @@ def shape_responses(
     check_responses_version(api_version)
     shaping.check_api_version(caps, api_version)
     notes: list[str] = []
+    # Background runs and encrypted reasoning came with the v1 API (AVL changelog), not a dated version.
+    v1 = versions.is_v1(api_version)
     background = runs_in_background(options, caps, profile)
+    if background and not v1:
+        background = False
+        notes.append(f"background mode not used: api-version {api_version} predates it (use v1)")
+    encrypted = caps.encrypted_reasoning and v1
     store = profile.store or background
     chained, messages = _chain(conversation.messages) if profile.store else (None, conversation.messages)
     payload: dict[str, Any] = {"model": deployment}
     instructions = (conversation.instructions or "").strip()
-    items = _input_items(messages, replay_reasoning=caps.encrypted_reasoning and not chained)
+    items = _input_items(messages, replay_reasoning=encrypted and not chained)
     if instructions and caps.instructions == "fold":
         items = _fold(instructions, items)
         notes.append(shaping.folded_note(caps))
@@ -230,7 +236,7 @@ def shape_responses(
         payload["text"] = {"verbosity": verbosity}
     _tools(payload, options, caps, notes)
     payload["store"] = store
-    if caps.encrypted_reasoning and not store:
+    if encrypted and not store:
         payload["include"] = ["reasoning.encrypted_content"]
     stream = shaping.streams(options, caps, notes) if not background else options.stream and caps.streaming
     payload["stream"] = stream
@@ -347,6 +353,7 @@ def responses_tool(spec: ToolSpec) -> dict[str, Any]:
         "name": spec.name,
         "description": spec.description,
         "parameters": spec.parameters,
+        "strict": False,  # strict mode needs schemas written for it; the caller's are not checked for that
     }
 
 
