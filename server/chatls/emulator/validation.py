@@ -43,7 +43,7 @@ _MESSAGE_SCHEMA = {
     NEWER_DATED_SPEC: "chatCompletionRequestMessage",
     V1_SPEC: "OpenAI.ChatCompletionRequestMessage",
 }
-EXTRA_REASONING_EFFORTS = ("minimal", "none", "xhigh")
+EXTRA_REASONING_EFFORTS = ("minimal", "none", "xhigh", "max")
 
 
 class SpecValidator:
