@@ -14,6 +14,7 @@ import openai
 SYSTEM = {"role": "system", "content": "You are terse."}
 DEVELOPER = {"role": "developer", "content": "You are terse."}
 USER = {"role": "user", "content": "hello"}
+NEW = "2025-04-01-preview"
 FUNCTION_TOOL = {
     "type": "function",
     "function": {"name": "read_file", "description": "Read a file", "parameters": {"type": "object"}},
@@ -701,11 +702,26 @@ ACCEPTED_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("stream-on-gpt-5-1-chat", "gpt-5.1-chat", {"stream": True, "temperature": 1}, "2025-04-01-preview"),
     ("system-on-gpt-35-turbo", "gpt-35-turbo", {"messages": [SYSTEM, USER], "max_tokens": 50}, "2024-02-01"),
-    ("tools-effort-none-gpt-5-4", "gpt-5.4", {"tools": [FUNCTION_TOOL], "reasoning_effort": "none"}, "2025-04-01-preview"),
-    ("tools-no-effort-gpt-5-6-luna", "gpt-5.6-luna", {"tools": [FUNCTION_TOOL]}, "2025-04-01-preview"),
-    ("tools-with-effort-gpt-5-1", "gpt-5.1", {"tools": [FUNCTION_TOOL], "reasoning_effort": "high"}, "2025-04-01-preview"),
-    ("xhigh-on-gpt-5-5", "gpt-5.5", {"reasoning_effort": "xhigh", "verbosity": "high"}, "2025-04-01-preview"),
-    ("developer-on-gpt-6-astra", "gpt-6-astra", {"messages": [DEVELOPER, USER]}, "2025-04-01-preview"),
-    ("system-on-gpt-chat-latest", "gpt-chat-latest", {"messages": [SYSTEM, USER]}, "2025-04-01-preview"),
-    ("sampling-on-model-router", "model-router", {"temperature": 0.2, "max_tokens": 100}, "2025-04-01-preview"),
+    (
+        "tools-effort-none-gpt-5-4",
+        "gpt-5.4",
+        {"tools": [FUNCTION_TOOL], "reasoning_effort": "none"},
+        "2025-04-01-preview",
+    ),
+    ("tools-no-effort-gpt-5-6-luna", "gpt-5.6-luna", {"tools": [FUNCTION_TOOL]}, NEW),
+    (
+        "tools-with-effort-gpt-5-1",
+        "gpt-5.1",
+        {"tools": [FUNCTION_TOOL], "reasoning_effort": "high"},
+        "2025-04-01-preview",
+    ),
+    ("xhigh-on-gpt-5-5", "gpt-5.5", {"reasoning_effort": "xhigh", "verbosity": "high"}, NEW),
+    ("developer-on-gpt-6-astra", "gpt-6-astra", {"messages": [DEVELOPER, USER]}, NEW),
+    ("system-on-gpt-chat-latest", "gpt-chat-latest", {"messages": [SYSTEM, USER]}, NEW),
+    (
+        "sampling-on-model-router",
+        "model-router",
+        {"temperature": 0.2, "max_tokens": 100},
+        "2025-04-01-preview",
+    ),
 ]
