@@ -45,6 +45,7 @@ from chatls.emulator.replies import (
     first_token_delay,
     plan_completion,
 )
+from chatls.emulator.response_routes import add_responses_routes
 from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
 from chatls.emulator.state import EmulatorState
 
@@ -63,6 +64,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/openai/v1/models", _v1_models)
     app.router.add_get("/openai/models", _dated_models)
     app.router.add_get("/openai/deployments", _dated_models)
+    add_responses_routes(app)
     add_control_routes(app, STATE_KEY)
     return app
 

@@ -17,6 +17,7 @@ from typing import Any
 from chatls.emulator.config_error import ConfigError as ConfigError
 from chatls.emulator.families import FAMILIES, Family, split_model
 from chatls.emulator.faults import FaultSpec, parse_fault
+from chatls.emulator.tool_scripts import ToolScript, parse_tool_script
 
 # tomllib is stdlib from 3.11; tomli is the same parser for 3.10.
 tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
@@ -92,6 +93,7 @@ class EmulatorConfig:
     deployments: Mapping[str, Deployment] = field(default_factory=dict)
     replies: tuple[ReplyRule, ...] = ()
     faults: tuple[FaultSpec, ...] = ()
+    tool_scripts: tuple[ToolScript, ...] = ()
 
     @property
     def api_key(self) -> str:
@@ -190,7 +192,7 @@ def _line_of(text: str, key: str) -> int | None:
     return found
 
 
-_TOP_KEYS = {"server", "timing", "deployments", "replies", "faults"}
+_TOP_KEYS = {"server", "timing", "deployments", "replies", "faults", "tool_scripts"}
 _SERVER_KEYS = {
     "api_keys",
     "api_key_header",
@@ -237,6 +239,9 @@ def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
         deployments=deployments,
         replies=tuple(parse_reply(r, f"replies[{i}]") for i, r in enumerate(_list(data, "replies"))),
         faults=tuple(_fault(f, f"faults[{i}]") for i, f in enumerate(_list(data, "faults"))),
+        tool_scripts=tuple(
+            parse_tool_script(t, f"tool_scripts[{i}]") for i, t in enumerate(_list(data, "tool_scripts"))
+        ),
     )
 
 

@@ -426,6 +426,8 @@ def content_filter_prompt(category: str) -> EmulatorError:
     for name, result in results.items():
         if "severity" in result:
             result.update(filtered=name == category, severity="medium" if name == category else "safe")
+        elif name == "jailbreak":  # the prompt shield (simonw/research#16 shows this shape)
+            result.update(filtered=category == "jailbreak", detected=category == "jailbreak")
     return error
 
 
