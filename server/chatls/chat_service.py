@@ -364,7 +364,7 @@ class ChatService:
             options=options,
             instructions=_join(settings.instructions, turn.task_instructions),
             completion_reserve=settings.completion_reserve(
-                profile.max_completion_tokens, reasoning=reasoning
+                profile.max_completion_tokens, reasoning=reasoning, output_limit=caps.max_output_tokens
             ),
             max_history_messages=settings.max_history_messages,
         )

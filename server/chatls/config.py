@@ -147,10 +147,16 @@ class Settings:
         key = "profile" if name else "defaultProfile"
         raise ConfigError(key, f"no profile named {wanted!r}; configured profiles: {known}")
 
-    def completion_reserve(self, profile_max_completion_tokens: int | None, *, reasoning: bool) -> int:
-        """Tokens to keep free for the reply: the profile's budget or our default, plus the safety margin."""
+    def completion_reserve(
+        self, profile_max_completion_tokens: int | None, *, reasoning: bool, output_limit: int | None = None
+    ) -> int:
+        """Tokens to keep free for the reply: the profile's budget or our default, capped at the model's
+        output limit (a longer reply cannot come; reserving it only starves the prompt), plus the margin."""
         default = self.reasoning_max_completion_tokens if reasoning else self.max_completion_tokens
-        return (profile_max_completion_tokens or default) + self.context_window_reserve
+        budget = profile_max_completion_tokens or default
+        if output_limit is not None:
+            budget = min(budget, output_limit)
+        return budget + self.context_window_reserve
 
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else default_state_dir()
