@@ -31,14 +31,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pygls.exceptions import JsonRpcException
 
 from chatls import protocol
+from chatls.deltas import DeltaCoalescer, DeltaSink
 from chatls.errors import CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
+from chatls.history import before, chat_messages, with_attachment
 from chatls.store.liveness import RENEW_INTERVAL
 from chatls.workspaces import NO_FOLDER
 
@@ -55,9 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DELTA_INTERVAL = 0.02
-"""Content arriving faster than one piece per 20 ms (~50/s) is batched into one delta."""
-
 PARTIAL_SAVE_INTERVAL = 1.0
 """Seconds between saves of a streaming reply's new text."""
 
@@ -71,8 +70,6 @@ CANCEL_RUN_TIMEOUT = 10.0
 RETRYABLE = protocol.RETRYABLE_STATUSES
 
 TITLE_LENGTH = 60
-
-DeltaSink = Callable[[protocol.DeltaNotification], None]
 
 
 @dataclass(frozen=True)
@@ -137,92 +134,6 @@ class TurnEnvironment(Protocol):
         ...
 
 
-class DeltaCoalescer:
-    """Batches text so the editor gets at most one text delta per `interval`, order preserved.
-
-    Answer text (`content`) and reasoning-summary text (`reasoning`) are kept apart: a delta carries one kind,
-    and a piece of the other kind first sends what is pending, so the client sees things in the order they
-    happened. A piece arriving after a quiet `interval` goes out at once; pieces arriving faster wait (at
-    most `interval`) and go out together. A status flushes pending text first. `close()` flushes the rest:
-    call it before answering the request. Every delta carries the request's `client_token`.
-    """
-
-    def __init__(
-        self,
-        send: DeltaSink,
-        conversation_id: str,
-        message_id: str,
-        interval: float = DELTA_INTERVAL,
-        *,
-        client_token: str | None = None,
-    ):
-        self._send = send
-        self._conversation_id = conversation_id
-        self._message_id = message_id
-        self._interval = interval
-        self._client_token = client_token
-        self._pending: list[str] = []
-        self._pending_kind: _TextKind = "content"
-        self._last_sent = float("-inf")
-        self._timer: asyncio.TimerHandle | None = None
-        self.sent_count = 0
-
-    def content(self, text: str) -> None:
-        self._text("content", text)
-
-    def reasoning(self, text: str) -> None:
-        self._text("reasoning", text)
-
-    def status(self, text: str) -> None:
-        self._flush()
-        self._emit(self._delta(status=text))
-
-    def close(self) -> None:
-        self._flush()
-
-    def _text(self, kind: _TextKind, text: str) -> None:
-        if not text:
-            return
-        if self._pending and kind != self._pending_kind:
-            self._flush()
-        self._pending_kind = kind
-        self._pending.append(text)
-        wait = self._last_sent + self._interval - time.monotonic()
-        if wait <= 0:
-            self._flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(wait, self._flush)
-
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        self._last_sent = time.monotonic()
-        if self._pending_kind == "reasoning":
-            self._emit(self._delta(reasoning=text))
-        else:
-            self._emit(self._delta(content=text))
-
-    def _delta(self, **fields: str) -> protocol.DeltaNotification:
-        return protocol.DeltaNotification(
-            self._conversation_id, self._message_id, client_token=self._client_token, **fields
-        )
-
-    def _emit(self, delta: protocol.DeltaNotification) -> None:
-        self.sent_count += 1
-        try:
-            self._send(delta)
-        except Exception:  # a broken pipe to the editor must not lose the reply in the store
-            log.warning("could not send a delta", exc_info=True)
-
-
-_TextKind = Literal["content", "reasoning"]
-
-
 class ChatService:
     def __init__(self, env: TurnEnvironment) -> None:
         self._env = env
@@ -278,6 +189,8 @@ class ChatService:
         except Exception as exc:
             deltas.close()
             error = to_jsonrpc(exc)
+            if parts.handle is not None:  # the reply is settled: a run left upstream would only cost money
+                await _cancel_run(plan.backend, parts.handle, reply_id)
             parts.settle(protocol.STATUS_ERROR)
             _log_failure(plan, reply_id, exc, error)
             raise error from None
@@ -435,7 +348,7 @@ class ChatService:
         from chatls.azure.errors import ContextLengthExceeded
         from chatls.azure.types import ChatMessage, Conversation
 
-        prompt = _join(turn.attachment, turn.prompt) or turn.prompt
+        prompt = with_attachment(turn.attachment, turn.prompt)
         try:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
             return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
@@ -456,7 +369,7 @@ class ChatService:
         earlier: Iterable[ChatMessage] = ()
         if conversation_id is not None:
             history = self._env.store.iter_recent_messages(conversation_id)
-            earlier = _chat_messages(history if question is None else _before(history, question.id))
+            earlier = chat_messages(history if question is None else before(history, question.id))
         # Input and reply share the context window, and some models cap the input below the rest of the
         # window (GPT-5: 272k of 400k): the budget is whichever is smaller.
         reserve = plan.completion_reserve
@@ -666,50 +579,6 @@ def _log_failure(plan: _Plan, reply_id: str, exc: Exception, error: JsonRpcExcep
         "turn %s failed: profile %s, deployment %s, %s: %s",
         reply_id, plan.profile.name, deployment, data.get("kind", "error"), error.message,
     )  # fmt: skip
-
-
-def _before(history: Iterable[MessageRecord], question_id: str) -> Iterator[MessageRecord]:
-    """The messages older than this turn's question (newest first): later ones are this turn's own replies
-    (the pending one, and for a retry the failed ones)."""
-    found = False
-    for message in history:
-        if found:
-            yield message
-        elif message.id == question_id:
-            found = True
-
-
-_UNUSABLE = frozenset({protocol.STATUS_ERROR, protocol.STATUS_PENDING, protocol.STATUS_INTERRUPTED})
-"""Replies never sent back to the model: failed, still streaming, or cut by a dead server."""
-
-
-def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
-    """Earlier turns newest first, as the model sees them: each question followed by its reply.
-
-    Replies are paired with the question they name (`reply_to`), wherever they were stored: two windows
-    interleaving Q_a, Q_b, R_a, R_b give Q_a R_a Q_b R_b. Failed, empty, pending and interrupted replies are
-    left out, and a question answered more than once (retried) keeps only its newest usable reply. Replies
-    stored before the link existed pair with the question before them. A reply carries its replay state;
-    its reasoning summary is never sent as answer text.
-    """
-    from chatls.azure.types import ChatMessage
-
-    linked: dict[str, MessageRecord] = {}  # question id -> its newest usable reply seen so far
-    unlinked: MessageRecord | None = None  # the newest usable reply without a link since the last question
-    for message in history:
-        if message.role == "assistant":
-            if not message.content or message.status in _UNUSABLE:
-                continue
-            if message.reply_to is not None:
-                linked.setdefault(message.reply_to, message)
-            elif unlinked is None:
-                unlinked = message
-            continue
-        reply = linked.pop(message.id, None) or unlinked
-        unlinked = None
-        if reply is not None:
-            yield ChatMessage("assistant", reply.content, replay=reply.replay)
-        yield ChatMessage("user", _join(message.attachment, message.content) or message.content)
 
 
 def _preview(text: str, limit: int = 80) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatls.chat_service import DeltaCoalescer
+from chatls.deltas import DeltaCoalescer
 from chatls.protocol import DeltaNotification
 
 

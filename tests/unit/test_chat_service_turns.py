@@ -715,6 +715,15 @@ async def test_stop_on_a_background_run_cancels_it_upstream(store: ConversationS
     )
 
 
+async def test_a_background_run_whose_turn_fails_is_cancelled_upstream(store: ConversationStore) -> None:
+    backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), ServiceError("gone")]])
+    with pytest.raises(JsonRpcException):
+        await ChatService(Environment(store, backend)).run_turn(Turn("long job", WORKSPACE), lambda d: None)
+    assert backend.cancelled_runs == [HANDLE]
+    conversation = store.list_conversations(WORKSPACE)[0].id
+    assert roles_and_statuses(store, conversation)[-1] == ("assistant", "error", "so far")
+
+
 async def test_a_background_run_survives_a_shutdown_and_the_next_server_completes_it_once(
     tmp_path: Path,
 ) -> None:
