@@ -28,6 +28,7 @@ REASONING = replace(
     wires=("responses", "chat"),
     reasoning_summaries=True,
     encrypted_reasoning=True,
+    parallel_tool_calls=False,
 )
 PRO = replace(REASONING, background=True, streaming=False)
 REPLAY = {
