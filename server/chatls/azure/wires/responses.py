@@ -342,8 +342,6 @@ def _tools(payload: dict[str, Any], options: ChatOptions, caps: ModelCapabilitie
         payload["tool_choice"] = options.tool_choice
     elif options.tool_choice:
         payload["tool_choice"] = {"type": "function", "name": options.tool_choice}
-    if not caps.parallel_tool_calls:
-        payload["parallel_tool_calls"] = False  # the Responses default is true, which o-series/-pro refuse
 
 
 def responses_tool(spec: ToolSpec) -> dict[str, Any]:
