@@ -43,11 +43,20 @@ from chatls.emulator.replies import (
     effort_of,
     estimate_prompt_tokens,
     first_token_delay,
+    last_user_message,
     plan_completion,
 )
 from chatls.emulator.response_routes import add_responses_routes
-from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
-from chatls.emulator.state import EmulatorState
+from chatls.emulator.sse import (
+    SSE_HEADERS,
+    StreamPlan,
+    chat_stream_bytes,
+    drop_connection,
+    stream_completion,
+    write_raw_close,
+)
+from chatls.emulator.state import EmulatorState, RequestRecord
+from chatls.emulator.tool_scripts import ToolCall, chat_exchange, decide, find_script
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +212,18 @@ async def _complete(
     cap = rules.requested_completion_cap(body)
     effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
     record = record_of(request)
-    record.reply = text = choose_reply(state.replies, deployment.name, body)
+    step = _scripted_tool_calls(state, deployment, body, record)
+    calls = step if isinstance(step, tuple) else ()
+    text = (
+        step if isinstance(step, str) else "" if calls else choose_reply(state.replies, deployment.name, body)
+    )
+    record.reply = text
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
     )
+    if calls:
+        completion = dataclasses.replace(completion, pieces=[], finish_reason="tool_calls", tool_calls=calls)
+        record.tool_calls = [c.name for c in calls]
     headers = rate_limit(state, deployment, completion, api_version)
     fault = state.faults.take(deployment.name)
     if fault is not None:
@@ -219,14 +236,37 @@ async def _complete(
     if delay:
         await asyncio.sleep(delay)
     record.finish_reason = completion.finish_reason
+    record.model = model = state.reported_model(deployment)
     if body.get("stream") is True:
-        return await _respond_streaming(request, deployment, completion, fault, headers, body)
-    return _respond_json(request, deployment, completion, fault, headers)
+        return await _respond_streaming(request, deployment, model, completion, fault, headers, body)
+    return _respond_json(request, deployment, model, completion, fault, headers)
+
+
+def _scripted_tool_calls(
+    state: EmulatorState, deployment: Deployment, body: dict[str, Any], record: RequestRecord
+) -> tuple[ToolCall, ...] | str:
+    """The tool-calling script's next step on Chat Completions: calls, or its final text."""
+    if not body.get("tools"):
+        return ()
+    script = find_script(state.tool_scripts, deployment.name, last_user_message(body))
+    if script is None:
+        return ()
+    exchange = chat_exchange(body)
+    record.tool_results = dict(exchange.results)
+    decision = decide(script, exchange)
+    if decision.missing_results:
+        raise errors.bad_request(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+            f"{', '.join(decision.missing_results)}"
+        )
+    return decision.calls or (decision.text or "")
 
 
 async def _respond_streaming(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
@@ -234,10 +274,14 @@ async def _respond_streaming(
 ) -> web.StreamResponse:
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
+    encoder = ChunkEncoder(model)
+    if plan.no_terminal == "clean_close":
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        write_raw_close(request, head + chat_stream_bytes(encoder, completion))
+        return web.Response(status=200)
     response = web.StreamResponse(status=200, headers={**headers, **SSE_HEADERS})
     await response.prepare(request)
-    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
-    encoder = ChunkEncoder(deployment.model)
     if not await stream_completion(response, encoder, plan, deployment.family.reasoning):
         mark_disconnected(request)
     if plan.drop_after is not None:
@@ -248,6 +292,7 @@ async def _respond_streaming(
 def _respond_json(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
@@ -257,7 +302,7 @@ def _respond_json(
         return web.Response(status=200)
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     payload = completion_body(
-        completion, model=deployment.model, reasoning=deployment.family.reasoning, filtered_category=category
+        completion, model=model, reasoning=deployment.family.reasoning, filtered_category=category
     )
     return web.json_response(payload, headers=headers)
 
