@@ -66,6 +66,7 @@ async def read_json(request: web.Request, state: EmulatorState) -> dict[str, Any
         ) from None
     # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound.
     record_of(request).body = body if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
+    state.note_body_size(record_of(request), min(len(raw), LOGGED_BODY_BYTES))
     if len(raw) > rules.MAX_STRING_LENGTH:
         rules.check_string_lengths(body)
     if not isinstance(body, dict):
