@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from chatls.emulator import errors, rules, validation
+from chatls.emulator import data_sources, errors, rules, validation
 from chatls.emulator.caching import reports_cached_tokens
 from chatls.emulator.config import Deployment, EmulatorConfig
 from chatls.emulator.control import add_control_routes
@@ -208,15 +208,19 @@ async def _complete(
     request: web.Request, state: EmulatorState, deployment: Deployment, body: dict[str, Any], api_version: str
 ) -> web.StreamResponse:
     rules.check_model_rules(body, deployment)
+    data_sources.check(body, deployment)
     prompt_tokens = estimate_prompt_tokens(body)
     cap = rules.requested_completion_cap(body)
     effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
     record = record_of(request)
     step = _scripted_tool_calls(state, deployment, body, record)
     calls = step if isinstance(step, tuple) else ()
-    text = (
-        step if isinstance(step, str) else "" if calls else choose_reply(state.replies, deployment.name, body)
-    )
+    echo = "" if calls else choose_reply(state.replies, deployment.name, body)
+    text = step if isinstance(step, str) else echo
+    grounding = None
+    if body.get("data_sources"):
+        grounding = data_sources.context_for(last_user_message(body), deployment)
+        text = data_sources.cite(text, grounding)
     record.reply = text
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
@@ -238,8 +242,10 @@ async def _complete(
     record.finish_reason = completion.finish_reason
     record.model = model = state.reported_model(deployment)
     if body.get("stream") is True:
-        return await _respond_streaming(request, deployment, model, completion, fault, headers, body)
-    return _respond_json(request, deployment, model, completion, fault, headers)
+        return await _respond_streaming(
+            request, deployment, model, completion, fault, headers, body, grounding
+        )
+    return _respond_json(request, deployment, model, completion, fault, headers, grounding)
 
 
 def _scripted_tool_calls(
@@ -271,11 +277,12 @@ async def _respond_streaming(
     fault: FaultSpec | None,
     headers: dict[str, str],
     body: dict[str, Any],
+    grounding: dict[str, Any] | None,
 ) -> web.StreamResponse:
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
-    encoder = ChunkEncoder(model)
+    encoder = ChunkEncoder(model, grounding)
     if plan.no_terminal == "clean_close":
         head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
         write_raw_close(request, head + chat_stream_bytes(encoder, completion))
@@ -296,13 +303,18 @@ def _respond_json(
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
+    grounding: dict[str, Any] | None,
 ) -> web.Response:
     if fault is not None and fault.kind == "drop_connection":
         drop_connection(request)  # aiohttp then fails to send this response and closes quietly
         return web.Response(status=200)
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     payload = completion_body(
-        completion, model=model, reasoning=deployment.family.reasoning, filtered_category=category
+        completion,
+        model=model,
+        reasoning=deployment.family.reasoning,
+        filtered_category=category,
+        context=grounding,
     )
     return web.json_response(payload, headers=headers)
 

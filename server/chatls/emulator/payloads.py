@@ -61,13 +61,20 @@ def prompt_filter_results() -> list[dict[str, Any]]:
 
 
 def completion_body(
-    completion: Completion, *, model: str, reasoning: bool, filtered_category: str | None = None
+    completion: Completion,
+    *,
+    model: str,
+    reasoning: bool,
+    filtered_category: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` like ``samples/o1-chat-completion.json``."""
     content: str | None = completion.content
     if completion.finish_reason in ("content_filter", "tool_calls"):
         content = None
     message: dict[str, Any] = {"content": content, "refusal": None, "role": "assistant", "annotations": []}
+    if context is not None:
+        message["context"] = context
     if completion.tool_calls:
         message["tool_calls"] = [
             {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -96,7 +103,9 @@ def completion_body(
 class ChunkEncoder:
     """Encodes the stream's SSE events; the per-token event is a precomputed template for speed."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, context: dict[str, Any] | None = None) -> None:
+        self.context = context
+        """On Your Data: citations and intent, sent in the role delta."""
         self.id = new_id()
         self.model = model
         self.created = int(time.time())
@@ -144,11 +153,14 @@ class ChunkEncoder:
         )
 
     def role(self) -> bytes:
+        delta: dict[str, Any] = {"content": "", "refusal": None, "role": "assistant"}
+        if self.context is not None:
+            delta["context"] = self.context
         return self._chunk(
             [
                 {
                     "content_filter_results": {},
-                    "delta": {"content": "", "refusal": None, "role": "assistant"},
+                    "delta": delta,
                     "finish_reason": None,
                     "index": 0,
                     "logprobs": None,
