@@ -74,8 +74,14 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/openai/models", _dated_models)
     app.router.add_get("/openai/deployments", _dated_models)
     add_responses_routes(app)
+    app.on_shutdown.append(_stop_runs)
     add_control_routes(app, STATE_KEY)
     return app
+
+
+async def _stop_runs(app: web.Application) -> None:
+    """Background runs belong to the emulator: they end with it (no task left pending on its loop)."""
+    app[STATE_KEY].runs.cancel_all()
 
 
 # ------------------------------------------------------------------------------------------ middleware
