@@ -32,54 +32,54 @@ class Row(NamedTuple):
 
 
 WITNESS = """
-gpt-35-turbo       | C   | system    | y | mt  | -                         | -   | n | 16385/16385/4096       | y | n | - | -
-gpt-4              | C   | system    | y | mt  | -                         | -   | n | 128000/128000/4096     | y | n | - | -
-gpt-4o             | C R | system    | y | mt  | -                         | -   | n | 128000/128000/16384    | y | n | 2027-04-14 | gpt-5.1
-gpt-4o-mini        | C R | system    | y | mt  | -                         | -   | n | 128000/128000/16384    | y | n | 2027-04-14 | -
-gpt-4.1            | C R | system    | y | mt  | -                         | -   | n | 300000/300000/32768    | y | n | 2027-04-14 | -
-gpt-4.1-mini       | C R | system    | y | mt  | -                         | -   | n | 300000/300000/32768    | y | n | 2027-04-14 | -
-gpt-4.1-nano       | C R | system    | y | mt  | -                         | -   | n | 300000/300000/32768    | y | n | 2027-04-14 | -
-o1-preview         | C   | fold      | n | mct | -                         | -   | n | 128000/128000/32768    | y | n | 2025-07-28 | o1
-o1-mini            | C   | fold      | n | mct | -                         | -   | n | 128000/128000/65536    | y | n | - | -
-o1                 | C R | developer | n | mct | low medium high           | -   | n | 200000/200000/100000   | y | n | 2026-10-21 | gpt-5.6-sol
-o1-pro             | R   | developer | n | mct | low medium high           | -   | n | 200000/200000/100000   | y | y | 2026-10-21 | gpt-5.6-sol
-o3-mini            | C R | developer | y | mct | low medium high           | -   | n | 200000/200000/100000   | y | n | 2026-10-01 | o4-mini
-o3                 | R C | developer | n | mct | low medium high           | -   | n | 200000/200000/100000   | y | n | 2026-10-21 | gpt-5.6-sol
-o3-pro             | R   | developer | n | mct | low medium high           | -   | n | 200000/200000/100000   | y | y | 2026-12-17 | -
-o4-mini            | R C | developer | y | mct | low medium high           | -   | n | 200000/200000/100000   | y | n | 2026-10-16 | -
-codex-mini         | R   | developer | y | mct | low medium high           | -   | n | 200000/200000/100000   | y | n | 2026-11-15 | -
-gpt-5              | R C | developer | y | mct | minimal low medium high   | -   | y | 400000/272000/128000   | y | n | 2027-02-09 | -
-gpt-5-mini         | R C | developer | y | mct | minimal low medium high   | -   | y | 400000/272000/128000   | y | n | 2027-02-09 | -
-gpt-5-nano         | R C | developer | y | mct | minimal low medium high   | -   | y | 400000/272000/128000   | y | n | 2027-02-09 | -
-gpt-5-chat         | C R | system    | y | mt  | -                         | -   | n | 128000/128000/16384    | y | n | 2026-06-29 | gpt-chat-latest
-gpt-5-codex        | R   | developer | y | mct | low medium high           | -   | y | 400000/272000/128000   | y | n | 2027-03-17 | -
-gpt-5-pro          | R   | developer | n | mct | high                      | -   | y | 400000/272000/128000   | y | y | 2027-04-07 | -
-gpt-5.1            | R C | developer | y | mct | none low medium high      | -   | y | 400000/272000/128000   | y | n | 2027-05-15 | -
-gpt-5.1-chat       | C R | developer | y | mct | medium                    | -   | n | 128000/111616/16384    | y | n | 2026-06-29 | gpt-chat-latest
-gpt-5.1-codex      | R   | developer | y | mct | none low medium high      | -   | n | 400000/272000/128000   | y | n | 2027-05-15 | -
-gpt-5.1-codex-mini | R   | developer | y | mct | none low medium high      | -   | n | 400000/272000/128000   | y | n | 2027-05-15 | -
-gpt-5.1-codex-max  | R   | developer | y | mct | none low medium high xhigh | -  | n | 400000/272000/128000   | y | n | 2027-05-18 | -
-gpt-5.2            | R C | developer | y | mct | none low medium high xhigh | -  | y | 400000/272000/128000   | y | n | 2027-06-08 | -
-gpt-5.2-chat       | C R | developer | y | mct | medium                    | -   | n | 128000/111616/16384    | y | n | 2026-06-29 | gpt-chat-latest
-gpt-5.2-codex      | R   | developer | y | mct | low medium high xhigh     | -   | n | 400000/272000/128000   | y | n | 2027-07-13 | -
-gpt-5.3-chat       | C R | developer | y | mct | medium                    | -   | n | 128000/111616/16384    | y | n | 2026-06-29 | gpt-chat-latest
-gpt-5.3-codex      | R   | developer | y | mct | low medium high xhigh     | -   | n | 400000/272000/128000   | y | n | 2027-08-24 | -
-gpt-5.4            | R C | developer | y | mct | none low medium high xhigh | -  | y | 1050000/922000/128000  | n | n | 2027-09-02 | -
-gpt-5.4-mini       | R C | developer | y | mct | none low medium high xhigh | -  | y | 400000/272000/128000   | n | n | 2027-09-21 | -
-gpt-5.4-nano       | R C | developer | y | mct | none low medium high xhigh | -  | y | 400000/272000/128000   | n | n | 2027-09-21 | -
-gpt-5.4-pro        | R   | developer | y | mct | medium high xhigh         | -   | y | 1050000/922000/128000  | n | y | 2027-09-07 | -
-gpt-5.5            | R C | developer | y | mct | none low medium high xhigh | -  | y | 1050000/922000/128000  | n | n | 2027-10-26 | -
-gpt-chat-latest    | C R | system    | y | mct | -                         | -   | n | 400000/272000/128000   | y | n | - | -
-gpt-5.6-sol        | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | 2028-01-11 | -
-gpt-5.6-terra      | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | 2028-01-11 | -
-gpt-5.6-luna       | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | 2028-01-11 | -
-gpt-6-astra        | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | - | -
-gpt-6-sol          | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | - | -
-gpt-6-luna         | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | - | -
-gpt-6.1-sol        | R C | developer | y | mct | none low medium high xhigh | max | y | 1050000/922000/128000 | n | n | - | -
-model-router       | C   | system    | y | mct | low medium high           | -   | n | 200000/200000/16384    | y | n | 2027-05-20 | -
-gpt-oss-120b       | C   | system    | y | mct | low medium high           | -   | n | 131072/131072/131072   | y | n | - | -
-gpt-oss-20b        | C   | system    | y | mct | low medium high           | -   | n | 131072/131072/131072   | y | n | - | -
+gpt-35-turbo|C|system|y|mt|-|-|n|16385/16385/4096|y|n|-|-
+gpt-4|C|system|y|mt|-|-|n|128000/128000/4096|y|n|-|-
+gpt-4o|C R|system|y|mt|-|-|n|128000/128000/16384|y|n|2027-04-14|gpt-5.1
+gpt-4o-mini|C R|system|y|mt|-|-|n|128000/128000/16384|y|n|2027-04-14|-
+gpt-4.1|C R|system|y|mt|-|-|n|300000/300000/32768|y|n|2027-04-14|-
+gpt-4.1-mini|C R|system|y|mt|-|-|n|300000/300000/32768|y|n|2027-04-14|-
+gpt-4.1-nano|C R|system|y|mt|-|-|n|300000/300000/32768|y|n|2027-04-14|-
+o1-preview|C|fold|n|mct|-|-|n|128000/128000/32768|y|n|2025-07-28|o1
+o1-mini|C|fold|n|mct|-|-|n|128000/128000/65536|y|n|-|-
+o1|C R|developer|n|mct|low medium high|-|n|200000/200000/100000|y|n|2026-10-21|gpt-5.6-sol
+o1-pro|R|developer|n|mct|low medium high|-|n|200000/200000/100000|y|y|2026-10-21|gpt-5.6-sol
+o3-mini|C R|developer|y|mct|low medium high|-|n|200000/200000/100000|y|n|2026-10-01|o4-mini
+o3|R C|developer|n|mct|low medium high|-|n|200000/200000/100000|y|n|2026-10-21|gpt-5.6-sol
+o3-pro|R|developer|n|mct|low medium high|-|n|200000/200000/100000|y|y|2026-12-17|-
+o4-mini|R C|developer|y|mct|low medium high|-|n|200000/200000/100000|y|n|2026-10-16|-
+codex-mini|R|developer|y|mct|low medium high|-|n|200000/200000/100000|y|n|2026-11-15|-
+gpt-5|R C|developer|y|mct|minimal low medium high|-|y|400000/272000/128000|y|n|2027-02-09|-
+gpt-5-mini|R C|developer|y|mct|minimal low medium high|-|y|400000/272000/128000|y|n|2027-02-09|-
+gpt-5-nano|R C|developer|y|mct|minimal low medium high|-|y|400000/272000/128000|y|n|2027-02-09|-
+gpt-5-chat|C R|system|y|mt|-|-|n|128000/128000/16384|y|n|2026-06-29|gpt-chat-latest
+gpt-5-codex|R|developer|y|mct|low medium high|-|y|400000/272000/128000|y|n|2027-03-17|-
+gpt-5-pro|R|developer|n|mct|high|-|y|400000/272000/128000|y|y|2027-04-07|-
+gpt-5.1|R C|developer|y|mct|none low medium high|-|y|400000/272000/128000|y|n|2027-05-15|-
+gpt-5.1-chat|C R|developer|y|mct|medium|-|n|128000/111616/16384|y|n|2026-06-29|gpt-chat-latest
+gpt-5.1-codex|R|developer|y|mct|none low medium high|-|n|400000/272000/128000|y|n|2027-05-15|-
+gpt-5.1-codex-mini|R|developer|y|mct|none low medium high|-|n|400000/272000/128000|y|n|2027-05-15|-
+gpt-5.1-codex-max|R|developer|y|mct|none low medium high xhigh|-|n|400000/272000/128000|y|n|2027-05-18|-
+gpt-5.2|R C|developer|y|mct|none low medium high xhigh|-|y|400000/272000/128000|y|n|2027-06-08|-
+gpt-5.2-chat|C R|developer|y|mct|medium|-|n|128000/111616/16384|y|n|2026-06-29|gpt-chat-latest
+gpt-5.2-codex|R|developer|y|mct|low medium high xhigh|-|n|400000/272000/128000|y|n|2027-07-13|-
+gpt-5.3-chat|C R|developer|y|mct|medium|-|n|128000/111616/16384|y|n|2026-06-29|gpt-chat-latest
+gpt-5.3-codex|R|developer|y|mct|low medium high xhigh|-|n|400000/272000/128000|y|n|2027-08-24|-
+gpt-5.4|R C|developer|y|mct|none low medium high xhigh|-|y|1050000/922000/128000|n|n|2027-09-02|-
+gpt-5.4-mini|R C|developer|y|mct|none low medium high xhigh|-|y|400000/272000/128000|n|n|2027-09-21|-
+gpt-5.4-nano|R C|developer|y|mct|none low medium high xhigh|-|y|400000/272000/128000|n|n|2027-09-21|-
+gpt-5.4-pro|R|developer|y|mct|medium high xhigh|-|y|1050000/922000/128000|n|y|2027-09-07|-
+gpt-5.5|R C|developer|y|mct|none low medium high xhigh|-|y|1050000/922000/128000|n|n|2027-10-26|-
+gpt-chat-latest|C R|system|y|mct|-|-|n|400000/272000/128000|y|n|-|-
+gpt-5.6-sol|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|2028-01-11|-
+gpt-5.6-terra|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|2028-01-11|-
+gpt-5.6-luna|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|2028-01-11|-
+gpt-6-astra|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|-|-
+gpt-6-sol|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|-|-
+gpt-6-luna|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|-|-
+gpt-6.1-sol|R C|developer|y|mct|none low medium high xhigh|max|y|1050000/922000/128000|n|n|-|-
+model-router|C|system|y|mct|low medium high|-|n|200000/200000/16384|y|n|2027-05-20|-
+gpt-oss-120b|C|system|y|mct|low medium high|-|n|131072/131072/131072|y|n|-|-
+gpt-oss-20b|C|system|y|mct|low medium high|-|n|131072/131072/131072|y|n|-|-
 """
 
 
@@ -146,7 +146,7 @@ def test_reasoning_models_take_no_sampling_and_every_row_cites_its_source(family
 
 
 def test_summaries_are_offered_where_the_catalogue_says_and_responses_is_then_preferred() -> None:
-    for family, row in CATALOGUE.items():
+    for family in CATALOGUE:
         caps = resolve_capabilities(model=family)
         if caps.reasoning_summaries:
             assert caps.wires[0] == "responses", family
