@@ -98,15 +98,23 @@ def parse_user_rows(
     problems.extend(
         RowProblem("", key, "unknown top-level table; use [models.NAME]") for key in sorted(extra)
     )
-    raw_rows: dict[str, Any] = {**(data.get("families") or {}), **(data.get("models") or {})}
+    raw_rows = {
+        str(name).lower(): raw
+        for section in ("families", "models")
+        if isinstance(data.get(section), dict)
+        for name, raw in data[section].items()
+    }
     rows: dict[str, dict[str, Any]] = {}
     for family, raw in raw_rows.items():
-        family = family.lower()
         row_issues = row_problems(family, raw, known={**base.rows, **raw_rows}, user=True)
         if row_issues:
             problems.extend(row_issues)
             continue
-        merged = merge_like(family, {"source": source, **raw}, {**base.rows, **raw_rows})
+        if raw.get("like") == family:  # `like` its own name: start from the packaged row of that name
+            donors = {**base.rows, family: {**base.rows[family], "like": None}}
+        else:
+            donors = {**base.rows, **raw_rows}
+        merged = merge_like(family, {"source": source, **raw}, donors, keep_lifecycle=True)
         missing = check_row(family, merged, raise_on_problem=False)
         if missing:
             problems.append(missing)
