@@ -110,10 +110,8 @@ def parse_user_rows(
         if row_issues:
             problems.extend(row_issues)
             continue
-        if raw.get("like") == family:  # `like` its own name: start from the packaged row of that name
-            donors = {**base.rows, family: {**base.rows[family], "like": None}}
-        else:
-            donors = {**base.rows, **raw_rows}
+        # `like` its own name starts from the packaged row of that name
+        donors = base.rows if raw.get("like") == family else {**base.rows, **raw_rows}
         merged = merge_like(family, {"source": source, **raw}, donors, keep_lifecycle=True)
         missing = check_row(family, merged, raise_on_problem=False)
         if missing:

@@ -128,6 +128,7 @@ KEYS: dict[str, Check] = {
     "notes": _text,
     "versions": _table,
 }
+_ONE_MODEL_ONLY = ("aliases", "versions", "deprecated", "retires", "retired", "replacement", "notes")
 _NOT_PER_VERSION = frozenset({"like", "aliases", "match", "versions", "source"})
 
 
@@ -184,17 +185,8 @@ def merge_like(
     own = like == family and keep_lifecycle
     if isinstance(like, str) and like in rows and (like != family or own) and depth < 8:
         merged = merge_like(like, rows[like], rows, depth + 1) if not own else dict(rows[like])
-        if not own:
-            for inherited in (
-                "aliases",
-                "versions",
-                "deprecated",
-                "retires",
-                "retired",
-                "replacement",
-                "notes",
-            ):
-                merged.pop(inherited, None)
+        for inherited in () if own else _ONE_MODEL_ONLY:
+            merged.pop(inherited, None)
     merged.update(raw)
     for key in _DATE_KEYS:
         if isinstance(merged.get(key), date):

@@ -107,7 +107,8 @@ red = 1
         "expected some of chat, responses",
         f'models file {path}: [models."typo"].retires: expected a date, e.g. 2027-02-09',
         f"models file {path}: [models.\"orphan\"].like: names no other row: 'gpt-99'",
-        f'models file {path}: [models."half"].instructions: missing (give it, or start from another row with `like`)',
+        f'models file {path}: [models."half"].instructions: missing '
+        "(give it, or start from another row with `like`)",
     ]
     assert "ok-model" in models.table.rows
     assert not {"typo", "orphan", "half"} & set(models.table.rows)
