@@ -51,6 +51,7 @@ class ModelName:
         return _generation_key(self.generation)
 
 
+@lru_cache(maxsize=256)
 def _generation_key(generation: str) -> tuple[int, ...]:
     if not generation:
         return ()
