@@ -64,8 +64,11 @@ CASES = {
         lambda body: body["max_completion_tokens"] == 100 and "max_tokens" not in body,
     ),
     "max-completion-tokens-unrecognized": Case(
-        "gpt-5-chat",
-        {"reject_parameters": {"max_completion_tokens": "unrecognized_argument"}},
+        "chat-prod",  # an unnamed deployment: the unknown row sends max_completion_tokens
+        {
+            "model": "gpt-4o-2024-11-20",
+            "reject_parameters": {"max_completion_tokens": "unrecognized_argument"},
+        },
         ChatOptions(max_completion_tokens=100),
         None,
         {"token_parameter": "max_tokens"},
