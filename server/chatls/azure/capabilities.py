@@ -363,3 +363,19 @@ def resolve_capabilities(
 
 def _is_router(found: Identified | None, table: CapabilityTable) -> bool:
     return found is not None and bool(table.row(found.family).get("router", False))
+
+
+def resolution_note(caps: ModelCapabilities, deployment: str) -> str | None:
+    """The turn note for a model ChatLS does not list: inferred, or not known yet (None for listed rows)."""
+    if caps.resolution == "inferred":
+        name = caps.details.get("inferredFor") or caps.model
+        return (
+            f"{deployment} runs {name}, which ChatLS's model table does not list yet; its requests follow "
+            f"{caps.family}'s rules (inferred). If they are wrong, add a row to your modelsFile."
+        )
+    if caps.resolution == "unknown":
+        return (
+            f"{deployment}: its model is not known yet, so the first request is a conservative one and "
+            "Azure's answers teach the rest. Set the profile's model to skip this."
+        )
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatls.azure.capabilities import load_capabilities, resolve_capabilities
+from chatls.azure.capabilities import load_capabilities, resolution_note, resolve_capabilities
 from chatls.azure.naming import ModelName, find_model_name, parse_model_name, split_version
 
 
@@ -178,3 +178,14 @@ def test_generated_future_names_resolve_as_the_rules_say(name: str, origin: str)
         assert donor.variant == ""
     # the same name in a deployment name, as users write them, gives the same row
     assert resolve_capabilities(deployment=f"prod-{name}-eu").family == caps.family
+
+
+def test_the_turn_note_names_the_deployment_the_model_and_the_row_followed() -> None:
+    inferred = resolve_capabilities(deployment="my-reasoner", observed_model="gpt-5.9-mini-2027-04-01")
+    assert resolution_note(inferred, "my-reasoner") == (
+        "my-reasoner runs gpt-5.9-mini, which ChatLS's model table does not list yet; its requests follow "
+        "gpt-5.4-mini's rules (inferred). If they are wrong, add a row to your modelsFile."
+    )
+    unknown = resolution_note(resolve_capabilities(deployment="my-reasoner"), "my-reasoner")
+    assert unknown is not None and unknown.startswith("my-reasoner: its model is not known yet")
+    assert resolution_note(resolve_capabilities(model="gpt-5.4-mini"), "d") is None
