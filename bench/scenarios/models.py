@@ -5,7 +5,8 @@ cleared first, so every sample reads the name again (the capability table itself
 process, as in the server). Names: every row of the table as Azure reports it (with a version date),
 and future names of each line and variant (`gpt-5.9-mini`, `gpt-7-sol`, `o5-pro`, ... with and without
 a date) that resolve by inference; each both as a profile model and inside a deployment name. A second
-figure adds shaping a short request (instructions + one prompt) for the resolved capabilities.
+figure adds shaping a short request (instructions + one prompt) for the resolved capabilities, on the
+wire the model prefers (Responses or Chat Completions).
 The baseline is a plain dict lookup of a row by its exact name, for scale.
 """
 
@@ -69,8 +70,10 @@ def names() -> list[tuple[str, dict[str, str]]]:
 def measure(context: RunContext) -> tuple[list[float], list[float], float, str]:
     from chatls.azure.capabilities import load_capabilities, resolve_capabilities
     from chatls.azure.naming import find_model_name, parse_model_name
-    from chatls.azure.shaping import shape_request
+    from chatls.azure.profile import Profile
     from chatls.azure.types import ChatMessage, ChatOptions, Conversation
+    from chatls.azure.wires.chat import shape_request
+    from chatls.azure.wires.responses import shape_responses
 
     table = load_capabilities()
     conversation = Conversation("Be brief.", (ChatMessage("user", "What is a monad?"),))
@@ -82,8 +85,15 @@ def measure(context: RunContext) -> tuple[list[float], list[float], float, str]:
         find_model_name.cache_clear()
         return resolve_capabilities(**arguments)
 
+    profile = Profile.from_dict(
+        {"name": "bench", "endpoint": "https://bench.openai.azure.com", "deployment": "d"}
+    )
+
     def resolve_and_shape(arguments: dict[str, str]) -> Any:
-        return shape_request(conversation, options, resolve(arguments), "v1", "d")
+        caps = resolve(arguments)
+        if caps.wires[0] == "responses":
+            return shape_responses(conversation, options, caps, profile, "d")
+        return shape_request(conversation, options, caps, "v1", "d")
 
     resolving, shaping = [], []
     slowest, slowest_ms = "", 0.0
@@ -125,6 +135,6 @@ SCENARIO = Scenario(
     name="models",
     summary="model resolution (catalogue and generated names), alone and with shaping",
     rows=(RESOLVE, RESOLVE_AND_SHAPE),
-    requires=("chatls.azure.naming", "chatls.azure.inference", "chatls.azure.shaping"),
+    requires=("chatls.azure.naming", "chatls.azure.inference", "chatls.azure.wires.responses"),
     run=run,
 )
