@@ -27,7 +27,7 @@ import openai
 
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
-from chatls.azure.capabilities import UNKNOWN, resolve_capabilities
+from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolve_capabilities
 from chatls.azure.endpoints import auth_headers_to_omit, make_sdk_client
 from chatls.azure.errors import (
     AzureError,
@@ -108,8 +108,10 @@ class AzureChatClient:
         api_key: str | None = None,
         credential: Any = None,
         http_client: httpx2.AsyncClient | None = None,
+        capability_table: CapabilityTable | None = None,
     ) -> None:
         self.profile = profile
+        self._table = capability_table  # None: the packaged table; else with the user's models.toml rows
         self._lesson_store = lessons
         self._retry = retry or RetryPolicy()
         self._handed_key = api_key
@@ -149,6 +151,7 @@ class AzureChatClient:
             deployment=deployment or None,
             observed_model=lessons.model,
             context_window=self.profile.context_window,
+            table=self._table,
         )
         return apply_lessons(caps, lessons)
 
@@ -525,7 +528,7 @@ class AzureChatClient:
                 f"its requests now follow {now.family}'s rules"
             )
         elif self.profile.model:
-            reported = resolve_capabilities(observed_model=model).family
+            reported = resolve_capabilities(observed_model=model, table=self._table).family
             if reported not in (now.family, UNKNOWN):
                 notes.append(
                     f"deployment {deployment!r} runs {model}, but the profile says model "
