@@ -132,6 +132,8 @@ class Settings:
     """Lines above and below a selection sent along with code actions."""
     reasoning_summaries: bool = True
     """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
+    models_file: Path | None = None
+    """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -267,6 +269,13 @@ def _directory(key: str, value: Any) -> Path:
     return path
 
 
+def _models_file(key: str, value: Any) -> Path:
+    path = _directory(key, value)
+    if path.suffix.lower() != ".toml":
+        raise ConfigError(key, f"must name a .toml file, got {value!r}")
+    return path
+
+
 def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(key, f"expected an array of profile objects, got {_type_name(value)}")
@@ -298,6 +307,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retryMaxWaitSeconds": _seconds(0),
     "contextLines": _integer(0, 1000),
     "reasoningSummaries": _boolean,
+    "modelsFile": _models_file,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"
