@@ -127,7 +127,7 @@ async def test_two_windows_interleaving_turns_in_one_conversation_lose_nothing(
     Window A's reply streams slowly; meanwhile window B asks and is answered in the same conversation."""
     emulator = await start_emulator()
     await emulator.set_deployment("slow-4o", model="gpt-4o")
-    await emulator.add_reply("(?i)question a", "answer a " + "word " * 40)
+    await emulator.add_reply("(?i)question a", "answer a " + "word " * 300)  # ~15 s: B's turn fits inside
     await emulator.set_timing("slow-4o", tokens_per_second=20)
     slow, fast = sessions(tmp_path, emulator.url, "slow-4o"), sessions(tmp_path, emulator.url)
 
