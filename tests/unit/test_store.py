@@ -507,3 +507,18 @@ def test_a_version_1_database_is_migrated_keeping_every_message(tmp_path: Path) 
         assert store.settle_orphaned_replies() == ["m1"]  # left pending by a server from before leases
         store.add_message("c", "user", "more", "complete")
         assert store.list_conversations(WORKSPACE)[0].message_count == 3
+
+
+def test_looking_for_orphans_takes_no_write_lock_when_nothing_is_pending(tmp_path: Path) -> None:
+    """Reading a conversation looks for orphaned replies; with none pending it never waits for a writer."""
+    with ConversationStore.open(tmp_path) as store:
+        conversation_id = store.create_conversation(WORKSPACE, "t")
+        store.add_message(conversation_id, "user", "q", "complete")
+        writer = sqlite3.connect(tmp_path / DB_FILENAME, timeout=0, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # another window is in the middle of a write
+        try:
+            assert store.settle_orphaned_replies(conversation_id) == []
+            assert store.claim_resumable_replies() == []
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()

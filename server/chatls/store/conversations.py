@@ -308,6 +308,8 @@ class ConversationStore:
         """Mark `pending` replies that no live server owns and nobody can resume as `interrupted` (their text
         kept, Retry allowed); returns their ids. A reply with a background run's handle is never settled here:
         it is resumed instead (`claim_resumable_replies`). Limited to one conversation when given."""
+        if not self._has_pending(conversation_id):
+            return []  # the common case, answered without taking the write lock
         with self._write() as db:
             orphans = [
                 message_id for message_id, handle in self._orphans(db, conversation_id) if handle is None
@@ -322,6 +324,8 @@ class ConversationStore:
     def claim_resumable_replies(self) -> list[MessageRecord]:
         """Take over the pending background replies no live server owns (so exactly one server resumes each);
         they are this server's from now on, its lease renewed."""
+        if not self._has_pending(None):
+            return []
         with self._write() as db:
             claimed = [message_id for message_id, handle in self._orphans(db, None) if handle is not None]
             if claimed:
@@ -329,6 +333,15 @@ class ConversationStore:
             for message_id in claimed:
                 db.execute("UPDATE messages SET owner = ? WHERE id = ?", (self.owner.id, message_id))
         return [record for record in map(self.get_message, claimed) if record is not None]
+
+    def _has_pending(self, conversation_id: str | None) -> bool:
+        query = "SELECT 1 FROM messages WHERE status = 'pending'"
+        params: tuple[str, ...] = ()
+        if conversation_id is not None:
+            query += " AND conversation_id = ?"
+            params = (conversation_id,)
+        with self._lock:
+            return self._db.execute(query + " LIMIT 1", params).fetchone() is not None
 
     def _orphans(self, db: sqlite3.Connection, conversation_id: str | None) -> list[tuple[str, str | None]]:
         """(id, run handle) of the pending replies whose owner is gone; inside a write transaction."""
