@@ -1,5 +1,5 @@
-"""One chat turn end to end: store the prompt → fit the context → call the adapter → stream deltas → store
-the reply.
+"""One chat turn end to end: fit the context → store the prompt and a pending reply → call the adapter →
+stream deltas → store the reply; and resuming the background runs a server that is gone left behind.
 
 Used by the `chatls/chat` request, the `chatls.chat` command and the code-action commands alike, so all of
 them share the same guarantees:
