@@ -9,8 +9,9 @@ First token: `AzureChatClient.chat` and the bare `openai` SDK (`AsyncAzureOpenAI
 adapter sends) stream from the same emulator process (pinned to core 1, zero pacing), alternately; each
 sample is the time from the call to the first content. The figure is the median of the paired differences.
 The same on the Responses wire (`AsyncOpenAI` on `/openai/v1/`, a gpt-5 deployment, the adapter's own
-Responses body), where a second pair of rows times the first reasoning-summary increment: from the call to
-the adapter's first ReasoningEvent vs to the bare SDK's first `response.reasoning_summary_text.delta`.
+Responses body): the first delta there is a reasoning summary (the adapter's first ReasoningEvent vs the
+SDK's first `response.reasoning_summary_text.delta`), and the first answer text is timed too. (The whole
+path of a summary to the editor — server and protocol included — is the server's to measure.)
 """
 
 from __future__ import annotations
@@ -44,17 +45,17 @@ FIRST_TOKEN = Row(
     target=Target("value", "<", 1, "ms"),
 )
 RESPONSES_DEPLOYMENT = "gpt-5"
+RESPONSES_FIRST_DELTA = Row(
+    scenario="adapter",
+    metric="Responses wire: added to the first delta (a summary) vs the bare SDK (median paired difference)",
+    unit="ms",
+    target=Target("value", "<", 0.3, "ms"),
+)
 RESPONSES_FIRST_TOKEN = Row(
     scenario="adapter",
     metric="Responses wire: added to the first answer text vs the bare SDK (median paired difference)",
     unit="ms",
-    target=Target("value", "<", 0.3, "ms"),
-)
-FIRST_SUMMARY = Row(
-    scenario="adapter",
-    metric="Responses wire: added to the first reasoning summary vs the bare SDK (median paired difference)",
-    unit="ms",
-    target=Target("value", "<", 5, "ms"),
+    target=Target("value", "<", 1, "ms"),
 )
 
 
@@ -237,8 +238,8 @@ async def run(context: RunContext) -> list[Row]:
     differences = paired_differences(adapter_ms, sdk_ms)
     responses_rows = []
     for row, key, what in (
+        (RESPONSES_FIRST_DELTA, "summary", "summary"),
         (RESPONSES_FIRST_TOKEN, "text", "answer text"),
-        (FIRST_SUMMARY, "summary", "summary"),
     ):
         ours, bare = responses[key]
         responses_rows.append(
@@ -273,7 +274,7 @@ SCENARIO = Scenario(
     name="adapter",
     summary=f"request shaping with {HISTORY} messages; adapter overhead on the first token (both wires) "
     "and on the first reasoning summary",
-    rows=(SHAPING, FIRST_TOKEN, RESPONSES_FIRST_TOKEN, FIRST_SUMMARY),
+    rows=(SHAPING, FIRST_TOKEN, RESPONSES_FIRST_DELTA, RESPONSES_FIRST_TOKEN),
     requires=("chatls.azure.wires.chat", "chatls.azure.client", "chatls.emulator.__main__"),
     run=run,
 )

@@ -1,5 +1,6 @@
 """A stream that ends without saying it finished is an IncompleteReply keeping the partial text (issue 12
-item 2), on both wires: what a proxy or gateway timeout does. A tiny aiohttp server plays the gateway."""
+item 2), on both wires: what a proxy or gateway timeout does. A tiny aiohttp server plays the gateway,
+and the emulator's own `no_terminal` fault is the independent witness."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from tests.adapter.conftest import collect
+from tests.adapter.conftest import MakeClient, collect
 
 from chatls.azure import (
     AzureChatClient,
@@ -20,6 +21,7 @@ from chatls.azure import (
     Profile,
     RetryPolicy,
 )
+from chatls.emulator.fixture import RunningEmulator
 
 CONVERSATION = Conversation(None, (ChatMessage("user", "write a function"),))
 HALF = "def area(r):\n    return 3.14 * r"
@@ -134,3 +136,15 @@ async def test_a_stream_cut_before_any_text_is_retried_then_reported(
         await collect(client, CONVERSATION, ChatOptions())
     assert caught.value.partial == ""
     assert gateway.requests == FAST.max_attempts
+
+
+@pytest.mark.parametrize("deployment", ["gpt-4o", "gpt-5"])  # Chat Completions, Responses
+@pytest.mark.parametrize("form", ["clean_close", "chunked_end", "done"])
+async def test_the_emulators_cut_stream_is_an_incomplete_reply_too(
+    emulator: RunningEmulator, make_client: MakeClient, deployment: str, form: str
+) -> None:
+    await emulator.add_reply("function", HALF + " and more")
+    await emulator.add_fault("no_terminal", form=form, count=5)
+    with pytest.raises(IncompleteReply) as caught:
+        await collect(make_client(deployment), CONVERSATION, ChatOptions())
+    assert caught.value.partial and (HALF + " and more").startswith(caught.value.partial)

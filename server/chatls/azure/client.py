@@ -48,6 +48,8 @@ from chatls.azure.errors import (
     unsupported_operation_model,
 )
 from chatls.azure.healing import Lessons, apply_lessons
+from chatls.azure.lifecycle import retired_message
+from chatls.azure.limits import apply_learned_limits, learn_limit, limit_from_error
 from chatls.azure.pacing import paced
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
@@ -153,7 +155,7 @@ class AzureChatClient:
             context_window=self.profile.context_window,
             table=self._table,
         )
-        return apply_lessons(caps, lessons)
+        return apply_learned_limits(apply_lessons(caps, lessons), lessons.to_dict())
 
     def _lessons_for(self, deployment: str) -> Lessons:
         if deployment not in self._lessons:
@@ -341,11 +343,29 @@ class AzureChatClient:
             or healing.subject in attempts.healed
             or len(attempts.healed) >= MAX_HEALS_PER_CHAT
         ):
+            self._learn_limit(error, deployment)
             raise self._status_error(exc, deployment) from None
         attempts.healed.add(healing.subject)
         log.info("self-healing %s: %s", deployment, healing.note)
         self._save_lessons(deployment, healing.lessons)
         notes.append(healing.note)
+
+    def _learn_limit(self, error: Mapping[str, Any], deployment: str) -> None:
+        """A refusal that states a limit (context window, input, output) is remembered, so later turns
+        are fitted to it (`capabilities_for`); the refusal itself is still raised (the caller trims and
+        retries)."""
+        limit = limit_from_error(error)
+        if limit is None:
+            return
+        caps = self.capabilities_for(deployment)
+        known = {"context_window": caps.context_window, "max_input_tokens": caps.input_limit}
+        if limit.tokens >= known.get(limit.key, caps.max_output_tokens):
+            return  # nothing new: the table (or an earlier lesson) already says as much
+        lessons = self._lessons_for(deployment)
+        learned = Lessons.from_dict(learn_limit(lessons.to_dict(), limit))
+        if learned != lessons:
+            log.info("deployment %s: %s", deployment, limit.note(deployment))
+            self._save_lessons(deployment, learned)
 
     def _switch_wire_or_raise(
         self, refused: Wire, model: str, deployment: str, notes: list[str], attempts: _Attempts
@@ -537,6 +557,9 @@ class AzureChatClient:
                 )
 
     def _status_error(self, exc: openai.APIStatusError, deployment: str) -> AzureError:
+        if exc.status_code == 410:
+            caps = self.capabilities_for(deployment)
+            return ModelRetired(retired_message(caps, deployment), deployment=deployment, code="410")
         return error_from_status(
             exc.status_code,
             _error_object(exc),

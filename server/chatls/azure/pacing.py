@@ -48,7 +48,7 @@ async def paced(events: AsyncIterator[T], started: float) -> AsyncIterator[T | S
                 queued.append(event)
                 if waiting is not None:
                     wake()
-                    await asyncio.sleep(0)  # let the consumer pass it on before reading further
+                    await asyncio.sleep(0)  # the waiting consumer passes it on before more is read
                 if isinstance(event, ContentEvent):
                     return  # the consumer reads the rest directly
         except StopAsyncIteration:
