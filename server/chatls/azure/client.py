@@ -49,6 +49,7 @@ from chatls.azure.errors import (
     unsupported_operation_model,
 )
 from chatls.azure.healing import Lessons, apply_lessons
+from chatls.azure.lifecycle import retired_message
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
 from chatls.azure.shaping import ShapedRequest
@@ -538,7 +539,7 @@ class AzureChatClient:
                 )
 
     def _status_error(self, exc: openai.APIStatusError, deployment: str) -> AzureError:
-        return error_from_status(
+        mapped = error_from_status(
             exc.status_code,
             _error_object(exc),
             deployment=deployment,
@@ -546,6 +547,12 @@ class AzureChatClient:
             api_version=self.profile.api_version,
             auth_hint=auth_hint(self.profile),
         )
+        if isinstance(mapped, ModelRetired):  # name the date and replacement the table knows
+            said = mapped.user_message.partition(" Azure said: ")[2]
+            text = retired_message(self.capabilities_for(deployment), deployment)
+            mapped.user_message = text + (f" Azure said: {said}" if said else "")
+            mapped.args = (mapped.user_message,)
+        return mapped
 
     def _scrubbed(self, exc: AzureError) -> AzureError:
         """Belt and braces: no secret survives into a message, even if Azure echoed one."""
