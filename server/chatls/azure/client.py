@@ -50,6 +50,7 @@ from chatls.azure.errors import (
 )
 from chatls.azure.healing import Lessons, apply_lessons
 from chatls.azure.lifecycle import retired_message
+from chatls.azure.limits import apply_learned_limits, learn_limit, limit_from_error
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
 from chatls.azure.shaping import ShapedRequest
@@ -155,7 +156,7 @@ class AzureChatClient:
             context_window=self.profile.context_window,
             table=self._table,
         )
-        return apply_lessons(caps, lessons)
+        return apply_learned_limits(apply_lessons(caps, lessons), lessons.to_dict())
 
     def _lessons_for(self, deployment: str) -> Lessons:
         if deployment not in self._lessons:
@@ -343,11 +344,24 @@ class AzureChatClient:
             or healing.subject in attempts.healed
             or len(attempts.healed) >= MAX_HEALS_PER_CHAT
         ):
+            self._learn_limit(error, deployment)
             raise self._status_error(exc, deployment) from None
         attempts.healed.add(healing.subject)
         log.info("self-healing %s: %s", deployment, healing.note)
         self._save_lessons(deployment, healing.lessons)
         notes.append(healing.note)
+
+    def _learn_limit(self, error: Mapping[str, Any], deployment: str) -> None:
+        """Keep a limit Azure stated in a refusal ("maximum context length is N tokens"), so later turns
+        and a restarted server budget for it; the refusal itself is still raised (the caller trims)."""
+        limit = limit_from_error(error)
+        if limit is None:
+            return
+        lessons = self._lessons_for(deployment)
+        learned = Lessons.from_dict(learn_limit(lessons.to_dict(), limit))
+        if learned != lessons:
+            log.info("%s", limit.note(deployment))
+            self._save_lessons(deployment, learned)
 
     def _switch_wire_or_raise(
         self, refused: Wire, model: str, deployment: str, notes: list[str], attempts: _Attempts

@@ -36,6 +36,9 @@ class Lessons:
     reasoning_efforts: tuple[str, ...] | None = None
     verbosity: tuple[str, ...] | None = None
     max_output_tokens: int | None = None
+    context_window: int | None = None
+    max_input_tokens: int | None = None
+    """Limits Azure stated in a refusal (chatls.azure.limits); applied by `apply_learned_limits`."""
     wire: str | None = None
     """The only API the deployment answers on, learned from an `OperationNotSupported` on the other."""
 
@@ -74,9 +77,10 @@ class Lessons:
                 values[key] = tuple(data[key])
         if data.get("wire") in ("chat", "responses"):
             values["wire"] = data["wire"]
-        limit = data.get("max_output_tokens")
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-            values["max_output_tokens"] = limit
+        for key in ("max_output_tokens", "context_window", "max_input_tokens"):
+            limit = data.get(key)
+            if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+                values[key] = limit
         return cls(**values)
 
 
