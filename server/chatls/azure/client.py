@@ -355,8 +355,14 @@ class AzureChatClient:
         """Keep a limit Azure stated in a refusal ("maximum context length is N tokens"), so later turns
         and a restarted server budget for it; the refusal itself is still raised (the caller trims)."""
         limit = limit_from_error(error)
-        if limit is None:
-            return
+        caps = self.capabilities_for(deployment)
+        current = {
+            "context_window": caps.context_window,
+            "max_input_tokens": caps.input_limit,
+            "max_output_tokens": caps.max_output_tokens,
+        }
+        if limit is None or limit.tokens >= current[limit.key]:
+            return  # nothing smaller than what the table (or an earlier lesson) already says
         lessons = self._lessons_for(deployment)
         learned = Lessons.from_dict(learn_limit(lessons.to_dict(), limit))
         if learned != lessons:
