@@ -219,3 +219,26 @@ async def test_a_forced_wire_the_only_deployment_refuses_says_what_to_change(
         await collect(make_client("codex", wire="chat"), QUESTION, ChatOptions())
     assert '"wire"' in caught.value.user_message and "gpt-5.1-codex-max" in caught.value.user_message
     assert len(creates(await emulator.requests("codex"))) == 1
+
+
+async def test_an_effort_refused_on_responses_heals_once_and_holds_after_a_restart(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    await emulator.set_deployment("gpt-5", reject_values={"reasoning_effort": ["high"]})
+    first = await collect(make_client("gpt-5"), QUESTION, ChatOptions(reasoning_effort="high"))
+    refused, healed = creates(await emulator.requests("gpt-5"))
+    assert refused["status"] == 400 and refused["error_param"] == "reasoning.effort"
+    assert healed["status"] == 200 and "effort" not in healed["body"].get("reasoning", {})
+    result = first[-1]
+    assert isinstance(result, ChatResult) and any(
+        "rejected reasoning effort 'high'" in n for n in result.adaptations
+    )
+    (stored,) = lessons.data.values()
+    assert "high" not in stored["reasoning_efforts"] and "low" in stored["reasoning_efforts"]
+
+    await emulator.reset()
+    await emulator.set_deployment("gpt-5", reject_values={"reasoning_effort": ["high"]})
+    again = await collect(make_client("gpt-5"), QUESTION, ChatOptions(reasoning_effort="high"))
+    assert isinstance(again[-1], ChatResult)
+    (only,) = creates(await emulator.requests("gpt-5"))
+    assert only["status"] == 200 and only["body"] == healed["body"]

@@ -15,7 +15,6 @@ While nothing visible has arrived, "thinking N s" status events keep the user in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import random
@@ -51,6 +50,7 @@ from chatls.azure.errors import (
 from chatls.azure.healing import Lessons, apply_lessons
 from chatls.azure.lifecycle import retired_message
 from chatls.azure.limits import apply_learned_limits, learn_limit, limit_from_error
+from chatls.azure.pacing import paced
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
 from chatls.azure.shaping import ShapedRequest
@@ -87,7 +87,6 @@ _FAILOVER = (
     IncompleteReply,
 )
 """What means "this deployment cannot serve the turn now": the next one in the profile gets it."""
-_HEARTBEAT = 1.0
 
 
 class _Retry(Exception):
@@ -266,7 +265,7 @@ class AzureChatClient:
                     ending: WireEnding | None = None
                     started = asyncio.get_running_loop().time()
                     try:
-                        async for event in _paced(wire.events(sdk, shaped, self._headers()), started):
+                        async for event in paced(wire.events(sdk, shaped, self._headers()), started):
                             if isinstance(event, WireEnding):
                                 ending = event
                                 continue
@@ -354,21 +353,20 @@ class AzureChatClient:
         notes.append(healing.note)
 
     def _learn_limit(self, error: Mapping[str, Any], deployment: str) -> None:
-        """Keep a limit Azure stated in a refusal ("maximum context length is N tokens"), so later turns
-        and a restarted server budget for it; the refusal itself is still raised (the caller trims)."""
+        """A refusal that states a limit (context window, input, output) is remembered, so later turns
+        are fitted to it (`capabilities_for`); the refusal itself is still raised (the caller trims and
+        retries)."""
         limit = limit_from_error(error)
+        if limit is None:
+            return
         caps = self.capabilities_for(deployment)
-        current = {
-            "context_window": caps.context_window,
-            "max_input_tokens": caps.input_limit,
-            "max_output_tokens": caps.max_output_tokens,
-        }
-        if limit is None or limit.tokens >= current[limit.key]:
-            return  # nothing smaller than what the table (or an earlier lesson) already says
+        known = {"context_window": caps.context_window, "max_input_tokens": caps.input_limit}
+        if limit.tokens >= known.get(limit.key, caps.max_output_tokens):
+            return  # nothing new: the table (or an earlier lesson) already says as much
         lessons = self._lessons_for(deployment)
         learned = Lessons.from_dict(learn_limit(lessons.to_dict(), limit))
         if learned != lessons:
-            log.info("%s", limit.note(deployment))
+            log.info("deployment %s: %s", deployment, limit.note(deployment))
             self._save_lessons(deployment, learned)
 
     def _switch_wire_or_raise(
@@ -474,7 +472,7 @@ class AzureChatClient:
             events = RESPONSES.resume(
                 sdk, response_id, stream=handle.get("stream") is True, headers=self._headers()
             )
-            async for event in _paced(events, asyncio.get_running_loop().time()):
+            async for event in paced(events, asyncio.get_running_loop().time()):
                 if isinstance(event, WireEnding):
                     ending = event
                 else:
@@ -561,7 +559,10 @@ class AzureChatClient:
                 )
 
     def _status_error(self, exc: openai.APIStatusError, deployment: str) -> AzureError:
-        mapped = error_from_status(
+        if exc.status_code == 410:
+            caps = self.capabilities_for(deployment)
+            return ModelRetired(retired_message(caps, deployment), deployment=deployment, code="410")
+        return error_from_status(
             exc.status_code,
             _error_object(exc),
             deployment=deployment,
@@ -569,12 +570,6 @@ class AzureChatClient:
             api_version=self.profile.api_version,
             auth_hint=auth_hint(self.profile),
         )
-        if isinstance(mapped, ModelRetired):  # name the date and replacement the table knows
-            said = mapped.user_message.partition(" Azure said: ")[2]
-            text = retired_message(self.capabilities_for(deployment), deployment)
-            mapped.user_message = text + (f" Azure said: {said}" if said else "")
-            mapped.args = (mapped.user_message,)
-        return mapped
 
     def _scrubbed(self, exc: AzureError) -> AzureError:
         """Belt and braces: no secret survives into a message, even if Azure echoed one."""
@@ -640,35 +635,3 @@ async def _countdown(label: str, delay: float) -> AsyncIterator[StatusEvent]:
         step = min(1.0, remaining)
         await asyncio.sleep(step)
         remaining -= step
-
-
-async def _paced(events: AsyncIterator[T], started: float) -> AsyncIterator[T | StatusEvent]:
-    """`events` as they come; until the first answer text, "thinking N s" about once a second while
-    the next one is awaited (a reasoning model thinks for minutes before it writes)."""
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            step: asyncio.Future[T | None] = asyncio.ensure_future(anext(events, None))
-            try:
-                while not step.done():
-                    elapsed = loop.time() - started
-                    await asyncio.wait((step,), timeout=_HEARTBEAT - (elapsed % _HEARTBEAT))
-                    if not step.done():
-                        yield StatusEvent(f"thinking {round(loop.time() - started)} s")
-            finally:
-                if not step.done():
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await step
-            event = step.result()
-            if event is None:  # the events never include None: it marks their end
-                return
-            yield event
-            if isinstance(event, ContentEvent):
-                break
-        async for event in events:  # the answer is flowing: no task per event any more
-            yield event
-    finally:
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()

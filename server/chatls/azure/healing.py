@@ -36,11 +36,11 @@ class Lessons:
     reasoning_efforts: tuple[str, ...] | None = None
     verbosity: tuple[str, ...] | None = None
     max_output_tokens: int | None = None
-    context_window: int | None = None
-    max_input_tokens: int | None = None
-    """Limits Azure stated in a refusal (chatls.azure.limits); applied by `apply_learned_limits`."""
     wire: str | None = None
     """The only API the deployment answers on, learned from an `OperationNotSupported` on the other."""
+    context_window: int | None = None
+    max_input_tokens: int | None = None
+    """Limits Azure stated when it refused a prompt (`limits.limit_from_error`); see `limits.py`."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -459,7 +459,8 @@ class ResponsesReading:
             self.sequence = sequence
         kind = get(raw, "type")
         if kind in _START_EVENTS:
-            self._note(as_dict(get(raw, "response")))
+            response = get(raw, "response")  # read field by field: a whole dump costs a third of a ms
+            self._note({name: get(response, name) for name in ("id", "model", "status")})
             if announce and self.response_id and not self.announced:
                 self.announced = True
                 return [RunStartedEvent({"response_id": self.response_id, "stream": True})]
