@@ -75,6 +75,5 @@ async def test_models_show_user_inferred_and_retiring_rows_and_warn_once(
     assert sum("contxt_window" in m for m in all_messages) == 1
     assert sum("Profile 'old'" in m for m in all_messages) == 1
     assert hello["content"] == "Echo from gpt-5: Say hello"  # 64,000 reserved no longer starves the prompt
-    (request,) = [r for r in await emulator.requests("gpt-5") if r["method"] == "POST"]
-    assert request["path"].endswith("/responses")  # gpt-5 prefers the Responses API (summaries)
-    assert request["body"]["max_output_tokens"] == 64000
+    (sent,) = [r for r in await emulator.requests("gpt-5") if r["path"].endswith("/responses")]
+    assert sent["body"]["max_output_tokens"] == 64000  # gpt-5.4-mini's rules: Responses first

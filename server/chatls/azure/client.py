@@ -27,7 +27,7 @@ import openai
 
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
-from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolve_capabilities
+from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolution_note, resolve_capabilities
 from chatls.azure.endpoints import auth_headers_to_omit, make_sdk_client
 from chatls.azure.errors import (
     AzureError,
@@ -285,6 +285,8 @@ class AzureChatClient:
                         attempts.waited += delay
                         continue
                     assert ending is not None, "a wire always ends with a WireEnding or an error"
+                    if caps.resolution == "inferred":  # shown once per client, like every note
+                        notes.append(resolution_note(caps, deployment) or "")
                     notes.extend(shaped.adaptations)
                     yield self._result(ending, shaped.wire, deployment, caps, notes)
                     return
