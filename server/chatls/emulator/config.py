@@ -81,6 +81,8 @@ class ReplyRule:
     pattern: re.Pattern[str]
     reply: str
     deployment: str | None = None
+    summary: str | None = None
+    """Reasoning-summary text streamed before this reply on Responses (wins over the deployment's)."""
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
 def parse_reply(data: Any, where: str) -> ReplyRule:
     if not isinstance(data, Mapping):
         raise ConfigError(where, "expected a table with pattern and reply")
-    _reject_unknown(data, {"pattern", "reply", "deployment"}, where)
+    _reject_unknown(data, {"pattern", "reply", "deployment", "summary"}, where)
     pattern = data.get("pattern")
     reply = data.get("reply")
     if not isinstance(pattern, str):
@@ -366,7 +368,10 @@ def parse_reply(data: Any, where: str) -> ReplyRule:
     deployment = data.get("deployment")
     if deployment is not None and not isinstance(deployment, str):
         raise ConfigError(f"{where}.deployment", "expected a deployment name")
-    return ReplyRule(compiled, reply, deployment)
+    summary = data.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise ConfigError(f"{where}.summary", "expected the reasoning-summary text as a string")
+    return ReplyRule(compiled, reply, deployment, summary)
 
 
 def _fault(data: Any, where: str) -> FaultSpec:

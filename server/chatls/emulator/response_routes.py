@@ -27,7 +27,7 @@ from chatls.emulator.handling import (
     read_json,
     record_of,
 )
-from chatls.emulator.replies import Completion, choose_reply_for_prompt, plan_completion
+from chatls.emulator.replies import Completion, choose_reply_for_prompt, matching_rule, plan_completion
 from chatls.emulator.response_events import Plan, Producer, response_object
 from chatls.emulator.runs import Run, new_id
 from chatls.emulator.sse import SSE_HEADERS, drop_connection, write_raw_close
@@ -188,7 +188,12 @@ def _plan(
     summary_wanted = isinstance(body.get("reasoning"), dict) and body["reasoning"].get("summary") is not None
     summary = None
     if reasoning and summary_wanted and deployment.family.summaries and effort != "none":
-        summary = deployment.summary or f"**Considering the request**\n\nThe user asks: {user_text[:120]}"
+        rule = matching_rule(state.replies, deployment.name, user_text)
+        summary = (
+            (rule.summary if rule is not None else None)
+            or deployment.summary
+            or f"**Considering the request**\n\nThe user asks: {user_text[:120]}"
+        )
     include = body.get("include")
     encrypted = reasoning and (
         body.get("store") is False or (isinstance(include, list) and "reasoning.encrypted_content" in include)
