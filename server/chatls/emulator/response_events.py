@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chatls.emulator.config import Timing
@@ -45,7 +45,6 @@ class Plan:
     stop: str = "completed"
     """completed; max_output_tokens or content_filter (incomplete); failed; stream_error."""
     cached_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def output_tokens(self) -> int:

@@ -97,6 +97,21 @@ async def _create(request: web.Request) -> web.StreamResponse:
     if fault is not None:
         record.fault = fault.kind
         plan = await _apply_fault(fault, deployment, plan, api_version)
+    return await _run_and_answer(request, state, deployment, body, transcript, plan, fault, headers)
+
+
+async def _run_and_answer(
+    request: web.Request,
+    state: EmulatorState,
+    deployment: Deployment,
+    body: dict[str, Any],
+    transcript: list[dict[str, Any]],
+    plan: Plan,
+    fault: FaultSpec | None,
+    headers: dict[str, str],
+) -> web.StreamResponse:
+    """Start the run (the store's task in background mode, this request's otherwise) and answer."""
+    record = record_of(request)
     background = body.get("background") is True
     store = body.get("store") is not False
     streamed = body.get("stream") is True
@@ -175,7 +190,7 @@ def _plan(
         decision = decide(script, exchange)
         record.tool_results = dict(exchange.results)
         if decision.missing_results:
-            raise response_rules._bad(
+            raise response_rules.refusal(
                 f"No tool output found for function call {decision.missing_results[0]}.", "input", None
             )
         calls, text = decision.calls, decision.text
