@@ -80,6 +80,8 @@ ERROR_FILES: tuple[str, ...] = (
     "function-tools-with-reasoning-effort",
     "reasoning-effort-unsupported-value-for-model",
     "responses-context-length-exceeded",
+    "context-length-exceeded-input-limit",
+    "output-limit-reached",
 )
 """Every captured body the emulator can answer with (the rest of ``data/errors`` documents variants)."""
 
@@ -274,6 +276,20 @@ def context_length_exceeded(window: int, prompt: int, completion: int | None) ->
         "Please reduce the length of the messages or completion."
     )
     return error
+
+
+def input_limit_exceeded(limit: int, prompt: int) -> EmulatorError:
+    """The GPT-5-era wording (``context-length-exceeded-input-limit.json``; envelope inferred there)."""
+    error = verbatim("context-length-exceeded-input-limit")
+    error.body["error"]["message"] = (
+        f"Input tokens exceed the configured limit of {limit} tokens. Your messages resulted in {prompt} "
+        "tokens. Please reduce the length of the messages."
+    )
+    return error
+
+
+def output_limit_reached() -> EmulatorError:
+    return verbatim("output-limit-reached")
 
 
 def context_length_exceeded_by_functions(window: int, messages: int, functions: int) -> EmulatorError:

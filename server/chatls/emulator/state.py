@@ -245,4 +245,6 @@ def deployment_json(deployment: Deployment) -> dict[str, Any]:
         "replacement": family.replacement,
         "router_models": list(deployment.router_models),
         "data_sources": family.data_sources,
+        "context_error": deployment.context_error,
+        "exhausted_budget": deployment.exhausted_budget,
     }
