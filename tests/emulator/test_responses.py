@@ -347,3 +347,4 @@ async def test_a_reply_rule_carries_its_own_summary_and_thinking_time_comes_firs
     assert (summary, text) == ("Weighing two designs.", "Here is the plan.")
     record = (await emulator.responses_requests("o4-mini"))[-1]
     assert record["reply"] == "Here is the plan." and record["response_id"].startswith("resp_")
+    assert record["started"] <= record["first_reasoning_at"] <= record["first_text_at"]

@@ -133,7 +133,7 @@ async def _run_and_answer(
     record.tool_calls = [c.name for c in plan.tool_calls]
     record.finish_reason = plan.stop
     state.runs.add(run)
-    producer = Producer(run, plan, deployment.timing, state.runs)
+    producer = Producer(run, plan, deployment.timing, state.runs, record)
     if background:
         state.runs.start(run, _produce_and_remember(producer))
         if streamed:
