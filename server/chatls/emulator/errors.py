@@ -312,6 +312,21 @@ def string_too_long(path: str, length: int, limit: int) -> EmulatorError:
     return error
 
 
+def missing_parameter(param: str) -> EmulatorError:
+    """A required field left out (OpenAI's wording, e.g. chat-shaped tools on Responses; not captured)."""
+    return EmulatorError(
+        400,
+        {
+            "error": {
+                "message": f"Missing required parameter: '{param}'.",
+                "type": "invalid_request_error",
+                "param": param,
+                "code": "missing_required_parameter",
+            }
+        },
+    )
+
+
 def schema_invalid(message: str, path: str) -> EmulatorError:
     """Azure's classic validation envelope: ``"<problem> - '<path>'"``, param and code null (emulator)."""
     suffix = f" - '{path}'" if path else ""
