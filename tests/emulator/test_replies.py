@@ -141,3 +141,10 @@ async def test_chat_only_families_refuse_responses(v1: openai.AsyncOpenAI, famil
         await v1.responses.create(model=family, input="x")
     assert caught.value.code == "OperationNotSupported"
     assert f"with the specified model, {family}." in caught.value.message
+
+
+async def test_the_model_listing_says_which_operations_each_deployment_serves(v1: openai.AsyncOpenAI) -> None:
+    listed = {m.id: m.model_extra["capabilities"] for m in (await v1.models.list()).data}  # type: ignore[index]
+    assert listed["gpt-5.1-codex"] == {"chat_completion": False, "responses": True}
+    assert listed["gpt-35-turbo"] == {"chat_completion": True, "responses": False}
+    assert listed["gpt-5.4"] == {"chat_completion": True, "responses": True}

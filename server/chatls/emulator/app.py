@@ -200,7 +200,10 @@ def _model_list(state: EmulatorState) -> dict[str, Any]:
             "created": 1700000000,
             "owned_by": "system",
             "status": "succeeded",
-            "capabilities": {"chat_completion": True},
+            "capabilities": {
+                "chat_completion": "chat" in d.family.wires,
+                "responses": "responses" in d.family.wires,
+            },
         }
         for d in state.deployments.values()
     ]
