@@ -169,9 +169,10 @@ def _admit_null_beside_combinators(node: Any) -> None:
 
 
 def warm_up() -> None:
-    """Build both validators now (the first request would otherwise pay for it)."""
+    """Build the validators now (the first request would otherwise pay for it; once per process)."""
     _validator(DATED_SPEC)
     _validator(V1_SPEC)
+    _responses_validator()
 
 
 RESPONSES_SCHEMA = "AzureCreateResponse"
