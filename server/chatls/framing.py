@@ -156,7 +156,7 @@ class FrameParser(Generic[T]):
             limit = self.max_frame_bytes
             events.append(Dropped(header_size, f"a Content-Length of {shown} bytes (the limit is {limit})"))
             del buf[:header_size]
-            return self._start_scan(f"the body of a frame over {self.max_frame_bytes} bytes")
+            return self._start_scan(f"the body of a frame over {limit} bytes", skip=0)
         del buf[:header_size]
         self._length = int(length)
         self._scanned = 0
@@ -236,12 +236,13 @@ class FrameParser(Generic[T]):
         except Exception:
             return None
 
-    def _start_scan(self, why: str) -> bool:
-        """Drop bytes up to the next `Content-Length:`; the first byte always goes, so this always moves."""
+    def _start_scan(self, why: str, *, skip: int = 1) -> bool:
+        """Drop bytes up to the next `Content-Length:`, skipping the first (so a bad header moves on)."""
+        skip = min(skip, len(self._buf))
         self._state = "scan"
         self._why = why
-        self._dropping += 1
-        del self._buf[:1]
+        self._dropping += skip
+        del self._buf[:skip]
         return True
 
     def _scan(self, events: list[Event[T]]) -> bool:
@@ -252,7 +253,8 @@ class FrameParser(Generic[T]):
             self._dropping += len(buf) - keep
             del buf[: len(buf) - keep]
             return False
-        events.append(Dropped(self._dropping + found.start(), self._why))
+        if self._dropping + found.start():
+            events.append(Dropped(self._dropping + found.start(), self._why))
         self._dropping = 0
         del buf[: found.start()]
         self._state = "header"
