@@ -130,6 +130,10 @@ class Settings:
     """Most seconds spent waiting between retries of one request before giving up."""
     context_lines: int = 20
     """Lines above and below a selection sent along with code actions."""
+    max_file_bytes: int = 500_000
+    """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
+    max_edit_bytes: int = 200_000
+    """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -283,6 +287,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retryMaxAttempts": _integer(1, 20),
     "retryMaxWaitSeconds": _seconds(0),
     "contextLines": _integer(0, 1000),
+    "maxFileBytes": _integer(1),
+    "maxEditBytes": _integer(1),
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

@@ -62,7 +62,14 @@ NOT_PARAMS = JSON_VALUES.filter(lambda v: not isinstance(v, dict))
 """Params that are no object at all (null included: every method that needs params must say so)."""
 
 RANGE = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}
-WRONG_FIELD = {"str": NOT_A_STRING, "int": NOT_AN_INT, "object": NOT_AN_OBJECT, "array": NOT_AN_ARRAY}
+NOT_A_BOOL = JSON_VALUES.filter(lambda v: v is not None and not isinstance(v, bool))
+WRONG_FIELD = {
+    "str": NOT_A_STRING,
+    "int": NOT_AN_INT,
+    "bool": NOT_A_BOOL,
+    "object": NOT_AN_OBJECT,
+    "array": NOT_AN_ARRAY,
+}
 
 
 class Shape:
@@ -153,7 +160,9 @@ COMMAND_SHAPES = {
     protocol.CMD_DELETE_CONVERSATION: CONVERSATION_SHAPE,
     protocol.CMD_MODELS: WORKSPACE_SHAPE,
     protocol.CMD_EXPORT_CONVERSATION: Shape(
-        protocol.ExportConversationArgs, {"conversationId": "c"}, {"conversationId": "str", "path": "str"}
+        protocol.ExportConversationArgs,
+        {"conversationId": "c"},
+        {"conversationId": "str", "path": "str", "overwrite": "bool"},
     ),
     **{command: SELECTION_SHAPE for command in protocol.ACTION_COMMANDS},
 }
