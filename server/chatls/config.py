@@ -63,6 +63,7 @@ CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
 `chatls.trace.server`); the server ignores them instead of calling them typos."""
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CONFIRM_EDITS = ("auto", "always", "never")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 Layer = tuple[str, Any]
@@ -134,6 +135,9 @@ class Settings:
     """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
     max_edit_bytes: int = 200_000
     """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
+    confirm_edits: str = "auto"
+    """Ask before a code action edits a file: `auto` (when the editor cannot preview the edit), `always`,
+    `never`."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -289,6 +293,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "contextLines": _integer(0, 1000),
     "maxFileBytes": _integer(1),
     "maxEditBytes": _integer(1),
+    "confirmEdits": _choice(CONFIRM_EDITS),
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"
