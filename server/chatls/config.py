@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.logging_setup import shown_value
+
 if TYPE_CHECKING:
     from chatls.azure.profile import Profile
 
@@ -248,7 +250,7 @@ def _choice(options: Sequence[str], *, fold_case: bool = False) -> Callable[[str
         text = _string(key, value)
         candidate = text.lower() if fold_case else text
         if candidate not in options:
-            raise ConfigError(key, f"must be one of {', '.join(options)}; got {text!r}")
+            raise ConfigError(key, f"must be one of {', '.join(options)}; got {shown_value(text)}")
         return candidate
 
     return check
@@ -257,7 +259,7 @@ def _choice(options: Sequence[str], *, fold_case: bool = False) -> Callable[[str
 def _directory(key: str, value: Any) -> Path:
     path = Path(_name(key, value)).expanduser()
     if not path.is_absolute():
-        raise ConfigError(key, f"must be an absolute path, got {value!r}")
+        raise ConfigError(key, f"must be an absolute path, got {shown_value(value)}")
     return path
 
 

@@ -39,6 +39,29 @@ def register_secret(value: str | None) -> None:
             _known_secrets.add(value)
 
 
+def looks_like_secret(text: str) -> bool:
+    """Whether a setting's value could be an API key pasted into the wrong place (a long unbroken run of
+    letters and digits, as Azure keys are), so that messages describe it instead of repeating it."""
+    value = text.strip()
+    return (
+        len(value) >= 20
+        and not any(ch.isspace() or ch == "_" for ch in value)
+        and "://" not in value
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+    )
+
+
+def shown_value(value: object) -> str:
+    """`value` for an error message: its repr, unless it could be a secret (then only its length), which
+    is also masked in every log from now on."""
+    if isinstance(value, str) and (looks_like_secret(value) or len(value) > 80):
+        if looks_like_secret(value):
+            register_secret(value.strip())
+        return f"a {len(value)}-character value (not repeated here: it may be a secret)"
+    return repr(value)
+
+
 def redact(text: str) -> str:
     """`text` with known secrets and key-shaped material masked."""
     with _lock:
