@@ -122,6 +122,11 @@ def test_an_open_document_with_a_lone_surrogate_is_invalid_params(
         answer = chat_about(server, uri)
         assert answer["error"]["code"] == INVALID_PARAMS, answer
         assert uri in answer["error"]["message"] and "surrogate" in answer["error"]["message"]
+        span = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}}
+        command = {"command": protocol.CMD_FIX, "arguments": [{"uri": uri, "range": span}]}
+        fix = server.request("workspace/executeCommand", command)
+        assert fix["error"]["code"] == INVALID_PARAMS, fix
+        assert uri in fix["error"]["message"] and "surrogate" in fix["error"]["message"]
         assert server.result(protocol.CONVERSATIONS, {}) == []  # no empty conversation left behind
         assert server.shutdown() == 0
     finally:

@@ -34,6 +34,7 @@ from chatls.features.chat import send_delta
 from chatls.features.progress import Reporter, cancellable_progress
 from chatls.prompts import Action
 from chatls.server import ChatLSServer
+from chatls.workspace_files import describe_text_problem
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,9 @@ def take_snapshot(ls: ChatLSServer, args: protocol.SelectionArgs) -> Snapshot:
     document = open_document(ls, args.uri)
     if document is None:
         raise invalid_params(f"invalid params: {args.uri} is not open in the editor @ $.uri")
+    problem = describe_text_problem(document.source)
+    if problem is not None:
+        raise invalid_params(f"invalid params: the document {args.uri} cannot be used: {problem} @ $.uri")
     if args.version is not None and document.version is not None and args.version != document.version:
         raise invalid_params(
             f"invalid params: the document changed since the action was offered (version {args.version}, "
