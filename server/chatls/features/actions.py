@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
@@ -34,7 +36,7 @@ from chatls.features.chat import send_delta
 from chatls.features.progress import Reporter, cancellable_progress
 from chatls.prompts import Action
 from chatls.server import ChatLSServer
-from chatls.workspace_files import describe_text_problem
+from chatls.workspace_files import describe_text_problem, read_workspace_file
 
 log = logging.getLogger(__name__)
 
@@ -456,11 +458,14 @@ async def _apply_tests(
     document = open_document(ls, plan.uri)
     if document is not None:
         existing, version = document.source, document.version
-    elif plan.path.exists():
-        try:
-            existing, version = plan.path.read_text(encoding="utf-8"), None
-        except (OSError, UnicodeDecodeError) as exc:
-            return Outcome(False, f"Could not read {plan.target.path} to add the tests to it: {exc}.")
+    elif os.path.lexists(plan.path):
+        folders = [folder.uri for folder in ls.workspace.folders.values()]
+        try:  # the same safe read as a chat's context: a FIFO or a binary file must not hang or break us
+            existing = await read_workspace_file(plan.uri, folders, ls.settings.max_file_bytes)
+        except JsonRpcException as exc:
+            reason = str(exc.message).removeprefix("invalid params: ")
+            return Outcome(False, f"Could not add the tests to {plan.target.path}: {reason}.")
+        version = None
     elif support.create_files:
         edit = edits.create_file_edit(plan.uri, edits.append_text("", code), support, label=label)
         outcome = await _send(ls, edit, label, progress)
