@@ -22,7 +22,8 @@ def guarantee_of(item: pytest.Item) -> str:
         return str(marker.args[0])
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
     first = doc.strip().splitlines()[0].strip() if doc.strip() else ""
-    return first or item.name
+    name = getattr(item, "originalname", item.name)  # without the parameters of a parametrised case
+    return first or name.removeprefix("test_").replace("_", " ")
 
 
 @pytest.fixture(autouse=True)

@@ -111,6 +111,7 @@ async def test_editors_without_change_annotations_are_asked_first(
             assert applied == []
 
 
+@pytest.mark.guarantee("editors that preview edits (change annotations) are not asked twice")
 async def test_editors_that_preview_edits_are_not_asked(
     start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:
@@ -124,6 +125,7 @@ async def test_editors_that_preview_edits_are_not_asked(
         assert edit.change_annotations and edit.change_annotations["chatls"].needs_confirmation
 
 
+@pytest.mark.guarantee("confirmEdits: always asks in every editor")
 async def test_confirm_edits_always_asks_even_editors_that_preview(
     start_emulator: StartEmulator, workspace: Path, state_dir: Path
 ) -> None:

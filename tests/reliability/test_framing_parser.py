@@ -78,6 +78,7 @@ def test_the_frame_after_a_broken_one_is_read(name: str, chunking: str) -> None:
 @given(
     name=st.sampled_from(sorted(BROKEN)), cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8)
 )
+@pytest.mark.guarantee("however the bytes are split into reads, the same messages come out")
 def test_any_chunking_gives_the_same_messages(name: str, cuts: list[int]) -> None:
     broken, recovered = BROKEN[name]
     data = frame(request("before")) + broken + frame(request("next"))
@@ -85,6 +86,7 @@ def test_any_chunking_gives_the_same_messages(name: str, cuts: list[int]) -> Non
     assert ids(events) == ["before", *recovered, "next"]
 
 
+@pytest.mark.guarantee("an absurd length is refused at once and its body never accumulates")
 def test_an_absurd_length_is_refused_without_waiting_for_or_holding_its_body() -> None:
     parser: FrameParser[Any] = FrameParser(json.loads, max_frame_bytes=1000)
     events = parser.feed(b"Content-Length: 1000000000000\r\n\r\n")
@@ -96,12 +98,14 @@ def test_an_absurd_length_is_refused_without_waiting_for_or_holding_its_body() -
     assert ids(parser.feed(frame(request(1)))) == [1]
 
 
+@pytest.mark.guarantee("well-formed frames are read whole or split anywhere")
 def test_well_formed_frames_in_one_read_and_split_anywhere() -> None:
     data = b"".join(frame(request(i, p="é" * i)) for i in range(20))
     assert ids(feed_in_chunks(data, [])) == list(range(20))
     assert ids(feed_in_chunks(data, list(range(0, len(data), 7)))) == list(range(20))
 
 
+@pytest.mark.guarantee("a large body still arriving is awaited, not dropped")
 def test_a_body_still_arriving_is_awaited_not_dropped() -> None:
     parser: FrameParser[Any] = FrameParser(json.loads)
     body = request(1, text="y" * 100_000)
@@ -112,6 +116,7 @@ def test_a_body_still_arriving_is_awaited_not_dropped() -> None:
     assert parser.buffered == 0
 
 
+@pytest.mark.guarantee("a message that cannot be structured is reported and reading goes on")
 def test_a_decoder_failure_that_is_not_bad_json_is_reported_and_reading_goes_on() -> None:
     def decode(body: bytes) -> Any:
         message = json.loads(body)
@@ -125,6 +130,7 @@ def test_a_decoder_failure_that_is_not_bad_json_is_reported_and_reading_goes_on(
     assert ids(events) == ["good"]
 
 
+@pytest.mark.guarantee("blank lines between frames are ignored")
 def test_blank_lines_between_frames_are_ignored_silently() -> None:
     parser: FrameParser[Any] = FrameParser(json.loads)
     events = parser.feed(frame(request(1)) + b"\r\n\r\n" + frame(request(2)))

@@ -40,6 +40,7 @@ def script() -> ModuleType:
     return module
 
 
+@pytest.mark.guarantee("the table groups parametrised cases and names each test")
 def test_rows_group_parametrised_cases_and_name_their_test(script: ModuleType) -> None:
     rows = script.rows_from_junit(REPORT)
     assert [(r.test, r.guarantee, r.result) for r in rows] == [
@@ -49,6 +50,7 @@ def test_rows_group_parametrised_cases_and_name_their_test(script: ModuleType) -
     ]
 
 
+@pytest.mark.guarantee("the table script rewrites only its own part of the doc")
 def test_the_table_replaces_only_what_is_between_its_markers(script: ModuleType) -> None:
     table = script.render(script.rows_from_junit(REPORT), "2026-01-01 00:00 UTC")
     assert "| answers \\| always | `tests/reliability/test_a.py::test_one` | passes |" in table
@@ -59,6 +61,7 @@ def test_the_table_replaces_only_what_is_between_its_markers(script: ModuleType)
     assert script.rewrite("# New\n", table) == f"# New\n\n{table}\n"
 
 
+@pytest.mark.guarantee("the table script rewrites the doc from a junit report")
 def test_the_command_rewrites_a_document_from_a_report(script: ModuleType, tmp_path: Path) -> None:
     report, doc = tmp_path / "r.xml", tmp_path / "reliability.md"
     report.write_text(REPORT)

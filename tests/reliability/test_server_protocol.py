@@ -168,6 +168,7 @@ COMMAND_SHAPES = {
 }
 
 
+@pytest.mark.guarantee("the wrong-params fuzzing covers every method, command and field")
 def test_every_method_command_and_field_is_covered() -> None:
     assert set(REQUEST_SHAPES) == protocol.REQUESTS
     assert set(COMMAND_SHAPES) == set(protocol.COMMANDS)
@@ -202,6 +203,7 @@ def assert_invalid_params(response: dict[str, Any], what: str) -> None:
     assert error["message"].strip() and "Traceback" not in json.dumps(error), f"{what}: {error}"
 
 
+@pytest.mark.guarantee("wrong params get InvalidParams naming the field, store nothing, send nothing")
 def test_wrong_params_and_argument_counts_get_invalid_params_and_store_nothing(
     emulator: ThreadedEmulator, tmp_path: Path
 ) -> None:
@@ -259,6 +261,7 @@ UNSTRUCTURABLE_LSP_PARAMS = [
 ]
 
 
+@pytest.mark.guarantee("standard LSP requests with unstructurable params are answered InvalidParams")
 def test_lsp_requests_whose_params_cannot_be_structured_are_answered(
     emulator: ThreadedEmulator, tmp_path: Path
 ) -> None:
@@ -274,6 +277,7 @@ UNPAIRED_SURROGATE = "\\ud83d"
 """Valid JSON (`JSON.stringify` writes it for half an emoji) but no valid Unicode: SQLite cannot store it."""
 
 
+@pytest.mark.guarantee("a prompt with an unpaired surrogate is InvalidParams, and nothing is stored")
 def test_text_that_is_not_valid_unicode_is_invalid_params(emulator: ThreadedEmulator, tmp_path: Path) -> None:
     server = start_server(emulator, tmp_path)
     try:
@@ -312,6 +316,7 @@ MALFORMED_INPUT = {
 }
 
 
+@pytest.mark.guarantee("garbage, bad headers, bad bodies and non-messages on stdin are survived")
 def test_malformed_frames_are_survived(emulator: ThreadedEmulator, tmp_path: Path) -> None:
     server = start_server(emulator, tmp_path)
     try:
@@ -329,6 +334,7 @@ def test_malformed_frames_are_survived(emulator: ThreadedEmulator, tmp_path: Pat
         server.close()
 
 
+@pytest.mark.guarantee("stdout carries only LSP frames, even at DEBUG, and no key")
 def test_stdout_is_only_frames_at_debug_and_the_canary_key_stays_secret(tmp_path: Path) -> None:
     canary = f"canary-{uuid.uuid4().hex}"
     runtime_canary = f"canary-runtime-{uuid.uuid4().hex}"

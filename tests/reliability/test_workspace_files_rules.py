@@ -21,6 +21,7 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.guarantee("only paths resolving inside a workspace folder may be read (symlinks, .., %2e%2e)")
 def test_paths_inside_the_workspace_resolve_and_others_are_refused(project: Path) -> None:
     folders = [project.as_uri()]
     inside = (project / "pkg" / "mod.py").as_uri()
@@ -41,6 +42,7 @@ def test_paths_inside_the_workspace_resolve_and_others_are_refused(project: Path
         check_readable("file:///proc/self/environ", ["file:///"])
 
 
+@pytest.mark.guarantee("reads check the file's kind, size and encoding without blocking on a FIFO")
 def test_reading_checks_kind_size_and_encoding(project: Path) -> None:
     path = project / "pkg" / "mod.py"
     assert read_text_file(str(path), 100) == "x = 1\n"
@@ -57,6 +59,7 @@ def test_reading_checks_kind_size_and_encoding(project: Path) -> None:
         read_text_file(str(project / "nul.txt"), 100)
 
 
+@pytest.mark.guarantee("exports create 0600 files and never overwrite unasked")
 def test_exports_create_private_files_and_never_overwrite_unasked(project: Path) -> None:
     target = project / "out" / "c.md"
     assert write_export(str(target), "# one\n", overwrite=False) == str(target)
@@ -85,6 +88,7 @@ def test_exports_create_private_files_and_never_overwrite_unasked(project: Path)
         ("my deployment name 2024", False),
     ],
 )
+@pytest.mark.guarantee("a value that looks like a key is described, never repeated")
 def test_what_looks_like_a_secret(value: str, secret: bool) -> None:
     assert looks_like_secret(value) is secret
     assert (value in shown_value(value)) is not secret
