@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.logging_setup import shown_value
+
 if TYPE_CHECKING:
     from chatls.azure.profile import Profile
 
@@ -63,6 +65,7 @@ CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
 `chatls.trace.server`); the server ignores them instead of calling them typos."""
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CONFIRM_EDITS = ("auto", "always", "never")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 Layer = tuple[str, Any]
@@ -134,6 +137,13 @@ class Settings:
     """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
     models_file: Path | None = None
     """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
+    max_file_bytes: int = 500_000
+    """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
+    max_edit_bytes: int = 200_000
+    """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
+    confirm_edits: str = "auto"
+    """Ask before a code action edits a file: `auto` (when the editor cannot preview the edit), `always`,
+    `never`."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -256,7 +266,7 @@ def _choice(options: Sequence[str], *, fold_case: bool = False) -> Callable[[str
         text = _string(key, value)
         candidate = text.lower() if fold_case else text
         if candidate not in options:
-            raise ConfigError(key, f"must be one of {', '.join(options)}; got {text!r}")
+            raise ConfigError(key, f"must be one of {', '.join(options)}; got {shown_value(text)}")
         return candidate
 
     return check
@@ -265,7 +275,7 @@ def _choice(options: Sequence[str], *, fold_case: bool = False) -> Callable[[str
 def _directory(key: str, value: Any) -> Path:
     path = Path(_name(key, value)).expanduser()
     if not path.is_absolute():
-        raise ConfigError(key, f"must be an absolute path, got {value!r}")
+        raise ConfigError(key, f"must be an absolute path, got {shown_value(value)}")
     return path
 
 
@@ -308,6 +318,9 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "contextLines": _integer(0, 1000),
     "reasoningSummaries": _boolean,
     "modelsFile": _models_file,
+    "maxFileBytes": _integer(1),
+    "maxEditBytes": _integer(1),
+    "confirmEdits": _choice(CONFIRM_EDITS),
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

@@ -4,11 +4,14 @@ Nothing here talks to a client or a model. Positions follow LSP: lines end at `\
 columns count code units of the negotiated position encoding (UTF-16 unless the client chose otherwise).
 Indices are Python `str` indices (code points).
 
-Choosing the replacement when a reply has several fenced blocks (see `choose_code`):
-closed blocks beat a block cut off at the end of the reply; blocks tagged with the selection's language beat
-untagged ones, which beat blocks in other languages (`text`, `console`, ...); a block that merely repeats the
-original selection is dropped when another is left; of the rest the longest wins (the last one on a tie,
-because models put the final version last). Generated tests join all remaining blocks instead.
+Choosing the replacement (see `choose_code`): only code is ever applied, never prose. Only *closed* fenced
+blocks count (a fence cut off at the end of the reply is never applied); blocks tagged with the selection's
+language beat untagged ones, and blocks in another language (`bash` or `diff` for a Python selection) are
+never used; when the selection's language is unknown, any block but those that are never code (`diff`,
+`console`, `text`, ...). A reply without a fenced block is not code, unless it is one inline `span`. A block
+that merely repeats the original selection is dropped when another is left; of the rest the longest wins
+(the last one on a tie, because models put the final version last). Generated tests join all remaining
+blocks instead.
 """
 
 from __future__ import annotations
@@ -161,7 +164,12 @@ _LANGUAGE_ALIASES = {
     "rs": "rust", "golang": "go", "rb": "ruby", "md": "markdown", "yml": "yaml", "kt": "kotlin",
     "objc": "objective-c", "ps1": "powershell", "pwsh": "powershell", "docker": "dockerfile",
     "make": "makefile", "el": "emacs-lisp", "elisp": "emacs-lisp", "vim": "viml", "tf": "terraform",
+    "text": "plaintext", "txt": "plaintext", "patch": "diff", "udiff": "diff",
+    "shell-session": "console", "sh-session": "console", "terminal": "console",
 }  # fmt: skip
+
+NEVER_CODE = frozenset({"diff", "console", "plaintext", "output", "log", "markdown"})
+"""Fence languages that are not code to put in a file whose language ChatLS does not know."""
 
 
 def canonical_language(name: str | None) -> str:
@@ -204,14 +212,17 @@ def choose_code(
 ) -> str | None:
     """The code to apply from a model reply, or None when the reply holds no code.
 
-    A reply without fences is taken as code itself (a lone `inline span` is unwrapped). See the module
-    docstring for how one of several blocks is chosen; `combine` joins them instead.
+    Only closed fenced blocks in the selection's language (or untagged) are code; a reply that is one
+    `inline span` is unwrapped; prose is never code. See the module docstring for how one of several blocks
+    is chosen; `combine` joins them instead.
     """
     found = code_blocks(reply)
-    blocks = [block for block in found if block.code.strip()]
-    if not blocks:
-        return None if found else _plain_code(reply)
-    candidates = _preferred(blocks, canonical_language(language_id))
+    blocks = [block for block in found if block.closed and block.code.strip()]
+    if not found:
+        return _inline_code(reply)
+    candidates = _applicable(blocks, canonical_language(language_id))
+    if not candidates:
+        return None
     if combine:
         return "\n\n".join(_trim_blank_lines(block.code) for block in candidates)
     if original is not None and len(candidates) > 1:
@@ -221,22 +232,18 @@ def choose_code(
     return _trim_blank_lines(best.code)
 
 
-def _preferred(blocks: list[CodeBlock], language: str) -> list[CodeBlock]:
-    closed = [block for block in blocks if block.closed] or blocks
-    if language:
-        same = [block for block in closed if canonical_language(block.language) == language]
-        if same:
-            return same
-    untagged = [block for block in closed if not block.language]
-    return untagged or closed
+def _applicable(blocks: list[CodeBlock], language: str) -> list[CodeBlock]:
+    """The blocks that may become the edit: the selection's language, else untagged ones."""
+    if not language:
+        return [block for block in blocks if canonical_language(block.language) not in NEVER_CODE]
+    same = [block for block in blocks if canonical_language(block.language) == language]
+    return same or [block for block in blocks if not block.language]
 
 
-def _plain_code(reply: str) -> str | None:
-    text = _trim_blank_lines(reply)
-    inline = re.fullmatch(r"`([^`\n]+)`", text.strip())
-    if inline:
-        return inline.group(1)
-    return text or None
+def _inline_code(reply: str) -> str | None:
+    """The code of a reply that is nothing but one inline span; prose is never code."""
+    inline = re.fullmatch(r"`([^`\n]+)`", reply.strip())
+    return inline.group(1) if inline else None
 
 
 def _trim_blank_lines(text: str) -> str:

@@ -10,7 +10,9 @@ written.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -35,6 +37,29 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= _MIN_SECRET_LENGTH:
         with _lock:
             _known_secrets.add(value)
+
+
+def looks_like_secret(text: str) -> bool:
+    """Whether a setting's value could be an API key pasted into the wrong place (a long unbroken run of
+    letters and digits, as Azure keys are), so that messages describe it instead of repeating it."""
+    value = text.strip()
+    return (
+        len(value) >= 20
+        and not any(ch.isspace() or ch == "_" for ch in value)
+        and "://" not in value
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+    )
+
+
+def shown_value(value: object) -> str:
+    """`value` for an error message: its repr, unless it could be a secret (then only its length), which
+    is also masked in every log from now on."""
+    if isinstance(value, str) and (looks_like_secret(value) or len(value) > 80):
+        if looks_like_secret(value):
+            register_secret(value.strip())
+        return f"a {len(value)}-character value (not repeated here: it may be a secret)"
+    return repr(value)
 
 
 def redact(text: str) -> str:
@@ -91,6 +116,7 @@ def configure_logging(
     `pygls_level`."""
     handler: logging.Handler
     if log_file is not None:
+        make_private(log_file)
         handler = logging.FileHandler(log_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -110,6 +136,17 @@ def configure_logging(
     for noisy in ("httpx", "httpx2", "httpcore", "openai", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
+
+
+def make_private(path: str | Path) -> None:
+    """Create `path` readable by its owner only (0600), or tighten it if it exists: the log names files,
+    profiles and, at DEBUG, holds prompts and replies."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # never chmod a terminal or /dev/stderr given as the log
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _level(name: str) -> int:

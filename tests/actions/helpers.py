@@ -66,13 +66,34 @@ def emulator_config(
 
 @contextlib.asynccontextmanager
 async def session(
-    preset: str, emulator: RunningEmulator, workspace: Path, state_dir: Path
+    preset: str, emulator: RunningEmulator, workspace: Path, state_dir: Path, **settings: Any
 ) -> AsyncIterator[LanguageClient]:
-    """`chatls serve` as client `preset`, with `workspace` as its folder and the emulator as its profile."""
-    options = init_options(emulator.url, state_dir=state_dir)
+    """`chatls serve` as client `preset`, with `workspace` as its folder and the emulator as its profile;
+    `settings` are more initializationOptions (camelCase, e.g. `maxEditBytes=100`)."""
+    options = init_options(emulator.url, state_dir=state_dir, **settings)
     env = server_env(config_home=state_dir / "config")
     async with lsp_session(preset, init_options=options, env=env, folders=[folder(workspace)]) as client:
+        answer_confirmations(client, "Apply")
         yield client  # lsp_session kills the server when the test fails
+
+
+def answer_confirmations(client: LanguageClient, choice: str | None) -> list[types.ShowMessageRequestParams]:
+    """Answer `window/showMessageRequest` (asked before an edit in editors without change annotations) with
+    the action titled `choice` (None: dismissed), recording each question on `client.confirmations`."""
+    client.confirm_choice = choice  # type: ignore[attr-defined]
+    existing: list[types.ShowMessageRequestParams] | None = getattr(client, "confirmations", None)
+    if existing is not None:  # the handler is registered once per client; only the choice changes
+        return existing
+    asked: list[types.ShowMessageRequestParams] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        asked.append(params)
+        wanted = client.confirm_choice  # type: ignore[attr-defined]
+        return next((a for a in params.actions or () if a.title == wanted), None)
+
+    client.confirmations = asked  # type: ignore[attr-defined]
+    return asked
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language_id: str, version: int = 1) -> str:

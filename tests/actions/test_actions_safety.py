@@ -412,7 +412,12 @@ WARNING, INFO = types.MessageType.Warning, types.MessageType.Info
 @pytest.mark.parametrize(
     ("reply", "reason", "level"),
     [
-        ("```python\n```\nNothing to change.", "The reply holds no code to apply.", WARNING),
+        (
+            "```python\n```\nNothing to change.",
+            "The reply holds no python code block to apply, so nothing was changed. The reply:\n\n"
+            "```python\n```\nNothing to change.",
+            WARNING,
+        ),
         ("```python\nreturn w + h\n```\nIt is right.", "The model suggested no change.", INFO),
     ],
     ids=["empty-block", "same-code"],

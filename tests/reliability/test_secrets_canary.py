@@ -28,6 +28,7 @@ from chatls.emulator.fixture import StartEmulator
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
 
+@pytest.mark.guarantee("API keys never appear in a response, delta, log line, stderr or the database")
 @pytest.mark.parametrize("preset", ["visual-studio-code"])
 async def test_canary_keys_never_leak(
     preset: str, start_emulator: StartEmulator, tmp_path: Path, capfd: pytest.CaptureFixture[str]

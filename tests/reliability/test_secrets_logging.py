@@ -25,6 +25,7 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.removeHandler(handler)
 
 
+@pytest.mark.guarantee("a registered secret is masked in log messages and arguments")
 def test_a_registered_secret_is_masked_in_messages_and_arguments(
     captured: tuple[logging.Logger, io.StringIO],
 ) -> None:
@@ -37,6 +38,7 @@ def test_a_registered_secret_is_masked_in_messages_and_arguments(
     assert stream.getvalue().count(REDACTED) == 2
 
 
+@pytest.mark.guarantee("a secret inside a logged traceback is masked")
 def test_a_secret_inside_a_traceback_is_masked(captured: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = captured
     secret = f"canary-{uuid.uuid4().hex}"
@@ -59,16 +61,19 @@ def test_a_secret_inside_a_traceback_is_masked(captured: tuple[logging.Logger, i
         "using sk-k3yvalue1234567890abcd",
     ],
 )
+@pytest.mark.guarantee("key-shaped material (api-key:, Bearer, sk-) is masked without registration")
 def test_key_shaped_material_is_masked_without_registration(line: str) -> None:
     assert "k3y" not in redact(line)
     assert REDACTED in redact(line)
 
 
+@pytest.mark.guarantee("redaction leaves ordinary text alone")
 def test_ordinary_text_is_left_alone() -> None:
     text = "Echo from gpt-4o: the keyword is apple (api version 2024-10-21)"
     assert redact(text) == text
 
 
+@pytest.mark.guarantee("values too short to be keys are not treated as secrets")
 def test_short_values_are_not_registered_as_secrets() -> None:
     register_secret("abc")
     assert redact("abc is a word") == "abc is a word"

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
@@ -69,6 +70,9 @@ def integrity(db_path: Path) -> list[Any]:
         db.close()
 
 
+@pytest.mark.guarantee(
+    "kill -9 mid-stream loses nothing: the question and the saved partial reply survive a restart"
+)
 async def test_sigkill_mid_stream_loses_nothing(start_emulator: StartEmulator, tmp_path: Path) -> None:
     emulator = await start_emulator()
     await emulator.add_reply("(?i)long story", LONG_REPLY)

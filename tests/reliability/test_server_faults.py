@@ -101,6 +101,9 @@ def assert_clean(text: str, secret: str, emulator: RunningEmulator) -> None:
     assert "api-key" not in text.lower()
 
 
+@pytest.mark.guarantee(
+    "every Azure failure reaches the editor as one actionable error; the partial reply is kept and retryable"
+)
 async def test_upstream_faults_reach_the_editor_as_actionable_errors(
     start_emulator: StartEmulator, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytest_lsp import LanguageClient
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
@@ -51,6 +52,7 @@ async def listing(client: LanguageClient) -> dict[str, int]:
     return {c["id"]: c["messageCount"] for c in await request(client, "chatls/conversations", {})}
 
 
+@pytest.mark.guarantee("two editor windows on one history chat at once and lose nothing")
 async def test_two_windows_chat_at_once_and_lose_nothing(
     start_emulator: StartEmulator, tmp_path: Path
 ) -> None:

@@ -13,6 +13,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from chatls.store import DB_FILENAME, ConversationStore
 
 WORKSPACE = "file:///shared/project"
@@ -82,6 +84,9 @@ def _integrity(path: Path) -> list[tuple[str, ...]]:
         db.close()
 
 
+@pytest.mark.guarantee(
+    "concurrent writer processes on one database lose no write and keep each writer's order"
+)
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     workers, count = 3, 120
     with ConversationStore.open(tmp_path) as store:
@@ -117,6 +122,7 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         assert lessons["writer"] in {f"w{n}" for n in range(workers)}
 
 
+@pytest.mark.guarantee("processes creating the database at the same instant share one database")
 def test_simultaneous_first_opens_share_one_database(tmp_path: Path) -> None:
     state = tmp_path / "fresh-state"
     go = tmp_path / "go"
@@ -135,6 +141,7 @@ def test_simultaneous_first_opens_share_one_database(tmp_path: Path) -> None:
     assert [p.name for p in state.iterdir() if ".corrupt-" in p.name] == []
 
 
+@pytest.mark.guarantee("a killed writer loses no committed message")
 def test_a_killed_writer_loses_no_committed_message(tmp_path: Path) -> None:
     with ConversationStore.open(tmp_path) as store:
         conversation = store.create_conversation(WORKSPACE, "killed")

@@ -83,12 +83,13 @@ def test_a_closed_block_beats_one_cut_off_at_the_end() -> None:
     assert edits.choose_code(reply, "python") == "ok = True"
 
 
-def test_a_cut_off_block_alone_is_still_code() -> None:
-    assert edits.choose_code("```python\ndef f():\n    pass", "python") == "def f():\n    pass"
+def test_a_cut_off_block_alone_is_never_code() -> None:
+    assert edits.choose_code("```python\ndef f():\n    pass", "python") is None
 
 
-def test_a_reply_without_fences_is_taken_as_code() -> None:
-    assert edits.choose_code("\n\n  return a + b  \n\n", "python") == "  return a + b"
+def test_a_reply_without_fences_is_prose_not_code() -> None:
+    assert edits.choose_code("\n\n  return a + b  \n\n", "python") is None
+    assert edits.choose_code("I'm sorry, but I can't help with that.", "python") is None
 
 
 def test_a_lone_inline_span_is_unwrapped() -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from chatls.azure import versions
+from chatls.logging_setup import looks_like_secret, shown_value
 
 AuthMode = Literal["apiKey", "entra"]
 WireChoice = Literal["chat", "responses"]
@@ -122,7 +123,8 @@ def _endpoint(key: str, value: Any) -> str:
     text = _text(key, value)
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ProfileError(key, f"must be an http(s) URL such as https://NAME.openai.azure.com, not {text!r}")
+        shown_value(text)  # a key pasted here is masked in logs from now on; the message never repeats it
+        raise ProfileError(key, "must be an http(s) URL such as https://NAME.openai.azure.com")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ProfileError(key, "must be a plain URL without query, fragment or credentials")
     return text.rstrip("/")
@@ -136,10 +138,11 @@ def _deployments(key: str, value: Any) -> tuple[str, ...]:
     for name in names:
         if not isinstance(name, str) or not _DEPLOYMENT_NAME.match(name.strip()):
             raise ProfileError(
-                key, f"{name!r} is not a deployment name (letters, digits, '.', '_', '-'; up to 64)"
+                key,
+                f"{shown_value(name)} is not a deployment name (letters, digits, '.', '_', '-', up to 64)",
             )
         if name.strip() in result:
-            raise ProfileError(key, f"deployment {name!r} is listed twice")
+            raise ProfileError(key, f"deployment {shown_value(name)} is listed twice")
         result.append(name.strip())
     return tuple(result)
 
@@ -147,13 +150,15 @@ def _deployments(key: str, value: Any) -> tuple[str, ...]:
 def _api_version(key: str, value: Any) -> str:
     text = _text(key, value)
     if not versions.is_valid(text):
-        raise ProfileError(key, f'{text!r} is not an api-version: use "v1" or a dated one like 2024-10-21')
+        raise ProfileError(
+            key, f'{shown_value(text)} is not an api-version: use "v1" or a dated one like 2024-10-21'
+        )
     return text
 
 
 def _auth(key: str, value: Any) -> str:
     if value not in ("apiKey", "entra"):
-        raise ProfileError(key, f'must be "apiKey" or "entra", not {value!r}')
+        raise ProfileError(key, f'must be "apiKey" or "entra", not {shown_value(value)}')
     return str(value)
 
 
@@ -163,22 +168,36 @@ def _matching(pattern: re.Pattern[str], what: str) -> Any:
     def read(key: str, value: Any) -> str:
         text = _text(key, value)
         if not pattern.match(text):
-            raise ProfileError(key, f"{text!r} is not {what}")
+            raise ProfileError(key, f"{shown_value(text)} is not {what}")
         return text
 
     return read
 
 
+def _env_name(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if looks_like_secret(text):
+        shown_value(text)  # masked in logs from now on
+        raise ProfileError(
+            key,
+            "looks like an API key, not the name of an environment variable: put the key in an environment "
+            "variable (or set it from your editor) and give that variable's name here",
+        )
+    if not _ENV_NAME.match(text):
+        raise ProfileError(key, f"{shown_value(text)} is not {_ENV_NAME_WHAT}")
+    return text
+
+
 def _positive_int(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ProfileError(key, f"must be a positive whole number, not {value!r}")
+        raise ProfileError(key, f"must be a positive whole number, not {shown_value(value)}")
     return value
 
 
 def _choice(choices: tuple[str, ...]) -> Any:
     def read(key: str, value: Any) -> str:
         if value not in choices:
-            raise ProfileError(key, f"must be one of {', '.join(choices)}, not {value!r}")
+            raise ProfileError(key, f"must be one of {', '.join(choices)}, not {shown_value(value)}")
         return str(value)
 
     return read
@@ -192,7 +211,7 @@ def _flag(key: str, value: Any) -> bool:
 
 def _temperature(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
-        raise ProfileError(key, f"must be a number from 0 to 2, not {value!r}")
+        raise ProfileError(key, f"must be a number from 0 to 2, not {shown_value(value)}")
     return float(value)
 
 
@@ -203,7 +222,7 @@ def _timeout(key: str, value: Any) -> float:
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise ProfileError(key, f"must be a positive number of seconds, not {value!r}")
+        raise ProfileError(key, f"must be a positive number of seconds, not {shown_value(value)}")
     return float(value)
 
 
@@ -214,7 +233,7 @@ _READERS: dict[str, tuple[str, Any]] = {
     "model": ("model", _text),
     "apiVersion": ("api_version", _api_version),
     "auth": ("auth", _auth),
-    "apiKeyEnv": ("api_key_env", _matching(_ENV_NAME, _ENV_NAME_WHAT)),
+    "apiKeyEnv": ("api_key_env", _env_name),
     "apiKeyHeader": ("api_key_header", _matching(_HEADER_NAME, "an HTTP header name")),
     "maxCompletionTokens": ("max_completion_tokens", _positive_int),
     "reasoningEffort": ("reasoning_effort", _choice(REASONING_EFFORTS)),

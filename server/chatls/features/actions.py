@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
@@ -34,6 +36,7 @@ from chatls.features.chat import send_delta
 from chatls.features.progress import Reporter, cancellable_progress
 from chatls.prompts import Action
 from chatls.server import ChatLSServer
+from chatls.workspace_files import describe_text_problem, read_workspace_file
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +204,9 @@ def take_snapshot(ls: ChatLSServer, args: protocol.SelectionArgs) -> Snapshot:
     document = open_document(ls, args.uri)
     if document is None:
         raise invalid_params(f"invalid params: {args.uri} is not open in the editor @ $.uri")
+    problem = describe_text_problem(document.source)
+    if problem is not None:
+        raise invalid_params(f"invalid params: the document {args.uri} cannot be used: {problem} @ $.uri")
     if args.version is not None and document.version is not None and args.version != document.version:
         raise invalid_params(
             f"invalid params: the document changed since the action was offered (version {args.version}, "
@@ -298,15 +304,74 @@ async def apply_reply(
     if result.finish_reason == "length" and not _has_closed_block(result.content):
         return Outcome(False, "The reply was cut off at the length limit, so nothing was applied.")
     label = f"ChatLS: {TITLES[action]}"
-    if action is Action.GENERATE_TESTS:
-        code = edits.choose_code(result.content, snapshot.language_id, combine=True)
-        if code is None:
-            return Outcome(False, "The reply holds no code to apply.")
-        return await _apply_tests(ls, snapshot, plan, code, label, progress)
-    code = edits.choose_code(result.content, snapshot.language_id, original=snapshot.original)
+    combine = action is Action.GENERATE_TESTS
+    code = edits.choose_code(
+        result.content, snapshot.language_id, original=snapshot.original, combine=combine
+    )
     if code is None:
-        return Outcome(False, "The reply holds no code to apply.")
-    return await _apply_replacement(ls, snapshot, code, label, progress)
+        return Outcome(False, no_code_reason(result.content, snapshot.language_id))
+    settings = ls.settings_for(workspaces.folder_for(snapshot.uri, ls.workspace.folders.keys()))
+    size = len(code.encode("utf-8"))
+    if size > settings.max_edit_bytes:
+        return Outcome(
+            False,
+            f"The code in the reply is {size} bytes, over the maxEditBytes limit of "
+            f"{settings.max_edit_bytes}, so nothing was applied; the reply is in the conversation.",
+        )
+    confirm = Confirmation(settings.confirm_edits, TITLES[action])
+    if combine:
+        return await _apply_tests(ls, snapshot, plan, code, label, progress, confirm)
+    return await _apply_replacement(ls, snapshot, code, label, progress, confirm)
+
+
+REPLY_EXCERPT = 600
+"""Characters of a reply shown when it holds nothing to apply."""
+
+
+def no_code_reason(reply: str, language_id: str | None) -> str:
+    """Why nothing was applied, with the start of the reply (often a refusal or a question) to read."""
+    language = f" {language_id}" if language_id else ""
+    text = reply.strip()
+    excerpt = text if len(text) <= REPLY_EXCERPT else text[:REPLY_EXCERPT].rstrip() + " …"
+    shown = f" The reply:\n\n{excerpt}" if excerpt else ""
+    return f"The reply holds no{language} code block to apply, so nothing was changed.{shown}"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Whether to ask before sending an edit (`confirmEdits`), and what the action is called."""
+
+    mode: str
+    title: str
+
+    def needed(self, support: edits.EditSupport) -> bool:
+        return self.mode == "always" or (self.mode == "auto" and not support.change_annotations)
+
+
+async def confirmed(ls: ChatLSServer, confirm: Confirmation, question: str) -> bool:
+    """Ask with `window/showMessageRequest`; only an explicit Apply applies."""
+    apply = types.MessageActionItem(title="Apply")
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Info,
+        message=f"ChatLS {confirm.title}: {question}",
+        actions=[apply, types.MessageActionItem(title="Don't apply")],
+    )
+    try:
+        answer = await ls.window_show_message_request_async(params)
+    except Exception as exc:  # a client that cannot ask: nothing is applied unasked
+        log.info("window/showMessageRequest failed: %s", exc)
+        return False
+    return answer is not None and answer.title == apply.title
+
+
+def change_size(old: str, new: str) -> str:
+    def lines(text: str) -> int:
+        return len(edits.line_starts(text.rstrip("\r\n"))) if text else 0
+
+    return f"{lines(old)} line(s) with {lines(new)} line(s) ({len(new)} characters)"
+
+
+DECLINED = "You chose not to apply the edit; the reply is in the conversation."
 
 
 def _has_closed_block(reply: str) -> bool:
@@ -315,7 +380,7 @@ def _has_closed_block(reply: str) -> bool:
 
 
 async def _apply_replacement(
-    ls: ChatLSServer, snapshot: Snapshot, code: str, label: str, progress: _Progress
+    ls: ChatLSServer, snapshot: Snapshot, code: str, label: str, progress: _Progress, confirm: Confirmation
 ) -> Outcome:
     document = open_document(ls, snapshot.uri)
     if document is None:
@@ -336,6 +401,12 @@ async def _apply_replacement(
     if new_text == snapshot.original:
         return Outcome(False, "The model suggested no change.", level=types.MessageType.Info)
     support = edits.EditSupport.from_capabilities(ls.client_capabilities)
+    if confirm.needed(support):
+        question = f"replace {change_size(snapshot.original, new_text)} in {shown_path(ls, snapshot.uri)}?"
+        if not await confirmed(ls, confirm, question):
+            return Outcome(False, DECLINED, declined=True)
+        # the document may have changed while the user read the question: place the edit afresh
+        return await _apply_replacement(ls, snapshot, code, label, progress, Confirmation("never", ""))
     range_ = edits.range_of(text, start, end, snapshot.encoding)
     edit = edits.replace_edit(snapshot.uri, version, range_, new_text, support, label=label)
     return await _send(ls, edit, label, progress)  # no await since reading `text`: nothing can intervene
@@ -366,21 +437,36 @@ def tell(ls: ChatLSServer, outcome: Outcome) -> None:
 
 
 async def _apply_tests(
-    ls: ChatLSServer, snapshot: Snapshot, plan: TestsPlan | None, code: str, label: str, progress: _Progress
+    ls: ChatLSServer,
+    snapshot: Snapshot,
+    plan: TestsPlan | None,
+    code: str,
+    label: str,
+    progress: _Progress,
+    confirm: Confirmation,
 ) -> Outcome:
     if plan is None:
         return Outcome(
             False, "The document is not a file, so the tests were not saved; they are in the reply."
         )
     support = edits.EditSupport.from_capabilities(ls.client_capabilities)
+    if confirm.needed(support):
+        question = (
+            f"add {code.count(chr(10)) + 1} line(s) ({len(code)} characters) of tests to {plan.target.path}?"
+        )
+        if not await confirmed(ls, confirm, question):
+            return Outcome(False, DECLINED, declined=True)
     document = open_document(ls, plan.uri)
     if document is not None:
         existing, version = document.source, document.version
-    elif plan.path.exists():
-        try:
-            existing, version = plan.path.read_text(encoding="utf-8"), None
-        except (OSError, UnicodeDecodeError) as exc:
-            return Outcome(False, f"Could not read {plan.target.path} to add the tests to it: {exc}.")
+    elif os.path.lexists(plan.path):
+        folders = [folder.uri for folder in ls.workspace.folders.values()]
+        try:  # the same safe read as a chat's context: a FIFO or a binary file must not hang or break us
+            existing = await read_workspace_file(plan.uri, folders, ls.settings.max_file_bytes)
+        except JsonRpcException as exc:
+            reason = str(exc.message).removeprefix("invalid params: ")
+            return Outcome(False, f"Could not add the tests to {plan.target.path}: {reason}.")
+        version = None
     elif support.create_files:
         edit = edits.create_file_edit(plan.uri, edits.append_text("", code), support, label=label)
         outcome = await _send(ls, edit, label, progress)
