@@ -210,7 +210,9 @@ class ChatService:
         )
         log.debug("turn %s: prompt %r", reply_id, turn.prompt)
         deltas = DeltaCoalescer(on_delta, conversation_id, reply_id)
-        deltas.status(f"waiting for {plan.caps.model or plan.profile.deployment or plan.profile.name}")
+        # An unresolved model is "unknown", which names nothing: the deployment then does.
+        known_model = plan.caps.model if plan.caps.model != "unknown" else ""
+        deltas.status(f"waiting for {known_model or plan.profile.deployment or plan.profile.name}")
         parts = _Reply(store, reply_id)
         context = _TurnContext(conversation_id, user_id)
         heartbeat = asyncio.ensure_future(_keep_alive(store, reply_id))
