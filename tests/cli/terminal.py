@@ -28,7 +28,7 @@ class PtySession:
             env=env,
             cwd=cwd,
             start_new_session=True,  # setsid, then the terminal below becomes the session's
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # noqa: PLW1509 - exec follows at once
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # exec follows at once
         )
         os.close(slave)
 

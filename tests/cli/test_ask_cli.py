@@ -207,7 +207,9 @@ def test_new_and_conversation_together_are_refused(tmp_path: Path) -> None:
 
 def test_an_invalid_config_file_is_reported_once_with_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[[profiles]]\nname = "work"\nendpoint = "https://x.openai.azure.com"\ndeployment = 5\n')
+    config.write_text(
+        '[[profiles]]\nname = "work"\nendpoint = "https://x.openai.azure.com"\ndeployment = 5\n'
+    )
     done = ask("hi", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(config)))
     assert done.returncode == 1
     lines = [line for line in done.stderr.splitlines() if line.strip()]
@@ -236,7 +238,10 @@ def test_a_missing_config_file_named_by_the_environment_is_an_error(tmp_path: Pa
 
 def test_status_names_the_deployment_when_its_model_is_unknown(tmp_path: Path) -> None:
     # A deployment name that reveals no model: the status must still say what is being waited for.
-    config = {"server": {"include_default_deployments": True}, "deployments": {"team-chat": {"model": "gpt-4o"}}}
+    config = {
+        "server": {"include_default_deployments": True},
+        "deployments": {"team-chat": {"model": "gpt-4o"}},
+    }
     with emulator_in_thread(config) as emulator:
         done = ask("Hi", env=azure_env(tmp_path, emulator, deployment="team-chat"))
     assert done.returncode == 0, done.stderr
