@@ -237,8 +237,7 @@ The server keeps the partial reply, marked cancelled."
   (when chatls--pending
     (jsonrpc-notify (car chatls--pending) :$/cancelRequest (list :id (cdr chatls--pending)))
     (setq chatls--pending nil)
-    (chatls--set-status nil)
-    (message "ChatLS: cancelled")
+    (chatls--set-status nil) ; the server's answer to the cancel then says so in words
     t))
 
 (defun chatls-new-conversation ()

@@ -31,6 +31,7 @@ from tests.editors.scenario import (
     FOLLOW_UP_REPLY,
     IMPROVE_TEXT,
     SLOW_PROMPT,
+    TYPED_DURING_REVIEW,
     UNCHANGED_TEXT,
     lines_range,
     make_workspace,
@@ -100,6 +101,7 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             "profiles": [
                 {"name": "emu", "deployment": "gpt-4o", **profile},
                 {"name": "slow", "deployment": "gpt-4o-slow", **profile},
+                {"name": "thinker", "deployment": "o1-thinker", **profile},
             ],
             "defaultProfile": "emu",
             "stateDir": str(base / "state"),
@@ -131,6 +133,7 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
         },
         "explainReply": EXPLAIN_REPLY,
         "cancel": {"prompt": SLOW_PROMPT, "profile": "slow"},
+        "typedDuringReview": TYPED_DURING_REVIEW,
         "timeoutMs": REQUEST_TIMEOUT_MS,
         "budgetMs": DRIVER_BUDGET_MS,
         "result": str(base / "observations.json"),
@@ -155,17 +158,23 @@ def editor_env(base: Path, api_key: str, plan: dict[str, Any]) -> dict[str, str]
 
 
 def run_editor(
-    argv: list[str], base: Path, emulator: Any, env: dict[str, str] | None = None, **plan_extra: Any
+    argv: list[str],
+    base: Path,
+    emulator: Any,
+    env: dict[str, str] | None = None,
+    *,
+    timeout_s: int = EDITOR_TIMEOUT_S,
+    **plan_extra: Any,
 ) -> EditorRun:
     plan = {**make_plan(base, emulator.url), **plan_extra}
     logged_before = max((r["id"] for r in emulator.requests()), default=0)
     proc = subprocess.run(
-        ["timeout", "-k", "5", str(EDITOR_TIMEOUT_S), *argv],
+        ["timeout", "-k", "5", str(timeout_s), *argv],
         cwd=plan["workspace"],
         env={**editor_env(base, emulator.api_key, plan), **(env or {})},
         capture_output=True,
         text=True,
-        timeout=EDITOR_TIMEOUT_S + 15,
+        timeout=timeout_s + 15,
         check=False,
     )
     log = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
@@ -202,6 +211,12 @@ DOCS = REPO / "docs" / "editors.md"
 DOCS_ENDPOINT = "https://my-resource.openai.azure.com"
 """The endpoint the documented setups use; the test points it at the emulator."""
 PLUGIN_DIRS = {"nvim-plugin": REPO / "editors" / "nvim", "emacs-plugin": REPO / "editors" / "emacs"}
+SLOW_RUNS = {
+    "emacs-review": lambda: emacs_argv("eglot_review.el"),
+}
+"""Runs around a reasoning model that thinks for THINKING_S seconds: longer limits, run once each."""
+SLOW_RUN_TIMEOUT_S = 150
+SLOW_RUN_PLAN = {"timeoutMs": 90_000, "budgetMs": 130_000, "pluginDir": str(REPO / "editors" / "emacs")}
 
 
 def documented_block(editor: str) -> tuple[str, str]:

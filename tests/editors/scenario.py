@@ -28,12 +28,22 @@ NO_CHANGE_NOTICE = "ChatLS: The model suggested no change."
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 
+THINKING_S = 30
+"""How long the "thinker" deployment (a reasoning model) thinks before its reply: three times eglot's 10 s
+request timeout, which every such code action used to hit."""
+TYPED_DURING_REVIEW = "y y RET x"
+"""Keys (`kbd` syntax) a user types while the edit waits for review; eglot's old `y-or-n-p` let such keys
+into the code."""
+
 CANARY_KEY = "canary-key-4f1c9e27d8"
 """The only key the emulator accepts; it must never show up in what the editor logs or the server stores."""
 
 EMULATOR_CONFIG: dict[str, Any] = {
     "server": {"include_default_deployments": True, "api_keys": [CANARY_KEY]},
-    "deployments": {"gpt-4o-slow": {"model": "gpt-4o", "tokens_per_second": 40}},
+    "deployments": {
+        "gpt-4o-slow": {"model": "gpt-4o", "tokens_per_second": 40},
+        "o1-thinker": {"model": "o1", "thinking_time": THINKING_S},
+    },
     "replies": [
         {"pattern": "chatls-e2e-hello", "reply": CHAT_REPLY},
         {"pattern": "chatls-e2e-again", "reply": FOLLOW_UP_REPLY},

@@ -10,6 +10,7 @@ The editors are required: CI installs them (`scripts/install-system-deps.sh`), s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,9 @@ from tests.editors.harness import (
     DOCUMENTED,
     PLUGIN_DIRS,
     RUNS,
+    SLOW_RUN_PLAN,
+    SLOW_RUN_TIMEOUT_S,
+    SLOW_RUNS,
     EditorRun,
     documented_setup,
     run_editor,
@@ -38,6 +42,7 @@ from tests.editors.scenario import (
     NO_CHANGE_NOTICE,
     SLOW_PROMPT,
     SLOW_REPLY,
+    THINKING_S,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -68,7 +73,11 @@ def runner(editor_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Ru
         if name in runs:
             return runs[name]
         base = tmp_path_factory.mktemp(name)
-        if name in DOCUMENTED:
+        if name in SLOW_RUNS:
+            runs[name] = run_editor(
+                SLOW_RUNS[name](), base, editor_emulator, timeout_s=SLOW_RUN_TIMEOUT_S, **SLOW_RUN_PLAN
+            )
+        elif name in DOCUMENTED:
             snippet, env = documented_setup(name.removesuffix("-docs"), base, editor_emulator)
             runs[name] = run_editor(DOCUMENTED[name](), base, editor_emulator, env, snippet=str(snippet))
         else:
@@ -249,6 +258,51 @@ def assert_lines_reached_the_model(run: EditorRun) -> None:
     sent = request["body"]["messages"][-1]["content"]
     assert ABOUT_LINES_PROMPT in sent
     assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
+
+
+# --- Emacs: a code action that outlasts eglot's request timeout, and its review ----------------------
+
+
+def thinking_seconds(shown: list[str]) -> list[int]:
+    return [int(m.group(1)) for m in map(re.compile(r"ChatLS: thinking (\d+) s").match, shown) if m]
+
+
+def test_emacs_code_action_outlasting_eglots_timeout_completes(runner: Runner) -> None:
+    run = runner("emacs-review")
+    assert run.errors() == {}, run.log
+    # The model thought for THINKING_S seconds, far past eglot's 10 s, and the status said so meanwhile.
+    assert max(thinking_seconds(run.get("statusesBeforeReview")), default=0) >= THINKING_S // 2, run.log
+    assert run.get("menuReturnedAfter") < run.get("reviewAfter"), "the menu waited for the reply"
+    assert run.get("typedWhileThinking") == "notes", "Emacs did not run commands while the model thought"
+    result = run.result("slowImprove")
+    assert result["applied"] is True, result
+    assert run.get("improveBuffer") == IMPROVE_EXPECTED
+    assert run.get("transcriptFollows") is True, "*chatls* did not follow the streamed output"
+
+
+def test_emacs_review_shows_the_diff_and_typed_keys_never_reach_the_code(runner: Runner) -> None:
+    run = runner("emacs-review")
+    review = run.get("reviewText")
+    assert "C-c C-c applies this change" in review and "C-c C-k discards it" in review
+    assert "-    if n % 2 == 0:" in review and "+    return n % 2 == 0" in review, review
+    assert run.get("reviewSelected") is True
+    assert run.get("typedInto") == "*ChatLS: Improve*", "the keys went to another buffer than the review"
+    assert run.get("sourceUnchangedAfterTyping") is True, run.get("sourceAfterTyping")
+    assert run.get("reviewOpenAfterTyping") is True, "a typed key answered the review"
+
+
+def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
+    runner: Runner, editor_emulator: Any
+) -> None:
+    run = runner("emacs-review")
+    assert run.get("cancelReturned") is True
+    shown = run.get("cancelShown")
+    assert "ChatLS: Cancelled; the server keeps the partial reply." in shown, shown
+    assert not any("Request with id" in m for m in shown), shown
+    assert "Request with id" not in run.get("transcriptAfterCancel")
+    thinker = [r for r in run.requests if r["deployment"] == "o1-thinker"]
+    assert len(thinker) == 2, thinker
+    editor_emulator.wait_for_request(lambda r: r["id"] == thinker[-1]["id"] and r["disconnected"], timeout=10)
 
 
 # --- the setups docs/editors.md shows, run exactly as written --------------------------------------
