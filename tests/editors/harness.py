@@ -31,6 +31,8 @@ from tests.editors.scenario import (
     FOLLOW_UP_REPLY,
     IMPROVE_TEXT,
     SLOW_PROMPT,
+    TESTED_TEXT,
+    TESTS_FILE,
     TYPED_DURING_REVIEW,
     UNCHANGED_TEXT,
     lines_range,
@@ -124,6 +126,11 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             },
             "improve": {"path": str(files["improve"]), "range": lines_range(IMPROVE_TEXT, 0, 4)},
             "unchanged": {"path": str(files["unchanged"]), "range": lines_range(UNCHANGED_TEXT, 0, 1)},
+            "tested": {
+                "path": str(files["tested"]),
+                "range": lines_range(TESTED_TEXT, 0, 1),
+                "testsPath": str(workspace / TESTS_FILE),
+            },
         },
         "diagnostic": {
             "range": lines_range(EXPLAIN_TEXT, 3, 3),
@@ -211,6 +218,8 @@ DOCS = REPO / "docs" / "editors.md"
 DOCS_ENDPOINT = "https://my-resource.openai.azure.com"
 """The endpoint the documented setups use; the test points it at the emulator."""
 PLUGIN_DIRS = {"nvim-plugin": REPO / "editors" / "nvim", "emacs-plugin": REPO / "editors" / "emacs"}
+DISCOVERY_RUN = "nvim-discovery"
+"""Neovim's helper finding (or not finding) the server with no `cmd` configured; see nvim_discovery.lua."""
 SLOW_RUNS = {
     "emacs-review": lambda: emacs_argv("eglot_review.el"),
 }

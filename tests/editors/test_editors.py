@@ -10,12 +10,14 @@ The editors are required: CI installs them (`scripts/install-system-deps.sh`), s
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from tests.editors.harness import (
+    DISCOVERY_RUN,
     DOCUMENTED,
     PLUGIN_DIRS,
     RUNS,
@@ -24,6 +26,7 @@ from tests.editors.harness import (
     SLOW_RUNS,
     EditorRun,
     documented_setup,
+    nvim_argv,
     run_editor,
 )
 from tests.editors.scenario import (
@@ -42,6 +45,7 @@ from tests.editors.scenario import (
     NO_CHANGE_NOTICE,
     SLOW_PROMPT,
     SLOW_REPLY,
+    TESTS_REPLY,
     THINKING_S,
 )
 
@@ -73,7 +77,13 @@ def runner(editor_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Ru
         if name in runs:
             return runs[name]
         base = tmp_path_factory.mktemp(name)
-        if name in SLOW_RUNS:
+        if name == DISCOVERY_RUN:
+            bare_path = os.pathsep.join(["/usr/bin", "/bin"])  # no chatls: the venv is not on it
+            runs[name] = run_editor(
+                nvim_argv("nvim_discovery.lua"), base, editor_emulator, {"PATH": bare_path},
+                pluginDir=str(PLUGIN_DIRS["nvim-plugin"]),
+            )  # fmt: skip
+        elif name in SLOW_RUNS:
             runs[name] = run_editor(
                 SLOW_RUNS[name](), base, editor_emulator, timeout_s=SLOW_RUN_TIMEOUT_S, **SLOW_RUN_PLAN
             )
@@ -258,6 +268,54 @@ def assert_lines_reached_the_model(run: EditorRun) -> None:
     sent = request["body"]["messages"][-1]["content"]
     assert ABOUT_LINES_PROMPT in sent
     assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
+
+
+# --- Neovim: Generate tests, finding the server, the transcript and the conversations ---------------
+
+
+def test_nvim_generate_tests_creates_the_directory_and_shows_the_saved_file(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    result = run.result("generateTests")
+    assert result["applied"] is True, (result, run.get("generateTestsShown"))
+    assert not any("stack traceback" in m or "E5108" in m for m in run.get("generateTestsShown"))
+    tests = TESTS_REPLY.removeprefix("```python\n").removesuffix("```\n").rstrip("\n")
+    assert tests in run.get("testsOnDisk"), "the tests are not in the file on disk"
+    assert run.get("testsBufferSaved") is True, "the tests sit in an unsaved buffer"
+    assert run.get("testsShown") is True, "the new test file is not shown"
+
+
+def test_nvim_transcript_reopens(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    assert run.get("transcriptClosed") is True
+    assert run.get("transcriptReopened") is True
+
+
+def test_nvim_conversations_can_be_browsed_and_continued(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    offered = run.get("browseOffered")
+    assert any(CHAT_PROMPT in item and "(4 messages)" in item for item in offered), offered
+    assert run.get("browseLoaded") is True
+    transcript = run.get("browseTranscript")
+    for text in (CHAT_PROMPT, CHAT_REPLY, FOLLOW_UP_PROMPT, FOLLOW_UP_REPLY):
+        assert text in transcript, transcript
+
+
+def test_nvim_without_a_server_says_so_once_in_one_line(runner: Runner) -> None:
+    run = runner(DISCOVERY_RUN)
+    assert run.errors() == {}, run.log
+    shown = run.get("missingShown")
+    assert len(shown) == 1, f"three files were opened; the user should be told once: {shown}"
+    (message,) = shown
+    assert "\n" not in message and "traceback" not in message.lower()
+    assert "no chatls server found" in message and "cmd = { '/path/to/venv/bin/chatls', 'serve' }" in message
+    assert run.get("missingClient") is False
+    assert any("no chatls server found" in m for m in run.get("chatWithoutServerShown"))
+
+
+def test_nvim_finds_the_projects_venv_server(runner: Runner) -> None:
+    run = runner(DISCOVERY_RUN)
+    assert run.get("venvInitialized") is True, run.log
+    assert run.get("venvCmd") == [run.get("venvShim"), "serve"]
 
 
 # --- Emacs: a code action that outlasts eglot's request timeout, and its review ----------------------
