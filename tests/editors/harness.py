@@ -217,6 +217,8 @@ DOCUMENTED = {
 DOCS = REPO / "docs" / "editors.md"
 DOCS_ENDPOINT = "https://my-resource.openai.azure.com"
 """The endpoint the documented setups use; the test points it at the emulator."""
+DOCS_SERVER = "/path/to/chatls/.venv/bin/chatls"
+"""The server the documented setups run (the venv's `chatls`); the test puts a script there."""
 PLUGIN_DIRS = {"nvim-plugin": REPO / "editors" / "nvim", "emacs-plugin": REPO / "editors" / "emacs"}
 DISCOVERY_RUN = "nvim-discovery"
 """Neovim's helper finding (or not finding) the server with no `cmd` configured; see nvim_discovery.lua."""
@@ -240,16 +242,19 @@ def documented_block(editor: str) -> tuple[str, str]:
 def documented_setup(editor: str, base: Path, emulator: Any) -> tuple[Path, dict[str, str]]:
     """The documented block as a file, pointed at the emulator, and the environment it expects.
 
-    The docs run `chatls serve` from PATH and read the key from AZURE_OPENAI_API_KEY; so does the test.
+    The docs run the venv's `chatls serve` (DOCS_SERVER, here a script starting this checkout's server) and
+    read the key from AZURE_OPENAI_API_KEY; so does the test. PATH has no `chatls`: the docs must not need it.
     """
     language, code = documented_block(editor)
     assert DOCS_ENDPOINT in code, f"the {editor} block no longer uses the endpoint {DOCS_ENDPOINT}"
-    snippet = base / ("setup.lua" if language == "lua" else "setup.el")
-    snippet.write_text(code.replace(DOCS_ENDPOINT, emulator.url), encoding="utf-8")
-    bin_dir = base / "bin"
-    bin_dir.mkdir()
+    assert DOCS_SERVER in code, f"the {editor} block no longer runs the venv's server {DOCS_SERVER}"
+    bin_dir = base / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
     shim = bin_dir / "chatls"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m chatls "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
-    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    return snippet, {"PATH": path, "AZURE_OPENAI_API_KEY": emulator.api_key}
+    snippet = base / ("setup.lua" if language == "lua" else "setup.el")
+    snippet.write_text(
+        code.replace(DOCS_ENDPOINT, emulator.url).replace(DOCS_SERVER, str(shim)), encoding="utf-8"
+    )
+    return snippet, {"PATH": os.pathsep.join(["/usr/bin", "/bin"]), "AZURE_OPENAI_API_KEY": emulator.api_key}
