@@ -65,19 +65,19 @@ class AskError(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    problems = _configuration_problems()
+    if problems:  # reported here once; the server would only repeat them and then find no profile
+        for problem in problems:
+            _say(f"chatls ask: {problem}")
+        return 1
     try:
         request = _chat_params(args, _piped_stdin())
-        problems = _configuration_problems()
     except AskError as exc:
         _say(f"chatls ask: {exc}")
         return 2
     except KeyboardInterrupt:
         _say("chatls ask: interrupted")
         return 130
-    if problems:  # reported here once; the server would only repeat them and then find no profile
-        for problem in problems:
-            _say(f"chatls ask: {problem}")
-        return 1
     try:
         with _server_setup(args) as (init_options, env):
             return asyncio.run(_ask(args, request, init_options, env))

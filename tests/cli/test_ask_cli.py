@@ -247,3 +247,12 @@ def test_status_names_the_deployment_when_its_model_is_unknown(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert "[waiting for team-chat]" in done.stderr, done.stderr
     assert "waiting for unknown" not in done.stderr
+
+
+def test_a_broken_config_is_reported_before_anything_reads_the_store(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('stateDir = "relative/dir"\n')
+    done = ask("hi", "--continue", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(config)))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "`stateDir`" in done.stderr and "must be an absolute path" in done.stderr
