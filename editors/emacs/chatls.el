@@ -70,12 +70,19 @@ nil once the reply's text flows or the turn ends.  For the mode line:
 (defvar chatls-transcript-map
   (let ((map (make-sparse-keymap)))
     (define-key map (kbd "C-c C-k") #'chatls-cancel)
+    (define-key map [remap keyboard-quit] #'chatls-cancel-or-quit)
     map)
   "Keys of the *chatls* buffer (on top of its major mode's).")
 
+(defun chatls-cancel-or-quit ()
+  "Stop the reply in progress; with none, quit as usual.
+Bound to \\[keyboard-quit] in *chatls*."
+  (interactive)
+  (unless (chatls-cancel) (keyboard-quit)))
+
 (define-minor-mode chatls-transcript-mode
   "Minor mode of the *chatls* buffer.
-\\<chatls-transcript-map>\\[chatls-cancel] stops the reply in progress."
+\\<chatls-transcript-map>\\[chatls-cancel] (or \\[chatls-cancel-or-quit]) stops the reply in progress."
   :keymap chatls-transcript-map)
 
 (defun chatls-transcript-buffer ()

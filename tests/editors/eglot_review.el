@@ -6,8 +6,8 @@
 ;; 10 s request timeout: the menu returns at once (the command runs asynchronously), the status keeps
 ;; coming while Emacs runs other commands, the proposed change opens in a review buffer with its diff,
 ;; keys typed meanwhile (y, RET, a letter) neither reach the code nor answer the review, and C-c C-c
-;; applies it.  Then a second Improve is cancelled while the model thinks: the request is cancelled upstream
-;; and the user reads a sentence, not "[Request with id ... is canceled]".
+;; applies it.  Then a second Improve is cancelled with C-g in *chatls* while the model thinks: the request
+;; is cancelled upstream and the user reads a sentence, not "[Request with id ... is canceled]".
 ;; Edits are confirmed, as eglot's default `eglot-confirm-server-initiated-edits' asks.
 ;; Run by test_editors.py; observes only (see e2e.el).
 
@@ -79,7 +79,12 @@ Returns that buffer's name.  An error a key signals (\"Buffer is read-only\") is
       (with-current-buffer source
         (e2e-menu (e2e-get :files :improve :range) "chatls.improve"))
       (e2e-wait-for (lambda () (and chatls-status (string-prefix-p "thinking" chatls-status))))
-      (e2e-observe :cancelReturned (if (chatls-cancel) t :json-false))
+      ;; C-g in *chatls*: the command the key runs there (a C-g in a keyboard macro would quit the driver).
+      (with-current-buffer (chatls-transcript-buffer)
+        (let ((command (key-binding (kbd "C-g"))))
+          (e2e-observe :cancelKeyRan (symbol-name command))
+          (call-interactively command)))
+      (e2e-observe :cancelReturned (if chatls--pending :json-false t))
       (e2e-wait-for (lambda () (cl-some (lambda (m) (string-prefix-p "ChatLS: Cancelled" m))
                                         (e2e-shown-since shown)))
                     20)

@@ -353,7 +353,8 @@ def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
     runner: Runner, editor_emulator: Any
 ) -> None:
     run = runner("emacs-review")
-    assert run.get("cancelReturned") is True
+    assert run.get("cancelKeyRan") == "chatls-cancel-or-quit"
+    assert run.get("cancelReturned") is True, "C-g in *chatls* left the code action running"
     shown = run.get("cancelShown")
     assert "ChatLS: Cancelled; the server keeps the partial reply." in shown, shown
     assert not any("Request with id" in m for m in shown), shown
