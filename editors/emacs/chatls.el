@@ -109,12 +109,10 @@ Windows whose point was at the end keep following the output."
       (dolist (window following)
         (set-window-point window (point-max))))))
 
-(defun chatls--start-section (title &optional level)
-  "Start a section TITLE in *chatls* and show the buffer.
-LEVEL is the heading's level, 2 by default."
+(defun chatls--start-section (title)
+  "Start a section TITLE in *chatls* and show the buffer."
   (let ((buffer (chatls-transcript-buffer)))
-    (chatls--append (format "%s%s %s\n\n" (if (zerop (buffer-size buffer)) "" "\n\n")
-                            (make-string (or level 2) ?#) title))
+    (chatls--append (format "%s## %s\n\n" (if (zerop (buffer-size buffer)) "" "\n\n") title))
     (unless (get-buffer-window buffer)
       (let ((window (display-buffer buffer)))
         (when window (set-window-point window (with-current-buffer buffer (point-max))))))))
@@ -143,7 +141,7 @@ SECTION is `thinking' (the reasoning summary) or `answer'."
   (unless (and (equal chatls--streaming-message message-id) (eq chatls--section section))
     (when (or (not (equal chatls--streaming-message message-id)) (eq section 'thinking))
       (chatls--start-section "ChatLS"))
-    (when (eq section 'thinking) (chatls--start-section "Thinking" 3))
+    (when (eq section 'thinking) (chatls--append "### Thinking\n\n"))
     (when (and (eq section 'answer) (eq chatls--section 'thinking)
                (equal chatls--streaming-message message-id))
       (chatls--append "\n\n---\n\n"))

@@ -86,6 +86,18 @@
       (e2e-observe :cancelConversation
                    (list :result (e2e-settled-conversation chatls-conversation-id)))))
 
+  (e2e-step :thinking
+    ;; The helper's delta handler on its own, fed what the server streams for a reasoning model (the
+    ;; server of this branch does not stream reasoning summaries yet, so no scripted reply can).
+    (let ((conversation chatls-conversation-id))
+      (dolist (piece '((:reasoning "Weighing two ways. ") (:reasoning "A set is simpler.") (:content "Use a set.")))
+        (apply #'eglot-handle-notification e2e-server 'chatls/delta
+               :conversationId conversation :messageId "m-thinking" piece))
+      (let ((transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text))))
+        (e2e-observe :thinkingTranscript (substring transcript (max 0 (- (length transcript) 121)))))
+      (e2e-observe :thinkingReasoning (chatls-reasoning-text "m-thinking"))
+      (e2e-observe :thinkingReply (chatls-reply-text "m-thinking"))))
+
   (e2e-step :conversations (e2e-observe-conversations)))
 
 (e2e-step :driver (e2e-run))

@@ -145,6 +145,19 @@ local ok, err = pcall(function()
     obs.browseTranscript = E.buffer_text(chatls.transcript_buffer())
   end)
 
+  E.step("thinking", function()
+    -- The helper's delta handler on its own, fed what the server streams for a reasoning model (the
+    -- server of this branch does not stream reasoning summaries yet, so no scripted reply can).
+    local delta = { conversationId = obs.chat.result.conversationId, messageId = "m-thinking" }
+    chatls.on_delta(nil, vim.tbl_extend("force", delta, { reasoning = "Weighing two ways. " }))
+    chatls.on_delta(nil, vim.tbl_extend("force", delta, { reasoning = "A set is simpler." }))
+    chatls.on_delta(nil, vim.tbl_extend("force", delta, { content = "Use a set." }))
+    local transcript = E.buffer_text(chatls.transcript_buffer())
+    obs.thinkingTranscript = transcript:sub(#transcript - 120)
+    obs.thinkingReasoning = chatls.reasoning_text("m-thinking")
+    obs.thinkingReply = chatls.reply_text("m-thinking")
+  end)
+
   E.step("conversations", function() E.observe_conversations(client) end)
 end)
 E.finish(ok, err)

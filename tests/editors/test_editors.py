@@ -364,6 +364,15 @@ def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
     editor_emulator.wait_for_request(lambda r: r["id"] == thinker[-1]["id"] and r["disconnected"], timeout=10)
 
 
+def test_helper_renders_reasoning_deltas_apart_from_the_answer(plugin_editor: EditorRun) -> None:
+    assert plugin_editor.get("thinkingReasoning") == "Weighing two ways. A set is simpler."
+    assert plugin_editor.get("thinkingReply") == "Use a set.", "reasoning leaked into the answer"
+    tail = plugin_editor.get("thinkingTranscript").rstrip("\n")  # Neovim's buffer text ends with a line break
+    assert tail.endswith(
+        "## ChatLS\n\n### Thinking\n\nWeighing two ways. A set is simpler.\n\n---\n\nUse a set."
+    ), tail
+
+
 # --- the setups docs/editors.md shows, run exactly as written --------------------------------------
 
 
