@@ -25,14 +25,13 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def azure_env(
     tmp_path: Path, emulator: ThreadedEmulator, deployment: str = "gpt-4o", **extra: str
 ) -> dict[str, str]:
-    return clean_env(
-        tmp_path,
-        AZURE_OPENAI_ENDPOINT=emulator.url,
-        AZURE_OPENAI_API_KEY=emulator.api_key,
-        AZURE_OPENAI_DEPLOYMENT=deployment,
-        OPENAI_API_VERSION="2024-12-01-preview",
-        **extra,
-    )
+    settings = {
+        "AZURE_OPENAI_ENDPOINT": emulator.url,
+        "AZURE_OPENAI_API_KEY": emulator.api_key,
+        "AZURE_OPENAI_DEPLOYMENT": deployment,
+        "OPENAI_API_VERSION": "2024-12-01-preview",
+    }
+    return clean_env(tmp_path, **{**settings, **extra})
 
 
 def chatls(

@@ -256,3 +256,25 @@ def test_a_broken_config_is_reported_before_anything_reads_the_store(tmp_path: P
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "`stateDir`" in done.stderr and "must be an absolute path" in done.stderr
+
+
+# --- reasoning summaries --------------------------------------------------------------------------------
+
+
+def test_reasoning_summaries_go_to_stderr_and_no_thinking_hides_them(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    # gpt-5-mini on the v1 API: the Responses wire, which streams reasoning summaries before the answer.
+    env = azure_env(tmp_path, emulator_thread, deployment="gpt-5-mini", OPENAI_API_VERSION="v1")
+    prompt = "Why does this loop never end?"
+    shown = ask(prompt, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"Echo from gpt-5-mini: {prompt}\n", "the summary leaked into the answer"
+    thinking = shown.stderr.split("Thinking:\n", 1)
+    assert len(thinking) == 2, shown.stderr
+    summary = thinking[1].split("\n\nchatls ask: conversation", 1)[0].strip()
+    assert prompt in summary, shown.stderr  # the emulator's summary restates the question
+    hidden = ask(prompt, "--no-thinking", env=env)
+    assert hidden.returncode == 0, hidden.stderr
+    assert hidden.stdout == shown.stdout
+    assert "Thinking" not in hidden.stderr and prompt not in hidden.stderr

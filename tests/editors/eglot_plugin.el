@@ -87,16 +87,20 @@
                    (list :result (e2e-settled-conversation chatls-conversation-id)))))
 
   (e2e-step :thinking
-    ;; The helper's delta handler on its own, fed what the server streams for a reasoning model (the
-    ;; server of this branch does not stream reasoning summaries yet, so no scripted reply can).
-    (let ((conversation chatls-conversation-id))
-      (dolist (piece '((:reasoning "Weighing two ways. ") (:reasoning "A set is simpler.") (:content "Use a set.")))
-        (apply #'eglot-handle-notification e2e-server 'chatls/delta
-               :conversationId conversation :messageId "m-thinking" piece))
-      (let ((transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text))))
-        (e2e-observe :thinkingTranscript (substring transcript (max 0 (- (length transcript) 121)))))
-      (e2e-observe :thinkingReasoning (chatls-reasoning-text "m-thinking"))
-      (e2e-observe :thinkingReply (chatls-reply-text "m-thinking"))))
+    ;; A reasoning model: its summary streams into a Thinking part before the answer, never into it.
+    (with-current-buffer (e2e-open (e2e-get :files :chat))
+      (chatls-new-conversation)
+      (chatls-chat (e2e-get :reasoning :prompt) nil nil (e2e-get :reasoning :profile))
+      (let* ((result (e2e-wait-result))
+             (transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text)))
+             (last-reply (let ((start 0) found)
+                           (while (string-match "^## ChatLS$" transcript start)
+                             (setq found (match-beginning 0) start (match-end 0)))
+                           found)))
+        (e2e-observe :thinkingResult (list :result result))
+        (e2e-observe :thinkingTranscript (if last-reply (substring transcript last-reply) transcript))
+        (e2e-observe :thinkingReasoning (chatls-reasoning-text (plist-get result :messageId)))
+        (e2e-observe :thinkingReply (chatls-reply-text (plist-get result :messageId))))))
 
   (e2e-step :conversations (e2e-observe-conversations)))
 

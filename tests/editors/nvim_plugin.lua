@@ -146,16 +146,15 @@ local ok, err = pcall(function()
   end)
 
   E.step("thinking", function()
-    -- The helper's delta handler on its own, fed what the server streams for a reasoning model (the
-    -- server of this branch does not stream reasoning summaries yet, so no scripted reply can).
-    local delta = { conversationId = obs.chat.result.conversationId, messageId = "m-thinking" }
-    chatls.on_delta(nil, vim.tbl_extend("force", delta, { reasoning = "Weighing two ways. " }))
-    chatls.on_delta(nil, vim.tbl_extend("force", delta, { reasoning = "A set is simpler." }))
-    chatls.on_delta(nil, vim.tbl_extend("force", delta, { content = "Use a set." }))
+    -- A reasoning model: its summary streams into a Thinking part before the answer, never into it.
+    chatls.new_conversation()
+    chatls.chat(plan.reasoning.prompt, { profile = plan.reasoning.profile })
+    local result = wait_result()
+    obs.thinkingResult = { result = result }
     local transcript = E.buffer_text(chatls.transcript_buffer())
-    obs.thinkingTranscript = transcript:sub(#transcript - 120)
-    obs.thinkingReasoning = chatls.reasoning_text("m-thinking")
-    obs.thinkingReply = chatls.reply_text("m-thinking")
+    obs.thinkingTranscript = transcript:match(".*(## ChatLS\n.*)$") or transcript
+    obs.thinkingReasoning = chatls.reasoning_text(result.messageId)
+    obs.thinkingReply = chatls.reply_text(result.messageId)
   end)
 
   E.step("conversations", function() E.observe_conversations(client) end)

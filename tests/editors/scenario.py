@@ -27,6 +27,10 @@ NO_CHANGE_NOTICE = "ChatLS: The model suggested no change."
 """What the server shows (window/showMessage) when Improve's reply is the selected code itself."""
 TESTS_REPLY = "```python\nfrom tested import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n```\n"
 """Generate tests' reply for TESTED_TEXT; it goes to tests/test_tested.py, in a directory not there yet."""
+REASONING_PROMPT = "Why does this loop never end?"
+"""Asked of a reasoning model on the Responses wire: no reply rule matches, so the emulator echoes it, after a
+reasoning summary that restates it."""
+REASONING_REPLY = f"Echo from gpt-5-mini: {REASONING_PROMPT}"
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 

@@ -43,6 +43,8 @@ from tests.editors.scenario import (
     FOLLOW_UP_REPLY,
     IMPROVE_EXPECTED,
     NO_CHANGE_NOTICE,
+    REASONING_PROMPT,
+    REASONING_REPLY,
     SLOW_PROMPT,
     SLOW_REPLY,
     TESTS_REPLY,
@@ -364,13 +366,14 @@ def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
     editor_emulator.wait_for_request(lambda r: r["id"] == thinker[-1]["id"] and r["disconnected"], timeout=10)
 
 
-def test_helper_renders_reasoning_deltas_apart_from_the_answer(plugin_editor: EditorRun) -> None:
-    assert plugin_editor.get("thinkingReasoning") == "Weighing two ways. A set is simpler."
-    assert plugin_editor.get("thinkingReply") == "Use a set.", "reasoning leaked into the answer"
-    tail = plugin_editor.get("thinkingTranscript").rstrip("\n")  # Neovim's buffer text ends with a line break
-    assert tail.endswith(
-        "## ChatLS\n\n### Thinking\n\nWeighing two ways. A set is simpler.\n\n---\n\nUse a set."
-    ), tail
+def test_helper_shows_the_reasoning_summary_before_the_answer(plugin_editor: EditorRun) -> None:
+    result = plugin_editor.result("thinkingResult")
+    summary = plugin_editor.get("thinkingReasoning")
+    assert summary == result["reasoning"] and REASONING_PROMPT in summary, summary
+    assert plugin_editor.get("thinkingReply") == result["content"] == REASONING_REPLY, "reasoning leaked"
+    transcript = plugin_editor.get("thinkingTranscript")
+    expected = f"## ChatLS\n\n### Thinking\n\n{summary}\n\n---\n\n{REASONING_REPLY}"
+    assert transcript.startswith(expected), transcript
 
 
 # --- the setups docs/editors.md shows, run exactly as written --------------------------------------
