@@ -317,8 +317,13 @@ chatls.editSelection asks for its instruction first."
   (let ((map (make-sparse-keymap)))
     (define-key map (kbd "C-c C-c") #'chatls-review-accept)
     (define-key map (kbd "C-c C-k") #'chatls-review-discard)
+    ;; special-mode leaves letters `undefined' and lets q bury the buffer: here they all say which keys
+    ;; answer, so neither a typed letter nor a habit hides an unanswered review.
+    (define-key map [remap undefined] #'chatls-review-help)
     (define-key map [remap self-insert-command] #'chatls-review-help)
     (define-key map (kbd "RET") #'chatls-review-help)
+    (define-key map (kbd "q") #'chatls-review-help)
+    (define-key map (kbd "g") #'chatls-review-help)
     map)
   "Keys of a ChatLS review buffer: only explicit chords accept or discard.")
 

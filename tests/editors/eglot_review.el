@@ -57,7 +57,9 @@ Returns that buffer's name.  An error a key signals (\"Buffer is read-only\") is
         (unless review (error "no review buffer"))
         (e2e-observe :reviewText (with-current-buffer review (e2e-buffer-text)))
         (e2e-observe :reviewSelected (if (eq (window-buffer (selected-window)) review) t :json-false))
-        (e2e-observe :typedInto (e2e-type (e2e-get :typedDuringReview)))
+        (let ((shown (length e2e-shown)))
+          (e2e-observe :typedInto (e2e-type (e2e-get :typedDuringReview)))
+          (e2e-observe :shownWhileTyping (e2e-shown-since shown)))
         (e2e-observe :sourceAfterTyping (with-current-buffer source (e2e-buffer-text)))
         (e2e-observe :sourceUnchangedAfterTyping
                      (if (equal before (with-current-buffer source (e2e-buffer-text))) t :json-false))

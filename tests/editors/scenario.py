@@ -37,7 +37,7 @@ SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
 THINKING_S = 30
 """How long the "thinker" deployment (a reasoning model) thinks before its reply: three times eglot's 10 s
 request timeout, which every such code action used to hit."""
-TYPED_DURING_REVIEW = "y y RET x"
+TYPED_DURING_REVIEW = "y y RET x q"
 """Keys (`kbd` syntax) a user types while the edit waits for review; eglot's old `y-or-n-p` let such keys
 into the code."""
 

@@ -49,6 +49,7 @@ from tests.editors.scenario import (
     SLOW_REPLY,
     TESTS_REPLY,
     THINKING_S,
+    TYPED_DURING_REVIEW,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -349,6 +350,10 @@ def test_emacs_review_shows_the_diff_and_typed_keys_never_reach_the_code(runner:
     assert run.get("typedInto") == "*ChatLS: Improve*", "the keys went to another buffer than the review"
     assert run.get("sourceUnchangedAfterTyping") is True, run.get("sourceAfterTyping")
     assert run.get("reviewOpenAfterTyping") is True, "a typed key answered the review"
+    hint = "ChatLS: C-c C-c applies this change, C-c C-k discards it"
+    shown = run.get("shownWhileTyping")
+    keys = TYPED_DURING_REVIEW.split()
+    assert len(shown) == len(keys) and set(shown) == {hint}, f"each of {keys} should name the keys: {shown}"
 
 
 def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
