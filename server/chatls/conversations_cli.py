@@ -166,6 +166,8 @@ def _show(store: ConversationStore, conversation_id: str) -> None:
     for message in store.get_messages(conversation_id):
         who = "You" if message.role == "user" else f"ChatLS{f' ({message.model})' if message.model else ''}"
         _out(f"\n## {who} · {_when(message.created_at)}\n")
+        if message.reasoning:
+            _out(f"Thinking: {message.reasoning.strip()}\n")
         _out(message.content.rstrip("\n") or "(empty)")
         note = _STATUS_NOTES.get(message.status)
         if note:

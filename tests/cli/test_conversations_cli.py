@@ -22,9 +22,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     with ConversationStore.open(state) as store:
         older = store.create_conversation("chatls:no-folder", "Why is the sky blue")
         store.add_message(older, "user", "Why is the sky blue?", protocol.STATUS_COMPLETE)
-        store.add_message(
+        answer = store.add_message(
             older, "assistant", "Rayleigh scattering.", protocol.STATUS_COMPLETE, model="gpt-4o"
         )
+        store.update_message(answer, reasoning="Short wavelengths scatter more.")
         newer = store.create_conversation(project.as_uri(), "Review the diff")
         store.add_message(newer, "user", "Review the diff", protocol.STATUS_COMPLETE)
         store.add_message(newer, "assistant", "Looks good so f", protocol.STATUS_CANCELLED, model="gpt-4o")
@@ -59,6 +60,12 @@ def test_show_prints_the_turns_and_marks_an_unfinished_reply(env: dict[str, str]
     assert "## You" in done.stdout and "Review the diff" in done.stdout
     assert "## ChatLS (gpt-4o)" in done.stdout and "Looks good so f" in done.stdout
     assert "(cancelled before it finished)" in done.stdout
+
+
+def test_show_puts_the_reasoning_summary_before_the_answer(env: dict[str, str]) -> None:
+    done = chatls("conversations", "show", env["CHATLS_TEST_OLDER"], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Thinking: Short wavelengths scatter more.\n\nRayleigh scattering." in done.stdout, done.stdout
 
 
 def test_export_writes_markdown_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
