@@ -13,11 +13,8 @@ from collections.abc import Sequence
 from chatls import __version__
 
 
-def build_parser(
-    *, emulator_arguments: bool = True, conversation_arguments: bool = True
-) -> argparse.ArgumentParser:
-    """The parser; `emulator_arguments=False` skips importing the emulator (aiohttp) when it will not run, and
-    `conversation_arguments=False` the conversations command's module."""
+def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
+    """The parser; `emulator_arguments=False` skips importing the emulator (aiohttp) when it will not run."""
     parser = argparse.ArgumentParser(prog="chatls", description="Azure OpenAI chat for any editor, over LSP.")
     parser.add_argument("--version", action="version", version=f"chatls {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,10 +47,9 @@ def build_parser(
     conversations = commands.add_parser(
         "conversations", help="list, show, export or delete stored conversations"
     )
-    if conversation_arguments:
-        from chatls.conversations_cli import add_arguments as add_conversation_arguments
+    from chatls.conversations_cli import add_arguments as add_conversation_arguments  # stdlib only: cheap
 
-        add_conversation_arguments(conversations)
+    add_conversation_arguments(conversations)
 
     emulator = commands.add_parser("emulator", help="run the local Azure OpenAI emulator")
     if emulator_arguments:
@@ -104,9 +100,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(
-        emulator_arguments="emulator" in arguments, conversation_arguments="conversations" in arguments
-    ).parse_args(arguments)
+    args = build_parser(emulator_arguments="emulator" in arguments).parse_args(arguments)
     if args.command == "serve":
         return serve(args)
     if args.command == "ask":

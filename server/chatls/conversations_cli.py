@@ -8,7 +8,6 @@ is named by its id or any unique start of it (the list shows the first 8 charact
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -103,6 +102,8 @@ def _open_store() -> Iterator[ConversationStore]:
 
 def listed(database: Path, workspace_uri: str | None = None, limit: int = 0) -> list[Listed]:
     """Conversations of every workspace (or of one), most recently updated first."""
+    import sqlite3  # here, not at the top: `chatls serve` imports this module to build its parser
+
     query = "SELECT id, title, workspace_uri, updated_at, message_count FROM conversations"
     values: list[object] = []
     if workspace_uri is not None:
@@ -123,6 +124,8 @@ def latest_conversation_id() -> str | None:
 
 def resolve_id(database: Path, given: str) -> str:
     """The full id of the conversation `given` names (whole or a unique start)."""
+    import sqlite3
+
     prefix = given.strip().lower()
     if not prefix:
         raise ConversationsError("the conversation id is empty")
