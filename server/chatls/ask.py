@@ -1,11 +1,17 @@
 """`chatls ask`: a real LSP client that starts `chatls serve`, asks one question and prints the streamed
 reply.
 
-Reply text goes to stdout as it arrives; status lines ("thinking 4 s"), server messages and errors go to
-stderr. The exit status is 0 on success, 1 when the server answered with an error, 130 when interrupted.
+Reply text goes to stdout as it arrives; status ("thinking 4 s"), reasoning summaries, server messages and
+errors go to stderr. The exit status is 0 on success, 1 when the server answered with an error or the
+configuration is invalid, 2 for a bad command line, 130 when interrupted (Ctrl-C).
 
-With no profile configured anywhere (config file, environment), it starts the bundled Azure OpenAI emulator
-on a loopback port and points the server at it, so the command works on a fresh machine with no network.
+Ctrl-C cancels the request ($/cancelRequest): the server keeps the partial reply, marked cancelled, and the
+command prints the conversation id to continue with. The server runs in its own session so the terminal's
+SIGINT reaches only this client, which then shuts it down in order.
+
+Text piped into stdin (`git diff | chatls ask "review"`) is attached to the question, and so is every
+`--file`. With no profile configured anywhere (config file, environment), it starts the bundled Azure OpenAI
+emulator on a loopback port and points the server at it, so the command works on a fresh machine.
 """
 
 from __future__ import annotations
@@ -14,18 +20,24 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
+import stat
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from lsprotocol import types
 
 from chatls import __version__, protocol
+from chatls.ask_output import DeltaPrinter
 
 EMULATOR_KEY_ENV = "CHATLS_EMULATOR_API_KEY"
 EMULATOR_DEPLOYMENT = "gpt-4o"
 EMULATOR_API_VERSION = "2024-10-21"
+CANCEL_GRACE_S = 10.0
+"""How long to wait, after Ctrl-C, for the server to store the partial reply and answer the cancel."""
 _LANGUAGES = {
     ".py": "python",
     ".js": "javascript",
@@ -53,19 +65,37 @@ class AskError(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    problems = _configuration_problems()
+    if problems:  # reported here once; the server would only repeat them and then find no profile
+        for problem in problems:
+            _say(f"chatls ask: {problem}")
+        return 1
     try:
-        request = _chat_params(args)
+        request = _chat_params(args, _piped_stdin())
     except AskError as exc:
         _say(f"chatls ask: {exc}")
         return 2
+    except KeyboardInterrupt:
+        _say("chatls ask: interrupted")
+        return 130
     try:
         with _server_setup(args) as (init_options, env):
             return asyncio.run(_ask(args, request, init_options, env))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the question was sent (while starting up)
+        _say("chatls ask: interrupted")
         return 130
     except Exception as exc:  # the server died or could not start: say so in one line
         _say(f"chatls ask: error: {exc}")
         return 1
+
+
+def _configuration_problems() -> list[str]:
+    """Errors in the settings the server will read (config file, environment), each naming file and key."""
+    from chatls import config
+
+    layers, errors = config.base_layers(None)
+    resolved = config.resolve_settings(layers)
+    return [str(error) for error in (*errors, *resolved.errors)]
 
 
 @contextlib.contextmanager
@@ -100,37 +130,99 @@ def _profile_configured() -> bool:
     """Whether the settings the server will read (defaults, config file, environment) name any profile."""
     from chatls import config
 
-    layers, errors = config.base_layers(None)
-    if errors:  # an unreadable file: let the server report it rather than hide it behind the emulator
-        return True
-    resolved = config.resolve_settings(layers)
-    return bool(resolved.errors) or bool(resolved.settings.profiles)
+    layers, _ = config.base_layers(None)
+    return bool(config.resolve_settings(layers).settings.profiles)
 
 
-def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {"prompt": args.prompt}
+def _piped_stdin() -> str | None:
+    """Text piped or redirected into stdin; None for a terminal, /dev/null or a closed stdin.
+
+    Only a pipe or a regular file is read: a terminal would wait for typing, a device for ever.
+    """
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return None
+    text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    return text if text.strip() else None
+
+
+def _chat_params(args: argparse.Namespace, stdin_text: str | None = None) -> dict[str, Any]:
     if not args.prompt.strip():
         raise AskError("the prompt is empty")
+    prompt = args.prompt
+    params: dict[str, Any] = {}
     if args.profile:
         params["profile"] = args.profile
-    if args.conversation:
-        params["conversationId"] = args.conversation
+    conversation = _conversation_to_continue(args)
+    if conversation:
+        params["conversationId"] = conversation
     if args.workspace:
         folder = Path(args.workspace).expanduser().resolve()
         if not folder.is_dir():
             raise AskError(f"--workspace {args.workspace}: not a directory")
         params["workspaceUri"] = folder.as_uri()
-    if args.range and not args.file:
+    files = args.file or []
+    if args.range and not files:
         raise AskError("--range needs --file")
-    if args.file:
-        path = Path(args.file).expanduser().resolve()
-        if not path.is_file():
-            raise AskError(f"--file {args.file}: no such file")
-        context: dict[str, Any] = {"uri": path.as_uri()}
+    paths = [_existing_file(name) for name in files]
+    if paths:
+        # The first file is the selection context the server formats (with --range: only those lines);
+        # further files and piped input are attached to the prompt as fenced blocks.
+        context: dict[str, Any] = {"uri": paths[0].as_uri()}
         if args.range:
-            context["range"] = _line_range(args.range, path.read_text(encoding="utf-8", errors="replace"))
+            context["range"] = _line_range(args.range, paths[0].read_text(encoding="utf-8", errors="replace"))
         params["context"] = context
+    attachments = [_fenced(str(path.name), _read(path), _language(path)) for path in paths[1:]]
+    if stdin_text is not None:
+        attachments.append(_fenced("standard input", stdin_text, ""))
+    if attachments:
+        prompt = "\n\n".join([prompt, *attachments])
+    params["prompt"] = prompt
     return params
+
+
+def _conversation_to_continue(args: argparse.Namespace) -> str | None:
+    chosen = [flag for flag, on in (("--new", args.new), ("--continue", args.cont)) if on]
+    if args.conversation:
+        chosen.append("--conversation")
+    if len(chosen) > 1:
+        raise AskError(f"{' and '.join(chosen)} cannot be used together")
+    if args.conversation:
+        return str(args.conversation)
+    if args.cont:
+        from chatls.conversations_cli import latest_conversation_id
+
+        latest = latest_conversation_id()
+        if latest is None:
+            raise AskError("--continue: there is no conversation yet")
+        return latest
+    return None
+
+
+def _existing_file(name: str) -> Path:
+    path = Path(name).expanduser().resolve()
+    if not path.is_file():
+        raise AskError(f"--file {name}: no such file")
+    return path
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _language(path: Path) -> str:
+    language = _LANGUAGES.get(path.suffix.lower(), "")
+    return "" if language == "shellscript" else language
+
+
+def _fenced(title: str, text: str, language: str) -> str:
+    fence = "```"
+    while fence in text:  # a fence longer than any run of backticks inside keeps the block whole
+        fence += "`"
+    return f"{title}:\n{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
 
 
 def _line_range(spec: str, text: str) -> dict[str, Any]:
@@ -154,9 +246,9 @@ async def _ask(
     from pygls.lsp.client import LanguageClient
 
     client = LanguageClient("chatls-ask", __version__)
-    printer = _DeltaPrinter(sys.stdout, sys.stderr)
+    printer = DeltaPrinter(sys.stdout, sys.stderr, thinking=not args.no_thinking)
     client.feature(protocol.DELTA)(lambda params: printer.delta(params))
-    client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: _say(f"chatls: {params.message}"))
+    client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: printer.note(f"chatls: {params.message}"))
     client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: None)
 
     command = [sys.executable, "-m", "chatls", "serve", "--log-level", args.log_level]
@@ -164,8 +256,12 @@ async def _ask(
         command += ["--log-file", args.log_file]
     if args.pygls_log_level:
         command += ["--pygls-log-level", args.pygls_log_level]
-    await client.start_io(*command, env=env)
-    forward = asyncio.create_task(_forward_stderr(client))
+    # A session of its own: the terminal's Ctrl-C must reach only this client, which cancels in order.
+    await client.start_io(*command, env=env, start_new_session=True)
+    forward = asyncio.create_task(_forward_stderr(client, printer))
+    interrupted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
     try:
         folder = params.get("workspaceUri")
         await client.initialize_async(
@@ -180,9 +276,15 @@ async def _ask(
         )
         client.initialized(types.InitializedParams())
         if "context" in params:
-            _open_document(client, params["context"]["uri"], Path(args.file))
+            _open_document(client, params["context"]["uri"], _existing_file(args.file[0]))
+        request_id = uuid.uuid4().hex
+        reply = asyncio.ensure_future(
+            client.protocol.send_request_async(protocol.CHAT, params, msg_id=request_id)
+        )
+        if not await _first_of(reply, interrupted):
+            return await _cancel(client, request_id, reply, interrupted, printer)
         try:
-            result = await client.protocol.send_request_async(protocol.CHAT, params)
+            result = reply.result()
         except JsonRpcException as exc:
             printer.finish()
             _say(f"chatls ask: error: {exc.message}")
@@ -191,8 +293,45 @@ async def _ask(
         _say(f"chatls ask: conversation {result.conversationId} ({result.model})")
         return 0
     finally:
+        loop.remove_signal_handler(signal.SIGINT)
         await _stop(client)
         forward.cancel()
+
+
+async def _first_of(reply: asyncio.Future[Any], interrupted: asyncio.Event) -> bool:
+    """Wait for the reply or Ctrl-C; True when the reply came first."""
+    stop = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({reply, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    return reply.done()
+
+
+async def _cancel(
+    client: Any,
+    request_id: str,
+    reply: asyncio.Future[Any],
+    interrupted: asyncio.Event,
+    printer: DeltaPrinter,
+) -> int:
+    """Ctrl-C: cancel upstream, let the server store the partial reply, say how to continue."""
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
+    interrupted.clear()  # a second Ctrl-C stops waiting
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_first_of(reply, interrupted), CANCEL_GRACE_S)
+    if reply.done() and not reply.cancelled():
+        reply.exception()  # retrieved: the cancelled request's error is expected
+    printer.finish()
+    conversation = printer.conversation_id
+    if conversation:
+        _say(
+            f"chatls ask: interrupted; the partial reply is kept in conversation {conversation}. "
+            f"Continue with: chatls ask --conversation {conversation} PROMPT"
+        )
+    else:
+        _say("chatls ask: interrupted before the question was stored")
+    return 130
 
 
 def _open_document(client: Any, uri: str, path: Path) -> None:
@@ -211,42 +350,12 @@ async def _stop(client: Any) -> None:
         await asyncio.wait_for(client.stop(), 10)
 
 
-async def _forward_stderr(client: Any) -> None:
+async def _forward_stderr(client: Any, printer: DeltaPrinter) -> None:
     server = client._server
     if server is None or server.stderr is None:
         return
     while line := await server.stderr.readline():
-        sys.stderr.buffer.write(line)
-        sys.stderr.flush()
-
-
-class _DeltaPrinter:
-    """Prints reply text as it streams; status lines go to stderr on their own line."""
-
-    def __init__(self, out: TextIO, err: TextIO) -> None:
-        self._out = out
-        self._err = err
-        self._printed: list[str] = []
-
-    def delta(self, params: Any) -> None:
-        content = getattr(params, "content", None)
-        status = getattr(params, "status", None)
-        if status:
-            self._err.write(f"[{status}]\n")
-            self._err.flush()
-        if content:
-            self._printed.append(content)
-            self._out.write(content)
-            self._out.flush()
-
-    def finish(self, content: str = "") -> None:
-        # Deltas always precede the response; if a client dropped any, print what is missing.
-        shown = "".join(self._printed)
-        if content.startswith(shown) and len(content) > len(shown):
-            self._out.write(content[len(shown) :])
-        if shown or content:
-            self._out.write("\n")
-        self._out.flush()
+        printer.note(line.decode("utf-8", errors="replace").rstrip("\n"))
 
 
 def _say(text: str) -> None:

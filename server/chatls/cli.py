@@ -1,4 +1,5 @@
-"""The `chatls` command: `serve` (the language server), `ask` (a one-shot LSP client) and `emulator`.
+"""The `chatls` command: `serve` (the language server), `ask` (a one-shot LSP client), `conversations`
+(the stored conversations) and `emulator`.
 
 Each subcommand imports what it needs only when it runs, so `chatls serve` starts as fast as pygls allows.
 """
@@ -29,12 +30,30 @@ def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="ask one question through the language server and print the reply")
     ask.add_argument("prompt", help="what to ask")
-    ask.add_argument("--file", help="a file the question is about (its contents are attached)")
-    ask.add_argument("--range", metavar="L1:L2", help="only lines L1 to L2 of --file (1-based, inclusive)")
+    ask.add_argument(
+        "--file", action="append", help="a file the question is about (attached; repeat for several files)"
+    )
+    ask.add_argument(
+        "--range", metavar="L1:L2", help="only lines L1 to L2 of the first --file (1-based, inclusive)"
+    )
     ask.add_argument("--profile", help="settings profile to use (default: the configured default)")
     ask.add_argument("--conversation", metavar="ID", help="continue this conversation")
+    ask.add_argument(
+        "-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation"
+    )
+    ask.add_argument("--new", action="store_true", help="start a new conversation (the default)")
+    ask.add_argument(
+        "--no-thinking", action="store_true", help="do not print the model's reasoning summaries"
+    )
     ask.add_argument("--workspace", metavar="DIR", help="workspace folder the conversation belongs to")
     _add_logging_options(ask)
+
+    conversations = commands.add_parser(
+        "conversations", help="list, show, export or delete stored conversations"
+    )
+    from chatls.conversations_cli import add_arguments as add_conversation_arguments  # stdlib only: cheap
+
+    add_conversation_arguments(conversations)
 
     emulator = commands.add_parser("emulator", help="run the local Azure OpenAI emulator")
     if emulator_arguments:
@@ -100,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chatls.ask import run
 
         return run(args)
+    if args.command == "conversations":
+        from chatls.conversations_cli import run as run_conversations
+
+        return run_conversations(args)
     from chatls.emulator.command import run as run_emulator
 
     return run_emulator(args)

@@ -432,6 +432,9 @@ def base_layers(
     errors: list[ConfigError] = []
     file_source = f"config file {path}"
     try:
+        if config_file is None and env.get(CONFIG_FILE_ENV) and not path.exists():
+            # Named on purpose, so a typo must not silently fall back to no file at all.
+            raise ConfigError(CONFIG_FILE_ENV, f"{path} does not exist")
         layers.append((file_source, config_file_layer(path)))
     except ConfigError as exc:
         errors.append(exc.with_source(file_source))

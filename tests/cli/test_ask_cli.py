@@ -3,54 +3,23 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests.cli.support import azure_env, chatls, clean_env, conversation_of
 
-from chatls.emulator.fixture import ThreadedEmulator
+from chatls.emulator.fixture import ThreadedEmulator, emulator_in_thread
 
 CHATLS = Path(sys.executable).with_name("chatls")
 """The console script the README tells people to run."""
 
-_AZURE = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT", "OPENAI_API_VERSION")
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """No Azure settings and private config/state directories, so only what a test sets is configured."""
-    env = {k: v for k, v in os.environ.items() if k not in _AZURE and k != "CHATLS_CONFIG_FILE"}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["XDG_STATE_HOME"] = str(tmp_path / "state")
-    env.update(extra)
-    return env
-
-
-def azure_env(
-    tmp_path: Path, emulator: ThreadedEmulator, deployment: str = "gpt-4o", **extra: str
-) -> dict[str, str]:
-    return clean_env(
-        tmp_path,
-        AZURE_OPENAI_ENDPOINT=emulator.url,
-        AZURE_OPENAI_API_KEY=emulator.api_key,
-        AZURE_OPENAI_DEPLOYMENT=deployment,
-        OPENAI_API_VERSION="2024-12-01-preview",
-        **extra,
-    )
-
 
 def ask(
-    *args: str, env: dict[str, str], command: list[str] | None = None
+    *args: str, env: dict[str, str], stdin: str | None = None, command: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    base = command or [sys.executable, "-m", "chatls"]
-    return subprocess.run([*base, "ask", *args], env=env, capture_output=True, text=True, timeout=120)
-
-
-def conversation_of(stderr: str) -> str:
-    match = re.search(r"conversation ([0-9a-f]{32})", stderr)
-    assert match, stderr
-    return match.group(1)
+    return chatls("ask", *args, env=env, stdin=stdin, command=command)
 
 
 def test_ask_prints_the_streamed_reply(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
@@ -71,6 +40,7 @@ def test_reply_text_reaches_stdout_while_the_model_is_still_streaming(
     process = subprocess.Popen(
         [str(CHATLS), "ask", prompt],
         env=azure_env(tmp_path, emulator_thread),
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -168,3 +138,143 @@ def test_bad_command_lines_exit_with_status_2(tmp_path: Path, args: list[str], m
     done = ask(*args, env=clean_env(tmp_path))
     assert done.returncode == 2
     assert message in done.stderr
+
+
+# --- what is attached to the question ---------------------------------------------------------------
+
+
+def test_piped_stdin_is_attached_to_the_question(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
+    diff = "--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    done = ask("review", env=azure_env(tmp_path, emulator_thread), stdin=diff)
+    assert done.returncode == 0, done.stderr
+    sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    assert sent.startswith("review\n\nstandard input:\n```\n")
+    assert diff.rstrip("\n") in sent, "the piped text did not reach the model"
+
+
+def test_empty_stdin_attaches_nothing(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
+    done = ask("just this", env=azure_env(tmp_path, emulator_thread), stdin="")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Echo from gpt-4o: just this\n"
+
+
+def test_every_file_given_is_attached(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    first, second = project / "a.py", project / "b.py"
+    first.write_text("def alpha():\n    return 1\n")
+    second.write_text("def beta():\n    return 2\n")
+    done = ask(
+        "compare", "--file", str(first), "--file", str(second), env=azure_env(tmp_path, emulator_thread)
+    )
+    assert done.returncode == 0, done.stderr
+    sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    assert "def alpha():" in sent and "a.py" in sent
+    assert "b.py:\n```python\ndef beta():\n    return 2\n```" in sent
+
+
+# --- which conversation -------------------------------------------------------------------------------
+
+
+def test_continue_picks_up_the_latest_conversation_and_new_starts_one(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    env = azure_env(tmp_path, emulator_thread)
+    first = conversation_of(ask("The colour is teal", env=env).stderr)
+    continued = ask("What colour?", "--continue", env=env)
+    assert continued.returncode == 0, continued.stderr
+    assert conversation_of(continued.stderr) == first
+    fresh = ask("Something else", "--new", env=env)
+    assert conversation_of(fresh.stderr) != first
+    sent = emulator_thread.chat_requests()[-1]["body"]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["Something else"]
+
+
+def test_continue_with_no_conversation_yet_says_so(tmp_path: Path) -> None:
+    done = ask("hi", "--continue", env=clean_env(tmp_path))
+    assert done.returncode == 2
+    assert "--continue: there is no conversation yet" in done.stderr
+
+
+def test_new_and_conversation_together_are_refused(tmp_path: Path) -> None:
+    done = ask("hi", "--new", "--conversation", "abc", env=clean_env(tmp_path))
+    assert done.returncode == 2
+    assert "--new and --conversation cannot be used together" in done.stderr
+
+
+# --- configuration errors -----------------------------------------------------------------------------
+
+
+def test_an_invalid_config_file_is_reported_once_with_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[profiles]]\nname = "work"\nendpoint = "https://x.openai.azure.com"\ndeployment = 5\n'
+    )
+    done = ask("hi", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(config)))
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "profiles[0].deployment" in lines[0] and str(config) in lines[0]
+    assert "no Azure OpenAI profile" not in done.stderr.lower() and "emulator" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_config_file_that_is_not_toml_is_reported_once(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("this is [not toml\n")
+    done = ask("hi", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(config)))
+    assert done.returncode == 1
+    assert done.stderr.count("not valid TOML") == 1 and str(config) in done.stderr
+    assert "profile" not in done.stderr.lower()
+
+
+def test_a_missing_config_file_named_by_the_environment_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "config.toml"
+    done = ask("hi", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(missing)))
+    assert done.returncode == 1
+    assert "CHATLS_CONFIG_FILE" in done.stderr and f"{missing} does not exist" in done.stderr
+    assert "emulator" not in done.stderr
+
+
+def test_status_names_the_deployment_when_its_model_is_unknown(tmp_path: Path) -> None:
+    # A deployment name that reveals no model: the status must still say what is being waited for.
+    config = {
+        "server": {"include_default_deployments": True},
+        "deployments": {"team-chat": {"model": "gpt-4o"}},
+    }
+    with emulator_in_thread(config) as emulator:
+        done = ask("Hi", env=azure_env(tmp_path, emulator, deployment="team-chat"))
+    assert done.returncode == 0, done.stderr
+    assert "[waiting for team-chat]" in done.stderr, done.stderr
+    assert "waiting for unknown" not in done.stderr
+
+
+def test_a_broken_config_is_reported_before_anything_reads_the_store(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('stateDir = "relative/dir"\n')
+    done = ask("hi", "--continue", env=clean_env(tmp_path, CHATLS_CONFIG_FILE=str(config)))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "`stateDir`" in done.stderr and "must be an absolute path" in done.stderr
+
+
+# --- reasoning summaries --------------------------------------------------------------------------------
+
+
+def test_reasoning_summaries_go_to_stderr_and_no_thinking_hides_them(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    # gpt-5-mini on the v1 API: the Responses wire, which streams reasoning summaries before the answer.
+    env = azure_env(tmp_path, emulator_thread, deployment="gpt-5-mini", OPENAI_API_VERSION="v1")
+    prompt = "Why does this loop never end?"
+    shown = ask(prompt, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"Echo from gpt-5-mini: {prompt}\n", "the summary leaked into the answer"
+    thinking = shown.stderr.split("Thinking:\n", 1)
+    assert len(thinking) == 2, shown.stderr
+    summary = thinking[1].split("\n\nchatls ask: conversation", 1)[0].strip()
+    assert prompt in summary, shown.stderr  # the emulator's summary restates the question
+    hidden = ask(prompt, "--no-thinking", env=env)
+    assert hidden.returncode == 0, hidden.stderr
+    assert hidden.stdout == shown.stdout
+    assert "Thinking" not in hidden.stderr and prompt not in hidden.stderr

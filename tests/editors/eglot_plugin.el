@@ -86,6 +86,22 @@
       (e2e-observe :cancelConversation
                    (list :result (e2e-settled-conversation chatls-conversation-id)))))
 
+  (e2e-step :thinking
+    ;; A reasoning model: its summary streams into a Thinking part before the answer, never into it.
+    (with-current-buffer (e2e-open (e2e-get :files :chat))
+      (chatls-new-conversation)
+      (chatls-chat (e2e-get :reasoning :prompt) nil nil (e2e-get :reasoning :profile))
+      (let* ((result (e2e-wait-result))
+             (transcript (with-current-buffer (chatls-transcript-buffer) (e2e-buffer-text)))
+             (last-reply (let ((start 0) found)
+                           (while (string-match "^## ChatLS$" transcript start)
+                             (setq found (match-beginning 0) start (match-end 0)))
+                           found)))
+        (e2e-observe :thinkingResult (list :result result))
+        (e2e-observe :thinkingTranscript (if last-reply (substring transcript last-reply) transcript))
+        (e2e-observe :thinkingReasoning (chatls-reasoning-text (plist-get result :messageId)))
+        (e2e-observe :thinkingReply (chatls-reply-text (plist-get result :messageId))))))
+
   (e2e-step :conversations (e2e-observe-conversations)))
 
 (e2e-step :driver (e2e-run))

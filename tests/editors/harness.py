@@ -30,7 +30,11 @@ from tests.editors.scenario import (
     FOLLOW_UP_PROMPT,
     FOLLOW_UP_REPLY,
     IMPROVE_TEXT,
+    REASONING_PROMPT,
     SLOW_PROMPT,
+    TESTED_TEXT,
+    TESTS_FILE,
+    TYPED_DURING_REVIEW,
     UNCHANGED_TEXT,
     lines_range,
     make_workspace,
@@ -100,6 +104,9 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             "profiles": [
                 {"name": "emu", "deployment": "gpt-4o", **profile},
                 {"name": "slow", "deployment": "gpt-4o-slow", **profile},
+                {"name": "thinker", "deployment": "o1-thinker", **profile},
+                # gpt-5-mini on the v1 API: the Responses wire, which streams reasoning summaries.
+                {"name": "reasoner", "deployment": "gpt-5-mini", **profile, "apiVersion": "v1"},
             ],
             "defaultProfile": "emu",
             "stateDir": str(base / "state"),
@@ -122,6 +129,11 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
             },
             "improve": {"path": str(files["improve"]), "range": lines_range(IMPROVE_TEXT, 0, 4)},
             "unchanged": {"path": str(files["unchanged"]), "range": lines_range(UNCHANGED_TEXT, 0, 1)},
+            "tested": {
+                "path": str(files["tested"]),
+                "range": lines_range(TESTED_TEXT, 0, 1),
+                "testsPath": str(workspace / TESTS_FILE),
+            },
         },
         "diagnostic": {
             "range": lines_range(EXPLAIN_TEXT, 3, 3),
@@ -131,6 +143,8 @@ def make_plan(base: Path, emulator_url: str) -> dict[str, Any]:
         },
         "explainReply": EXPLAIN_REPLY,
         "cancel": {"prompt": SLOW_PROMPT, "profile": "slow"},
+        "reasoning": {"prompt": REASONING_PROMPT, "profile": "reasoner"},
+        "typedDuringReview": TYPED_DURING_REVIEW,
         "timeoutMs": REQUEST_TIMEOUT_MS,
         "budgetMs": DRIVER_BUDGET_MS,
         "result": str(base / "observations.json"),
@@ -155,17 +169,23 @@ def editor_env(base: Path, api_key: str, plan: dict[str, Any]) -> dict[str, str]
 
 
 def run_editor(
-    argv: list[str], base: Path, emulator: Any, env: dict[str, str] | None = None, **plan_extra: Any
+    argv: list[str],
+    base: Path,
+    emulator: Any,
+    env: dict[str, str] | None = None,
+    *,
+    timeout_s: int = EDITOR_TIMEOUT_S,
+    **plan_extra: Any,
 ) -> EditorRun:
     plan = {**make_plan(base, emulator.url), **plan_extra}
     logged_before = max((r["id"] for r in emulator.requests()), default=0)
     proc = subprocess.run(
-        ["timeout", "-k", "5", str(EDITOR_TIMEOUT_S), *argv],
+        ["timeout", "-k", "5", str(timeout_s), *argv],
         cwd=plan["workspace"],
         env={**editor_env(base, emulator.api_key, plan), **(env or {})},
         capture_output=True,
         text=True,
-        timeout=EDITOR_TIMEOUT_S + 15,
+        timeout=timeout_s + 15,
         check=False,
     )
     log = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
@@ -201,7 +221,17 @@ DOCUMENTED = {
 DOCS = REPO / "docs" / "editors.md"
 DOCS_ENDPOINT = "https://my-resource.openai.azure.com"
 """The endpoint the documented setups use; the test points it at the emulator."""
+DOCS_SERVER = "/path/to/chatls/.venv/bin/chatls"
+"""The server the documented setups run (the venv's `chatls`); the test puts a script there."""
 PLUGIN_DIRS = {"nvim-plugin": REPO / "editors" / "nvim", "emacs-plugin": REPO / "editors" / "emacs"}
+DISCOVERY_RUN = "nvim-discovery"
+"""Neovim's helper finding (or not finding) the server with no `cmd` configured; see nvim_discovery.lua."""
+SLOW_RUNS = {
+    "emacs-review": lambda: emacs_argv("eglot_review.el"),
+}
+"""Runs around a reasoning model that thinks for THINKING_S seconds: longer limits, run once each."""
+SLOW_RUN_TIMEOUT_S = 150
+SLOW_RUN_PLAN = {"timeoutMs": 90_000, "budgetMs": 130_000, "pluginDir": str(REPO / "editors" / "emacs")}
 
 
 def documented_block(editor: str) -> tuple[str, str]:
@@ -216,16 +246,19 @@ def documented_block(editor: str) -> tuple[str, str]:
 def documented_setup(editor: str, base: Path, emulator: Any) -> tuple[Path, dict[str, str]]:
     """The documented block as a file, pointed at the emulator, and the environment it expects.
 
-    The docs run `chatls serve` from PATH and read the key from AZURE_OPENAI_API_KEY; so does the test.
+    The docs run the venv's `chatls serve` (DOCS_SERVER, here a script starting this checkout's server) and
+    read the key from AZURE_OPENAI_API_KEY; so does the test. PATH has no `chatls`: the docs must not need it.
     """
     language, code = documented_block(editor)
     assert DOCS_ENDPOINT in code, f"the {editor} block no longer uses the endpoint {DOCS_ENDPOINT}"
-    snippet = base / ("setup.lua" if language == "lua" else "setup.el")
-    snippet.write_text(code.replace(DOCS_ENDPOINT, emulator.url), encoding="utf-8")
-    bin_dir = base / "bin"
-    bin_dir.mkdir()
+    assert DOCS_SERVER in code, f"the {editor} block no longer runs the venv's server {DOCS_SERVER}"
+    bin_dir = base / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
     shim = bin_dir / "chatls"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m chatls "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
-    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    return snippet, {"PATH": path, "AZURE_OPENAI_API_KEY": emulator.api_key}
+    snippet = base / ("setup.lua" if language == "lua" else "setup.el")
+    snippet.write_text(
+        code.replace(DOCS_ENDPOINT, emulator.url).replace(DOCS_SERVER, str(shim)), encoding="utf-8"
+    )
+    return snippet, {"PATH": os.pathsep.join(["/usr/bin", "/bin"]), "AZURE_OPENAI_API_KEY": emulator.api_key}

@@ -97,6 +97,66 @@ local ok, err = pcall(function()
     obs.cancelConversation = E.settled_conversation(client, chatls.conversation_id)
   end)
 
+  E.step("generateTests", function()
+    -- tests/ does not exist yet: the helper creates it, the file is saved with the tests and shown.
+    local shown = #E.shown
+    open_attached(plan.files.tested.path)
+    E.choose_action("chatls.generateTests")
+    E.code_action_menu(plan.files.tested.range)
+    obs.generateTests = { result = wait_result() }
+    obs.generateTestsShown = E.shown_since(shown)
+    local path = plan.files.tested.testsPath
+    obs.testsOnDisk = vim.fn.filereadable(path) == 1 and table.concat(vim.fn.readfile(path), "\n") or ""
+    local buf = vim.fn.bufnr(path)
+    obs.testsBufferSaved = buf ~= -1 and not vim.api.nvim_buf_get_option(buf, "modified")
+    obs.testsShown = buf ~= -1 and vim.fn.bufwinid(buf) ~= -1
+  end)
+
+  E.step("reopenTranscript", function()
+    local buf = chatls.transcript_buffer()
+    for _, win in ipairs(vim.fn.win_findbuf(buf)) do vim.api.nvim_win_close(win, true) end
+    obs.transcriptClosed = #vim.fn.win_findbuf(buf) == 0
+    vim.cmd("ChatLSTranscript")
+    obs.transcriptReopened = #vim.fn.win_findbuf(buf) > 0
+  end)
+
+  E.step("browseConversations", function()
+    -- :ChatLSConversations lists the project's conversations; picking the first chat shows it and
+    -- makes the next :ChatLS continue it.
+    open_attached(plan.files.chat)
+    chatls.new_conversation()
+    vim.api.nvim_buf_set_lines(chatls.transcript_buffer(), 0, -1, false, {})
+    local wanted = obs.chat.result.conversationId
+    vim.ui.select = function(items, opts, on_choice)
+      obs.browseOffered = {}
+      for i, item in ipairs(items) do
+        table.insert(obs.browseOffered, opts.format_item(item))
+        if item.id == wanted then return on_choice(item, i) end
+      end
+      on_choice(nil, nil)
+    end
+    local loaded = false
+    vim.cmd("ChatLSConversations")
+    E.wait(function()
+      loaded = chatls.conversation_id == wanted
+      return loaded
+    end)
+    obs.browseLoaded = loaded
+    obs.browseTranscript = E.buffer_text(chatls.transcript_buffer())
+  end)
+
+  E.step("thinking", function()
+    -- A reasoning model: its summary streams into a Thinking part before the answer, never into it.
+    chatls.new_conversation()
+    chatls.chat(plan.reasoning.prompt, { profile = plan.reasoning.profile })
+    local result = wait_result()
+    obs.thinkingResult = { result = result }
+    local transcript = E.buffer_text(chatls.transcript_buffer())
+    obs.thinkingTranscript = transcript:match(".*(## ChatLS\n.*)$") or transcript
+    obs.thinkingReasoning = chatls.reasoning_text(result.messageId)
+    obs.thinkingReply = chatls.reply_text(result.messageId)
+  end)
+
   E.step("conversations", function() E.observe_conversations(client) end)
 end)
 E.finish(ok, err)

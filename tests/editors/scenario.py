@@ -25,15 +25,31 @@ UNCHANGED_REPLY = "It is fine as it is:\n\n```python\ndef double(x):\n    return
 """Improve's reply for UNCHANGED_TEXT: the same code, so nothing is applied and the server says so."""
 NO_CHANGE_NOTICE = "ChatLS: The model suggested no change."
 """What the server shows (window/showMessage) when Improve's reply is the selected code itself."""
+TESTS_REPLY = "```python\nfrom tested import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n```\n"
+"""Generate tests' reply for TESTED_TEXT; it goes to tests/test_tested.py, in a directory not there yet."""
+REASONING_PROMPT = "Why does this loop never end?"
+"""Asked of a reasoning model on the Responses wire: no reply rule matches, so the emulator echoes it, after a
+reasoning summary that restates it."""
+REASONING_REPLY = f"Echo from gpt-5-mini: {REASONING_PROMPT}"
 SLOW_PROMPT = "chatls-e2e-slow: write a long story"
 SLOW_REPLY = " ".join(f"word{i}" for i in range(600))
+
+THINKING_S = 30
+"""How long the "thinker" deployment (a reasoning model) thinks before its reply: three times eglot's 10 s
+request timeout, which every such code action used to hit."""
+TYPED_DURING_REVIEW = "y y RET x q"
+"""Keys (`kbd` syntax) a user types while the edit waits for review; eglot's old `y-or-n-p` let such keys
+into the code."""
 
 CANARY_KEY = "canary-key-4f1c9e27d8"
 """The only key the emulator accepts; it must never show up in what the editor logs or the server stores."""
 
 EMULATOR_CONFIG: dict[str, Any] = {
     "server": {"include_default_deployments": True, "api_keys": [CANARY_KEY]},
-    "deployments": {"gpt-4o-slow": {"model": "gpt-4o", "tokens_per_second": 40}},
+    "deployments": {
+        "gpt-4o-slow": {"model": "gpt-4o", "tokens_per_second": 40},
+        "o1-thinker": {"model": "o1", "thinking_time": THINKING_S},
+    },
     "replies": [
         {"pattern": "chatls-e2e-hello", "reply": CHAT_REPLY},
         {"pattern": "chatls-e2e-again", "reply": FOLLOW_UP_REPLY},
@@ -41,6 +57,7 @@ EMULATOR_CONFIG: dict[str, Any] = {
         {"pattern": "chatls-e2e-slow", "reply": SLOW_REPLY},
         {"pattern": "chatls-e2e-lines", "reply": ABOUT_LINES_REPLY},
         {"pattern": "def is_even", "reply": IMPROVE_REPLY},
+        {"pattern": "def triple", "reply": TESTS_REPLY},
         {"pattern": "def running_total", "reply": EXPLAIN_REPLY},
         {"pattern": "def double", "reply": UNCHANGED_REPLY},
     ],
@@ -93,6 +110,10 @@ IMPROVE_TEXT = (
 IMPROVE_EXPECTED = "def is_even(n):\n    return n % 2 == 0\n\n\ndef other():\n    return 1\n"
 UNCHANGED_FILE = "unchanged.py"
 UNCHANGED_TEXT = "def double(x):\n    return x * 2\n"
+TESTED_FILE = "tested.py"
+TESTED_TEXT = "def triple(x):\n    return 3 * x\n"
+TESTS_FILE = "tests/test_tested.py"
+"""Where Generate tests puts the tests of TESTED_FILE (relative to the workspace)."""
 
 
 def lines_range(text: str, first: int, last: int) -> dict[str, Any]:
@@ -109,6 +130,7 @@ def make_workspace(root: Path) -> dict[str, Path]:
         "edit": EDIT_FILE,
         "improve": IMPROVE_FILE,
         "unchanged": UNCHANGED_FILE,
+        "tested": TESTED_FILE,
     }
     texts = {
         "chat": CHAT_TEXT,
@@ -116,6 +138,7 @@ def make_workspace(root: Path) -> dict[str, Path]:
         "edit": EDIT_TEXT,
         "improve": IMPROVE_TEXT,
         "unchanged": UNCHANGED_TEXT,
+        "tested": TESTED_TEXT,
     }
     for key, name in files.items():
         (root / name).write_text(texts[key], encoding="utf-8")

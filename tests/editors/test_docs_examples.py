@@ -53,5 +53,9 @@ def test_config_toml_example_is_accepted(tmp_path: Path) -> None:
 def test_helix_languages_toml_example_parses() -> None:
     (example,) = [b for b in blocks("toml") if "[language-server.chatls]" in b]
     languages = tomllib.loads(example)
-    assert languages["language-server"]["chatls"] == {"command": "chatls", "args": ["serve"]}
+    # The venv's chatls, as for every editor: Helix started outside the venv has no `chatls` on PATH.
+    assert languages["language-server"]["chatls"] == {
+        "command": "/path/to/chatls/.venv/bin/chatls",
+        "args": ["serve"],
+    }
     assert "chatls" in languages["language"][0]["language-servers"]

@@ -10,16 +10,23 @@ The editors are required: CI installs them (`scripts/install-system-deps.sh`), s
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from tests.editors.harness import (
+    DISCOVERY_RUN,
     DOCUMENTED,
     PLUGIN_DIRS,
     RUNS,
+    SLOW_RUN_PLAN,
+    SLOW_RUN_TIMEOUT_S,
+    SLOW_RUNS,
     EditorRun,
     documented_setup,
+    nvim_argv,
     run_editor,
 )
 from tests.editors.scenario import (
@@ -36,8 +43,13 @@ from tests.editors.scenario import (
     FOLLOW_UP_REPLY,
     IMPROVE_EXPECTED,
     NO_CHANGE_NOTICE,
+    REASONING_PROMPT,
+    REASONING_REPLY,
     SLOW_PROMPT,
     SLOW_REPLY,
+    TESTS_REPLY,
+    THINKING_S,
+    TYPED_DURING_REVIEW,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -68,7 +80,17 @@ def runner(editor_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Ru
         if name in runs:
             return runs[name]
         base = tmp_path_factory.mktemp(name)
-        if name in DOCUMENTED:
+        if name == DISCOVERY_RUN:
+            bare_path = os.pathsep.join(["/usr/bin", "/bin"])  # no chatls: the venv is not on it
+            runs[name] = run_editor(
+                nvim_argv("nvim_discovery.lua"), base, editor_emulator, {"PATH": bare_path},
+                pluginDir=str(PLUGIN_DIRS["nvim-plugin"]),
+            )  # fmt: skip
+        elif name in SLOW_RUNS:
+            runs[name] = run_editor(
+                SLOW_RUNS[name](), base, editor_emulator, timeout_s=SLOW_RUN_TIMEOUT_S, **SLOW_RUN_PLAN
+            )
+        elif name in DOCUMENTED:
             snippet, env = documented_setup(name.removesuffix("-docs"), base, editor_emulator)
             runs[name] = run_editor(DOCUMENTED[name](), base, editor_emulator, env, snippet=str(snippet))
         else:
@@ -249,6 +271,114 @@ def assert_lines_reached_the_model(run: EditorRun) -> None:
     sent = request["body"]["messages"][-1]["content"]
     assert ABOUT_LINES_PROMPT in sent
     assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
+
+
+# --- Neovim: Generate tests, finding the server, the transcript and the conversations ---------------
+
+
+def test_nvim_generate_tests_creates_the_directory_and_shows_the_saved_file(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    result = run.result("generateTests")
+    assert result["applied"] is True, (result, run.get("generateTestsShown"))
+    assert not any("stack traceback" in m or "E5108" in m for m in run.get("generateTestsShown"))
+    tests = TESTS_REPLY.removeprefix("```python\n").removesuffix("```\n").rstrip("\n")
+    assert tests in run.get("testsOnDisk"), "the tests are not in the file on disk"
+    assert run.get("testsBufferSaved") is True, "the tests sit in an unsaved buffer"
+    assert run.get("testsShown") is True, "the new test file is not shown"
+
+
+def test_nvim_transcript_reopens(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    assert run.get("transcriptClosed") is True
+    assert run.get("transcriptReopened") is True
+
+
+def test_nvim_conversations_can_be_browsed_and_continued(runner: Runner) -> None:
+    run = runner("nvim-plugin")
+    offered = run.get("browseOffered")
+    assert any(CHAT_PROMPT in item and "(4 messages)" in item for item in offered), offered
+    assert run.get("browseLoaded") is True
+    transcript = run.get("browseTranscript")
+    for text in (CHAT_PROMPT, CHAT_REPLY, FOLLOW_UP_PROMPT, FOLLOW_UP_REPLY):
+        assert text in transcript, transcript
+
+
+def test_nvim_without_a_server_says_so_once_in_one_line(runner: Runner) -> None:
+    run = runner(DISCOVERY_RUN)
+    assert run.errors() == {}, run.log
+    shown = run.get("missingShown")
+    assert len(shown) == 1, f"three files were opened; the user should be told once: {shown}"
+    (message,) = shown
+    assert "\n" not in message and "traceback" not in message.lower()
+    assert "no chatls server found" in message and "cmd = { '/path/to/venv/bin/chatls', 'serve' }" in message
+    assert run.get("missingClient") is False
+    assert any("no chatls server found" in m for m in run.get("chatWithoutServerShown"))
+
+
+def test_nvim_finds_the_projects_venv_server(runner: Runner) -> None:
+    run = runner(DISCOVERY_RUN)
+    assert run.get("venvInitialized") is True, run.log
+    assert run.get("venvCmd") == [run.get("venvShim"), "serve"]
+
+
+# --- Emacs: a code action that outlasts eglot's request timeout, and its review ----------------------
+
+
+def thinking_seconds(shown: list[str]) -> list[int]:
+    return [int(m.group(1)) for m in map(re.compile(r"ChatLS: thinking (\d+) s").match, shown) if m]
+
+
+def test_emacs_code_action_outlasting_eglots_timeout_completes(runner: Runner) -> None:
+    run = runner("emacs-review")
+    assert run.errors() == {}, run.log
+    # The model thought for THINKING_S seconds, far past eglot's 10 s, and the status said so meanwhile.
+    assert max(thinking_seconds(run.get("statusesBeforeReview")), default=0) >= THINKING_S // 2, run.log
+    assert run.get("menuReturnedAfter") < run.get("reviewAfter"), "the menu waited for the reply"
+    assert run.get("typedWhileThinking") == "notes", "Emacs did not run commands while the model thought"
+    result = run.result("slowImprove")
+    assert result["applied"] is True, result
+    assert run.get("improveBuffer") == IMPROVE_EXPECTED
+    assert run.get("transcriptFollows") is True, "*chatls* did not follow the streamed output"
+
+
+def test_emacs_review_shows_the_diff_and_typed_keys_never_reach_the_code(runner: Runner) -> None:
+    run = runner("emacs-review")
+    review = run.get("reviewText")
+    assert "C-c C-c applies this change" in review and "C-c C-k discards it" in review
+    assert "-    if n % 2 == 0:" in review and "+    return n % 2 == 0" in review, review
+    assert run.get("reviewSelected") is True
+    assert run.get("typedInto") == "*ChatLS: Improve*", "the keys went to another buffer than the review"
+    assert run.get("sourceUnchangedAfterTyping") is True, run.get("sourceAfterTyping")
+    assert run.get("reviewOpenAfterTyping") is True, "a typed key answered the review"
+    hint = "ChatLS: C-c C-c applies this change, C-c C-k discards it"
+    shown = run.get("shownWhileTyping")
+    keys = TYPED_DURING_REVIEW.split()
+    assert len(shown) == len(keys) and set(shown) == {hint}, f"each of {keys} should name the keys: {shown}"
+
+
+def test_emacs_cancel_of_a_code_action_reads_as_words_and_stops_upstream(
+    runner: Runner, editor_emulator: Any
+) -> None:
+    run = runner("emacs-review")
+    assert run.get("cancelKeyRan") == "chatls-cancel-or-quit"
+    assert run.get("cancelReturned") is True, "C-g in *chatls* left the code action running"
+    shown = run.get("cancelShown")
+    assert "ChatLS: Cancelled; the server keeps the partial reply." in shown, shown
+    assert not any("Request with id" in m for m in shown), shown
+    assert "Request with id" not in run.get("transcriptAfterCancel")
+    thinker = [r for r in run.requests if r["deployment"] == "o1-thinker"]
+    assert len(thinker) == 2, thinker
+    editor_emulator.wait_for_request(lambda r: r["id"] == thinker[-1]["id"] and r["disconnected"], timeout=10)
+
+
+def test_helper_shows_the_reasoning_summary_before_the_answer(plugin_editor: EditorRun) -> None:
+    result = plugin_editor.result("thinkingResult")
+    summary = plugin_editor.get("thinkingReasoning")
+    assert summary == result["reasoning"] and REASONING_PROMPT in summary, summary
+    assert plugin_editor.get("thinkingReply") == result["content"] == REASONING_REPLY, "reasoning leaked"
+    transcript = plugin_editor.get("thinkingTranscript")
+    expected = f"## ChatLS\n\n### Thinking\n\n{summary}\n\n---\n\n{REASONING_REPLY}"
+    assert transcript.startswith(expected), transcript
 
 
 # --- the setups docs/editors.md shows, run exactly as written --------------------------------------

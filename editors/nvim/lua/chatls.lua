@@ -1,8 +1,12 @@
 -- ChatLS for Neovim 0.7+: starts `chatls serve` for your buffers, streams replies into a transcript buffer,
--- and adds :ChatLS, :ChatLSNew and :ChatLSCancel. No other plugin needed (no nvim-lspconfig).
+-- and adds :ChatLS, :ChatLSNew, :ChatLSCancel, :ChatLSTranscript and :ChatLSConversations. No other plugin
+-- needed (no nvim-lspconfig).
 --
 --   set runtimepath+=/path/to/chatls/editors/nvim
 --   lua require("chatls").setup({ init_options = { profiles = {...}, defaultProfile = "..." } })
+--
+-- The server is `cmd` when set (e.g. { "/path/to/venv/bin/chatls", "serve" }), else the project's
+-- .venv/bin/chatls, else `chatls` on PATH. When none can run, the helper says so once, in one line.
 --
 -- Code actions (Explain, Fix, Improve, ...) come from the server through Neovim's own menu
 -- (vim.lsp.buf.code_action / range_code_action). This module only adds what LSP has no UI for: the chat
@@ -10,7 +14,7 @@
 local M = {}
 
 M.config = {
-  cmd = { "chatls", "serve" },
+  cmd = nil, -- nil: <project>/.venv/bin/chatls, then `chatls` on PATH; or e.g. { "/venv/bin/chatls", "serve" }
   filetypes = nil, -- nil: every buffer that has a file; or a list such as { "python", "lua" }
   init_options = {},
   root_markers = { ".git", "pyproject.toml", "package.json", "Cargo.toml", "go.mod" },
@@ -25,6 +29,8 @@ M.last_message_id = nil -- the reply that streamed last
 local clients_by_root = {} -- 0.7 has no vim.lsp.start: reuse one client per root ourselves
 local pending = nil -- { client = ..., id = ... } of the chat in flight
 local streaming_message = nil -- messageId whose text the transcript's last lines hold
+local section = nil -- what the transcript's end shows of streaming_message: "thinking" or "answer"
+M.server_problem = nil -- why no server could be started (said once; repeated by :ChatLS)
 
 local function notify(msg, level) vim.notify("ChatLS: " .. msg, level or vim.log.levels.INFO) end
 
@@ -40,8 +46,8 @@ function M.transcript_buffer()
   return buf
 end
 
-local function show_transcript(buf)
-  if not M.config.open_transcript or vim.fn.bufwinid(buf) ~= -1 then return end
+local function show_transcript(buf, force)
+  if not (M.config.open_transcript or force) or vim.fn.bufwinid(buf) ~= -1 then return end
   local win = vim.api.nvim_get_current_win()
   vim.cmd("botright split")
   vim.api.nvim_win_set_buf(0, buf)
@@ -86,20 +92,72 @@ local function set_status(status)
   vim.api.nvim_echo({ { status and ("ChatLS: " .. status) or "" } }, false, {})
 end
 
+-- Make the transcript's end show `part` ("thinking" or "answer") of the reply `message_id`.
+local function enter(message_id, part)
+  if streaming_message == message_id and section == part then return end
+  if streaming_message ~= message_id or part == "thinking" then start_section("ChatLS") end
+  if part == "thinking" then append("### Thinking\n\n") end
+  if part == "answer" and section == "thinking" and streaming_message == message_id then append("\n\n---\n\n") end
+  streaming_message, section = message_id, part
+end
+
+-- The reasoning summary streamed so far for a reply.
+function M.reasoning_text(message_id)
+  return M._thoughts and M._thoughts[message_id] or nil
+end
+
 function M.on_delta(_, delta)
   if not delta then return end
   M.conversation_id = delta.conversationId or M.conversation_id
   if type(delta.status) == "string" then set_status(delta.status) end
+  if type(delta.reasoning) == "string" and delta.reasoning ~= "" then
+    enter(delta.messageId, "thinking")
+    M._thoughts = M._thoughts or {}
+    M._thoughts[delta.messageId] = (M._thoughts[delta.messageId] or "") .. delta.reasoning
+    append(delta.reasoning)
+  end
   if type(delta.content) ~= "string" or delta.content == "" then return end
   set_status(nil)
-  if streaming_message ~= delta.messageId then
-    streaming_message = delta.messageId
-    start_section("ChatLS")
-  end
+  enter(delta.messageId, "answer")
   M.last_message_id = delta.messageId
   M._replies = M._replies or {}
   M._replies[delta.messageId] = (M._replies[delta.messageId] or "") .. delta.content
   append(delta.content)
+end
+
+-- Edits -----------------------------------------------------------------------------------------------
+
+-- Show a file the server created (Generate tests) in a split, unless a window shows it already.
+local function show_file(fname)
+  local buf = vim.fn.bufnr(fname)
+  if buf ~= -1 and vim.fn.bufwinid(buf) ~= -1 then return end
+  vim.cmd("botright split " .. vim.fn.fnameescape(fname))
+end
+
+-- workspace/applyEdit, around Neovim's own: a file the edit creates gets its directory first (0.7-0.9
+-- write the new file with io.open, which fails without it), and is saved and shown afterwards (Neovim
+-- leaves it empty on disk, its text in a hidden, unsaved buffer).
+function M.on_apply_edit(err, params, ctx, config)
+  local created = {}
+  for _, change in ipairs(params and params.edit and params.edit.documentChanges or {}) do
+    if change.kind == "create" then
+      local fname = vim.uri_to_fname(change.uri)
+      vim.fn.mkdir(vim.fn.fnamemodify(fname, ":h"), "p")
+      table.insert(created, fname)
+    end
+  end
+  local response = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx, config)
+  if response and response.applied then
+    for _, fname in ipairs(created) do
+      local buf = vim.fn.bufnr(fname)
+      if buf ~= -1 and vim.api.nvim_buf_get_option(buf, "modified") then
+        vim.fn.bufload(buf)
+        vim.api.nvim_buf_call(buf, function() vim.cmd("silent noautocmd write") end)
+      end
+      show_file(fname)
+    end
+  end
+  return response
 end
 
 -- Buffers and clients ---------------------------------------------------------------------------------
@@ -117,13 +175,29 @@ local function root_dir(bufnr)
   return dir
 end
 
-local function client_config(root)
+-- The command that starts the server for a project: the configured one, the project's .venv/bin/chatls,
+-- or `chatls` on PATH; nil and the reason when none of them can run.
+function M.server_cmd(root)
+  local configured = M.config.cmd
+  if configured then
+    if vim.fn.executable(configured[1]) == 1 then return configured end
+    return nil, ("cannot run %s (the cmd given to require('chatls').setup); set cmd to the chatls of the "
+      .. "venv you installed it in, e.g. { '/path/to/venv/bin/chatls', 'serve' }"):format(configured[1])
+  end
+  local venv = root .. "/.venv/bin/chatls"
+  if vim.fn.executable(venv) == 1 then return { venv, "serve" } end
+  if vim.fn.executable("chatls") == 1 then return { "chatls", "serve" } end
+  return nil, ("no chatls server found (not in %s/.venv/bin nor on PATH); set it with "
+    .. "require('chatls').setup({ cmd = { '/path/to/venv/bin/chatls', 'serve' } })"):format(root)
+end
+
+local function client_config(root, cmd)
   return {
     name = "chatls",
-    cmd = M.config.cmd,
+    cmd = cmd,
     root_dir = root,
     init_options = M.config.init_options,
-    handlers = { ["chatls/delta"] = M.on_delta },
+    handlers = { ["chatls/delta"] = M.on_delta, ["workspace/applyEdit"] = M.on_apply_edit },
   }
 end
 
@@ -132,12 +206,18 @@ function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   if vim.api.nvim_buf_get_option(bufnr, "buftype") ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then return end
   local root = root_dir(bufnr)
+  local cmd, problem = M.server_cmd(root)
+  if not cmd then
+    if M.server_problem == nil then notify(problem, vim.log.levels.WARN) end -- once, not on every file
+    M.server_problem = problem
+    return nil
+  end
   if vim.lsp.start then -- 0.8+: reuses a running client with the same name and root
-    return vim.lsp.start(client_config(root), { bufnr = bufnr })
+    return vim.lsp.start(client_config(root, cmd), { bufnr = bufnr })
   end
   local id = clients_by_root[root]
   if not id or not vim.lsp.get_client_by_id(id) then
-    id = vim.lsp.start_client(client_config(root))
+    id = vim.lsp.start_client(client_config(root, cmd))
     clients_by_root[root] = id
   end
   vim.lsp.buf_attach_client(bufnr, id)
@@ -165,7 +245,9 @@ function M.chat(prompt, opts)
   opts = opts or {}
   local bufnr = vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
-  if not client then return notify("no ChatLS server for this buffer", vim.log.levels.ERROR) end
+  if not client then
+    return notify(M.server_problem or "no ChatLS server for this buffer (it has no file)", vim.log.levels.ERROR)
+  end
   local params = { prompt = prompt, conversationId = M.conversation_id, profile = opts.profile }
   if opts.range then
     local last_text = vim.api.nvim_buf_get_lines(bufnr, opts.range[2] - 1, opts.range[2], false)[1] or ""
@@ -190,7 +272,7 @@ function M.chat(prompt, opts)
     end
     M.last_result = result
     M.conversation_id = result.conversationId
-    append(("\n\n_%s · %s_"):format(result.model, result.finishReason))
+    append(("\n\n_%s · %s_"):format(result.model, result.stopReason or result.finishReason))
   end, bufnr)
   if not ok then return notify("the server is not running", vim.log.levels.ERROR) end
   pending = { client = client, id = id }
@@ -209,7 +291,53 @@ end
 
 function M.new_conversation()
   M.conversation_id = nil
-  streaming_message = nil
+  streaming_message, section = nil, nil
+end
+
+-- Reopen the transcript in a split (after it was closed).
+function M.open_transcript()
+  show_transcript(M.transcript_buffer(), true)
+end
+
+-- Show a stored conversation in the transcript and continue it with the next :ChatLS.
+function M.load_conversation(client, conversation_id, on_done)
+  client.request("chatls/conversation", { conversationId = conversation_id }, function(err, result)
+    if err then return notify(err.message, vim.log.levels.ERROR) end
+    local buf = M.transcript_buffer()
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, { "# " .. (result.title or "Conversation") })
+    for _, message in ipairs(result.messages or {}) do
+      start_section(message.role == "user" and "You" or "ChatLS")
+      if message.reasoning and message.reasoning ~= "" then
+        append("### Thinking\n\n" .. message.reasoning .. "\n\n---\n\n")
+      end
+      append(message.content or "")
+      if message.status and message.status ~= "complete" then append("\n\n_(" .. message.status .. ")_") end
+    end
+    M.conversation_id, streaming_message, section = result.id or conversation_id, nil, nil
+    show_transcript(buf, true)
+    if on_done then on_done(result) end
+  end, vim.api.nvim_get_current_buf())
+end
+
+-- Pick one of the project's conversations (vim.ui.select) and open it in the transcript.
+function M.browse_conversations(on_done)
+  local client = M.client()
+  if not client then
+    return notify(M.server_problem or "no ChatLS server for this buffer (it has no file)", vim.log.levels.ERROR)
+  end
+  local workspace = vim.uri_from_fname(client.config.root_dir)
+  client.request("chatls/conversations", { workspaceUri = workspace }, function(err, result)
+    if err then return notify(err.message, vim.log.levels.ERROR) end
+    if not result or #result == 0 then return notify("no conversations in this project yet") end
+    vim.ui.select(result, {
+      prompt = "ChatLS conversations",
+      format_item = function(c)
+        return ("%s  %s  (%d messages)"):format((c.updatedAt or ""):sub(1, 16):gsub("T", " "), c.title, c.messageCount)
+      end,
+    }, function(choice)
+      if choice then M.load_conversation(client, choice.id, on_done) end
+    end)
+  end, vim.api.nvim_get_current_buf())
 end
 
 -- Code-action commands --------------------------------------------------------------------------------
@@ -261,6 +389,9 @@ function M.setup(opts)
   end, { nargs = "*", range = true, desc = "Ask ChatLS (with a range: about those lines)" })
   vim.api.nvim_create_user_command("ChatLSNew", M.new_conversation, { desc = "Start a new ChatLS conversation" })
   vim.api.nvim_create_user_command("ChatLSCancel", M.cancel, { desc = "Stop the ChatLS reply in progress" })
+  vim.api.nvim_create_user_command("ChatLSTranscript", M.open_transcript, { desc = "Reopen the ChatLS transcript" })
+  vim.api.nvim_create_user_command("ChatLSConversations", function() M.browse_conversations() end,
+    { desc = "Browse this project's ChatLS conversations and continue one" })
 end
 
 return M

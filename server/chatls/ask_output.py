@@ -1,0 +1,121 @@
+"""What `chatls ask` prints while a reply streams: the answer on stdout, everything else on stderr.
+
+On a terminal the turn's status ("thinking 12 s", "rate limited, retrying in 8 s") is one line on stderr that
+is rewritten in place and erased when text flows; piped, each new kind of status is one plain line (a
+counting "thinking 1 s, 2 s, ..." is printed once, not once a second). Reasoning summaries go to stderr under
+a "Thinking" heading, dimmed on a terminal, unless turned off; they are never mixed into the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TextIO
+
+_ERASE_LINE = "\r\x1b[K"
+_DIM = "\x1b[2m"
+_RESET = "\x1b[0m"
+_NUMBER = re.compile(r"\d+")
+
+
+def _field(params: Any, camel: str, snake: str) -> Any:
+    """A notification field; pygls hands custom notifications over as objects with the wire's names."""
+    value = getattr(params, camel, None)
+    return getattr(params, snake, None) if value is None else value
+
+
+class DeltaPrinter:
+    """Prints `chatls/delta` notifications of one turn."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, thinking: bool = True, live: bool | None = None) -> None:
+        self._out = out
+        self._err = err
+        self._thinking = thinking
+        self._live = err.isatty() if live is None else live
+        """stderr is a terminal: the status line is rewritten in place."""
+        self.conversation_id: str | None = None
+        """The conversation of the turn, known from its first delta (printed on Ctrl-C)."""
+        self._printed: list[str] = []
+        self._status_on_screen = False
+        self._last_status_kind: str | None = None
+        self._in_reasoning = False
+        self._answer_mid_line = False
+
+    # --- notifications ---------------------------------------------------------------------------------
+    def delta(self, params: Any) -> None:
+        conversation = _field(params, "conversationId", "conversation_id")
+        if conversation:
+            self.conversation_id = conversation
+        reasoning = _field(params, "reasoning", "reasoning")
+        status = _field(params, "status", "status")
+        content = _field(params, "content", "content")
+        if reasoning and self._thinking:
+            self._reasoning(reasoning)
+        if status:
+            self._status(status)
+        if content:
+            self._answer(content)
+
+    def note(self, line: str) -> None:
+        """A line of its own on stderr (a server message), never inside the status line."""
+        self._clear_status()
+        self._end_reasoning()
+        self._write(self._err, line + "\n")
+
+    def finish(self, content: str = "") -> None:
+        """The turn ended: erase the status, end the answer with a line break.
+
+        Deltas always precede the response; if any were missed, the rest of `content` is printed.
+        """
+        self._clear_status()
+        self._end_reasoning()
+        shown = "".join(self._printed)
+        if content.startswith(shown) and len(content) > len(shown):
+            self._out.write(content[len(shown) :])
+        if shown or content:
+            self._out.write("\n")
+        self._out.flush()
+
+    # --- the parts -------------------------------------------------------------------------------------
+    def _status(self, status: str) -> None:
+        if not self._live:
+            kind = _NUMBER.sub("#", status)
+            if kind != self._last_status_kind:
+                self._last_status_kind = kind
+                self._write(self._err, f"[{status}]\n")
+            return
+        self._end_reasoning()
+        if self._answer_mid_line:  # the answer shares the terminal: never overwrite its last line
+            self._write(self._err, f"\n[{status}]\n")
+            self._answer_mid_line = False
+            return
+        self._write(self._err, f"{_ERASE_LINE}ChatLS: {status}")
+        self._status_on_screen = True
+
+    def _reasoning(self, text: str) -> None:
+        self._clear_status()
+        if not self._in_reasoning:
+            self._in_reasoning = True
+            self._write(self._err, "Thinking:\n")
+        self._write(self._err, f"{_DIM}{text}{_RESET}" if self._live else text)
+
+    def _answer(self, text: str) -> None:
+        self._clear_status()
+        self._end_reasoning()
+        self._printed.append(text)
+        self._write(self._out, text)
+        self._answer_mid_line = not text.endswith("\n")
+
+    def _clear_status(self) -> None:
+        if self._status_on_screen:
+            self._write(self._err, _ERASE_LINE)
+            self._status_on_screen = False
+
+    def _end_reasoning(self) -> None:
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self._write(self._err, "\n\n")
+
+    @staticmethod
+    def _write(stream: TextIO, text: str) -> None:
+        stream.write(text)
+        stream.flush()
