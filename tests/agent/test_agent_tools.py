@@ -34,7 +34,9 @@ def tools_for(root: Path, **kwargs: object) -> ReadTools:
     return ReadTools(Workspace.of([root]), **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["../outside.txt", "src/../../outside.txt", "%2e%2e/outside.txt", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "name", ["../outside.txt", "src/../../outside.txt", "%2e%2e/outside.txt", "/etc/passwd"]
+)
 async def test_paths_outside_the_workspace_are_refused(project: Path, name: str) -> None:
     with pytest.raises(ToolError, match="outside the workspace"):
         await tools_for(project).read_file(name)
@@ -117,7 +119,9 @@ def test_replace_once_needs_exactly_one_occurrence() -> None:
 def test_one_annotated_edit_across_files_creates_new_ones(project: Path) -> None:
     app = project / "src" / "app.py"
     changes = [
-        FileChange(app, app.as_uri(), "def add(a: int, b: int) -> int:\n    return a + b\n", app.read_text(), 7),
+        FileChange(
+            app, app.as_uri(), "def add(a: int, b: int) -> int:\n    return a + b\n", app.read_text(), 7
+        ),
         FileChange(project / "src" / "new.py", (project / "src" / "new.py").as_uri(), "X = 1\n", None, None),
     ]
     support = edits.EditSupport(document_changes=True, change_annotations=True, create_files=True)
