@@ -132,7 +132,14 @@ class ReadTools:
         if not query:
             raise ToolError("a search query is required")
         folder = self.workspace.resolve(path)
-        args = ["--json", "--no-config", "--no-messages", "--no-require-git", "--max-columns", str(self.limits.max_line_chars)]
+        args = [
+            "--json",
+            "--no-config",
+            "--no-messages",
+            "--no-require-git",
+            "--max-columns",
+            str(self.limits.max_line_chars),
+        ]
         if not regex:
             args.append("--fixed-strings")
         for pattern in (*self.excludes, *([] if self.allow_secrets else self.secrets.patterns)):
