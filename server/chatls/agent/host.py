@@ -158,7 +158,8 @@ async def _client_diagnostics(ls: Any, uri: str | None) -> dict[str, list[types.
     found: dict[str, list[types.Diagnostic]] = {}
     for entry in raw or []:
         entry = entry if isinstance(entry, dict) else PARAMS_CONVERTER.unstructure(entry)
-        found[entry["uri"]] = [PARAMS_CONVERTER.structure(d, types.Diagnostic) for d in entry.get("diagnostics", [])]
+        diagnostics = entry.get("diagnostics", [])
+        found[entry["uri"]] = [PARAMS_CONVERTER.structure(d, types.Diagnostic) for d in diagnostics]
     return found
 
 
