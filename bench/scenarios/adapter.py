@@ -1,6 +1,6 @@
 """The adapter's own costs: shaping a 200-message request, and what it adds to the first streamed token.
 
-Shaping: `chatls.azure.shaping.shape_request` on a conversation of instructions plus 200 messages, for a
+Shaping: `chatls.azure.wires.chat.shape_request` on a conversation of instructions plus 200 messages, for a
 classic, a reasoning and an o1-preview-style model (instructions folded into the first user message); the
 figure is the slowest family's median. The baseline builds the same message dicts by hand, for scale.
 
@@ -53,7 +53,7 @@ def history() -> Any:
 
 def measure_shaping(context: RunContext) -> tuple[dict[str, float], float]:
     from chatls.azure.capabilities import resolve_capabilities
-    from chatls.azure.shaping import shape_request
+    from chatls.azure.wires.chat import shape_request
     from chatls.azure.types import ChatOptions
 
     conversation = history()
@@ -84,7 +84,7 @@ async def measure_first_token(url: str, api_key: str, rounds: int) -> tuple[list
     from chatls.azure import AzureChatClient
     from chatls.azure.capabilities import resolve_capabilities
     from chatls.azure.profile import Profile
-    from chatls.azure.shaping import shape_request
+    from chatls.azure.wires.chat import shape_request
     from chatls.azure.types import ChatMessage, ChatOptions, ContentEvent, Conversation
 
     conversation = Conversation("Be brief.", (ChatMessage("user", "hello there"),))
@@ -164,6 +164,6 @@ SCENARIO = Scenario(
     name="adapter",
     summary=f"request shaping with {HISTORY} messages; adapter overhead on the first token",
     rows=(SHAPING, FIRST_TOKEN),
-    requires=("chatls.azure.shaping", "chatls.azure.client", "chatls.emulator.__main__"),
+    requires=("chatls.azure.wires.chat", "chatls.azure.client", "chatls.emulator.__main__"),
     run=run,
 )

@@ -15,10 +15,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
-from chatls.chat_service import ABANDONED_AFTER, ChatService
+from chatls.chat_service import ChatService
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
-from chatls.protocol import ChatLSProtocol
+from chatls.protocol import DELTA, ChatLSProtocol, DeltaNotification
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class ChatLSServer(LanguageServer):
         self._store: ConversationStore | None = None
         self._reported_messages: set[str] = set()
         self._configured = asyncio.Event()
+        self.stopping = False
+        """Set by `shutdown`: background runs in flight are left for the next server to resume."""
 
     async def ready(self) -> None:
         """Wait until `initialized` has loaded the settings (workspace/configuration included).
@@ -207,13 +209,15 @@ class ChatLSServer(LanguageServer):
 
         store = ConversationStore.open(self.settings.resolved_state_dir())
         try:
-            # Replies a killed server left `pending`; a live window touches its own well within this time.
-            settled = store.settle_abandoned_replies(idle_seconds=ABANDONED_AFTER)
+            # Replies a server that is gone left `pending` (a live one keeps its lease): retryable now.
+            settled = store.settle_orphaned_replies()
         except Exception:
-            log.warning("settling abandoned replies failed", exc_info=True)
+            log.warning("settling interrupted replies failed", exc_info=True)
         else:
             if settled:
-                log.info("marked %d reply(s) left pending by an earlier server as error", settled)
+                log.info(
+                    "marked %d reply(s) left pending by a server that is gone as interrupted", len(settled)
+                )
         if store.recovered_from is not None:
             self.show_message_once(
                 f"ChatLS found its conversation database damaged and started a new one. "
@@ -221,6 +225,10 @@ class ChatLSServer(LanguageServer):
                 types.MessageType.Warning,
             )
         return store
+
+    @property
+    def store_is_open(self) -> bool:
+        return self._store is not None
 
     def open_store_early(self) -> None:
         """Open the store now, so a damaged database is reported at start-up rather than at the first chat."""
@@ -231,8 +239,26 @@ class ChatLSServer(LanguageServer):
 
     def close_store(self) -> None:
         if self._store is not None:
+            try:
+                self._store.release_lease()  # our pending replies (if any were left) are free at once
+            except Exception:
+                log.warning("releasing the lease on pending replies failed", exc_info=True)
             self._store.close()
             self._store = None
+
+    def look_after_orphans(self, conversation_id: str | None = None) -> None:
+        """Settle replies whose server is gone as `interrupted` (of one conversation, or all), and resume the
+        background runs among them; called when the store opens and whenever a conversation is read."""
+        if conversation_id is not None:
+            self.store.settle_orphaned_replies(conversation_id)
+        if not self.stopping:
+            task = self.run_background(self.chat_service.resume_runs(self.send_delta), "resuming replies")
+            self.command_tasks.add(task)  # shutdown leaves it resumable again
+            task.add_done_callback(self.command_tasks.discard)
+
+    def send_delta(self, delta: DeltaNotification) -> None:
+        """One `chatls/delta` notification to the client."""
+        self.protocol.notify(DELTA, delta)
 
     # --- tasks and messages -----------------------------------------------------------------------------
     def track_current_task(self) -> None:

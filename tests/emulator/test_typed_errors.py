@@ -21,6 +21,7 @@ SDK_ERROR_FOR_STATUS: dict[int, type[openai.APIStatusError]] = {
     500: openai.InternalServerError,
     503: openai.InternalServerError,
     413: openai.APIStatusError,
+    410: openai.APIStatusError,
 }
 TOOLS = [{"type": "function", "function": {"name": "f", "description": "d" * 2000, "parameters": {}}}]
 

@@ -91,9 +91,11 @@ def test_split_model_names_the_known_families() -> None:
 
 def test_family_table_is_consistent() -> None:
     for family in FAMILIES.values():
-        assert family.max_output < family.context_window
-        if not family.reasoning:
+        assert family.max_output <= family.context_window
+        if not family.reasoning and not family.router:
             assert family.sampling == "accept" and family.max_tokens and family.reasoning_efforts is None
+        assert family.wires and set(family.wires) <= {"chat", "responses"}
+        assert not family.summaries or family.reasoning
         assert family.source
 
 

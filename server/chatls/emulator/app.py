@@ -25,6 +25,17 @@ from chatls.emulator.config import Deployment, EmulatorConfig
 from chatls.emulator.control import add_control_routes
 from chatls.emulator.errors import EmulatorError
 from chatls.emulator.faults import FaultSpec
+from chatls.emulator.handling import (
+    STATE_KEY,
+    begin,
+    check_auth,
+    deployment_named,
+    mark_disconnected,
+    rate_limit,
+    read_json,
+    record_for,
+    record_of,
+)
 from chatls.emulator.payloads import ChunkEncoder, completion_body
 from chatls.emulator.replies import (
     Completion,
@@ -34,15 +45,13 @@ from chatls.emulator.replies import (
     first_token_delay,
     plan_completion,
 )
+from chatls.emulator.response_routes import add_responses_routes
 from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
-from chatls.emulator.state import EmulatorState, RequestRecord
+from chatls.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = web.AppKey("state", EmulatorState)
-RECORD_KEY = web.RequestKey("record", RequestRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-LOGGED_BODY_BYTES = 1024 * 1024
 
 
 def create_app(config: EmulatorConfig) -> web.Application:
@@ -55,6 +64,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/openai/v1/models", _v1_models)
     app.router.add_get("/openai/models", _dated_models)
     app.router.add_get("/openai/deployments", _dated_models)
+    add_responses_routes(app)
     add_control_routes(app, STATE_KEY)
     return app
 
@@ -72,7 +82,7 @@ async def _azure_errors(request: web.Request, handler: Handler) -> web.StreamRes
     except web.HTTPException as exc:
         response = _error_response(request, _from_http_exception(request, exc))
     except (asyncio.CancelledError, ConnectionResetError):
-        _mark_disconnected(request)
+        mark_disconnected(request)
         raise
     except Exception:
         log.exception("emulator: unexpected error for %s %s", request.method, request.path)
@@ -92,7 +102,7 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> Emulat
 
 
 def _error_response(request: web.Request, error: EmulatorError) -> web.Response:
-    record = _record(request)
+    record = record_for(request)
     if record is not None:
         record.error_source = error.source
     headers = {"apim-request-id": str(uuid.uuid4()), **error.headers}
@@ -101,13 +111,8 @@ def _error_response(request: web.Request, error: EmulatorError) -> web.Response:
     )
 
 
-def _record(request: web.Request) -> RequestRecord | None:
-    record: RequestRecord | None = request.get(RECORD_KEY)
-    return record
-
-
 def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
-    record = _record(request)
+    record = record_for(request)
     if record is None:
         return
     record.status = response.status
@@ -121,23 +126,18 @@ def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
     record.finished = True
 
 
-def _mark_disconnected(request: web.Request) -> None:
-    record = _record(request)
-    if record is not None:
-        record.disconnected = True
-        record.finished = True
-
-
 # ------------------------------------------------------------------------------------------ routes
 
 
 async def _dated_chat(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     version = rules.api_version_for(request.query.get("api-version"), v1_route=False)
-    _record_of(request).api_version = version.label
-    _check_auth(request, state)
-    deployment = _deployment(state, request.match_info["deployment"], request)
-    body = await _read_json(request, state)
+    record_of(request).api_version = version.label
+    check_auth(request, state)
+    deployment = deployment_named(state, request.match_info["deployment"], request)
+    body = await read_json(request, state)
+    rules.check_deployment_usable(deployment)
+    rules.check_chat_operation(deployment)
     rules.check_model_available(deployment, version)
     rules.check_arguments_known(body, version)
     if state.config.validate_schema:
@@ -146,31 +146,33 @@ async def _dated_chat(request: web.Request) -> web.StreamResponse:
 
 
 async def _v1_chat(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     version = rules.api_version_for(request.query.get("api-version"), v1_route=True)
-    _record_of(request).api_version = version.label
-    _check_auth(request, state)
-    body = await _read_json(request, state)
+    record_of(request).api_version = version.label
+    check_auth(request, state)
+    body = await read_json(request, state)
     if state.config.validate_schema:
         validation.validate_request(body, api_version=version.label, v1=True)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise errors.schema_invalid("'model' is a required property", "")
-    deployment = _deployment(state, model, request)
+    deployment = deployment_named(state, model, request)
+    rules.check_deployment_usable(deployment)
+    rules.check_chat_operation(deployment)
     return await _complete(request, state, deployment, body, version.label)
 
 
 async def _v1_models(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     rules.api_version_for(request.query.get("api-version"), v1_route=True)
-    _check_auth(request, state)
+    check_auth(request, state)
     return web.json_response(_model_list(state))
 
 
 async def _dated_models(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     rules.api_version_for(request.query.get("api-version"), v1_route=False)
-    _check_auth(request, state)
+    check_auth(request, state)
     return web.json_response(_model_list(state))
 
 
@@ -193,62 +195,6 @@ def _model_list(state: EmulatorState) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ request steps
 
 
-def _begin(request: web.Request) -> EmulatorState:
-    state = request.app[STATE_KEY]
-    request[RECORD_KEY] = state.begin_record(request.method, request.path, request.query, request.headers)
-    return state
-
-
-def _record_of(request: web.Request) -> RequestRecord:
-    record = _record(request)
-    assert record is not None  # _begin ran first
-    return record
-
-
-def _check_auth(request: web.Request, state: EmulatorState) -> None:
-    key = request.headers.get("api-key", "").strip()
-    if not key and state.api_key_header:
-        key = request.headers.get(state.api_key_header, "").strip()
-    if not key:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        key = token.strip() if scheme.lower() == "bearer" else ""
-    accepted = state.config.api_keys
-    if not key or (accepted and key not in accepted):
-        raise errors.unauthorized()
-
-
-def _deployment(state: EmulatorState, name: str, request: web.Request) -> Deployment:
-    _record_of(request).deployment = name
-    deployment = state.deployments.get(name)
-    if deployment is None:
-        raise errors.deployment_not_found()
-    return deployment
-
-
-async def _read_json(request: web.Request, state: EmulatorState) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise errors.bad_request(
-            f"Invalid Content-Type header ({content_type or 'none'}), expected application/json."
-        )
-    raw = await request.read()  # raises HTTPRequestEntityTooLarge above client_max_size
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise errors.bad_request(
-            "We could not parse the JSON body of your request. The API expects a JSON payload, "
-            "but what was sent was not valid JSON."
-        ) from None
-    # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound.
-    _record_of(request).body = body if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
-    if len(raw) > rules.MAX_STRING_LENGTH:
-        rules.check_string_lengths(body)
-    if not isinstance(body, dict):
-        raise errors.schema_invalid(f"{json.dumps(body)[:100]} is not of type 'object'", "")
-    _record_of(request).stream = body.get("stream") is True
-    return body
-
-
 async def _complete(
     request: web.Request, state: EmulatorState, deployment: Deployment, body: dict[str, Any], api_version: str
 ) -> web.StreamResponse:
@@ -256,12 +202,12 @@ async def _complete(
     prompt_tokens = estimate_prompt_tokens(body)
     cap = rules.requested_completion_cap(body)
     effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
-    record = _record_of(request)
+    record = record_of(request)
     record.reply = text = choose_reply(state.replies, deployment.name, body)
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
     )
-    headers = _rate_limit(state, deployment, completion, api_version)
+    headers = rate_limit(state, deployment, completion, api_version)
     fault = state.faults.take(deployment.name)
     if fault is not None:
         record.fault = fault.kind
@@ -293,7 +239,7 @@ async def _respond_streaming(
     plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
     encoder = ChunkEncoder(deployment.model)
     if not await stream_completion(response, encoder, plan, deployment.family.reasoning):
-        _mark_disconnected(request)
+        mark_disconnected(request)
     if plan.drop_after is not None:
         drop_connection(request)  # no finish chunk, no [DONE], no end of the chunked body
     return response
@@ -314,34 +260,6 @@ def _respond_json(
         completion, model=deployment.model, reasoning=deployment.family.reasoning, filtered_category=category
     )
     return web.json_response(payload, headers=headers)
-
-
-def _rate_limit(
-    state: EmulatorState, deployment: Deployment, completion: Completion, api_version: str
-) -> dict[str, str]:
-    headers = {"apim-request-id": str(uuid.uuid4()), "x-ms-region": "Emulator"}
-    limit = deployment.tokens_per_minute
-    if limit is None:
-        return headers
-    tokens = completion.prompt_tokens + completion.completion_tokens
-    decision = state.limiter.check(deployment.name, limit, tokens)
-    if not decision.allowed:
-        raise errors.rate_limited(
-            decision.retry_after,
-            deployment=deployment.name,
-            model=deployment.model,
-            api_version=api_version,
-            newer=False,
-            limit_tokens=limit,
-            remaining_tokens=decision.remaining_tokens,
-        )
-    headers.update(
-        {
-            "x-ratelimit-limit-tokens": str(limit),
-            "x-ratelimit-remaining-tokens": str(decision.remaining_tokens),
-        }
-    )
-    return headers
 
 
 async def _apply_pre_fault(

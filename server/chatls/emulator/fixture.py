@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from chatls.emulator.app import STATE_KEY, create_app
+from chatls.emulator.app import create_app
 from chatls.emulator.config import EmulatorConfig, load_config
 from chatls.emulator.faults import FaultSpec
+from chatls.emulator.handling import STATE_KEY
 from chatls.emulator.state import EmulatorState, deployment_json
 
 ConfigSource = EmulatorConfig | Mapping[str, Any] | str | Path | None

@@ -80,7 +80,10 @@ def estimate_tool_tokens(body: dict[str, Any]) -> int:
 
 def choose_reply(rules: Iterable[ReplyRule], deployment: str, body: dict[str, Any]) -> str:
     """First matching scripted reply, else a recognisable echo of the last user message."""
-    prompt = last_user_message(body)
+    return choose_reply_for_prompt(rules, deployment, last_user_message(body))
+
+
+def choose_reply_for_prompt(rules: Iterable[ReplyRule], deployment: str, prompt: str) -> str:
     for rule in rules:
         if rule.deployment in (None, deployment) and rule.pattern.search(prompt):
             return rule.reply

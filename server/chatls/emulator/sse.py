@@ -84,3 +84,11 @@ def drop_connection(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.close()
+
+
+def write_raw_close(request: web.Request, data: bytes) -> None:
+    """Send ``data`` (status line, headers and an EOF-delimited body) and close: a clean close."""
+    transport = request.transport
+    if transport is not None:
+        transport.write(data)
+        transport.close()

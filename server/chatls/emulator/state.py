@@ -27,6 +27,8 @@ from chatls.emulator.config import (
     update_deployment,
 )
 from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
+from chatls.emulator.runs import RunStore
+from chatls.emulator.tool_scripts import ToolScript, parse_tool_script
 
 LOG_LIMIT = 5_000
 SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
@@ -70,6 +72,16 @@ class RequestRecord:
     finished: bool = False
     disconnected: bool = False
     """The client went away before the response (or stream) was complete."""
+    response_id: str | None = None
+    """Responses API: the response this request created, read, resumed or cancelled."""
+    replayed_reasoning: list[str] = field(default_factory=list)
+    """Reasoning items (ids) whose ``encrypted_content`` the client sent back."""
+    tool_results: dict[str, str] = field(default_factory=dict)
+    """Tool results (call id → output) the model read in this request, on either wire."""
+    tool_calls: list[str] = field(default_factory=list)
+    """Tools the model called in its answer (names, in order)."""
+    model: str | None = None
+    """The model the answer reported (model-router: the pick)."""
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -86,6 +98,9 @@ class EmulatorState:
         self.prompt_cache = PromptCache()
         self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self.api_key_header = config.api_key_header
+        self.runs = RunStore()
+        self.tool_scripts: list[ToolScript] = []
+        self._router_turns: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -99,6 +114,24 @@ class EmulatorState:
         self.limiter.reset()
         self.prompt_cache.reset()
         self.log.clear()
+        self.runs.reset()
+        self.tool_scripts = list(self.config.tool_scripts)
+        self._router_turns.clear()
+
+    def reported_model(self, deployment: Deployment) -> str:
+        """The model an answer reports: model-router names its next pick, in turn."""
+        picks = deployment.router_models
+        if not picks:
+            return deployment.model
+        turn = self._router_turns.get(deployment.name, 0)
+        self._router_turns[deployment.name] = turn + 1
+        return picks[turn % len(picks)]
+
+    def add_tool_script(self, data: Mapping[str, Any]) -> ToolScript:
+        """A run-time tool-calling script; it takes precedence over earlier ones."""
+        script = parse_tool_script(data, "tool_script")
+        self.tool_scripts.insert(0, script)
+        return script
 
     # ------------------------------------------------------------------------------ request log
 
@@ -188,4 +221,11 @@ def deployment_json(deployment: Deployment) -> dict[str, Any]:
         "unknown_roles": list(deployment.unknown_roles),
         "allow_parameters": list(deployment.allow_parameters),
         "min_api_version": family.min_api_version,
+        "wires": list(family.wires),
+        "summaries": family.summaries,
+        "retired": deployment.retired,
+        "retires": family.retires,
+        "replacement": family.replacement,
+        "router_models": list(deployment.router_models),
+        "data_sources": family.data_sources,
     }
