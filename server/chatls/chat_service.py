@@ -45,6 +45,7 @@ from chatls.workspaces import NO_FOLDER
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from chatls.agent.tools import AgentTools
     from chatls.azure.profile import Profile
     from chatls.azure.types import ChatEvent, ChatMessage, ChatOptions, Conversation, ModelCapabilities
     from chatls.azure.types import ChatResult as AdapterResult
@@ -95,6 +96,14 @@ class Turn:
     question again (`prompt` must equal it) instead of storing it a second time. Needs `conversation_id`."""
     client_token: str | None = None
     """Echoed in every delta of the turn."""
+    agent: AgentTurn | None = None
+    """Agent mode: the model may use these tools (docs/agent.md); plain chat when None."""
+
+
+@dataclass(frozen=True)
+class AgentTurn:
+    tools: AgentTools
+    max_steps: int
 
 
 class ChatBackend(Protocol):
@@ -177,6 +186,12 @@ class DeltaCoalescer:
         self._flush()
         self._emit(self._delta(status=text))
 
+    def step(self, step: protocol.AgentStep) -> None:
+        self._flush()
+        delta = self._delta()
+        delta.step = step
+        self._emit(delta)
+
     def close(self) -> None:
         self._flush()
 
@@ -207,10 +222,13 @@ class DeltaCoalescer:
         else:
             self._emit(self._delta(content=text))
 
-    def _delta(self, **fields: str) -> protocol.DeltaNotification:
+    def _delta(
+        self, *, content: str | None = None, status: str | None = None, reasoning: str | None = None
+    ) -> protocol.DeltaNotification:
         return protocol.DeltaNotification(
-            self._conversation_id, self._message_id, client_token=self._client_token, **fields
-        )
+            self._conversation_id, self._message_id, content=content, status=status, reasoning=reasoning,
+            client_token=self._client_token,
+        )  # fmt: skip
 
     def _emit(self, delta: protocol.DeltaNotification) -> None:
         self.sent_count += 1
@@ -436,6 +454,9 @@ class ChatService:
         from chatls.azure.types import ChatMessage, Conversation
 
         prompt = _join(turn.attachment, turn.prompt) or turn.prompt
+        if turn.agent is not None:
+            conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
+            return await _run_agent(turn.agent, plan, conversation, deltas, parts)
         try:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
             return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
@@ -509,6 +530,8 @@ class _Reply:
         self._last_save = time.monotonic()
         self._stored_text = text
         self.handle: dict[str, Any] | None = None
+        self.steps: Callable[[], list[dict[str, Any]]] | None = None
+        """An agent turn's steps so far (stored with the reply whenever it is stored)."""
 
     @property
     def text(self) -> str:
@@ -541,13 +564,18 @@ class _Reply:
         self._store.set_run_handle(self._message_id, handle)
         self.handle = handle
 
+    def save_steps(self) -> None:
+        if self.steps is not None:
+            self._store.update_message(self._message_id, content=self.text, steps=self.steps())
+
     def settle(self, status: str, *, keep_stored_text: bool = False) -> None:
         """Store the reply as ended early (`error`, `cancelled`): the partial text and reasoning kept."""
         text = (
             self._stored_text if keep_stored_text and len(self._stored_text) > len(self.text) else self.text
         )
+        steps = self.steps() if self.steps is not None else None
         self._store.update_message(
-            self._message_id, content=text, status=status, reasoning=self.reasoning, settled=True
+            self._message_id, content=text, status=status, reasoning=self.reasoning, steps=steps, settled=True
         )
 
     def finish(self, result: AdapterResult) -> str:
@@ -557,7 +585,7 @@ class _Reply:
         self._store.update_message(
             self._message_id, content=result.content, status=status, model=result.model,
             usage=protocol.unstructure(_usage(result)), reasoning=result.reasoning or self.reasoning,
-            replay=result.replay, settled=True,
+            replay=result.replay, steps=self.steps() if self.steps is not None else None, settled=True,
         )  # fmt: skip
         log.debug("reply %s: %r", self._message_id, result.content)
         return status
@@ -587,31 +615,72 @@ class _Plan:
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
     from chatls.azure.types import (
         ChatResult,
-        ContentEvent,
-        ReasoningEvent,
-        RunStartedEvent,
-        StatusEvent,
     )
 
     try:
         async for event in events:
-            if isinstance(event, ContentEvent):
-                parts.add(event.text)
-                deltas.content(event.text)
-            elif isinstance(event, ReasoningEvent):
-                parts.add_reasoning(event.text)
-                deltas.reasoning(event.text)
-            elif isinstance(event, StatusEvent):
-                deltas.status(event.text)
-            elif isinstance(event, RunStartedEvent):
-                parts.run_started(event.handle)
-            elif isinstance(event, ChatResult):
+            if isinstance(event, ChatResult):
                 return event
+            _take(event, deltas, parts)
     finally:
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()  # closes the HTTP stream now, not whenever the generator is collected
     raise RuntimeError("the adapter's stream ended without a result")
+
+
+def _take(event: object, deltas: DeltaCoalescer, parts: _Reply) -> None:
+    """One adapter event before the result: to the client and into the reply."""
+    from chatls.azure.types import ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
+
+    if isinstance(event, ContentEvent):
+        parts.add(event.text)
+        deltas.content(event.text)
+    elif isinstance(event, ReasoningEvent):
+        parts.add_reasoning(event.text)
+        deltas.reasoning(event.text)
+    elif isinstance(event, StatusEvent):
+        deltas.status(event.text)
+    elif isinstance(event, RunStartedEvent):
+        parts.run_started(event.handle)
+
+
+async def _run_agent(
+    agent: AgentTurn, plan: _Plan, conversation: Conversation, deltas: DeltaCoalescer, parts: _Reply
+) -> AdapterResult:
+    """Model → tools → model until the model answers; every finished step is stored with the reply at once,
+    so a Stop (or a killed server) keeps the steps so far."""
+    from chatls.agent.loop import AgentRun, StepEvent, run_agent
+    from chatls.agent.transcript import steps_json
+
+    if not plan.caps.tools:
+        model = plan.caps.model or plan.profile.deployment or plan.profile.name
+        raise ChatLSError(
+            f"Agent mode is unavailable for {model}: the model takes no function tools. Chat still works; "
+            "for agent mode pick a profile whose model takes tools (e.g. o3-mini, gpt-4.1, gpt-5.x).",
+            kind="agent_unavailable",
+        )
+    run = AgentRun()
+    parts.steps = lambda: steps_json(run)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, StepEvent):
+            deltas.step(protocol.AgentStep(event.index, event.phase, event.name, event.summary, event.ok))
+            if event.phase == "finished":
+                parts.save_steps()
+        else:
+            _take(event, deltas, parts)
+
+    await run_agent(plan.backend, conversation, plan.options, agent.tools, on_event,
+                    max_steps=agent.max_steps, run=run)  # fmt: skip
+    assert run.result is not None
+    notes = (
+        ("the step limit was reached; the model answered without more tools",)
+        if run.step_limit_reached
+        else ()
+    )
+    # The client showed every piece of text the model wrote between the steps: the stored reply says the same.
+    return replace(run.result, content=parts.text, adaptations=(*run.result.adaptations, *notes))
 
 
 async def _cancel_run(backend: ChatBackend, handle: dict[str, Any], reply_id: str) -> None:
@@ -692,6 +761,7 @@ def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
     stored before the link existed pair with the question before them. A reply carries its replay state;
     its reasoning summary is never sent as answer text.
     """
+    from chatls.agent.transcript import step_messages
     from chatls.azure.types import ChatMessage
 
     linked: dict[str, MessageRecord] = {}  # question id -> its newest usable reply seen so far
@@ -709,6 +779,8 @@ def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
         unlinked = None
         if reply is not None:
             yield ChatMessage("assistant", reply.content, replay=reply.replay)
+            if reply.steps:  # an agent turn: its tool calls and results came before the answer
+                yield from reversed(step_messages(reply.steps))
         yield ChatMessage("user", _join(message.attachment, message.content) or message.content)
 
 

@@ -43,6 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.agent.mcp_servers import MCPServerConfig
+from chatls.agent.policy import DEFAULT_SECRET_PATTERNS
+
 if TYPE_CHECKING:
     from chatls.azure.profile import Profile
 
@@ -132,6 +135,22 @@ class Settings:
     """Lines above and below a selection sent along with code actions."""
     reasoning_summaries: bool = True
     """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
+    agent_max_steps: int = 25
+    """Most tool calls one agent turn makes before the model must answer (docs/agent.md)."""
+    agent_run_commands: bool = False
+    """Offer the agent `run_command`; each command line still needs the user's approval."""
+    agent_command_shell: bool = False
+    """Run the agent's commands through /bin/sh (pipes, redirections); without it they run as one program."""
+    agent_command_timeout_seconds: float = 60.0
+    """An agent command running longer is killed, with its children."""
+    agent_approval_timeout_seconds: float = 120.0
+    """An approval the user leaves unanswered this long counts as declined."""
+    agent_allow_secret_files: bool = False
+    """Let agent tools read files that look like secrets (.env, private keys, credentials)."""
+    agent_secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
+    """gitignore-style patterns of files that look like secrets."""
+    mcp_servers: tuple[MCPServerConfig, ...] = ()
+    """MCP servers whose tools the agent may call: `{name: {command, args, env, cwd} | {url}, approval}`."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -282,6 +301,25 @@ def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     return tuple(profiles)
 
 
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, f"expected an array of strings, got {_type_name(value)}")
+    return tuple(value)
+
+
+def _mcp_servers(key: str, value: Any) -> tuple[MCPServerConfig, ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected an object of MCP servers by name, got {_type_name(value)}")
+    servers = []
+    for name, entry in value.items():
+        try:
+            servers.append(MCPServerConfig.from_dict(str(name), entry))
+        except ValueError as exc:
+            where, _, reason = str(exc).partition(": ")
+            raise ConfigError(where, reason) from None
+    return tuple(servers)
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "profiles": _profiles,
     "defaultProfile": _name,
@@ -298,6 +336,14 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retryMaxWaitSeconds": _seconds(0),
     "contextLines": _integer(0, 1000),
     "reasoningSummaries": _boolean,
+    "agentMaxSteps": _integer(1, 200),
+    "agentRunCommands": _boolean,
+    "agentCommandShell": _boolean,
+    "agentCommandTimeoutSeconds": _seconds(1),
+    "agentApprovalTimeoutSeconds": _seconds(1),
+    "agentAllowSecretFiles": _boolean,
+    "agentSecretPatterns": _strings,
+    "mcpServers": _mcp_servers,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

@@ -91,6 +91,10 @@ STOP_COMPLETE = "complete"
 STOP_TRUNCATED = "truncated"
 STOP_TOOL_CALLS = "tool_calls"
 
+# --- chatls/chat modes ---------------------------------------------------------------------------
+MODE_CHAT = "chat"
+MODE_AGENT = "agent"
+
 
 # --- payloads ------------------------------------------------------------------------------------
 @attrs.define
@@ -122,6 +126,24 @@ class ChatParams:
     client_token: str | None = None
     """Any string the client chooses; echoed in every `chatls/delta` of this request (so a client can tell
     its deltas apart before it knows the reply's id)."""
+    mode: str | None = None
+    """"agent": the model may use the workspace tools (docs/agent.md); plain chat when absent or "chat"."""
+
+
+@attrs.define
+class AgentStep:
+    """One tool step of an agent turn, as deltas report it and conversations show it."""
+
+    index: int
+    """1 for the turn's first tool call, and so on."""
+    phase: str
+    """"started" or "finished"."""
+    name: str
+    """The tool, e.g. "read_file" or "git__git_status" (an MCP server's)."""
+    summary: str
+    """One line for the user: what is being done, or what came of it."""
+    ok: bool = True
+    """False when the call was refused, declined or failed (the model is told why)."""
 
 
 @attrs.define
@@ -160,6 +182,8 @@ class DeltaNotification:
     """Reasoning-summary text to append to the reply's "Thinking" (never part of the answer)."""
     client_token: str | None = None
     """The `clientToken` the request carried, when it carried one."""
+    step: AgentStep | None = None
+    """An agent turn's tool step started or finished."""
 
 
 @attrs.define
@@ -191,6 +215,8 @@ class MessageInfo:
     usage: Usage | None = None
     reasoning: str | None = None
     """The reasoning summary stored with an assistant reply."""
+    steps: list[AgentStep] | None = None
+    """An agent reply's tool steps (phase "finished"), in order."""
 
 
 @attrs.define

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,42 @@ class AgentSettings:
     mcp_servers: tuple[MCPServerConfig, ...] = field(default=())
 
 
+class AgentResources:
+    """What agent turns share for the server's life: MCP servers (started on first use) and the diagnostics
+    code-action requests carried."""
+
+    def __init__(self) -> None:
+        self.diagnostics = DiagnosticsCache()
+        self._mcp: MCPServers | None = None
+        self._mcp_config: tuple[MCPServerConfig, ...] = ()
+        self.reported: set[str] = set()
+
+    async def mcp_servers(self, configs: tuple[MCPServerConfig, ...]) -> MCPServers | None:
+        """The running servers for `configs` (restarted when the configuration changed)."""
+        if configs != self._mcp_config and self._mcp is not None:
+            await self._mcp.aclose()
+            self._mcp = None
+        self._mcp_config = configs
+        if not configs:
+            return None
+        if self._mcp is None:
+            self._mcp = MCPServers(configs)
+        await self._mcp.start()
+        return self._mcp
+
+    async def aclose(self) -> None:
+        if self._mcp is not None:
+            await self._mcp.aclose()
+            self._mcp = None
+
+
 class DiagnosticsCache:
     """Diagnostics the editor sent with code-action requests, for editors without `chatls/diagnostics`."""
 
     def __init__(self) -> None:
         self._by_uri: dict[str, list[types.Diagnostic]] = {}
 
-    def remember(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+    def remember(self, uri: str, diagnostics: Sequence[types.Diagnostic]) -> None:
         self._by_uri[unquote(uri)] = list(diagnostics)
 
     def get(self, uri: str | None) -> dict[str, list[types.Diagnostic]]:
@@ -178,3 +208,25 @@ def _describe_diagnostics(found: dict[str, list[types.Diagnostic]], workspace: W
 def _path_of(uri: str) -> Path | None:
     parsed = urlparse(uri)
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+async def prepare_agent(ls: Any, settings: Any, resources: AgentResources) -> AgentTools:
+    """The tools of one agent turn, from the workspace's settings (`chatls.config.Settings`); an MCP server
+    that cannot start is told to the user once, and the others still serve."""
+    agent_settings = AgentSettings(
+        max_steps=settings.agent_max_steps,
+        run_commands=settings.agent_run_commands,
+        command_shell=settings.agent_command_shell,
+        command_timeout_seconds=settings.agent_command_timeout_seconds,
+        approval_timeout_seconds=settings.agent_approval_timeout_seconds,
+        allow_secret_files=settings.agent_allow_secret_files,
+        secret_patterns=settings.agent_secret_patterns,
+        max_file_bytes=getattr(settings, "max_file_bytes", AgentSettings.max_file_bytes),
+        mcp_servers=settings.mcp_servers,
+    )
+    mcp = await resources.mcp_servers(agent_settings.mcp_servers)
+    for problem in mcp.problems if mcp is not None else ():
+        if problem not in resources.reported:
+            resources.reported.add(problem)
+            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=problem))
+    return agent_tools(ls, agent_settings, mcp, resources.diagnostics)

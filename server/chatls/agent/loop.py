@@ -55,6 +55,8 @@ class AgentRun:
     steps: int = 0
     usage: Usage = field(default_factory=Usage)
     step_limit_reached: bool = False
+    outcomes: dict[str, StepEvent] = field(default_factory=dict)
+    """Each finished call's step (summary, ok), by call id."""
 
 
 EventSink = Callable[["ChatEvent | StepEvent"], None]
@@ -68,8 +70,10 @@ async def run_agent(
     on_event: EventSink,
     *,
     max_steps: int = 25,
+    run: AgentRun | None = None,
 ) -> AgentRun:
-    run = AgentRun()
+    """Run the loop; pass `run` to see the steps so far if the loop is cancelled (Stop)."""
+    run = run if run is not None else AgentRun()
     specs = tuple(tools.specs)
     while True:
         allow_tools = run.steps < max_steps
@@ -89,7 +93,9 @@ async def run_agent(
         )
         for call in result.tool_calls:
             run.steps += 1
-            run.messages.append(await _step(run.steps, call, tools, on_event))
+            message, finished = await _step(run.steps, call, tools, on_event)
+            run.messages.append(message)
+            run.outcomes[call.call_id] = finished
 
 
 async def _one_call(events: AsyncIterator[ChatEvent], on_event: EventSink) -> ChatResult:
@@ -105,11 +111,14 @@ async def _one_call(events: AsyncIterator[ChatEvent], on_event: EventSink) -> Ch
     raise RuntimeError("the adapter's stream ended without a result")
 
 
-async def _step(index: int, call: ToolCall, tools: AgentTools, on_event: EventSink) -> ChatMessage:
+async def _step(
+    index: int, call: ToolCall, tools: AgentTools, on_event: EventSink
+) -> tuple[ChatMessage, StepEvent]:
     on_event(StepEvent(index, "started", call.name, _describe(call)))
     outcome = await tools.call(call)
-    on_event(StepEvent(index, "finished", call.name, outcome.summary, outcome.ok))
-    return ChatMessage("tool", outcome.output, call_id=call.call_id)
+    finished = StepEvent(index, "finished", call.name, outcome.summary, outcome.ok)
+    on_event(finished)
+    return ChatMessage("tool", outcome.output, call_id=call.call_id), finished
 
 
 def _describe(call: ToolCall) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -25,7 +26,7 @@ async def chat(ls: ChatLSServer, params: Any) -> Any:
     """`chatls/chat`: stream deltas, answer with the ChatResult; `$/cancelRequest` → partial stored,
     -32800."""
     p = protocol.structure_params(params, protocol.ChatParams)
-    turn = build_turn(ls, p)
+    turn = await with_agent(ls, p, build_turn(ls, p))
     ls.track_current_task()  # so shutdown can finish it (and store its partial reply) first
     result = await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
     return protocol.unstructure(result)
@@ -38,7 +39,7 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
     content (the partial reply), status: "cancelled"}` instead of an error.
     """
     p = protocol.structure_params(args, protocol.ChatParams)
-    turn = build_turn(ls, p)
+    turn = await with_agent(ls, p, build_turn(ls, p))
     ls.track_current_task()
     seen = _SeenDeltas()
     try:
@@ -117,6 +118,21 @@ def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str 
         retry_of=p.retry_of,
         client_token=p.client_token,
     )
+
+
+async def with_agent(ls: ChatLSServer, p: protocol.ChatParams, turn: Turn) -> Turn:
+    """The turn in agent mode when the params ask for it (its tools built from the workspace's settings)."""
+    if p.mode in (None, protocol.MODE_CHAT):
+        return turn
+    if p.mode != protocol.MODE_AGENT:
+        raise invalid_params(f'invalid params: mode must be "chat" or "agent", got {p.mode!r} @ $.mode')
+    from chatls.agent.host import prepare_agent
+    from chatls.chat_service import AgentTurn
+
+    await ls.ready()
+    settings = ls.settings_for(turn.workspace_uri)
+    tools = await prepare_agent(ls, settings, ls.agent_resources)
+    return replace(turn, agent=AgentTurn(tools, settings.agent_max_steps))
 
 
 def workspace_of(ls: ChatLSServer, workspace_uri: str | None, context_uri: str | None) -> str:
