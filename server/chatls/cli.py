@@ -20,7 +20,11 @@ def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
     commands.required = True
 
     serve = commands.add_parser("serve", help="run the language server (stdio unless --tcp)")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument(
+        "--tcp",
+        metavar="[HOST:]PORT",
+        help="listen on TCP instead of stdio, for one editor (host 127.0.0.1 unless given; port 0 picks one)",
+    )
     _add_logging_options(serve)
 
     ask = commands.add_parser("ask", help="ask one question through the language server and print the reply")
@@ -58,10 +62,17 @@ def _add_logging_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_tcp(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise SystemExit(f"chatls serve: --tcp expects HOST:PORT, got {value!r}")
-    return host or "127.0.0.1", int(port)
+    host, _sep, port = value.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise SystemExit(
+            f"chatls serve: --tcp expects HOST:PORT (or PORT alone, on 127.0.0.1), got {value!r}"
+        )
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _announce(line: str) -> None:
+    sys.stderr.write(line + "\n")  # stdout stays clean even when it is not the protocol
+    sys.stderr.flush()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -69,13 +80,14 @@ def serve(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level, log_file=args.log_file, pygls_level=args.pygls_log_level)
     from chatls.server import create_server
+    from chatls.transport import serve_stdio, serve_tcp
 
     server = create_server()
     if args.tcp:
         host, port = _parse_tcp(args.tcp)
-        server.start_tcp(host, port)
+        serve_tcp(server, host, port, announce=_announce)
     else:
-        server.start_io()
+        serve_stdio(server)
     return 0
 
 

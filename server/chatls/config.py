@@ -151,6 +151,10 @@ class Settings:
     """gitignore-style patterns of files that look like secrets."""
     mcp_servers: tuple[MCPServerConfig, ...] = ()
     """MCP servers whose tools the agent may call: `{name: {command, args, env, cwd} | {url}, approval}`."""
+    max_file_bytes: int = 500_000
+    """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
+    max_edit_bytes: int = 200_000
+    """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -344,6 +348,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "agentAllowSecretFiles": _boolean,
     "agentSecretPatterns": _strings,
     "mcpServers": _mcp_servers,
+    "maxFileBytes": _integer(1),
+    "maxEditBytes": _integer(1),
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

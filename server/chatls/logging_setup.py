@@ -10,7 +10,9 @@ written.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -91,6 +93,7 @@ def configure_logging(
     `pygls_level`."""
     handler: logging.Handler
     if log_file is not None:
+        make_private(log_file)
         handler = logging.FileHandler(log_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -110,6 +113,17 @@ def configure_logging(
     for noisy in ("httpx", "httpx2", "httpcore", "openai", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
+
+
+def make_private(path: str | Path) -> None:
+    """Create `path` readable by its owner only (0600), or tighten it if it exists: the log names files,
+    profiles and, at DEBUG, holds prompts and replies."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # never chmod a terminal or /dev/stderr given as the log
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _level(name: str) -> int:

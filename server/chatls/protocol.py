@@ -282,6 +282,8 @@ class ExportConversationArgs:
     conversation_id: str
     path: str | None = None
     """File to write; the Markdown is only returned when absent."""
+    overwrite: bool = False
+    """Replace an existing file at `path` (the user confirmed it); otherwise that is an InvalidParams."""
 
 
 # --- the boundary converter ----------------------------------------------------------------------

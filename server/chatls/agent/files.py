@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +13,10 @@ import pathspec
 from chatls.agent.paths import ToolError, Workspace
 from chatls.agent.policy import SecretFiles
 from chatls.agent.rg import rg_lines
+from chatls.workspace_files import FileRefused, read_text_file
 
 OpenDocument = Callable[[Path], "str | None"]
 """The text of the editor's open buffer for a path, or None when the editor has none."""
-
-BINARY_SNIFF = 8192
 
 
 @dataclass(frozen=True)
@@ -102,29 +100,11 @@ class ReadTools:
         return header + "\n" + "\n".join(shown)
 
     def read_disk(self, real: Path, rel: str) -> str:
+        """The file's text through the one safe reader (regular file, size cap, UTF-8). Blocking."""
         try:
-            info = real.stat()
-        except OSError as exc:
-            raise ToolError(f"{rel} cannot be read ({exc.strerror})") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise ToolError(f"{rel} is not a regular file")
-        cap = self.limits.max_file_bytes
-        if info.st_size > cap:
-            raise ToolError(
-                f"{rel} is {info.st_size:,} bytes, over the {cap:,}-byte limit; read a range of it instead"
-                if info.st_size < cap * 50
-                else f"{rel} is {info.st_size:,} bytes, over the {cap:,}-byte limit"
-            )
-        with real.open("rb") as handle:
-            data = handle.read(cap + 1)
-        if len(data) > cap:
-            raise ToolError(f"{rel} is over the {cap:,}-byte limit")
-        if b"\x00" in data[:BINARY_SNIFF]:
-            raise ToolError(f"{rel} is a binary file")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ToolError(f"{rel} is not UTF-8 text") from None
+            return read_text_file(str(real), self.limits.max_file_bytes)
+        except FileRefused as exc:
+            raise ToolError(f"{rel} cannot be read: {exc}") from None
 
     # ----- search ----------------------------------------------------------------------------------
 

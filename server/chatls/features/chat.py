@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
 from chatls import protocol, workspaces
 from chatls.chat_service import Turn
@@ -18,6 +19,7 @@ from chatls.errors import invalid_params
 from chatls.features.progress import cancellable_progress
 from chatls.prompts import selection_block
 from chatls.server import ChatLSServer
+from chatls.workspace_files import document_for
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ async def chat(ls: ChatLSServer, params: Any) -> Any:
     """`chatls/chat`: stream deltas, answer with the ChatResult; `$/cancelRequest` → partial stored,
     -32800."""
     p = protocol.structure_params(params, protocol.ChatParams)
-    turn = await with_agent(ls, p, build_turn(ls, p))
+    turn = await with_agent(ls, p, build_turn(ls, p, document=await context_document(ls, p)))
     ls.track_current_task()  # so shutdown can finish it (and store its partial reply) first
     result = await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
     return protocol.unstructure(result)
@@ -39,7 +41,7 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
     content (the partial reply), status: "cancelled"}` instead of an error.
     """
     p = protocol.structure_params(args, protocol.ChatParams)
-    turn = await with_agent(ls, p, build_turn(ls, p))
+    turn = await with_agent(ls, p, build_turn(ls, p, document=await context_document(ls, p)))
     ls.track_current_task()
     seen = _SeenDeltas()
     try:
@@ -85,7 +87,22 @@ def send_delta(ls: ChatLSServer, delta: protocol.DeltaNotification) -> None:
     ls.send_delta(delta)
 
 
-def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str | None = None) -> Turn:
+async def context_document(ls: ChatLSServer, p: protocol.ChatParams) -> TextDocument | None:
+    """The document of `context.uri`: open in the editor, else read safely (chatls.workspace_files)."""
+    if p.context is None:
+        return None
+    _check_uri(p.context.uri, "$.context.uri")
+    await ls.ready()  # maxFileBytes comes with the settings
+    return await document_for(ls.workspace, p.context.uri, ls.settings.max_file_bytes)
+
+
+def build_turn(
+    ls: ChatLSServer,
+    p: protocol.ChatParams,
+    task_instructions: str | None = None,
+    *,
+    document: TextDocument | None = None,
+) -> Turn:
     """Validate what structuring cannot (values, the document) and decide the workspace."""
     if not p.prompt.strip():
         raise invalid_params("invalid params: prompt must not be empty @ $.prompt")
@@ -103,7 +120,7 @@ def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str 
     attachment = None
     if p.context is not None:
         _check_uri(p.context.uri, "$.context.uri")
-        attachment = attachment_for(ls, p.context)
+        attachment = attachment_for(ls, p.context, document)
     workspace: str | None = None
     if p.workspace_uri is not None or p.conversation_id is None:
         workspace = workspace_of(ls, p.workspace_uri, p.context.uri if p.context else None)
@@ -143,15 +160,14 @@ def workspace_of(ls: ChatLSServer, workspace_uri: str | None, context_uri: str |
     )
 
 
-def attachment_for(ls: ChatLSServer, context: protocol.SelectionContext) -> str:
+def attachment_for(
+    ls: ChatLSServer, context: protocol.SelectionContext, document: TextDocument | None = None
+) -> str:
     """The selection (or whole document) as a Markdown block with file name and language."""
-    doc = ls.workspace.get_text_document(context.uri)
-    try:
-        lines = doc.lines
-    except OSError:
-        raise invalid_params(
-            f"invalid params: document {context.uri} is not open and cannot be read @ $.context.uri"
-        ) from None
+    doc = document or ls.workspace.text_documents.get(unquote(context.uri))
+    if doc is None:  # never read from disk here: only chatls.workspace_files may
+        raise invalid_params(f"invalid params: document {context.uri} is not open @ $.context.uri")
+    lines = doc.lines
     if context.range is None:
         code, first_line = doc.source, 0
     else:

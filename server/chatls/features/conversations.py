@@ -16,6 +16,7 @@ from chatls.errors import invalid_params, to_jsonrpc
 from chatls.features.chat import workspace_of
 from chatls.logging_setup import register_secret
 from chatls.server import ChatLSServer
+from chatls.workspace_files import export_to
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ async def set_api_key(ls: ChatLSServer, params: Any) -> Any:
 
 
 async def export_conversation(ls: ChatLSServer, args: Any) -> Any:
-    """`chatls.exportConversation {conversationId, path?}` → `{conversationId, markdown, path?}`."""
+    """`chatls.exportConversation {conversationId, path?, overwrite?}` → `{conversationId, markdown,
+    path?}`."""
     p = protocol.structure_params(args, protocol.ExportConversationArgs)
     await ls.ready()
     if _guard(lambda: ls.store.get_conversation(p.conversation_id)) is None:
@@ -84,15 +86,10 @@ async def export_conversation(ls: ChatLSServer, args: Any) -> Any:
     markdown = _guard(lambda: ls.store.export_markdown(p.conversation_id))
     result: dict[str, Any] = {"conversationId": p.conversation_id, "markdown": markdown}
     if p.path is not None:
-        target = Path(p.path).expanduser()
-        if not target.is_absolute():
+        if not Path(p.path).expanduser().is_absolute():
             raise invalid_params(f"invalid params: path must be absolute, got {p.path!r} @ $.path")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(markdown, encoding="utf-8")
-        except OSError as exc:
-            raise invalid_params(f"cannot write {target}: {exc.strerror or exc}") from None
-        result["path"] = str(target)
+        # a regular file only, never over an existing one unless asked (chatls.workspace_files)
+        result["path"] = await export_to(p.path, markdown, overwrite=p.overwrite)
     return result
 
 
