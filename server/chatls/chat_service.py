@@ -468,6 +468,54 @@ class ChatService:
         conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
         return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
 
+    async def budget(self, turn: Turn, attached: list[tuple[str, str]]) -> protocol.BudgetResult:
+        """What `run_turn(turn)` would send, counted the same way, storing nothing and sending nothing.
+
+        `attached` is (label, text) per attachment, in order; their texts joined are `turn.attachment`.
+        """
+        await self._env.ready()
+        plan = self._plan(turn)
+        conversation_id = self._existing_conversation(turn)
+        return await asyncio.to_thread(self._count, turn, plan, conversation_id, attached)
+
+    def _count(
+        self, turn: Turn, plan: _Plan, conversation_id: str | None, attached: list[tuple[str, str]]
+    ) -> protocol.BudgetResult:
+        from chatls import tokens
+
+        counter = tokens.counter_for(plan.caps.family)
+        reserve = plan.completion_reserve
+        window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
+        input_budget = window - reserve
+        prompt = tokens.REPLY_PRIMER + tokens.message_tokens(counter, turn.prompt)
+        instructions = tokens.message_tokens(counter, plan.instructions) if plan.instructions else 0
+        items = [protocol.BudgetItem(label, tokens.message_tokens(counter, text)) for label, text in attached]
+        earlier = list(_chat_messages(self._env.store.iter_recent_messages(conversation_id))) if (
+            conversation_id is not None) else []  # fmt: skip
+        fixed = prompt + instructions + sum(item.tokens for item in items)
+        left_out_attachments: list[str] = []
+        kept = list(items)
+        while kept and fixed > input_budget:  # what would have to go for the question itself to fit
+            dropped = kept.pop()
+            left_out_attachments.insert(0, dropped.label)
+            fixed -= dropped.tokens
+        history_tokens, history_messages = 0, 0
+        if not left_out_attachments and fixed <= input_budget:
+            fitted = tokens.fit_history(
+                earlier, prompt=turn.prompt, counter=counter, context_window=window,
+                completion_reserve=reserve, instructions=plan.instructions, attachment=turn.attachment,
+                max_messages=plan.max_history_messages,
+            )  # fmt: skip
+            history_tokens, history_messages = sum(fitted.history_tokens), len(fitted.history)
+        total = prompt + instructions + sum(item.tokens for item in items) + history_tokens
+        return protocol.BudgetResult(
+            model=_display_name(plan), tokens=total, input_budget=input_budget, context_window=window,
+            reply_reserve=reserve, prompt_tokens=prompt, instructions_tokens=instructions, attachments=items,
+            history_tokens=history_tokens, history_messages=history_messages,
+            left_out_messages=len(earlier) - history_messages, left_out_attachments=left_out_attachments,
+            fits=total <= input_budget,
+        )  # fmt: skip
+
     def _fit(
         self, turn: Turn, plan: _Plan, conversation_id: str | None, question: MessageRecord | None
     ) -> FittedContext[ChatMessage]:

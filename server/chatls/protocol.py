@@ -31,8 +31,9 @@ CONVERSATION = "chatls/conversation"
 DELETE_CONVERSATION = "chatls/deleteConversation"
 MODELS = "chatls/models"
 SET_API_KEY = "chatls/setApiKey"
+BUDGET = "chatls/budget"
 
-REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY})
+REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET})
 
 # --- server -> client notifications --------------------------------------------------------------
 DELTA = "chatls/delta"
@@ -106,6 +107,23 @@ class SelectionContext:
 
 
 @attrs.define
+class ContextItem:
+    """One piece of context attached to a question (docs/protocol.md, "Context items")."""
+
+    kind: str
+    """"file", "range", "selection", "folder", "problems", "diff" or "openEditors"."""
+    uri: str | None = None
+    """The document or folder (file, range, selection, folder; problems of one file; the repository of a
+    diff — the first workspace folder when absent)."""
+    range: types.Range | None = None
+    """For "range" and "selection": client (UTF-16) units."""
+    staged: bool | None = None
+    """For "diff": the staged changes (`git diff --staged`) instead of the working tree's."""
+    diagnostics: list[types.Diagnostic] | None = None
+    """For "problems": the editor's diagnostics of `uri` (else what the server last saw of them)."""
+
+
+@attrs.define
 class ChatParams:
     prompt: str
     """What the user typed; stored as is."""
@@ -128,6 +146,8 @@ class ChatParams:
     its deltas apart before it knows the reply's id)."""
     mode: str | None = None
     """"agent": the model may use the workspace tools (docs/agent.md); plain chat when absent or "chat"."""
+    attachments: list[ContextItem] | None = None
+    """Context the user attached, sent before the prompt in this order (after `context`)."""
 
 
 @attrs.define
@@ -144,6 +164,40 @@ class AgentStep:
     """One line for the user: what is being done, or what came of it."""
     ok: bool = True
     """False when the call was refused, declined or failed (the model is told why)."""
+
+
+@attrs.define
+class BudgetItem:
+    label: str
+    """What was attached, e.g. "file src/app.py" or "diff (staged)"."""
+    tokens: int
+
+
+@attrs.define
+class BudgetResult:
+    """`chatls/budget`: what a `chatls/chat` with the same params would send, before it is sent."""
+
+    model: str
+    """The model (or deployment) the counts are for."""
+    tokens: int
+    """Input tokens the request would take: instructions, attachments, kept history and the prompt."""
+    input_budget: int
+    """The most input the deployment takes here: its (learned or configured) window minus the reply reserve,
+    capped at its input limit."""
+    context_window: int
+    reply_reserve: int
+    prompt_tokens: int
+    instructions_tokens: int
+    attachments: list[BudgetItem]
+    """Each attached item (the `context` selection first), in the order sent."""
+    history_tokens: int
+    history_messages: int
+    """Earlier messages that would be sent."""
+    left_out_messages: int
+    """Earlier messages that would be left out, oldest first (they do not fit, or maxHistoryMessages)."""
+    left_out_attachments: list[str]
+    """Attachments that do not fit even without history (the last ones first); the request would fail."""
+    fits: bool
 
 
 @attrs.define

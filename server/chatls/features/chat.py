@@ -15,6 +15,7 @@ from pygls.workspace import TextDocument
 
 from chatls import protocol, workspaces
 from chatls.chat_service import Turn
+from chatls.context_items import Attached
 from chatls.errors import invalid_params
 from chatls.features.progress import cancellable_progress
 from chatls.prompts import selection_block
@@ -28,7 +29,7 @@ async def chat(ls: ChatLSServer, params: Any) -> Any:
     """`chatls/chat`: stream deltas, answer with the ChatResult; `$/cancelRequest` → partial stored,
     -32800."""
     p = protocol.structure_params(params, protocol.ChatParams)
-    turn = await with_agent(ls, p, build_turn(ls, p, document=await context_document(ls, p)))
+    turn = await turn_for(ls, p)
     ls.track_current_task()  # so shutdown can finish it (and store its partial reply) first
     result = await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
     return protocol.unstructure(result)
@@ -41,7 +42,7 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
     content (the partial reply), status: "cancelled"}` instead of an error.
     """
     p = protocol.structure_params(args, protocol.ChatParams)
-    turn = await with_agent(ls, p, build_turn(ls, p, document=await context_document(ls, p)))
+    turn = await turn_for(ls, p)
     ls.track_current_task()
     seen = _SeenDeltas()
     try:
@@ -87,6 +88,46 @@ def send_delta(ls: ChatLSServer, delta: protocol.DeltaNotification) -> None:
     ls.send_delta(delta)
 
 
+async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
+    """The turn a `chatls/chat` asks for: its context read safely, its attachments rendered, agent or not."""
+    document = await context_document(ls, p)
+    attached = await attachments_of(ls, p)
+    return await with_agent(ls, p, build_turn(ls, p, document=document, attached=attached))
+
+
+async def attachments_of(ls: ChatLSServer, p: protocol.ChatParams) -> str | None:
+    """The attached context items as one block (labelled per item), or None."""
+    from chatls.context_items import joined
+
+    return joined(await _rendered(ls, p))
+
+
+async def _rendered(ls: ChatLSServer, p: protocol.ChatParams) -> list[Attached]:
+    if not p.attachments:
+        return []
+    from chatls.context_items import render_items
+
+    await ls.ready()  # maxFileBytes comes with the settings
+    return await render_items(ls, p.attachments, ls.settings.max_file_bytes)
+
+
+async def budget(ls: ChatLSServer, params: Any) -> Any:
+    """`chatls/budget`: the tokens a `chatls/chat` with these params would take, and what is left out."""
+    from chatls.context_items import joined
+
+    p = protocol.structure_params(params, protocol.ChatParams)
+    if not p.prompt.strip():
+        p.prompt = " "  # the input may be empty while the user is still choosing what to attach
+    document = await context_document(ls, p)
+    rendered = await _rendered(ls, p)
+    turn = build_turn(ls, p, document=document, attached=joined(rendered))
+    attached = [(a.label, a.text) for a in rendered]
+    if p.context is not None and turn.attachment is not None:
+        selection = turn.attachment if not rendered else turn.attachment[: -len(joined(rendered) or "") - 2]
+        attached.insert(0, (f"selection {_file_name(ls, p.context.uri)}", selection))
+    return protocol.unstructure(await ls.chat_service.budget(turn, attached))
+
+
 async def context_document(ls: ChatLSServer, p: protocol.ChatParams) -> TextDocument | None:
     """The document of `context.uri`: open in the editor, else read safely (chatls.workspace_files)."""
     if p.context is None:
@@ -102,6 +143,7 @@ def build_turn(
     task_instructions: str | None = None,
     *,
     document: TextDocument | None = None,
+    attached: str | None = None,
 ) -> Turn:
     """Validate what structuring cannot (values, the document) and decide the workspace."""
     if not p.prompt.strip():
@@ -121,6 +163,8 @@ def build_turn(
     if p.context is not None:
         _check_uri(p.context.uri, "$.context.uri")
         attachment = attachment_for(ls, p.context, document)
+    if attached:
+        attachment = f"{attachment}\n\n{attached}" if attachment else attached
     workspace: str | None = None
     if p.workspace_uri is not None or p.conversation_id is None:
         workspace = workspace_of(ls, p.workspace_uri, p.context.uri if p.context else None)
@@ -207,4 +251,5 @@ def _check_range(r: types.Range, line_count: int) -> None:
 
 def register(server: ChatLSServer) -> None:
     server.feature(protocol.CHAT)(chat)
+    server.feature(protocol.BUDGET)(budget)
     server.command(protocol.CMD_CHAT)(chat_command)
