@@ -122,8 +122,8 @@ async def budget(ls: ChatLSServer, params: Any) -> Any:
     rendered = await _rendered(ls, p)
     turn = build_turn(ls, p, document=document, attached=joined(rendered))
     attached = [(a.label, a.text) for a in rendered]
-    if p.context is not None and turn.attachment is not None:
-        selection = turn.attachment if not rendered else turn.attachment[: -len(joined(rendered) or "") - 2]
+    if p.context is not None:  # sent first, as build_turn put it
+        selection = attachment_for(ls, p.context, document)
         attached.insert(0, (f"selection {_file_name(ls, p.context.uri)}", selection))
     return protocol.unstructure(await ls.chat_service.budget(turn, attached))
 
