@@ -271,6 +271,9 @@ class MessageInfo:
     """The reasoning summary stored with an assistant reply."""
     steps: list[AgentStep] | None = None
     """An agent reply's tool steps (phase "finished"), in order."""
+    attachment: str | None = None
+    """What was sent with a question besides its text: the selection and attached context, each block
+    labelled (file, range, problems, diff …)."""
 
 
 @attrs.define

@@ -113,6 +113,7 @@ def _message_info(m: Any) -> protocol.MessageInfo:
         reasoning=m.reasoning or None,
         steps=[protocol.AgentStep(i, "finished", name, summary, ok) for i, name, summary, ok in
                step_summaries(m.steps)] if m.steps else None,
+        attachment=m.attachment,
     )  # fmt: skip
 
 
