@@ -65,6 +65,7 @@ _CODES_BY_KIND = {
     "bad_request": REQUEST_REJECTED,
     "api_version": CONFIGURATION_ERROR,
     "reasoning_budget": REASONING_BUDGET,
+    "agent_unavailable": CONFIGURATION_ERROR,
 }
 
 

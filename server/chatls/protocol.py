@@ -18,6 +18,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 import cattrs
+import cattrs.cols
 from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
@@ -35,8 +36,12 @@ BUDGET = "chatls/budget"
 
 REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET})
 
-# --- server -> client notifications --------------------------------------------------------------
+# --- server -> client notifications and requests -------------------------------------------------
 DELTA = "chatls/delta"
+DIAGNOSTICS = "chatls/diagnostics"
+"""Server → client request (agent mode): `{uri}` → `[{uri, diagnostics}]`, for clients that declare the
+`experimental.chatlsDiagnostics` capability."""
+SERVER_TO_CLIENT = frozenset({DELTA, DIAGNOSTICS})
 
 # --- workspace/executeCommand ids ----------------------------------------------------------------
 CMD_CHAT = "chatls.chat"
@@ -389,6 +394,23 @@ PARAMS_CONVERTER = converters.get_converter()
 """camelCase <-> snake_case like the rest of LSP, but with no coercion of primitives."""
 for _primitive in (str, int, float, bool):
     PARAMS_CONVERTER.register_structure_hook(_primitive, _exact(_primitive))
+
+
+def _strict_list(type_: Any) -> Any:
+    """cattrs would turn an object into the list of its keys: an array field takes arrays only."""
+    items = cattrs.cols.list_structure_factory(type_, PARAMS_CONVERTER)
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise _BadValue(f"expected an array, got {_json_name(value)}")
+        return items(value, type_)
+
+    return hook
+
+
+PARAMS_CONVERTER.register_structure_hook_factory(
+    lambda t: getattr(t, "__origin__", None) is list, _strict_list
+)
 
 
 def structure_params(raw: Any, cls: type[T]) -> T:

@@ -23,13 +23,11 @@ from chatls.agent.mcp_servers import MCPServerConfig, MCPServers
 from chatls.agent.paths import Workspace
 from chatls.agent.policy import DEFAULT_SECRET_PATTERNS, SecretFiles
 from chatls.agent.tools import AgentTools
-from chatls.protocol import PARAMS_CONVERTER
+from chatls.protocol import DIAGNOSTICS, PARAMS_CONVERTER
 
 log = logging.getLogger(__name__)
 
-DIAGNOSTICS_REQUEST = "chatls/diagnostics"
-"""Server → client: `{uri?}` → `[{uri, diagnostics}]`; clients that implement it say so with the
-`experimental.chatlsDiagnostics: true` client capability."""
+DIAGNOSTICS_REQUEST = DIAGNOSTICS
 RUN = "Run"
 DONT_RUN = "Don't run"
 ALLOW = "Allow"
