@@ -155,6 +155,8 @@ class Settings:
     """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
     max_edit_bytes: int = 200_000
     """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
+    models_file: Path | None = None
+    """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -290,6 +292,13 @@ def _directory(key: str, value: Any) -> Path:
     return path
 
 
+def _models_file(key: str, value: Any) -> Path:
+    path = _directory(key, value)
+    if path.suffix.lower() != ".toml":
+        raise ConfigError(key, f"must name a .toml file, got {value!r}")
+    return path
+
+
 def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(key, f"expected an array of profile objects, got {_type_name(value)}")
@@ -350,6 +359,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "mcpServers": _mcp_servers,
     "maxFileBytes": _integer(1),
     "maxEditBytes": _integer(1),
+    "modelsFile": _models_file,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

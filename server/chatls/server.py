@@ -7,6 +7,7 @@ time to answer `initialize` must stay close to that of a bare pygls server.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -26,10 +27,13 @@ if TYPE_CHECKING:
     from pygls.exceptions import JsonRpcException, PyglsError
 
     from chatls.azure import AzureChatClient, RetryPolicy
+    from chatls.azure.capabilities import CapabilityTable
     from chatls.azure.profile import Profile
     from chatls.azure.types import ModelCapabilities
     from chatls.config import ConfigError, Resolved, Settings
     from chatls.store import ConversationStore
+
+    _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +58,9 @@ class ChatLSServer(LanguageServer):
         self._folder_resolved: dict[str, Resolved] = {}
         self._pending_errors: list[ConfigError] = []
         self._reported_config: set[tuple[str, str]] = set()
-        self._clients: dict[str, tuple[tuple[Profile, str | None, RetryPolicy], AzureChatClient]] = {}
-        """Adapter clients per profile name, with the (profile, run-time key, retry) they were built for."""
+        self._clients: dict[str, tuple[_ClientIdent, AzureChatClient]] = {}
+        """Adapter clients per profile name, with the (profile, run-time key, retry, model table) they were
+        built for."""
         self._store: ConversationStore | None = None
         self._reported_messages: set[str] = set()
         self._configured = asyncio.Event()
@@ -158,20 +163,30 @@ class ChatLSServer(LanguageServer):
     def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
         """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
         from chatls.azure import AzureChatClient, RetryPolicy
+        from chatls.azure.lifecycle import lifecycle_warning
+        from chatls.azure.models_file import load_models_file
 
         chosen = settings or self.settings
         retry = RetryPolicy(
             max_attempts=chosen.retry_max_attempts, max_total_wait=chosen.retry_max_wait_seconds
         )
+        models = load_models_file(chosen.models_file)
+        for problem in models.problems:  # one message per bad key of the user's models file
+            self.show_message_once(f"ChatLS {problem}", types.MessageType.Warning)
         key = self.runtime_keys.get(profile.name)
         cached = self._clients.get(profile.name)
         if cached is not None:
-            if cached[0] == (profile, key, retry):
+            if cached[0] == (profile, key, retry, models.table):
                 return cached[1]
             self._close_client(profile.name)
         register_secret(os.environ.get(profile.api_key_env))  # the adapter reads it; logs must never show it
-        client = AzureChatClient(profile, lessons=self.store, api_key=key, retry=retry)
-        self._clients[profile.name] = ((profile, key, retry), client)
+        client = AzureChatClient(
+            profile, lessons=self.store, api_key=key, retry=retry, capability_table=models.table
+        )
+        self._clients[profile.name] = ((profile, key, retry, models.table), client)
+        warning = lifecycle_warning(client.capabilities, datetime.date.today(), profile=profile.name)
+        if warning is not None:  # once per session: the text names the profile, model and date
+            self.show_message_once(warning, types.MessageType.Warning)
         return client
 
     def forget_clients(self, profile_name: str) -> None:
@@ -191,7 +206,7 @@ class ChatLSServer(LanguageServer):
         """After a settings change: close clients whose profile is gone or changed everywhere."""
         resolved = [r for r in (self._resolved, *self._folder_resolved.values()) if r is not None]
         current = [p for r in resolved for p in r.settings.profiles]
-        for name, ((profile, _key, _retry), _client) in list(self._clients.items()):
+        for name, ((profile, *_rest), _client) in list(self._clients.items()):
             if not any(p == profile for p in current):
                 self._close_client(name)
 
@@ -314,6 +329,11 @@ def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
         "contextWindow": caps.context_window,
         "inputLimit": caps.input_limit,
         "maxOutputTokens": caps.max_output_tokens,
+        "resolution": caps.resolution,
+        "reportedModel": caps.details.get("reportedModel"),
+        "deprecated": caps.deprecated,
+        "retires": caps.retires,
+        "replacement": caps.replacement,
         "details": caps.details,
     }
 

@@ -49,6 +49,10 @@ class CapabilityTable:
     """Rows that came from the user's models file (shown as resolution "user")."""
     spellings: dict[str, str] = field(default_factory=dict)
     """Exact lower-case spelling -> family (names and aliases)."""
+    prepared: dict[tuple[str, str | None, bool], tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Rows turned into ModelCapabilities fields, per (family, listed version, inferred): built once."""
 
     def row(self, family: str) -> dict[str, Any]:
         return self.rows[family]
@@ -98,15 +102,21 @@ def parse_user_rows(
     problems.extend(
         RowProblem("", key, "unknown top-level table; use [models.NAME]") for key in sorted(extra)
     )
-    raw_rows: dict[str, Any] = {**(data.get("families") or {}), **(data.get("models") or {})}
+    raw_rows = {
+        str(name).lower(): raw
+        for section in ("families", "models")
+        if isinstance(data.get(section), dict)
+        for name, raw in data[section].items()
+    }
     rows: dict[str, dict[str, Any]] = {}
     for family, raw in raw_rows.items():
-        family = family.lower()
         row_issues = row_problems(family, raw, known={**base.rows, **raw_rows}, user=True)
         if row_issues:
             problems.extend(row_issues)
             continue
-        merged = merge_like(family, {"source": source, **raw}, {**base.rows, **raw_rows})
+        # `like` its own name starts from the packaged row of that name
+        donors = base.rows if raw.get("like") == family else {**base.rows, **raw_rows}
+        merged = merge_like(family, {"source": source, **raw}, donors, keep_lifecycle=True)
         missing = check_row(family, merged, raise_on_problem=False)
         if missing:
             problems.append(missing)
@@ -186,7 +196,8 @@ def identify(name: str | None, table: CapabilityTable, *, deployment: bool = Fal
         exact = table.spellings.get(spelling)
         if exact is not None and exact != UNKNOWN:
             return Identified(exact, named_version)
-    if deployment or read is None:
+    # every packaged spelling is a readable name, found above; user rows and aliases may not be
+    if read is None or (deployment and table.user_rows):
         spelled = family_in_name(name, table)
         if spelled is not None and (read is None or len(spelled) >= len(read.base)):
             return Identified(spelled, read.version if read else version)
@@ -213,61 +224,82 @@ def capabilities_for_family(
     "assume 400k/272k unless the model is known to be a 1.05M flagship").
     """
     table = table or load_capabilities()
-    row = dict(table.row(family))
-    overrides = row.pop("versions", {})
-    if version and version in overrides:
-        row.update(overrides[version])
+    fields, details_base = _prepared(table, family, version, inferred_for is not None)
+    window = context_window or fields["context_window"]
+    details = {
+        **details_base,
+        "resolvedFrom": resolved_from,
+        "model": model or family,
+        "contextWindow": window,
+        "contextWindowFrom": "profile" if context_window else "table",
+    }
+    if inferred_for is not None:
+        details.update(inferredFor=inferred_for, inferredFrom=family)
+    return ModelCapabilities(
+        **{
+            **fields,
+            "context_window": window,
+            "max_output_tokens": min(fields["max_output_tokens"], window),
+            "details": details,
+            "model": model or family,
+        }
+    )
+
+
+def _prepared(
+    table: CapabilityTable, family: str, version: str | None, inferred: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ModelCapabilities fields and the details of one row (version, inferred), built once per table."""
+    overrides = table.row(family).get("versions", {})
+    key = (family, version if version in overrides else None, inferred)
+    cached = table.prepared.get(key)
+    if cached is not None:
+        return cached
+    row = {name: value for name, value in table.row(family).items() if name != "versions"}
+    if key[1] is not None:
+        row.update(overrides[key[1]])
     resolution: Resolution = "table"
     if family == UNKNOWN:
         resolution = "unknown"
-    elif inferred_for is not None:
+    elif inferred:
         resolution = "inferred"
-        for key in ("deprecated", "retires", "replacement", "retired"):
-            row.pop(key, None)
+        for name in ("deprecated", "retires", "replacement", "retired"):
+            row.pop(name, None)
         if row["context_window"] > _INFERRED_WINDOW[0] and row.get("max_input_tokens"):
             row["context_window"], row["max_input_tokens"] = _INFERRED_WINDOW
     elif family in table.user_rows:
         resolution = "user"
-    window = context_window or row["context_window"]
-    details = {key: value for key, value in row.items() if key not in ("match", "like", "aliases")}
-    details.update(
-        resolvedFrom=resolved_from,
-        resolution=resolution,
-        model=model or family,
-        contextWindow=window,
-        contextWindowFrom="profile" if context_window else "table",
-    )
-    if inferred_for is not None:
-        details.update(inferredFor=inferred_for, inferredFrom=family)
-    return ModelCapabilities(
-        family=family,
-        reasoning=bool(row["reasoning"]),
-        streaming=bool(row["streaming"]),
-        context_window=window,
-        max_output_tokens=min(row["max_output_tokens"], window),
-        details=details,
-        max_input_tokens=row.get("max_input_tokens"),
-        instructions=row["instructions"],
-        sampling=frozenset(row.get("sampling", ())),
-        token_parameter=row["token_parameter"],
-        reasoning_efforts=tuple(row.get("reasoning_efforts", ())),
-        responses_only_efforts=tuple(row.get("responses_only_efforts", ())),
-        verbosity=tuple(row.get("verbosity", ())),
-        min_api_version=row.get("min_api_version", ""),
-        model=model or family,
-        wires=tuple(row.get("wires", ("chat",))),
-        reasoning_summaries=bool(row.get("reasoning_summaries", False)),
-        encrypted_reasoning=bool(row.get("encrypted_reasoning", False)),
-        background=bool(row.get("background", False)),
-        tools=bool(row.get("tools", False)),
-        parallel_tool_calls=bool(row.get("parallel_tool_calls", False)),
-        tools_with_effort_on_chat=bool(row.get("tools_with_effort_on_chat", True)),
-        router=bool(row.get("router", False)),
-        resolution=resolution,
-        deprecated=row.get("deprecated"),
-        retires=row.get("retires"),
-        replacement=row.get("replacement"),
-    )
+    fields: dict[str, Any] = {
+        "family": family,
+        "reasoning": bool(row["reasoning"]),
+        "streaming": bool(row["streaming"]),
+        "context_window": row["context_window"],
+        "max_output_tokens": row["max_output_tokens"],
+        "max_input_tokens": row.get("max_input_tokens"),
+        "instructions": row["instructions"],
+        "sampling": frozenset(row.get("sampling", ())),
+        "token_parameter": row["token_parameter"],
+        "reasoning_efforts": tuple(row.get("reasoning_efforts", ())),
+        "responses_only_efforts": tuple(row.get("responses_only_efforts", ())),
+        "verbosity": tuple(row.get("verbosity", ())),
+        "min_api_version": row.get("min_api_version", ""),
+        "wires": tuple(row.get("wires", ("chat",))),
+        "reasoning_summaries": bool(row.get("reasoning_summaries", False)),
+        "encrypted_reasoning": bool(row.get("encrypted_reasoning", False)),
+        "background": bool(row.get("background", False)),
+        "tools": bool(row.get("tools", False)),
+        "parallel_tool_calls": bool(row.get("parallel_tool_calls", False)),
+        "tools_with_effort_on_chat": bool(row.get("tools_with_effort_on_chat", True)),
+        "router": bool(row.get("router", False)),
+        "resolution": resolution,
+        "deprecated": row.get("deprecated"),
+        "retires": row.get("retires"),
+        "replacement": row.get("replacement"),
+    }
+    details = {name: value for name, value in row.items() if name not in ("match", "like", "aliases")}
+    details["resolution"] = resolution
+    table.prepared[key] = (fields, details)
+    return fields, details
 
 
 _INFERRED_WINDOW = (400_000, 272_000)
@@ -287,8 +319,8 @@ def resolve_capabilities(
     """
     table = table or load_capabilities()
     by_profile = identify(model, table)
-    by_name = identify(deployment, table, deployment=True)
-    by_report = identify(observed_model, table)
+    by_name = None if by_profile else identify(deployment, table, deployment=True)
+    by_report = None if by_profile or _is_router(by_name, table) else identify(observed_model, table)
     chosen: tuple[str, str, Identified] | None = None
     if model and by_profile:
         chosen = ("profile", model, by_profile)
@@ -329,5 +361,21 @@ def resolve_capabilities(
     return caps
 
 
-def _is_router(found: Identified, table: CapabilityTable) -> bool:
-    return bool(table.row(found.family).get("router", False))
+def _is_router(found: Identified | None, table: CapabilityTable) -> bool:
+    return found is not None and bool(table.row(found.family).get("router", False))
+
+
+def resolution_note(caps: ModelCapabilities, deployment: str) -> str | None:
+    """The turn note for a model ChatLS does not list: inferred, or not known yet (None for listed rows)."""
+    if caps.resolution == "inferred":
+        name = caps.details.get("inferredFor") or caps.model
+        return (
+            f"{deployment} runs {name}, which ChatLS's model table does not list yet; its requests follow "
+            f"{caps.family}'s rules (inferred). If they are wrong, add a row to your modelsFile."
+        )
+    if caps.resolution == "unknown":
+        return (
+            f"{deployment}: its model is not known yet, so the first request is a conservative one and "
+            "Azure's answers teach the rest. Set the profile's model to skip this."
+        )
+    return None

@@ -15,7 +15,6 @@ While nothing visible has arrived, "thinking N s" status events keep the user in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import random
@@ -28,7 +27,7 @@ import openai
 
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
-from chatls.azure.capabilities import UNKNOWN, resolve_capabilities
+from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolve_capabilities
 from chatls.azure.endpoints import auth_headers_to_omit, make_sdk_client
 from chatls.azure.errors import (
     AzureError,
@@ -49,6 +48,7 @@ from chatls.azure.errors import (
     unsupported_operation_model,
 )
 from chatls.azure.healing import Lessons, apply_lessons
+from chatls.azure.pacing import paced
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
 from chatls.azure.shaping import ShapedRequest
@@ -85,7 +85,6 @@ _FAILOVER = (
     IncompleteReply,
 )
 """What means "this deployment cannot serve the turn now": the next one in the profile gets it."""
-_HEARTBEAT = 1.0
 
 
 class _Retry(Exception):
@@ -109,8 +108,10 @@ class AzureChatClient:
         api_key: str | None = None,
         credential: Any = None,
         http_client: httpx2.AsyncClient | None = None,
+        capability_table: CapabilityTable | None = None,
     ) -> None:
         self.profile = profile
+        self._table = capability_table  # None: the packaged table; else with the user's models.toml rows
         self._lesson_store = lessons
         self._retry = retry or RetryPolicy()
         self._handed_key = api_key
@@ -150,6 +151,7 @@ class AzureChatClient:
             deployment=deployment or None,
             observed_model=lessons.model,
             context_window=self.profile.context_window,
+            table=self._table,
         )
         return apply_lessons(caps, lessons)
 
@@ -261,7 +263,7 @@ class AzureChatClient:
                     ending: WireEnding | None = None
                     started = asyncio.get_running_loop().time()
                     try:
-                        async for event in _paced(wire.events(sdk, shaped, self._headers()), started):
+                        async for event in paced(wire.events(sdk, shaped, self._headers()), started):
                             if isinstance(event, WireEnding):
                                 ending = event
                                 continue
@@ -448,7 +450,7 @@ class AzureChatClient:
             events = RESPONSES.resume(
                 sdk, response_id, stream=handle.get("stream") is True, headers=self._headers()
             )
-            async for event in _paced(events, asyncio.get_running_loop().time()):
+            async for event in paced(events, asyncio.get_running_loop().time()):
                 if isinstance(event, WireEnding):
                     ending = event
                 else:
@@ -526,7 +528,7 @@ class AzureChatClient:
                 f"its requests now follow {now.family}'s rules"
             )
         elif self.profile.model:
-            reported = resolve_capabilities(observed_model=model).family
+            reported = resolve_capabilities(observed_model=model, table=self._table).family
             if reported not in (now.family, UNKNOWN):
                 notes.append(
                     f"deployment {deployment!r} runs {model}, but the profile says model "
@@ -608,35 +610,3 @@ async def _countdown(label: str, delay: float) -> AsyncIterator[StatusEvent]:
         step = min(1.0, remaining)
         await asyncio.sleep(step)
         remaining -= step
-
-
-async def _paced(events: AsyncIterator[T], started: float) -> AsyncIterator[T | StatusEvent]:
-    """`events` as they come; until the first answer text, "thinking N s" about once a second while
-    the next one is awaited (a reasoning model thinks for minutes before it writes)."""
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            step: asyncio.Future[T | None] = asyncio.ensure_future(anext(events, None))
-            try:
-                while not step.done():
-                    elapsed = loop.time() - started
-                    await asyncio.wait((step,), timeout=_HEARTBEAT - (elapsed % _HEARTBEAT))
-                    if not step.done():
-                        yield StatusEvent(f"thinking {round(loop.time() - started)} s")
-            finally:
-                if not step.done():
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await step
-            event = step.result()
-            if event is None:  # the events never include None: it marks their end
-                return
-            yield event
-            if isinstance(event, ContentEvent):
-                break
-        async for event in events:  # the answer is flowing: no task per event any more
-            yield event
-    finally:
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()

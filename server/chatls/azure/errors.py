@@ -308,6 +308,10 @@ def error_from_failed_response(
     azure_says = f" Azure said: {message}" if message else ""
     if code == "content_filter":
         return ContentFilterError(_prompt_filter_categories(error), "completion", partial=partial)
+    if code == "cancelled":
+        return BadRequest(
+            f"The background run on deployment {deployment!r} was cancelled on Azure; ask again.", code=code
+        )
     if code == "context_length_exceeded":
         return ContextLengthExceeded(
             f"The conversation is too long for the model; start a new chat or attach less. {message}".strip()

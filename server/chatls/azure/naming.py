@@ -51,6 +51,7 @@ class ModelName:
         return _generation_key(self.generation)
 
 
+@lru_cache(maxsize=256)
 def _generation_key(generation: str) -> tuple[int, ...]:
     if not generation:
         return ()
@@ -104,7 +105,10 @@ def find_model_name(text: str) -> ModelName | None:
     """
     lowered = text.strip().lower()
     found: list[ModelName] = []
+    consumed = 0
     for anchor in _ANCHOR.finditer(lowered):
+        if anchor.start() < consumed:
+            continue  # inside the previous name ("gpt-5.4-codex-mini" holds "codex-mini")
         end = anchor.end()
         words = [anchor[0]]
         for word in lowered[end:].split("-")[1:] if lowered[end : end + 1] == "-" else []:
@@ -113,6 +117,7 @@ def find_model_name(text: str) -> ModelName | None:
             words.append(word)
             end += len(word) + 1
         date = _DATE_AFTER.match(lowered, end)
+        consumed = date.end() if date else end
         parsed = parse_model_name("-".join(words) + (f"-{date[1]}" if date else ""))
         if parsed is not None:
             found.append(parsed)

@@ -128,6 +128,7 @@ KEYS: dict[str, Check] = {
     "notes": _text,
     "versions": _table,
 }
+_ONE_MODEL_ONLY = ("aliases", "versions", "deprecated", "retires", "retired", "replacement", "notes")
 _NOT_PER_VERSION = frozenset({"like", "aliases", "match", "versions", "source"})
 
 
@@ -147,7 +148,7 @@ def row_problems(family: str, raw: Any, *, known: Mapping[str, Any], user: bool)
             problems.extend(p for p in fixed if p.key[len(where) :] in _NOT_PER_VERSION)
             problems.extend(_key_problems(family, override, where))
     like = raw.get("like")
-    if isinstance(like, str) and (like not in known or like == family):
+    if isinstance(like, str) and (like not in known or (like == family and not user)):
         problems.append(RowProblem(family, "like", f"names no other row: {like!r}"))
     if not user and not raw.get("source"):
         problems.append(RowProblem(family, "source", "every row must cite a source"))
@@ -168,15 +169,24 @@ def _key_problems(family: str, raw: Mapping[str, Any], prefix: str) -> list[RowP
 
 
 def merge_like(
-    family: str, raw: Mapping[str, Any], rows: Mapping[str, Any], depth: int = 0
+    family: str,
+    raw: Mapping[str, Any],
+    rows: Mapping[str, Any],
+    depth: int = 0,
+    *,
+    keep_lifecycle: bool = False,
 ) -> dict[str, Any]:
-    """The row with `like` applied (recursively, at most 8 deep) and its dates as ISO text."""
+    """The row with `like` applied (recursively, at most 8 deep) and its dates as ISO text.
+
+    Names, versions and lifecycle belong to one model and are not copied, except when a user row starts
+    from the packaged row of its own name (`keep_lifecycle`, with `rows[family]` that packaged row)."""
     like = raw.get("like")
     merged: dict[str, Any] = {}
-    if isinstance(like, str) and like in rows and like != family and depth < 8:
-        merged = merge_like(like, rows[like], rows, depth + 1)
-        for inherited in ("aliases", "versions", "deprecated", "retires", "retired", "replacement", "notes"):
-            merged.pop(inherited, None)  # names, versions and lifecycle belong to one model only
+    own = like == family and keep_lifecycle
+    if isinstance(like, str) and like in rows and (like != family or own) and depth < 8:
+        merged = merge_like(like, rows[like], rows, depth + 1) if not own else dict(rows[like])
+        for inherited in () if own else _ONE_MODEL_ONLY:
+            merged.pop(inherited, None)
     merged.update(raw)
     for key in _DATE_KEYS:
         if isinstance(merged.get(key), date):

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from chatls.emulator import errors, rules, validation
+from chatls.emulator import data_sources, errors, rules, validation
 from chatls.emulator.caching import reports_cached_tokens
 from chatls.emulator.config import Deployment, EmulatorConfig
 from chatls.emulator.control import add_control_routes
@@ -43,11 +43,20 @@ from chatls.emulator.replies import (
     effort_of,
     estimate_prompt_tokens,
     first_token_delay,
+    last_user_message,
     plan_completion,
 )
 from chatls.emulator.response_routes import add_responses_routes
-from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
-from chatls.emulator.state import EmulatorState
+from chatls.emulator.sse import (
+    SSE_HEADERS,
+    StreamPlan,
+    chat_stream_bytes,
+    drop_connection,
+    stream_completion,
+    write_raw_close,
+)
+from chatls.emulator.state import EmulatorState, RequestRecord
+from chatls.emulator.tool_scripts import ToolCall, chat_exchange, decide, find_script
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +74,14 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/openai/models", _dated_models)
     app.router.add_get("/openai/deployments", _dated_models)
     add_responses_routes(app)
+    app.on_shutdown.append(_stop_runs)
     add_control_routes(app, STATE_KEY)
     return app
+
+
+async def _stop_runs(app: web.Application) -> None:
+    """Background runs belong to the emulator: they end with it (no task left pending on its loop)."""
+    app[STATE_KEY].runs.cancel_all()
 
 
 # ------------------------------------------------------------------------------------------ middleware
@@ -199,14 +214,26 @@ async def _complete(
     request: web.Request, state: EmulatorState, deployment: Deployment, body: dict[str, Any], api_version: str
 ) -> web.StreamResponse:
     rules.check_model_rules(body, deployment)
+    data_sources.check(body, deployment)
     prompt_tokens = estimate_prompt_tokens(body)
     cap = rules.requested_completion_cap(body)
     effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
     record = record_of(request)
-    record.reply = text = choose_reply(state.replies, deployment.name, body)
+    step = _scripted_tool_calls(state, deployment, body, record)
+    calls = step if isinstance(step, tuple) else ()
+    echo = "" if calls else choose_reply(state.replies, deployment.name, body)
+    text = step if isinstance(step, str) else echo
+    grounding = None
+    if body.get("data_sources"):
+        grounding = data_sources.context_for(last_user_message(body), deployment)
+        text = data_sources.cite(text, grounding)
+    record.reply = text
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
     )
+    if calls:
+        completion = dataclasses.replace(completion, pieces=[], finish_reason="tool_calls", tool_calls=calls)
+        record.tool_calls = [c.name for c in calls]
     headers = rate_limit(state, deployment, completion, api_version)
     fault = state.faults.take(deployment.name)
     if fault is not None:
@@ -219,25 +246,55 @@ async def _complete(
     if delay:
         await asyncio.sleep(delay)
     record.finish_reason = completion.finish_reason
+    record.model = model = state.reported_model(deployment)
     if body.get("stream") is True:
-        return await _respond_streaming(request, deployment, completion, fault, headers, body)
-    return _respond_json(request, deployment, completion, fault, headers)
+        return await _respond_streaming(
+            request, deployment, model, completion, fault, headers, body, grounding
+        )
+    return _respond_json(request, deployment, model, completion, fault, headers, grounding)
+
+
+def _scripted_tool_calls(
+    state: EmulatorState, deployment: Deployment, body: dict[str, Any], record: RequestRecord
+) -> tuple[ToolCall, ...] | str:
+    """The tool-calling script's next step on Chat Completions: calls, or its final text."""
+    if not body.get("tools"):
+        return ()
+    script = find_script(state.tool_scripts, deployment.name, last_user_message(body))
+    if script is None:
+        return ()
+    exchange = chat_exchange(body)
+    record.tool_results = dict(exchange.results)
+    decision = decide(script, exchange)
+    if decision.missing_results:
+        raise errors.bad_request(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+            f"{', '.join(decision.missing_results)}"
+        )
+    return decision.calls or (decision.text or "")
 
 
 async def _respond_streaming(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
     body: dict[str, Any],
+    grounding: dict[str, Any] | None,
 ) -> web.StreamResponse:
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
+    encoder = ChunkEncoder(model, grounding)
+    if plan.no_terminal == "clean_close":
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        write_raw_close(request, head + chat_stream_bytes(encoder, completion))
+        return web.Response(status=200)
     response = web.StreamResponse(status=200, headers={**headers, **SSE_HEADERS})
     await response.prepare(request)
-    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
-    encoder = ChunkEncoder(deployment.model)
     if not await stream_completion(response, encoder, plan, deployment.family.reasoning):
         mark_disconnected(request)
     if plan.drop_after is not None:
@@ -248,16 +305,22 @@ async def _respond_streaming(
 def _respond_json(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
+    grounding: dict[str, Any] | None,
 ) -> web.Response:
     if fault is not None and fault.kind == "drop_connection":
         drop_connection(request)  # aiohttp then fails to send this response and closes quietly
         return web.Response(status=200)
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     payload = completion_body(
-        completion, model=deployment.model, reasoning=deployment.family.reasoning, filtered_category=category
+        completion,
+        model=model,
+        reasoning=deployment.family.reasoning,
+        filtered_category=category,
+        context=grounding,
     )
     return web.json_response(payload, headers=headers)
 

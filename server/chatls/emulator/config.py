@@ -66,6 +66,8 @@ class Deployment:
     """Reasoning-summary text on Responses (``None``: one derived from the prompt)."""
     router_models: tuple[str, ...] = ()
     """model-router: the underlying models reported, one per request, in turn."""
+    citations: tuple[Mapping[str, Any], ...] = ()
+    """On Your Data: the citations answers carry (``()``: two derived from the question)."""
 
     @property
     def model(self) -> str:
@@ -267,6 +269,7 @@ _DEPLOYMENT_KEYS = {
     "retired",
     "summary",
     "router_models",
+    "citations",
     *_TIMING_KEYS,
 }
 
@@ -334,6 +337,14 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
         if not models:
             raise ConfigError(f"{where}.router_models", "expected at least one model name")
         changes["router_models"] = tuple(models)
+    if "citations" in spec:
+        citations = spec["citations"]
+        valid = isinstance(citations, list) and all(
+            isinstance(c, Mapping) and isinstance(c.get("content"), str) for c in citations
+        )
+        if not valid:
+            raise ConfigError(f"{where}.citations", "expected an array of tables, each with content = ...")
+        changes["citations"] = tuple(dict(c) for c in citations)
     changes["timing"] = parse_timing(spec, base.timing, where)
     return replace(base, **changes)
 

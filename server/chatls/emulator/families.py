@@ -286,7 +286,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     _tiered("gpt-5.5", "2026-04-24", _GPT54_EFFORTS, "catalogue (MS)", retires="2027-10-26"),
     _tiered("gpt-chat-latest", "2026-08-06", ("medium",),
             "catalogue (MS: effort fixed, 'can't configure' ⚠8; limits per version)",
-            chat_tools="any", summaries=False, retires="2026-12-02",
+            chat_tools="any", summaries=False, retires="2026-12-02", replacement="gpt-chat-latest 2026-08-06",
             limits=(400_000, 128_000),
             version_limits=tuple((v, 128_000, 16_384) for v in ("2026-05-05", "2026-05-28", "2026-06-24")),
             retired=(("2026-05-05", "2026-08-05"), ("2026-05-28", "2026-08-28"), ("2026-06-24", "2026-09-24"))),

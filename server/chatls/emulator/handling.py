@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from chatls.emulator import errors, rules
+from chatls.emulator import data_sources, errors, rules
 from chatls.emulator.config import Deployment
 from chatls.emulator.replies import Completion
 from chatls.emulator.state import EmulatorState, RequestRecord
@@ -65,7 +65,9 @@ async def read_json(request: web.Request, state: EmulatorState) -> dict[str, Any
             "but what was sent was not valid JSON."
         ) from None
     # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound.
-    record_of(request).body = body if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
+    logged = data_sources.redacted(body) if isinstance(body, dict) else body
+    record_of(request).body = logged if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
+    state.note_body_size(record_of(request), min(len(raw), LOGGED_BODY_BYTES))
     if len(raw) > rules.MAX_STRING_LENGTH:
         rules.check_string_lengths(body)
     if not isinstance(body, dict):

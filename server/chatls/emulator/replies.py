@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatls.emulator.config import ReplyRule, Timing
+from chatls.emulator.tool_scripts import ToolCall
 
 #: Hidden reasoning tokens a reasoning model "spends" per effort (deterministic, invented magnitudes).
 REASONING_TOKENS: dict[str, int] = {
@@ -104,6 +105,7 @@ class Completion:
     prompt_tokens: int
     reasoning_tokens: int
     cached_tokens: int = 0
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def content(self) -> str:
@@ -111,7 +113,8 @@ class Completion:
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.pieces) + self.reasoning_tokens
+        calls = sum(len(c.arguments) // 4 + 1 for c in self.tool_calls)
+        return len(self.pieces) + self.reasoning_tokens + calls
 
 
 def effort_of(family_name: str, reasoning: bool, body: dict[str, Any]) -> str | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL = ("completed", "incomplete", "failed", "cancelled")
+STORED_RUNS_LIMIT = 2_000
+"""Stored responses kept; the oldest finished ones are forgotten first (a long benchmark stays bounded)."""
 
 
 def new_id(prefix: str) -> str:
@@ -70,10 +72,6 @@ class Run:
                 return
             await self._changed.wait()
 
-    async def wait_finished(self) -> None:
-        while not self.finished:
-            await self._changed.wait()
-
 
 class RunStore:
     """Stored responses (``store: true``), running tasks, and the encrypted reasoning handed out."""
@@ -85,8 +83,13 @@ class RunStore:
         """Opaque ``encrypted_content`` → (response id, reasoning item id)."""
 
     def add(self, run: Run) -> None:
-        if run.stored:
-            self.runs[run.id] = run
+        if not run.stored:
+            return
+        self.runs[run.id] = run
+        if len(self.runs) > STORED_RUNS_LIMIT:
+            for old in [r for r in self.runs.values() if r.finished][: len(self.runs) - STORED_RUNS_LIMIT]:
+                del self.runs[old.id]
+                self.encrypted = {k: v for k, v in self.encrypted.items() if v[0] != old.id}
 
     def get(self, response_id: str) -> Run | None:
         return self.runs.get(response_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from chatls.emulator.runs import RunStore
 from chatls.emulator.tool_scripts import ToolScript, parse_tool_script
 
 LOG_LIMIT = 5_000
+LOG_BYTES_LIMIT = 64 * 1024 * 1024
+"""Bodies kept in the request log, in bytes; the oldest records go first (issue 12 item 10)."""
 SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
 
 
@@ -82,6 +85,7 @@ class RequestRecord:
     """Tools the model called in its answer (names, in order)."""
     model: str | None = None
     """The model the answer reported (model-router: the pick)."""
+    body_bytes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -96,8 +100,11 @@ class EmulatorState:
         self.faults = FaultQueue()
         self.limiter = TokenRateLimiter()
         self.prompt_cache = PromptCache()
-        self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
+        self.log: deque[RequestRecord] = deque()
         self.api_key_header = config.api_key_header
+        self.control_token = secrets.token_urlsafe(16)
+        """Accepted in ``X-Emulator-Token`` by the control endpoints (printed by ``chatls emulator``)."""
+        self.log_bytes = 0
         self.runs = RunStore()
         self.tool_scripts: list[ToolScript] = []
         self._router_turns: dict[str, int] = {}
@@ -114,6 +121,7 @@ class EmulatorState:
         self.limiter.reset()
         self.prompt_cache.reset()
         self.log.clear()
+        self.log_bytes = 0
         self.runs.reset()
         self.tool_scripts = list(self.config.tool_scripts)
         self._router_turns.clear()
@@ -142,7 +150,16 @@ class EmulatorState:
             next(self._ids), method, path, dict(query), redact_headers(headers, self.api_key_header)
         )
         self.log.append(record)
+        while len(self.log) > LOG_LIMIT:
+            self.log_bytes -= self.log.popleft().body_bytes
         return record
+
+    def note_body_size(self, record: RequestRecord, size: int) -> None:
+        """Count a logged body and drop the oldest records while the log holds more than its budget."""
+        record.body_bytes = size
+        self.log_bytes += size
+        while self.log_bytes > LOG_BYTES_LIMIT and len(self.log) > 1:
+            self.log_bytes -= self.log.popleft().body_bytes
 
     def requests(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.log]

@@ -28,6 +28,7 @@ REASONING = replace(
     wires=("responses", "chat"),
     reasoning_summaries=True,
     encrypted_reasoning=True,
+    parallel_tool_calls=False,
 )
 PRO = replace(REASONING, background=True, streaming=False)
 REPLAY = {
@@ -120,7 +121,7 @@ def test_a_dated_api_version_before_responses_is_refused_before_sending() -> Non
     assert caught.value.key == "apiVersion" and "v1" in caught.value.user_message
 
 
-def test_tools_are_flat_and_parallel_calls_are_off_where_the_model_refuses_them() -> None:
+def test_tools_are_flat_and_parallel_tool_calls_is_never_sent() -> None:
     spec = ToolSpec(
         "read_file", "Reads a file", {"type": "object", "properties": {"path": {"type": "string"}}}
     )
@@ -135,10 +136,7 @@ def test_tools_are_flat_and_parallel_calls_are_off_where_the_model_refuses_them(
         }
     ]
     assert body["tool_choice"] == {"type": "function", "name": "read_file"}
-    assert body["parallel_tool_calls"] is False
-    assert "parallel_tool_calls" not in shape(
-        ChatOptions(tools=(spec,)), caps=replace(REASONING, parallel_tool_calls=True)
-    )
+    assert "parallel_tool_calls" not in body  # never sent: o-series and -pro refuse the parameter itself
     assert responses_schema_errors(body, "v1") == []
 
 
