@@ -184,3 +184,47 @@ async def test_each_api_version_is_checked_against_its_own_spec(emulator: Runnin
     assert "'text' is not of type 'array' - 'modalities'" in answer["error"]["message"]
     status, answer = await call(emulator, "POST", path.format("2024-12-01-preview"), json=body)
     assert status == 200, answer
+
+
+RESPONSES_BAD_BODIES = [
+    ({"model": "gpt-4o", "input": 5}, "- 'input'"),
+    ({"model": "gpt-4o", "input": [{"type": "bogus"}]}, "- 'input.0.type'"),
+    ({"model": "gpt-4o", "input": [{"role": "robot", "content": "x"}]}, "- 'input.0.role'"),
+    ({"model": "gpt-4o", "input": "x", "include": ["bogus"]}, "- 'include.0'"),
+    ({"model": "gpt-5", "input": "x", "max_output_tokens": "many"}, "- 'max_output_tokens'"),
+    (
+        {"model": "gpt-5", "input": [{"role": "user", "content": [{"type": "input_text", "text": 5}]}]},
+        "- 'input.0.content.0.text'",
+    ),
+    (
+        {"model": "gpt-4o", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]},
+        "Missing required parameter: 'tools[0].name'.",
+    ),
+    (
+        {"model": "gpt-5", "input": [{"type": "function_call_output", "call_id": "nope", "output": "x"}]},
+        "nope",
+    ),
+    ([], "[] is not of type 'object'"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), RESPONSES_BAD_BODIES, ids=[m for _, m in RESPONSES_BAD_BODIES])
+async def test_bad_responses_bodies_are_400_naming_the_field(
+    emulator: RunningEmulator, body: object, message: str
+) -> None:
+    status, answer = await call(emulator, "POST", "/openai/v1/responses", json=body)
+    assert status == 400
+    assert message in answer["error"]["message"]
+
+
+async def test_unknown_response_ids_and_cursors(emulator: RunningEmulator) -> None:
+    for method, path in (
+        ("GET", "/openai/v1/responses/resp_missing"),
+        ("POST", "/openai/v1/responses/resp_missing/cancel"),
+        ("DELETE", "/openai/responses/resp_missing?api-version=2025-04-01-preview"),
+    ):
+        status, answer = await call(emulator, method, path, json={} if method == "POST" else None)
+        assert status == 404, (method, path)
+        assert "resp_missing" in answer["error"]["message"]
+    status, _ = await call(emulator, "POST", "/openai/responses?api-version=2024-12-01-preview", json={})
+    assert status == 404  # no Responses API before 2025-03-01-preview

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO
@@ -128,3 +129,39 @@ def test_port_in_use_is_a_clear_error() -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_non_loopback_bind_warns_and_control_needs_the_printed_token() -> None:
+    """Issue 12 item 10: `--host 0.0.0.0` warns on stderr; the token printed there opens /_emulator."""
+    process = subprocess.Popen(
+        [*MODULE, "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        port = process.stdout.readline().rsplit(":", 1)[1].strip()
+        warning = process.stderr.readline()
+        token_line = process.stderr.readline()
+        assert "WARNING: listening on 0.0.0.0, not a loopback address" in warning
+        token = token_line.rsplit(": ", 1)[1].strip()
+        url = f"http://127.0.0.1:{port}/_emulator/health"
+        foreign = urllib.request.Request(url, headers={"Host": f"203.0.113.7:{port}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(foreign, timeout=30)
+        assert refused.value.code == 403
+        trusted = urllib.request.Request(
+            url, headers={"Host": f"203.0.113.7:{port}", "X-Emulator-Token": token}
+        )
+        with urllib.request.urlopen(trusted, timeout=30) as response:
+            assert json.load(response)["ok"] is True
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0

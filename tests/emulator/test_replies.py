@@ -118,3 +118,26 @@ async def test_request_log_records_body_and_redacts_the_key(
     assert record["status"] == 200
     assert record["headers"]["api-key"] == "<redacted>"
     assert secret not in repr(await emulator.requests())
+
+
+RESPONSES_FAMILIES = [
+    name for name, family in FAMILIES.items() if "responses" in family.wires and not family.router
+]
+
+
+@pytest.mark.parametrize("family", RESPONSES_FAMILIES)
+async def test_every_default_deployment_answers_on_responses(v1: openai.AsyncOpenAI, family: str) -> None:
+    reply = await v1.responses.create(model=family, input="x")
+    assert reply.status == "completed"
+    assert reply.model.startswith(family + "-")
+    assert reply.output_text == f"Echo from {family}: x"
+    has_reasoning_item = any(item.type == "reasoning" for item in reply.output)
+    assert has_reasoning_item is FAMILIES[family].reasoning
+
+
+@pytest.mark.parametrize("family", [name for name, f in FAMILIES.items() if f.wires == ("chat",)])
+async def test_chat_only_families_refuse_responses(v1: openai.AsyncOpenAI, family: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await v1.responses.create(model=family, input="x")
+    assert caught.value.code == "OperationNotSupported"
+    assert f"with the specified model, {family}." in caught.value.message

@@ -120,6 +120,9 @@ async def test_streamed_background_run_resumes_where_the_client_stopped(client: 
     )
     rest = [event async for event in resumed]
     assert rest[0].sequence_number == seen[-1].sequence_number + 1
+    replayed = await client.responses.retrieve(seen[0].response.id, stream=True, starting_after=-7)
+    numbers = [e.sequence_number async for e in replayed]
+    assert numbers == list(range(len(numbers)))  # a negative cursor replays from the start
     assert rest[-1].type == "response.completed"
     text = "".join(e.delta for e in rest if e.type == "response.output_text.delta")
     assert text == "Echo from gpt-5.4-pro: resume me"
@@ -328,3 +331,20 @@ async def test_model_router_reports_a_different_model_each_time(client: openai.A
     )
     await chat.close()
     assert len(set(models)) == 4
+
+
+async def test_a_reply_rule_carries_its_own_summary_and_thinking_time_comes_first(
+    client: openai.AsyncOpenAI, emulator: RunningEmulator
+) -> None:
+    await emulator.add_reply("(?i)plan", "Here is the plan.", summary="Weighing two designs.")
+    await emulator.set_timing("o4-mini", thinking_time=0.2)
+    stream = await client.responses.create(
+        model="o4-mini", input="plan it", reasoning={"summary": "detailed"}, stream=True
+    )
+    kinds_and_text = [(e.type, getattr(e, "delta", "")) async for e in stream]
+    summary = "".join(d for k, d in kinds_and_text if k == "response.reasoning_summary_text.delta")
+    text = "".join(d for k, d in kinds_and_text if k == "response.output_text.delta")
+    assert (summary, text) == ("Weighing two designs.", "Here is the plan.")
+    record = (await emulator.responses_requests("o4-mini"))[-1]
+    assert record["reply"] == "Here is the plan." and record["response_id"].startswith("resp_")
+    assert record["started"] <= record["first_reasoning_at"] <= record["first_text_at"]

@@ -231,6 +231,9 @@ async def _complete(
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
     )
+    exhausted = completion.finish_reason == "length" and not completion.pieces and completion.reasoning_tokens
+    if exhausted and deployment.exhausted_budget == "error":
+        raise errors.output_limit_reached()
     if calls:
         completion = dataclasses.replace(completion, pieces=[], finish_reason="tool_calls", tool_calls=calls)
         record.tool_calls = [c.name for c in calls]

@@ -68,6 +68,12 @@ class Deployment:
     """model-router: the underlying models reported, one per request, in turn."""
     citations: tuple[Mapping[str, Any], ...] = ()
     """On Your Data: the citations answers carry (``()``: two derived from the question)."""
+    context_error: str = "window"
+    """Chat overflow wording: ``window`` ("maximum context length is N tokens") or ``input_limit``
+    (the GPT-5-era "Input tokens exceed the configured limit of N tokens")."""
+    exhausted_budget: str = "length"
+    """Chat, reasoning model, cap used up by reasoning: ``length`` (200, finish_reason length) or
+    ``error`` (400 ``output-limit-reached.json``, seen on gpt-5.6-sol)."""
 
     @property
     def model(self) -> str:
@@ -81,6 +87,8 @@ class ReplyRule:
     pattern: re.Pattern[str]
     reply: str
     deployment: str | None = None
+    summary: str | None = None
+    """Reasoning-summary text streamed before this reply on Responses (wins over the deployment's)."""
 
 
 @dataclass(frozen=True)
@@ -270,6 +278,8 @@ _DEPLOYMENT_KEYS = {
     "summary",
     "router_models",
     "citations",
+    "context_error",
+    "exhausted_budget",
     *_TIMING_KEYS,
 }
 
@@ -337,6 +347,14 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
         if not models:
             raise ConfigError(f"{where}.router_models", "expected at least one model name")
         changes["router_models"] = tuple(models)
+    for key, choices in (
+        ("context_error", ("window", "input_limit")),
+        ("exhausted_budget", ("length", "error")),
+    ):
+        if key in spec:
+            if spec[key] not in choices:
+                raise ConfigError(f"{where}.{key}", f"expected one of: {', '.join(choices)}")
+            changes[key] = spec[key]
     if "citations" in spec:
         citations = spec["citations"]
         valid = isinstance(citations, list) and all(
@@ -352,7 +370,7 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
 def parse_reply(data: Any, where: str) -> ReplyRule:
     if not isinstance(data, Mapping):
         raise ConfigError(where, "expected a table with pattern and reply")
-    _reject_unknown(data, {"pattern", "reply", "deployment"}, where)
+    _reject_unknown(data, {"pattern", "reply", "deployment", "summary"}, where)
     pattern = data.get("pattern")
     reply = data.get("reply")
     if not isinstance(pattern, str):
@@ -366,7 +384,10 @@ def parse_reply(data: Any, where: str) -> ReplyRule:
     deployment = data.get("deployment")
     if deployment is not None and not isinstance(deployment, str):
         raise ConfigError(f"{where}.deployment", "expected a deployment name")
-    return ReplyRule(compiled, reply, deployment)
+    summary = data.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise ConfigError(f"{where}.summary", "expected the reasoning-summary text as a string")
+    return ReplyRule(compiled, reply, deployment, summary)
 
 
 def _fault(data: Any, where: str) -> FaultSpec:

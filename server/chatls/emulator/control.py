@@ -165,7 +165,12 @@ async def _remove_deployment(state: EmulatorState, data: Any, request: web.Reque
 
 async def _add_reply(state: EmulatorState, data: Any, request: web.Request) -> Any:
     rule = state.add_reply(_object(data))
-    return {"pattern": rule.pattern.pattern, "reply": rule.reply, "deployment": rule.deployment}
+    return {
+        "pattern": rule.pattern.pattern,
+        "reply": rule.reply,
+        "deployment": rule.deployment,
+        "summary": rule.summary,
+    }
 
 
 async def _add_tool_script(state: EmulatorState, data: Any, request: web.Request) -> Any:

@@ -80,6 +80,8 @@ ERROR_FILES: tuple[str, ...] = (
     "function-tools-with-reasoning-effort",
     "reasoning-effort-unsupported-value-for-model",
     "responses-context-length-exceeded",
+    "context-length-exceeded-input-limit",
+    "output-limit-reached",
 )
 """Every captured body the emulator can answer with (the rest of ``data/errors`` documents variants)."""
 
@@ -276,6 +278,20 @@ def context_length_exceeded(window: int, prompt: int, completion: int | None) ->
     return error
 
 
+def input_limit_exceeded(limit: int, prompt: int) -> EmulatorError:
+    """The GPT-5-era wording (``context-length-exceeded-input-limit.json``; envelope inferred there)."""
+    error = verbatim("context-length-exceeded-input-limit")
+    error.body["error"]["message"] = (
+        f"Input tokens exceed the configured limit of {limit} tokens. Your messages resulted in {prompt} "
+        "tokens. Please reduce the length of the messages."
+    )
+    return error
+
+
+def output_limit_reached() -> EmulatorError:
+    return verbatim("output-limit-reached")
+
+
 def context_length_exceeded_by_functions(window: int, messages: int, functions: int) -> EmulatorError:
     error = verbatim("context-length-exceeded-functions")
     error.body["error"]["message"] = (
@@ -294,6 +310,21 @@ def string_too_long(path: str, length: int, limit: int) -> EmulatorError:
     )
     error.body["error"]["param"] = path
     return error
+
+
+def missing_parameter(param: str) -> EmulatorError:
+    """A required field left out (OpenAI's wording, e.g. chat-shaped tools on Responses; not captured)."""
+    return EmulatorError(
+        400,
+        {
+            "error": {
+                "message": f"Missing required parameter: '{param}'.",
+                "type": "invalid_request_error",
+                "param": param,
+                "code": "missing_required_parameter",
+            }
+        },
+    )
 
 
 def schema_invalid(message: str, path: str) -> EmulatorError:

@@ -79,9 +79,13 @@ class RunningEmulator:
         """Add a deployment (pass ``model=``) or override rules, e.g. ``reject_parameters=["top_p"]``."""
         return deployment_json(self.state.set_deployment(name, overrides))
 
-    async def add_reply(self, pattern: str, reply: str, deployment: str | None = None) -> None:
+    async def add_reply(
+        self, pattern: str, reply: str, deployment: str | None = None, summary: str | None = None
+    ) -> None:
+        """A scripted reply; ``summary`` is the reasoning summary streamed before it on Responses."""
+        extra = {"deployment": deployment} if deployment else {}
         self.state.add_reply(
-            {"pattern": pattern, "reply": reply, **({"deployment": deployment} if deployment else {})}
+            {"pattern": pattern, "reply": reply, **extra, **({"summary": summary} if summary else {})}
         )
 
     async def add_tool_script(self, script: Mapping[str, Any]) -> None:
@@ -175,8 +179,10 @@ class ThreadedEmulator:
     def set_deployment(self, name: str, **overrides: Any) -> dict[str, Any]:
         return self._call(self._emulator.set_deployment(name, **overrides))
 
-    def add_reply(self, pattern: str, reply: str, deployment: str | None = None) -> None:
-        self._call(self._emulator.add_reply(pattern, reply, deployment))
+    def add_reply(
+        self, pattern: str, reply: str, deployment: str | None = None, summary: str | None = None
+    ) -> None:
+        self._call(self._emulator.add_reply(pattern, reply, deployment, summary))
 
     def add_tool_script(self, script: Mapping[str, Any]) -> None:
         self._call(self._emulator.add_tool_script(script))

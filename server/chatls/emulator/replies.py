@@ -84,6 +84,13 @@ def choose_reply(rules: Iterable[ReplyRule], deployment: str, body: dict[str, An
     return choose_reply_for_prompt(rules, deployment, last_user_message(body))
 
 
+def matching_rule(rules: Iterable[ReplyRule], deployment: str, prompt: str) -> ReplyRule | None:
+    for rule in rules:
+        if rule.deployment in (None, deployment) and rule.pattern.search(prompt):
+            return rule
+    return None
+
+
 def choose_reply_for_prompt(rules: Iterable[ReplyRule], deployment: str, prompt: str) -> str:
     for rule in rules:
         if rule.deployment in (None, deployment) and rule.pattern.search(prompt):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chatls.emulator.config import Timing
 from chatls.emulator.replies import THINKING_SCALE, split_pieces
 from chatls.emulator.runs import Run, RunStore, new_id
+from chatls.emulator.state import RequestRecord
 from chatls.emulator.tool_scripts import ToolCall
 
 ARGUMENT_PIECE = 16
@@ -45,7 +46,6 @@ class Plan:
     stop: str = "completed"
     """completed; max_output_tokens or content_filter (incomplete); failed; stream_error."""
     cached_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def output_tokens(self) -> int:
@@ -106,11 +106,15 @@ def usage(plan: Plan) -> dict[str, Any]:
 class Producer:
     """Writes one run's events; paced by the deployment's timing."""
 
-    def __init__(self, run: Run, plan: Plan, timing: Timing, store: RunStore) -> None:
+    def __init__(
+        self, run: Run, plan: Plan, timing: Timing, store: RunStore, record: RequestRecord | None = None
+    ) -> None:
         self.run = run
         self.plan = plan
         self.timing = timing
         self.store = store
+        self.record = record
+        """The create request's log entry: it learns when the first summary and text deltas left."""
 
     def _snapshot(self) -> dict[str, Any]:
         return copy.deepcopy(self.run.response)
@@ -165,6 +169,8 @@ class Producer:
             for piece in pieces:
                 if thinking:
                     await asyncio.sleep(thinking / len(pieces))
+                if self.record is not None and self.record.first_reasoning_at is None:
+                    self.record.first_reasoning_at = time.time()
                 self._emit("response.reasoning_summary_text.delta", **ids, delta=piece, obfuscation="")
             self._emit("response.reasoning_summary_text.done", **ids, text=plan.summary)
             done = {"type": "summary_text", "text": plan.summary}
@@ -234,6 +240,8 @@ class Producer:
                     await asyncio.sleep(wait)
             elif number and number % 64 == 0:
                 await asyncio.sleep(0)  # let followers write what is there
+            if number == 0 and self.record is not None:
+                self.record.first_text_at = time.time()
             self._emit("response.output_text.delta", **ids, delta=piece, logprobs=[], obfuscation="")
 
     def _finish(self, stop: str) -> None:

@@ -27,7 +27,7 @@ from chatls.emulator.handling import (
     read_json,
     record_of,
 )
-from chatls.emulator.replies import Completion, choose_reply_for_prompt, plan_completion
+from chatls.emulator.replies import Completion, choose_reply_for_prompt, matching_rule, plan_completion
 from chatls.emulator.response_events import Plan, Producer, response_object
 from chatls.emulator.runs import Run, new_id
 from chatls.emulator.sse import SSE_HEADERS, drop_connection, write_raw_close
@@ -97,6 +97,21 @@ async def _create(request: web.Request) -> web.StreamResponse:
     if fault is not None:
         record.fault = fault.kind
         plan = await _apply_fault(fault, deployment, plan, api_version)
+    return await _run_and_answer(request, state, deployment, body, transcript, plan, fault, headers)
+
+
+async def _run_and_answer(
+    request: web.Request,
+    state: EmulatorState,
+    deployment: Deployment,
+    body: dict[str, Any],
+    transcript: list[dict[str, Any]],
+    plan: Plan,
+    fault: FaultSpec | None,
+    headers: dict[str, str],
+) -> web.StreamResponse:
+    """Start the run (the store's task in background mode, this request's otherwise) and answer."""
+    record = record_of(request)
     background = body.get("background") is True
     store = body.get("store") is not False
     streamed = body.get("stream") is True
@@ -118,7 +133,7 @@ async def _create(request: web.Request) -> web.StreamResponse:
     record.tool_calls = [c.name for c in plan.tool_calls]
     record.finish_reason = plan.stop
     state.runs.add(run)
-    producer = Producer(run, plan, deployment.timing, state.runs)
+    producer = Producer(run, plan, deployment.timing, state.runs, record)
     if background:
         state.runs.start(run, _produce_and_remember(producer))
         if streamed:
@@ -175,7 +190,7 @@ def _plan(
         decision = decide(script, exchange)
         record.tool_results = dict(exchange.results)
         if decision.missing_results:
-            raise response_rules._bad(
+            raise response_rules.refusal(
                 f"No tool output found for function call {decision.missing_results[0]}.", "input", None
             )
         calls, text = decision.calls, decision.text
@@ -188,7 +203,12 @@ def _plan(
     summary_wanted = isinstance(body.get("reasoning"), dict) and body["reasoning"].get("summary") is not None
     summary = None
     if reasoning and summary_wanted and deployment.family.summaries and effort != "none":
-        summary = deployment.summary or f"**Considering the request**\n\nThe user asks: {user_text[:120]}"
+        rule = matching_rule(state.replies, deployment.name, user_text)
+        summary = (
+            (rule.summary if rule is not None else None)
+            or deployment.summary
+            or f"**Considering the request**\n\nThe user asks: {user_text[:120]}"
+        )
     include = body.get("include")
     encrypted = reasoning and (
         body.get("store") is False or (isinstance(include, list) and "reasoning.encrypted_content" in include)

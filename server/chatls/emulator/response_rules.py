@@ -21,7 +21,7 @@ CHAT_ONLY_PARAMETERS = ("messages", "max_tokens", "max_completion_tokens", "reas
 _DEFAULTS = {"temperature": 1, "top_p": 1}
 
 
-def _bad(message: str, param: str | None, code: str | None) -> EmulatorError:
+def refusal(message: str, param: str | None, code: str | None) -> EmulatorError:
     """An uncaptured refusal in Azure's envelope (source ``emulator``)."""
     return EmulatorError(
         400, {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
@@ -44,13 +44,13 @@ def check_request(body: dict[str, Any], deployment: Deployment) -> None:
     allowed = deployment.allow_parameters
     for param in CHAT_ONLY_PARAMETERS:
         if body.get(param) is not None and param not in allowed:
-            raise _bad(
+            raise refusal(
                 f"Unsupported parameter: '{param}'. In the Responses API, use the documented fields.",
                 param,
                 "unsupported_parameter",
             )
     if body.get("background") is True and body.get("store") is False:
-        raise _bad("Background mode requires 'store' to be true.", "background", "invalid_value")
+        raise refusal("Background mode requires 'store' to be true.", "background", "invalid_value")
     if family.reasoning and family.sampling != "accept":
         for param, default in _DEFAULTS.items():
             value = body.get(param)
@@ -149,7 +149,7 @@ def check_tool_outputs(transcript: Sequence[Mapping[str, Any]]) -> None:
     calls = {i.get("call_id") for i in transcript if i.get("type") == "function_call"}
     for item in transcript:
         if item.get("type") == "function_call_output" and item.get("call_id") not in calls:
-            raise _bad(
+            raise refusal(
                 f"No tool call found for function call output with call_id {item.get('call_id')}.",
                 "input",
                 None,
@@ -164,7 +164,7 @@ def replayed_reasoning(items: Sequence[Mapping[str, Any]], known: Mapping[str, t
             continue
         token = item["encrypted_content"]
         if not isinstance(token, str) or token not in known:
-            raise _bad(
+            raise refusal(
                 f"The encrypted content for item {item.get('id')} could not be verified.",
                 None,
                 "invalid_encrypted_content",
@@ -174,7 +174,7 @@ def replayed_reasoning(items: Sequence[Mapping[str, Any]], known: Mapping[str, t
 
 
 def previous_not_found(response_id: str) -> EmulatorError:
-    return _bad(
+    return refusal(
         f"Previous response with id '{response_id}' not found.",
         "previous_response_id",
         "previous_response_not_found",
@@ -196,8 +196,8 @@ def response_not_found(response_id: str) -> EmulatorError:
 
 
 def cannot_cancel() -> EmulatorError:
-    return _bad("Only responses created with background=true can be cancelled.", None, None)
+    return refusal("Only responses created with background=true can be cancelled.", None, None)
 
 
 def cannot_resume() -> EmulatorError:
-    return _bad("This response was not created with stream=true and cannot be streamed.", "stream", None)
+    return refusal("This response was not created with stream=true and cannot be streamed.", "stream", None)

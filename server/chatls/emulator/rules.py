@@ -231,6 +231,8 @@ def _check_token_limits(body: dict[str, Any], deployment: Deployment) -> None:
         tools = estimate_tool_tokens(body)
         if tools and prompt - tools <= window:
             raise errors.context_length_exceeded_by_functions(window, prompt - tools, tools)
+        if deployment.context_error == "input_limit":
+            raise errors.input_limit_exceeded(window, prompt)
         raise errors.context_length_exceeded(window, prompt, None)
     if cap is not None and prompt + cap[1] > window:
         raise errors.context_length_exceeded(window, prompt, cap[1])

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL = ("completed", "incomplete", "failed", "cancelled")
+ENCRYPTED_LIMIT = 20_000
+"""Encrypted reasoning blobs remembered (stateless runs are not stored, their blobs still are)."""
 STORED_RUNS_LIMIT = 2_000
 """Stored responses kept; the oldest finished ones are forgotten first (a long benchmark stays bounded)."""
 
@@ -63,7 +65,7 @@ class Run:
 
     async def follow(self, after: int = -1) -> AsyncIterator[dict[str, Any]]:
         """Every event after sequence number ``after``, waiting for new ones until the run ends."""
-        index = after + 1
+        index = max(after + 1, 0)
         while True:
             while index < len(self.events):
                 yield self.events[index]
@@ -109,6 +111,8 @@ class RunStore:
         """A new opaque ``encrypted_content`` the emulator recognises when it is sent back."""
         token = "gAAAAB" + secrets.token_urlsafe(48)
         self.encrypted[token] = (response_id, item_id)
+        while len(self.encrypted) > ENCRYPTED_LIMIT:  # oldest first: dicts keep insertion order
+            del self.encrypted[next(iter(self.encrypted))]
         return token
 
     def cancel_all(self) -> None:

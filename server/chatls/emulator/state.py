@@ -86,6 +86,10 @@ class RequestRecord:
     model: str | None = None
     """The model the answer reported (model-router: the pick)."""
     body_bytes: int = 0
+    first_reasoning_at: float | None = None
+    """Responses: when (``time.time()``) the first reasoning-summary delta was emitted (for benchmarks)."""
+    first_text_at: float | None = None
+    """Responses: when the first answer-text delta was emitted."""
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -245,4 +249,6 @@ def deployment_json(deployment: Deployment) -> dict[str, Any]:
         "replacement": family.replacement,
         "router_models": list(deployment.router_models),
         "data_sources": family.data_sources,
+        "context_error": deployment.context_error,
+        "exhausted_budget": deployment.exhausted_budget,
     }

@@ -215,6 +215,15 @@ class ResponsesValidator:
                 return f"{json.dumps(item.get('role'))} is not a valid role", f"input.{index}.role"
             if kind in ("function_call", "function_call_output") and not isinstance(item.get("call_id"), str):
                 return "'call_id' is a required property", f"input.{index}"
+            for part_index, part in enumerate(
+                item.get("content") if isinstance(item.get("content"), list) else ()
+            ):
+                typed_text = isinstance(part, dict) and part.get("type") in ("input_text", "output_text")
+                if typed_text and not isinstance(part.get("text"), str):
+                    return (
+                        f"{json.dumps(part.get('text'))} is not of type 'string'",
+                        f"input.{index}.content.{part_index}.text",
+                    )
         return None
 
 
@@ -228,3 +237,11 @@ def validate_responses_request(body: Any) -> None:
     problem = _responses_validator().first_error(body)
     if problem is not None:
         raise errors.schema_invalid(*problem)
+    tools = body.get("tools")
+    for index, tool in enumerate(tools if isinstance(tools, list) else ()):
+        if (
+            isinstance(tool, dict)
+            and tool.get("type") == "function"
+            and not isinstance(tool.get("name"), str)
+        ):
+            raise errors.missing_parameter(f"tools[{index}].name")  # e.g. chat's nested shape sent here
