@@ -65,8 +65,8 @@ class CommandRunner:
         return argv
 
     async def _execute(self, argv: list[str], folder: Path, command: str) -> str:
-        try:
-            process = await asyncio.create_subprocess_exec(
+        spawn = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
                 *argv,
                 cwd=str(folder),
                 stdin=asyncio.subprocess.DEVNULL,
@@ -74,6 +74,13 @@ class CommandRunner:
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so Stop kills its children too
             )
+        )
+        try:
+            process = await asyncio.shield(spawn)
+        except asyncio.CancelledError:  # Stop while it starts: it must not live on unseen
+            with contextlib.suppress(Exception):
+                _kill_group((await spawn).pid)
+            raise
         except OSError as exc:
             return f"`{command}` could not start: {exc.strerror or exc}"
         assert process.stdout is not None
@@ -87,15 +94,18 @@ class CommandRunner:
                 if len(output) <= cap:
                     output.extend(chunk[: cap + 1 - len(output)])
 
+        reader = asyncio.ensure_future(collect())
         try:
-            await asyncio.wait_for(asyncio.gather(collect(), process.wait()), self.settings.timeout_seconds)
+            # The output ends when every process of the group has closed it; then the exit code is there.
+            await asyncio.wait_for(asyncio.shield(reader), self.settings.timeout_seconds)
+            await process.wait()
         except asyncio.TimeoutError:
             timed_out = True
         finally:
-            if process.returncode is None:
+            if process.returncode is None or not reader.done():
                 _kill_group(process.pid)
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(process.wait())
+            with contextlib.suppress(Exception):
+                await asyncio.shield(asyncio.gather(reader, process.wait(), return_exceptions=True))
         text = output[:cap].decode("utf-8", "replace")
         notes = []
         if len(output) > cap:

@@ -119,8 +119,11 @@ def agent_tools(
             actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title=no)],
         )
         try:
+            # Shielded: pygls fails on a reply to a request whose future was cancelled (by Stop or the
+            # timeout); the editor's late answer then lands on a future nobody waits for.
             answer = await asyncio.wait_for(
-                ls.window_show_message_request_async(params), settings.approval_timeout_seconds
+                asyncio.shield(ls.window_show_message_request_async(params)),
+                settings.approval_timeout_seconds,
             )
         except asyncio.TimeoutError:
             log.info("approval unanswered after %g s: declined", settings.approval_timeout_seconds)
@@ -135,8 +138,10 @@ def agent_tools(
 
     async def apply_edit(edit: types.WorkspaceEdit, label: str) -> bool:
         try:
-            response = await ls.workspace_apply_edit_async(
-                types.ApplyWorkspaceEditParams(edit=edit, label=f"ChatLS agent: {label}")
+            response = await asyncio.shield(
+                ls.workspace_apply_edit_async(
+                    types.ApplyWorkspaceEditParams(edit=edit, label=f"ChatLS agent: {label}")
+                )
             )
         except Exception as exc:  # eglot answers a refused edit with an error
             log.info("workspace/applyEdit failed: %s", getattr(exc, "message", exc))
@@ -177,7 +182,9 @@ def _client_serves_diagnostics(ls: Any) -> bool:
 
 async def _client_diagnostics(ls: Any, uri: str | None) -> dict[str, list[types.Diagnostic]] | None:
     try:
-        raw = await asyncio.wait_for(ls.protocol.send_request_async(DIAGNOSTICS_REQUEST, {"uri": uri}), 10)
+        raw = await asyncio.wait_for(
+            asyncio.shield(ls.protocol.send_request_async(DIAGNOSTICS_REQUEST, {"uri": uri})), 10
+        )
     except Exception:
         log.warning(
             "%s failed; using the diagnostics code actions carried", DIAGNOSTICS_REQUEST, exc_info=True

@@ -218,6 +218,15 @@ class AgentTools:
         summary = _opt_str(args, "summary") or f"edit {len(changes)} file(s)"
         edit = workspace_edit(changes, self.edit_support, f"ChatLS agent: {summary}", self.encoding)
         names = ", ".join(workspace.relative(c.path) for c in changes)
+        # An editor without change annotations applies an edit at once, unseen: ask first.
+        if not self.edit_support.change_annotations and not await self.approve(
+            f"Apply the ChatLS agent's changes to {names} ({_size(changes)})?"
+        ):
+            return ToolOutcome(
+                f"The user discarded the proposed changes to {names}; nothing was changed.",
+                f"discarded: {names}",
+                False,
+            )
         if await self.apply_edit(edit, summary):
             return ToolOutcome(
                 f"The user accepted the changes to {names}; they are applied.", f"edited {names}"
@@ -227,6 +236,12 @@ class AgentTools:
             f"discarded: {names}",
             False,
         )
+
+
+def _size(changes: list[FileChange]) -> str:
+    old = sum(len((c.old_text or "").splitlines()) for c in changes)
+    new = sum(len(c.new_text.splitlines()) for c in changes)
+    return f"{len(changes)} file(s), {old} lines become {new}"
 
 
 def _str(args: dict[str, Any], key: str, default: str | None = None) -> str:
