@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatls.agent.paths import ToolError, Workspace
+from chatls.agent.waiting import within
 
 Approve = Callable[[str], Awaitable[bool]]
 """Asks the user whether to run this command line; False when declined or unanswered."""
@@ -97,7 +98,7 @@ class CommandRunner:
         reader = asyncio.ensure_future(collect())
         try:
             # The output ends when every process of the group has closed it; then the exit code is there.
-            await asyncio.wait_for(asyncio.shield(reader), self.settings.timeout_seconds)
+            await within(asyncio.shield(reader), self.settings.timeout_seconds)
             await process.wait()
         except asyncio.TimeoutError:
             timed_out = True

@@ -23,11 +23,14 @@ from chatls.agent.mcp_servers import MCPServerConfig, MCPServers
 from chatls.agent.paths import Workspace
 from chatls.agent.policy import DEFAULT_SECRET_PATTERNS, SecretFiles
 from chatls.agent.tools import AgentTools
+from chatls.agent.waiting import within
 from chatls.protocol import DIAGNOSTICS, PARAMS_CONVERTER
 
 log = logging.getLogger(__name__)
 
 DIAGNOSTICS_REQUEST = DIAGNOSTICS
+REVIEW_TIMEOUT = 24 * 3600.0
+"""A review may stay open as long as the user likes; only Stop ends the wait."""
 RUN = "Run"
 DONT_RUN = "Don't run"
 ALLOW = "Allow"
@@ -119,12 +122,10 @@ def agent_tools(
             actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title=no)],
         )
         try:
-            # Shielded: pygls fails on a reply to a request whose future was cancelled (by Stop or the
-            # timeout); the editor's late answer then lands on a future nobody waits for.
-            answer = await asyncio.wait_for(
-                asyncio.shield(ls.window_show_message_request_async(params)),
-                settings.approval_timeout_seconds,
-            )
+            # Not cancelled on Stop or timeout: pygls fails on an answer to a request whose future was
+            # cancelled; the editor's late answer then lands on a future nobody waits for.
+            request = ls.window_show_message_request_async(params)
+            answer = await within(request, settings.approval_timeout_seconds, cancel_late=False)
         except asyncio.TimeoutError:
             log.info("approval unanswered after %g s: declined", settings.approval_timeout_seconds)
             return False
@@ -138,11 +139,8 @@ def agent_tools(
 
     async def apply_edit(edit: types.WorkspaceEdit, label: str) -> bool:
         try:
-            response = await asyncio.shield(
-                ls.workspace_apply_edit_async(
-                    types.ApplyWorkspaceEditParams(edit=edit, label=f"ChatLS agent: {label}")
-                )
-            )
+            params = types.ApplyWorkspaceEditParams(edit=edit, label=f"ChatLS agent: {label}")
+            response = await within(ls.workspace_apply_edit_async(params), REVIEW_TIMEOUT, cancel_late=False)
         except Exception as exc:  # eglot answers a refused edit with an error
             log.info("workspace/applyEdit failed: %s", getattr(exc, "message", exc))
             return False
@@ -182,9 +180,8 @@ def _client_serves_diagnostics(ls: Any) -> bool:
 
 async def _client_diagnostics(ls: Any, uri: str | None) -> dict[str, list[types.Diagnostic]] | None:
     try:
-        raw = await asyncio.wait_for(
-            asyncio.shield(ls.protocol.send_request_async(DIAGNOSTICS_REQUEST, {"uri": uri})), 10
-        )
+        request = ls.protocol.send_request_async(DIAGNOSTICS_REQUEST, {"uri": uri})
+        raw = await within(request, 10, cancel_late=False)
     except Exception:
         log.warning(
             "%s failed; using the diagnostics code actions carried", DIAGNOSTICS_REQUEST, exc_info=True

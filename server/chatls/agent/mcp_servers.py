@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatls.agent.paths import ToolError
+from chatls.agent.waiting import within
 from chatls.azure.types import ToolSpec
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ class MCPServers:
         running = self._server_of(name)
         tool = name[len(running.config.name) + len(SEPARATOR) :]
         try:
-            result = await asyncio.wait_for(running.session.call_tool(tool, arguments), timeout)
+            result = await within(running.session.call_tool(tool, arguments), timeout)
         except asyncio.TimeoutError:
             raise ToolError(f"MCP tool {name} did not answer within {timeout:g} s") from None
         except Exception as exc:
