@@ -15,6 +15,7 @@ MODULES = (
     "server_conversations",
     "code_actions",
     "memory",
+    "agent",
 )
 
 

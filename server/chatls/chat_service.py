@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -47,6 +47,7 @@ from chatls.workspaces import NO_FOLDER
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from chatls.agent.tools import AgentTools
     from chatls.azure.profile import Profile
     from chatls.azure.types import ChatEvent, ChatMessage, ChatOptions, Conversation, ModelCapabilities
     from chatls.azure.types import ChatResult as AdapterResult
@@ -92,6 +93,14 @@ class Turn:
     question again (`prompt` must equal it) instead of storing it a second time. Needs `conversation_id`."""
     client_token: str | None = None
     """Echoed in every delta of the turn."""
+    agent: AgentTurn | None = None
+    """Agent mode: the model may use these tools (docs/agent.md); plain chat when None."""
+
+
+@dataclass(frozen=True)
+class AgentTurn:
+    tools: AgentTools
+    max_steps: int
 
 
 class ChatBackend(Protocol):
@@ -349,6 +358,9 @@ class ChatService:
         from chatls.azure.types import ChatMessage, Conversation
 
         prompt = with_attachment(turn.attachment, turn.prompt)
+        if turn.agent is not None:
+            conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
+            return await _run_agent(turn.agent, plan, conversation, deltas, parts)
         try:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
             return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
@@ -359,6 +371,54 @@ class ChatService:
         log.info("context length exceeded: retrying once with %d earlier messages", len(fitted.history))
         conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
         return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
+
+    async def budget(self, turn: Turn, attached: list[tuple[str, str]]) -> protocol.BudgetResult:
+        """What `run_turn(turn)` would send, counted the same way, storing nothing and sending nothing.
+
+        `attached` is (label, text) per attachment, in order; their texts joined are `turn.attachment`.
+        """
+        await self._env.ready()
+        plan = self._plan(turn)
+        conversation_id = self._existing_conversation(turn)
+        return await asyncio.to_thread(self._count, turn, plan, conversation_id, attached)
+
+    def _count(
+        self, turn: Turn, plan: _Plan, conversation_id: str | None, attached: list[tuple[str, str]]
+    ) -> protocol.BudgetResult:
+        from chatls import tokens
+
+        counter = tokens.counter_for(plan.caps.family)
+        reserve = plan.completion_reserve
+        window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
+        input_budget = window - reserve
+        prompt = tokens.REPLY_PRIMER + tokens.message_tokens(counter, turn.prompt)
+        instructions = tokens.message_tokens(counter, plan.instructions) if plan.instructions else 0
+        items = [protocol.BudgetItem(label, tokens.message_tokens(counter, text)) for label, text in attached]
+        earlier = list(chat_messages(self._env.store.iter_recent_messages(conversation_id))) if (
+            conversation_id is not None) else []  # fmt: skip
+        fixed = prompt + instructions + sum(item.tokens for item in items)
+        left_out_attachments: list[str] = []
+        kept = list(items)
+        while kept and fixed > input_budget:  # what would have to go for the question itself to fit
+            dropped = kept.pop()
+            left_out_attachments.insert(0, dropped.label)
+            fixed -= dropped.tokens
+        history_tokens, history_messages = 0, 0
+        if not left_out_attachments and fixed <= input_budget:
+            fitted = tokens.fit_history(
+                earlier, prompt=turn.prompt, counter=counter, context_window=window,
+                completion_reserve=reserve, instructions=plan.instructions, attachment=turn.attachment,
+                max_messages=plan.max_history_messages,
+            )  # fmt: skip
+            history_tokens, history_messages = sum(fitted.history_tokens), len(fitted.history)
+        total = prompt + instructions + sum(item.tokens for item in items) + history_tokens
+        return protocol.BudgetResult(
+            model=_display_name(plan), tokens=total, input_budget=input_budget, context_window=window,
+            reply_reserve=reserve, prompt_tokens=prompt, instructions_tokens=instructions, attachments=items,
+            history_tokens=history_tokens, history_messages=history_messages,
+            left_out_messages=len(earlier) - history_messages, left_out_attachments=left_out_attachments,
+            fits=total <= input_budget,
+        )  # fmt: skip
 
     def _fit(
         self, turn: Turn, plan: _Plan, conversation_id: str | None, question: MessageRecord | None
@@ -422,6 +482,8 @@ class _Reply:
         self._last_save = time.monotonic()
         self._stored_text = text
         self.handle: dict[str, Any] | None = None
+        self.steps: Callable[[], list[dict[str, Any]]] | None = None
+        """An agent turn's steps so far (stored with the reply whenever it is stored)."""
 
     @property
     def text(self) -> str:
@@ -454,13 +516,18 @@ class _Reply:
         self._store.set_run_handle(self._message_id, handle)
         self.handle = handle
 
+    def save_steps(self) -> None:
+        if self.steps is not None:
+            self._store.update_message(self._message_id, content=self.text, steps=self.steps())
+
     def settle(self, status: str, *, keep_stored_text: bool = False) -> None:
         """Store the reply as ended early (`error`, `cancelled`): the partial text and reasoning kept."""
         text = (
             self._stored_text if keep_stored_text and len(self._stored_text) > len(self.text) else self.text
         )
+        steps = self.steps() if self.steps is not None else None
         self._store.update_message(
-            self._message_id, content=text, status=status, reasoning=self.reasoning, settled=True
+            self._message_id, content=text, status=status, reasoning=self.reasoning, steps=steps, settled=True
         )
 
     def finish(self, result: AdapterResult) -> str:
@@ -470,7 +537,7 @@ class _Reply:
         self._store.update_message(
             self._message_id, content=result.content, status=status, model=result.model,
             usage=protocol.unstructure(_usage(result)), reasoning=result.reasoning or self.reasoning,
-            replay=result.replay, settled=True,
+            replay=result.replay, steps=self.steps() if self.steps is not None else None, settled=True,
         )  # fmt: skip
         log.debug("reply %s: %r", self._message_id, result.content)
         return status
@@ -500,31 +567,72 @@ class _Plan:
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
     from chatls.azure.types import (
         ChatResult,
-        ContentEvent,
-        ReasoningEvent,
-        RunStartedEvent,
-        StatusEvent,
     )
 
     try:
         async for event in events:
-            if isinstance(event, ContentEvent):
-                parts.add(event.text)
-                deltas.content(event.text)
-            elif isinstance(event, ReasoningEvent):
-                parts.add_reasoning(event.text)
-                deltas.reasoning(event.text)
-            elif isinstance(event, StatusEvent):
-                deltas.status(event.text)
-            elif isinstance(event, RunStartedEvent):
-                parts.run_started(event.handle)
-            elif isinstance(event, ChatResult):
+            if isinstance(event, ChatResult):
                 return event
+            _take(event, deltas, parts)
     finally:
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()  # closes the HTTP stream now, not whenever the generator is collected
     raise RuntimeError("the adapter's stream ended without a result")
+
+
+def _take(event: object, deltas: DeltaCoalescer, parts: _Reply) -> None:
+    """One adapter event before the result: to the client and into the reply."""
+    from chatls.azure.types import ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
+
+    if isinstance(event, ContentEvent):
+        parts.add(event.text)
+        deltas.content(event.text)
+    elif isinstance(event, ReasoningEvent):
+        parts.add_reasoning(event.text)
+        deltas.reasoning(event.text)
+    elif isinstance(event, StatusEvent):
+        deltas.status(event.text)
+    elif isinstance(event, RunStartedEvent):
+        parts.run_started(event.handle)
+
+
+async def _run_agent(
+    agent: AgentTurn, plan: _Plan, conversation: Conversation, deltas: DeltaCoalescer, parts: _Reply
+) -> AdapterResult:
+    """Model → tools → model until the model answers; every finished step is stored with the reply at once,
+    so a Stop (or a killed server) keeps the steps so far."""
+    from chatls.agent.loop import AgentRun, StepEvent, run_agent
+    from chatls.agent.transcript import steps_json
+
+    if not plan.caps.tools:
+        model = plan.caps.model or plan.profile.deployment or plan.profile.name
+        raise ChatLSError(
+            f"Agent mode is unavailable for {model}: the model takes no function tools. Chat still works; "
+            "for agent mode pick a profile whose model takes tools (e.g. o3-mini, gpt-4.1, gpt-5.x).",
+            kind="agent_unavailable",
+        )
+    run = AgentRun()
+    parts.steps = lambda: steps_json(run)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, StepEvent):
+            deltas.step(protocol.AgentStep(event.index, event.phase, event.name, event.summary, event.ok))
+            if event.phase == "finished":
+                parts.save_steps()
+        else:
+            _take(event, deltas, parts)
+
+    await run_agent(plan.backend, conversation, plan.options, agent.tools, on_event,
+                    max_steps=agent.max_steps, run=run)  # fmt: skip
+    assert run.result is not None
+    notes = (
+        ("the step limit was reached; the model answered without more tools",)
+        if run.step_limit_reached
+        else ()
+    )
+    # The client showed every piece of text the model wrote between the steps: the stored reply says the same.
+    return replace(run.result, content=parts.text, adaptations=(*run.result.adaptations, *notes))
 
 
 async def _cancel_run(backend: ChatBackend, handle: dict[str, Any], reply_id: str) -> None:

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.agent.mcp_servers import MCPServerConfig
+from chatls.agent.policy import DEFAULT_SECRET_PATTERNS
 from chatls.logging_setup import shown_value
 
 if TYPE_CHECKING:
@@ -137,6 +139,22 @@ class Settings:
     """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
     models_file: Path | None = None
     """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
+    agent_max_steps: int = 25
+    """Most tool calls one agent turn makes before the model must answer (docs/agent.md)."""
+    agent_run_commands: bool = False
+    """Offer the agent `run_command`; each command line still needs the user's approval."""
+    agent_command_shell: bool = False
+    """Run the agent's commands through /bin/sh (pipes, redirections); without it they run as one program."""
+    agent_command_timeout_seconds: float = 60.0
+    """An agent command running longer is killed, with its children."""
+    agent_approval_timeout_seconds: float = 120.0
+    """An approval the user leaves unanswered this long counts as declined."""
+    agent_allow_secret_files: bool = False
+    """Let agent tools read files that look like secrets (.env, private keys, credentials)."""
+    agent_secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
+    """gitignore-style patterns of files that look like secrets."""
+    mcp_servers: tuple[MCPServerConfig, ...] = ()
+    """MCP servers whose tools the agent may call: `{name: {command, args, env, cwd} | {url}, approval}`."""
     max_file_bytes: int = 500_000
     """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
     max_edit_bytes: int = 200_000
@@ -301,6 +319,25 @@ def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     return tuple(profiles)
 
 
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, f"expected an array of strings, got {_type_name(value)}")
+    return tuple(value)
+
+
+def _mcp_servers(key: str, value: Any) -> tuple[MCPServerConfig, ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected an object of MCP servers by name, got {_type_name(value)}")
+    servers = []
+    for name, entry in value.items():
+        try:
+            servers.append(MCPServerConfig.from_dict(str(name), entry))
+        except ValueError as exc:
+            where, _, reason = str(exc).partition(": ")
+            raise ConfigError(where, reason) from None
+    return tuple(servers)
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "profiles": _profiles,
     "defaultProfile": _name,
@@ -321,6 +358,14 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "maxFileBytes": _integer(1),
     "maxEditBytes": _integer(1),
     "confirmEdits": _choice(CONFIRM_EDITS),
+    "agentMaxSteps": _integer(1, 200),
+    "agentRunCommands": _boolean,
+    "agentCommandShell": _boolean,
+    "agentCommandTimeoutSeconds": _seconds(1),
+    "agentApprovalTimeoutSeconds": _seconds(1),
+    "agentAllowSecretFiles": _boolean,
+    "agentSecretPatterns": _strings,
+    "mcpServers": _mcp_servers,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

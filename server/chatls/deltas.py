@@ -62,6 +62,13 @@ class DeltaCoalescer:
         self._flush()
         self._emit(self._delta(status=text))
 
+    def step(self, step: protocol.AgentStep) -> None:
+        """An agent tool step started or finished (pending text goes first)."""
+        self._flush()
+        delta = self._delta()
+        delta.step = step
+        self._emit(delta)
+
     def close(self) -> None:
         self._flush()
 
@@ -92,10 +99,13 @@ class DeltaCoalescer:
         else:
             self._emit(self._delta(content=text))
 
-    def _delta(self, **fields: str) -> protocol.DeltaNotification:
+    def _delta(
+        self, *, content: str | None = None, status: str | None = None, reasoning: str | None = None
+    ) -> protocol.DeltaNotification:
         return protocol.DeltaNotification(
-            self._conversation_id, self._message_id, client_token=self._client_token, **fields
-        )
+            self._conversation_id, self._message_id, content=content, status=status, reasoning=reasoning,
+            client_token=self._client_token,
+        )  # fmt: skip
 
     def _emit(self, delta: protocol.DeltaNotification) -> None:
         self.sent_count += 1

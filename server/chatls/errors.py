@@ -68,6 +68,7 @@ _CODES_BY_KIND = {
     "operation_not_supported": CONFIGURATION_ERROR,  # the deployment is no chat model, or the wire is forced
     "model_retired": CONFIGURATION_ERROR,  # deploy a current model
     "incomplete_reply": UNAVAILABLE,  # a stream cut short (proxy, gateway): try again
+    "agent_unavailable": CONFIGURATION_ERROR,
 }
 
 

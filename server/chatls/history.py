@@ -39,6 +39,7 @@ def chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
     stored before the link existed pair with the question before them. A reply carries its replay state;
     its reasoning summary is never sent as answer text.
     """
+    from chatls.agent.transcript import step_messages
     from chatls.azure.types import ChatMessage
 
     linked: dict[str, MessageRecord] = {}  # question id -> its newest usable reply seen so far
@@ -56,6 +57,8 @@ def chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
         unlinked = None
         if reply is not None:
             yield ChatMessage("assistant", reply.content, replay=reply.replay)
+            if reply.steps:  # an agent turn: its tool calls and results came before the answer
+                yield from reversed(step_messages(reply.steps))
         yield ChatMessage("user", with_attachment(message.attachment, message.content))
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 import cattrs
+import cattrs.cols
 from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
@@ -31,11 +32,16 @@ CONVERSATION = "chatls/conversation"
 DELETE_CONVERSATION = "chatls/deleteConversation"
 MODELS = "chatls/models"
 SET_API_KEY = "chatls/setApiKey"
+BUDGET = "chatls/budget"
 
-REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY})
+REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET})
 
-# --- server -> client notifications --------------------------------------------------------------
+# --- server -> client notifications and requests -------------------------------------------------
 DELTA = "chatls/delta"
+DIAGNOSTICS = "chatls/diagnostics"
+"""Server → client request (agent mode): `{uri}` → `[{uri, diagnostics}]`, for clients that declare the
+`experimental.chatlsDiagnostics` capability."""
+SERVER_TO_CLIENT = frozenset({DELTA, DIAGNOSTICS})
 
 # --- workspace/executeCommand ids ----------------------------------------------------------------
 CMD_CHAT = "chatls.chat"
@@ -91,6 +97,10 @@ STOP_COMPLETE = "complete"
 STOP_TRUNCATED = "truncated"
 STOP_TOOL_CALLS = "tool_calls"
 
+# --- chatls/chat modes ---------------------------------------------------------------------------
+MODE_CHAT = "chat"
+MODE_AGENT = "agent"
+
 
 # --- payloads ------------------------------------------------------------------------------------
 @attrs.define
@@ -99,6 +109,23 @@ class SelectionContext:
     """Document the question is about."""
     range: types.Range | None = None
     """Selected range in client (UTF-16) units; the whole document when absent."""
+
+
+@attrs.define
+class ContextItem:
+    """One piece of context attached to a question (docs/protocol.md, "Context items")."""
+
+    kind: str
+    """"file", "range", "selection", "folder", "problems", "diff" or "openEditors"."""
+    uri: str | None = None
+    """The document or folder (file, range, selection, folder; problems of one file; the repository of a
+    diff — the first workspace folder when absent)."""
+    range: types.Range | None = None
+    """For "range" and "selection": client (UTF-16) units."""
+    staged: bool | None = None
+    """For "diff": the staged changes (`git diff --staged`) instead of the working tree's."""
+    diagnostics: list[types.Diagnostic] | None = None
+    """For "problems": the editor's diagnostics of `uri` (else what the server last saw of them)."""
 
 
 @attrs.define
@@ -122,6 +149,60 @@ class ChatParams:
     client_token: str | None = None
     """Any string the client chooses; echoed in every `chatls/delta` of this request (so a client can tell
     its deltas apart before it knows the reply's id)."""
+    mode: str | None = None
+    """"agent": the model may use the workspace tools (docs/agent.md); plain chat when absent or "chat"."""
+    attachments: list[ContextItem] | None = None
+    """Context the user attached, sent before the prompt in this order (after `context`)."""
+
+
+@attrs.define
+class AgentStep:
+    """One tool step of an agent turn, as deltas report it and conversations show it."""
+
+    index: int
+    """1 for the turn's first tool call, and so on."""
+    phase: str
+    """"started" or "finished"."""
+    name: str
+    """The tool, e.g. "read_file" or "git__git_status" (an MCP server's)."""
+    summary: str
+    """One line for the user: what is being done, or what came of it."""
+    ok: bool = True
+    """False when the call was refused, declined or failed (the model is told why)."""
+
+
+@attrs.define
+class BudgetItem:
+    label: str
+    """What was attached, e.g. "file src/app.py" or "diff (staged)"."""
+    tokens: int
+
+
+@attrs.define
+class BudgetResult:
+    """`chatls/budget`: what a `chatls/chat` with the same params would send, before it is sent."""
+
+    model: str
+    """The model (or deployment) the counts are for."""
+    tokens: int
+    """Input tokens the request would take: instructions, attachments, kept history and the prompt."""
+    input_budget: int
+    """The most input the deployment takes here: its (learned or configured) window minus the reply reserve,
+    capped at its input limit."""
+    context_window: int
+    reply_reserve: int
+    prompt_tokens: int
+    instructions_tokens: int
+    attachments: list[BudgetItem]
+    """Each attached item (the `context` selection first), in the order sent."""
+    history_tokens: int
+    history_messages: int
+    """Earlier messages that would be sent."""
+    left_out_messages: int
+    """Earlier messages that would be left out, oldest first (they do not fit, or maxHistoryMessages)."""
+    left_out_attachments: list[str]
+    """Attachments that do not fit even without history (the last ones first); the request would fail."""
+    fits: bool
 
 
 @attrs.define
@@ -160,6 +241,8 @@ class DeltaNotification:
     """Reasoning-summary text to append to the reply's "Thinking" (never part of the answer)."""
     client_token: str | None = None
     """The `clientToken` the request carried, when it carried one."""
+    step: AgentStep | None = None
+    """An agent turn's tool step started or finished."""
 
 
 @attrs.define
@@ -191,6 +274,11 @@ class MessageInfo:
     usage: Usage | None = None
     reasoning: str | None = None
     """The reasoning summary stored with an assistant reply."""
+    steps: list[AgentStep] | None = None
+    """An agent reply's tool steps (phase "finished"), in order."""
+    attachment: str | None = None
+    """What was sent with a question besides its text: the selection and attached context, each block
+    labelled (file, range, problems, diff …)."""
 
 
 @attrs.define
@@ -306,6 +394,23 @@ PARAMS_CONVERTER = converters.get_converter()
 """camelCase <-> snake_case like the rest of LSP, but with no coercion of primitives."""
 for _primitive in (str, int, float, bool):
     PARAMS_CONVERTER.register_structure_hook(_primitive, _exact(_primitive))
+
+
+def _strict_list(type_: Any) -> Any:
+    """cattrs would turn an object into the list of its keys: an array field takes arrays only."""
+    items = cattrs.cols.list_structure_factory(type_, PARAMS_CONVERTER)
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise _BadValue(f"expected an array, got {_json_name(value)}")
+        return items(value, type_)
+
+    return hook
+
+
+PARAMS_CONVERTER.register_structure_hook_factory(
+    lambda t: getattr(t, "__origin__", None) is list, _strict_list
+)
 
 
 def structure_params(raw: Any, cls: type[T]) -> T:

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
+from chatls.agent.host import AgentResources
 from chatls.chat_service import ChatService
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
@@ -64,6 +65,8 @@ class ChatLSServer(LanguageServer):
         self._reported_messages: set[str] = set()
         self._configured = asyncio.Event()
         self.stopping = False
+        self.agent_resources = AgentResources()
+        """MCP servers and cached diagnostics shared by agent turns (docs/agent.md)."""
         """Set by `shutdown`: background runs in flight are left for the next server to resume."""
 
     async def ready(self) -> None:

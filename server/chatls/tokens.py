@@ -300,7 +300,8 @@ def trim_further(fitted: FittedContext[M], factor: float = 0.5) -> FittedContext
 def _fitted(kept: list[tuple[M, int]], fixed: int, budget: int, omitted: bool) -> FittedContext[M]:
     """Drop a leading orphan reply (its question did not fit) and package the result."""
     start = 0
-    while start < len(kept) and kept[start][0].role == "assistant" and (omitted or start > 0):
+    # A tool result or a call without the question before it is an orphan too (an agent turn cut in two).
+    while start < len(kept) and kept[start][0].role in ("assistant", "tool") and (omitted or start > 0):
         start += 1
     trimmed = kept[start:]
     return FittedContext(

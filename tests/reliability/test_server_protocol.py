@@ -126,6 +126,8 @@ CHAT_SHAPE = Shape(
         "context.range.end.character": "int",
         "retryOf": "str",
         "clientToken": "str",
+        "mode": "str",
+        "attachments": "array",
     },
     nested={"context": {"uri": "file:///nowhere/a.py", "range": RANGE}},
 )
@@ -154,6 +156,7 @@ REQUEST_SHAPES = {
     protocol.SET_API_KEY: Shape(
         protocol.SetApiKeyParams, {"profile": "default", "apiKey": "k"}, {"profile": "str", "apiKey": "str"}
     ),
+    protocol.BUDGET: CHAT_SHAPE,
 }
 COMMAND_SHAPES = {
     protocol.CMD_CHAT: CHAT_SHAPE,

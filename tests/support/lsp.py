@@ -157,11 +157,58 @@ def record_applied_edits(
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         edits.append(params)
-        reason = None if applied else "rejected by the test client"
-        return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
+        accept = getattr(client, "accept_edits", applied)
+        if accept and getattr(client, "edits_to_disk", False):
+            write_edit_to_disk(params.edit)
+        reason = None if accept else "rejected by the test client"
+        return types.ApplyWorkspaceEditResult(applied=accept, failure_reason=reason)
 
     client.applied_edits = edits  # type: ignore[attr-defined]
     return edits
+
+
+def write_edit_to_disk(edit: types.WorkspaceEdit) -> None:
+    """Apply a WorkspaceEdit to the files it names, as an editor that saves at once would."""
+    from urllib.parse import unquote, urlparse
+
+    from chatls.edits import span_of
+
+    def path(uri: str) -> Path:
+        return Path(unquote(urlparse(uri).path))
+
+    def apply(uri: str, text_edits: Iterable[Any]) -> None:
+        target = path(uri)
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        for text_edit in sorted(text_edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                                reverse=True):  # fmt: skip
+            start, end = span_of(text, text_edit.range)
+            text = text[:start] + text_edit.new_text + text[end:]
+        target.write_text(text, encoding="utf-8")
+
+    for operation in edit.document_changes or ():
+        if isinstance(operation, types.CreateFile):
+            path(operation.uri).parent.mkdir(parents=True, exist_ok=True)
+            path(operation.uri).touch(exist_ok=False)
+        elif isinstance(operation, types.TextDocumentEdit):
+            apply(operation.text_document.uri, operation.edits)
+    for uri, text_edits in (edit.changes or {}).items():
+        apply(uri, text_edits)
+
+
+def answer_message_requests(client: LanguageClient) -> list[types.ShowMessageRequestParams]:
+    """Answer `window/showMessageRequest` with the title in `client.message_answers` (popped in order; no
+    answer when it is empty) and record each request on `client.message_requests`."""
+    asked: list[types.ShowMessageRequestParams] = []
+    client.message_answers = []  # type: ignore[attr-defined]
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        asked.append(params)
+        answers: list[str] = client.message_answers  # type: ignore[attr-defined]
+        return types.MessageActionItem(title=answers.pop(0)) if answers else None
+
+    client.message_requests = asked  # type: ignore[attr-defined]
+    return asked
 
 
 def accept_registrations(client: LanguageClient) -> list[types.RegistrationParams]:
@@ -209,6 +256,7 @@ async def lsp_session(
     fix_code_action_union(client)
     record_deltas(client)
     record_applied_edits(client)
+    answer_message_requests(client)
     accept_registrations(client)
     if configuration is not None:
         client.set_configuration(dict(configuration), section="chatls")

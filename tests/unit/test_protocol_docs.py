@@ -31,6 +31,7 @@ REQUEST_PARAMS: dict[str, type[Any]] = {
     protocol.DELETE_CONVERSATION: protocol.ConversationParams,
     protocol.MODELS: protocol.ModelsParams,
     protocol.SET_API_KEY: protocol.SetApiKeyParams,
+    protocol.BUDGET: protocol.ChatParams,
 }
 COMMAND_ARGS: dict[str, type[Any]] = {
     protocol.CMD_CHAT: protocol.ChatParams,
@@ -45,6 +46,7 @@ RESULTS: dict[str, Any] = {
     protocol.CHAT: protocol.ChatResult,
     protocol.CONVERSATIONS: list[protocol.ConversationSummary],
     protocol.CONVERSATION: protocol.ConversationInfo,
+    protocol.BUDGET: protocol.BudgetResult,
 }
 CANCELLED_CHAT_COMMAND_KEYS = {"conversationId", "messageId", "content", "status"}
 """What `chatls.chat` answers when its progress is cancelled (features/chat.py builds it by hand)."""
@@ -195,7 +197,7 @@ def _check_models(value: Any, example: Example) -> None:
 def test_every_name_the_doc_mentions_exists() -> None:
     methods = set(re.findall(r"(?<![/\w])chatls/[A-Za-z]+(?![.\w])", TEXT))  # not server/chatls/protocol.py
     commands = set(re.findall(r"`(chatls\.[A-Za-z]+)`", TEXT))
-    assert methods <= protocol.REQUESTS | {protocol.DELTA}, methods - protocol.REQUESTS
+    assert methods <= protocol.REQUESTS | protocol.SERVER_TO_CLIENT, methods - protocol.REQUESTS
     assert commands <= set(protocol.COMMANDS), commands - set(protocol.COMMANDS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -14,6 +15,7 @@ from pygls.workspace import TextDocument
 
 from chatls import protocol, workspaces
 from chatls.chat_service import Turn
+from chatls.context_items import Attached
 from chatls.errors import invalid_params
 from chatls.features.progress import cancellable_progress
 from chatls.prompts import selection_block
@@ -27,7 +29,7 @@ async def chat(ls: ChatLSServer, params: Any) -> Any:
     """`chatls/chat`: stream deltas, answer with the ChatResult; `$/cancelRequest` → partial stored,
     -32800."""
     p = protocol.structure_params(params, protocol.ChatParams)
-    turn = build_turn(ls, p, document=await context_document(ls, p))
+    turn = await turn_for(ls, p)
     ls.track_current_task()  # so shutdown can finish it (and store its partial reply) first
     result = await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
     return protocol.unstructure(result)
@@ -40,7 +42,7 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
     content (the partial reply), status: "cancelled"}` instead of an error.
     """
     p = protocol.structure_params(args, protocol.ChatParams)
-    turn = build_turn(ls, p, document=await context_document(ls, p))
+    turn = await turn_for(ls, p)
     ls.track_current_task()
     seen = _SeenDeltas()
     try:
@@ -86,6 +88,46 @@ def send_delta(ls: ChatLSServer, delta: protocol.DeltaNotification) -> None:
     ls.send_delta(delta)
 
 
+async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
+    """The turn a `chatls/chat` asks for: its context read safely, its attachments rendered, agent or not."""
+    document = await context_document(ls, p)
+    attached = await attachments_of(ls, p)
+    return await with_agent(ls, p, build_turn(ls, p, document=document, attached=attached))
+
+
+async def attachments_of(ls: ChatLSServer, p: protocol.ChatParams) -> str | None:
+    """The attached context items as one block (labelled per item), or None."""
+    from chatls.context_items import joined
+
+    return joined(await _rendered(ls, p))
+
+
+async def _rendered(ls: ChatLSServer, p: protocol.ChatParams) -> list[Attached]:
+    if not p.attachments:
+        return []
+    from chatls.context_items import render_items
+
+    await ls.ready()  # maxFileBytes comes with the settings
+    return await render_items(ls, p.attachments, ls.settings.max_file_bytes)
+
+
+async def budget(ls: ChatLSServer, params: Any) -> Any:
+    """`chatls/budget`: the tokens a `chatls/chat` with these params would take, and what is left out."""
+    from chatls.context_items import joined
+
+    p = protocol.structure_params(params, protocol.ChatParams)
+    if not p.prompt.strip():
+        p.prompt = " "  # the input may be empty while the user is still choosing what to attach
+    document = await context_document(ls, p)
+    rendered = await _rendered(ls, p)
+    turn = build_turn(ls, p, document=document, attached=joined(rendered))
+    attached = [(a.label, a.text) for a in rendered]
+    if p.context is not None:  # sent first, as build_turn put it
+        selection = attachment_for(ls, p.context, document)
+        attached.insert(0, (f"selection {_file_name(ls, p.context.uri)}", selection))
+    return protocol.unstructure(await ls.chat_service.budget(turn, attached))
+
+
 async def context_document(ls: ChatLSServer, p: protocol.ChatParams) -> TextDocument | None:
     """The document of `context.uri`: open in the editor, else read safely (chatls.workspace_files)."""
     if p.context is None:
@@ -101,6 +143,7 @@ def build_turn(
     task_instructions: str | None = None,
     *,
     document: TextDocument | None = None,
+    attached: str | None = None,
 ) -> Turn:
     """Validate what structuring cannot (values, the document) and decide the workspace."""
     if not p.prompt.strip():
@@ -120,6 +163,8 @@ def build_turn(
     if p.context is not None:
         _check_uri(p.context.uri, "$.context.uri")
         attachment = attachment_for(ls, p.context, document)
+    if attached:
+        attachment = f"{attachment}\n\n{attached}" if attachment else attached
     workspace: str | None = None
     if p.workspace_uri is not None or p.conversation_id is None:
         workspace = workspace_of(ls, p.workspace_uri, p.context.uri if p.context else None)
@@ -134,6 +179,21 @@ def build_turn(
         retry_of=p.retry_of,
         client_token=p.client_token,
     )
+
+
+async def with_agent(ls: ChatLSServer, p: protocol.ChatParams, turn: Turn) -> Turn:
+    """The turn in agent mode when the params ask for it (its tools built from the workspace's settings)."""
+    if p.mode in (None, protocol.MODE_CHAT):
+        return turn
+    if p.mode != protocol.MODE_AGENT:
+        raise invalid_params(f'invalid params: mode must be "chat" or "agent", got {p.mode!r} @ $.mode')
+    from chatls.agent.host import prepare_agent
+    from chatls.chat_service import AgentTurn
+
+    await ls.ready()
+    settings = ls.settings_for(turn.workspace_uri)
+    tools = await prepare_agent(ls, settings, ls.agent_resources)
+    return replace(turn, agent=AgentTurn(tools, settings.agent_max_steps))
 
 
 def workspace_of(ls: ChatLSServer, workspace_uri: str | None, context_uri: str | None) -> str:
@@ -191,4 +251,5 @@ def _check_range(r: types.Range, line_count: int) -> None:
 
 def register(server: ChatLSServer) -> None:
     server.feature(protocol.CHAT)(chat)
+    server.feature(protocol.BUDGET)(budget)
     server.command(protocol.CMD_CHAT)(chat_command)

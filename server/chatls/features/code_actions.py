@@ -93,6 +93,8 @@ def actions_for(params: types.CodeActionParams, version: int | None) -> list[typ
 
 def code_action(ls: ChatLSServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     """`textDocument/codeAction`: nothing for an empty selection or a document the client has not opened."""
+    # Editors without `chatls/diagnostics` tell us their problems only here; the agent's tool reads them.
+    ls.agent_resources.diagnostics.remember(params.text_document.uri, params.context.diagnostics)
     if params.range.start == params.range.end:
         return None
     document = ls.workspace.text_documents.get(unquote(params.text_document.uri))

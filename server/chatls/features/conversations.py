@@ -11,6 +11,7 @@ from typing import Any
 from pygls.exceptions import JsonRpcException
 
 from chatls import protocol
+from chatls.agent.transcript import step_summaries
 from chatls.errors import invalid_params, to_jsonrpc
 from chatls.features.chat import workspace_of
 from chatls.logging_setup import register_secret
@@ -110,7 +111,10 @@ def _message_info(m: Any) -> protocol.MessageInfo:
         model=m.model,
         usage=usage,
         reasoning=m.reasoning or None,
-    )
+        steps=[protocol.AgentStep(i, "finished", name, summary, ok) for i, name, summary, ok in
+               step_summaries(m.steps)] if m.steps else None,
+        attachment=m.attachment,
+    )  # fmt: skip
 
 
 def _guard(call: Any) -> Any:

@@ -107,6 +107,7 @@ async def shutdown(ls: ChatLSServer, params: None) -> None:
     if tasks:
         await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
     await ls.close_clients()
+    await ls.agent_resources.aclose()
     ls.close_store()
 
 

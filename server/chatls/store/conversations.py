@@ -35,7 +35,7 @@ RECENT_PAGE_SIZE = 16
 
 _MESSAGE_FIELDS = (
     "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
-    "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to",
+    "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to", "steps",
 )  # fmt: skip
 """Columns of `messages` that make a `MessageRecord` (same names, same order)."""
 _MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
@@ -210,6 +210,7 @@ class ConversationStore:
         usage: dict[str, Any] | None = None,
         reasoning: str | None = None,
         replay: dict[str, Any] | None = None,
+        steps: list[dict[str, Any]] | None = None,
         settled: bool = False,
     ) -> None:
         """Change the given fields of a message (None leaves a field as it is).
@@ -230,6 +231,8 @@ class ConversationStore:
             changes["reasoning"] = reasoning
         if replay is not None:
             changes["replay"] = json.dumps(replay, sort_keys=True)
+        if steps is not None:
+            changes["steps"] = json.dumps(steps)
         if settled:
             changes["run_handle"] = None
             changes["owner"] = None
@@ -450,7 +453,7 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
-    for name in ("usage", "replay", "run_handle"):
+    for name in ("usage", "replay", "run_handle", "steps"):
         text = fields[name]
         fields[name] = None if text is None else json.loads(text)
     return MessageRecord(**fields)
@@ -503,6 +506,7 @@ def _insert_message(
         "run_handle": None,
         "reply_to": reply_to,
         "owner": owner,
+        "steps": None,
     }
     db.execute(_INSERT_MESSAGE, row)
     return message_id

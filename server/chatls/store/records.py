@@ -64,6 +64,9 @@ class MessageRecord:
     """A background run's opaque handle while it can be resumed or cancelled upstream."""
     reply_to: str | None = None
     """For a reply: the id of the question it answers (None in databases from before the link)."""
+    steps: list[dict[str, Any]] | None = None
+    """An agent reply's tool steps: the messages between question and answer (assistant tool calls and tool
+    results, as `chatls.agent.transcript` writes them)."""
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,11 @@ MIGRATIONS: tuple[str, ...] = (
         lease_expires TEXT NOT NULL
     );
     """,
+    # 3: an agent reply keeps its tool steps (the calls the model made and their results, JSON), so the
+    # conversation shows what was read and done and later turns send them back.
+    """
+    ALTER TABLE messages ADD COLUMN steps TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -127,6 +132,7 @@ EXPECTED_COLUMNS: dict[str, frozenset[str]] = {
             "run_handle",
             "reply_to",
             "owner",
+            "steps",
         }
     ),
     "owners": frozenset({"id", "host", "pid", "lease_expires"}),
