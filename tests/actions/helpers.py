@@ -79,20 +79,9 @@ async def session(
 
 def answer_confirmations(client: LanguageClient, choice: str | None) -> list[types.ShowMessageRequestParams]:
     """Answer `window/showMessageRequest` (asked before an edit in editors without change annotations) with
-    the action titled `choice` (None: dismissed), recording each question on `client.confirmations`."""
+    the action titled `choice` (None: dismissed); the questions are recorded on `client.message_requests`."""
     client.confirm_choice = choice  # type: ignore[attr-defined]
-    existing: list[types.ShowMessageRequestParams] | None = getattr(client, "confirmations", None)
-    if existing is not None:  # the handler is registered once per client; only the choice changes
-        return existing
-    asked: list[types.ShowMessageRequestParams] = []
-
-    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
-        asked.append(params)
-        wanted = client.confirm_choice  # type: ignore[attr-defined]
-        return next((a for a in params.actions or () if a.title == wanted), None)
-
-    client.confirmations = asked  # type: ignore[attr-defined]
+    asked: list[types.ShowMessageRequestParams] = client.message_requests  # type: ignore[attr-defined]
     return asked
 
 

@@ -65,7 +65,7 @@ async def test_replies_that_are_not_code_are_shown_not_applied(
         assert result["applied"] is False and result["content"] == reply
         assert "no python code block to apply" in result["reason"]
         assert client.applied_edits == []  # type: ignore[attr-defined]
-        assert client.confirmations == []  # type: ignore[attr-defined]  # nothing to ask about
+        assert client.message_requests == []  # type: ignore[attr-defined]  # nothing to ask about
         shown = [m.message for m in client.messages]
         assert len(shown) == 1 and reply.strip()[:40] in shown[0]  # the reply itself is shown
 
@@ -120,7 +120,7 @@ async def test_editors_that_preview_edits_are_not_asked(
         uri = open_document(client, workspace / "geometry.py", SOURCE, "python")
         result = await execute_command(client, protocol.CMD_FIX, selection(uri, BODY))
         assert result["applied"] is True
-        assert client.confirmations == []  # type: ignore[attr-defined]
+        assert client.message_requests == []  # type: ignore[attr-defined]
         edit = client.applied_edits[0].edit  # type: ignore[attr-defined]
         assert edit.change_annotations and edit.change_annotations["chatls"].needs_confirmation
 
@@ -134,5 +134,5 @@ async def test_confirm_edits_always_asks_even_editors_that_preview(
         uri = open_document(client, workspace / "geometry.py", SOURCE, "python")
         result = await execute_command(client, protocol.CMD_FIX, selection(uri, BODY))
         assert result["applied"] is True
-        assert len(client.confirmations) == 1  # type: ignore[attr-defined]
-        assert client.confirmations[0].type == types.MessageType.Info  # type: ignore[attr-defined]
+        assert len(client.message_requests) == 1  # type: ignore[attr-defined]
+        assert client.message_requests[0].type == types.MessageType.Info  # type: ignore[attr-defined]

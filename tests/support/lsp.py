@@ -196,16 +196,23 @@ def write_edit_to_disk(edit: types.WorkspaceEdit) -> None:
 
 
 def answer_message_requests(client: LanguageClient) -> list[types.ShowMessageRequestParams]:
-    """Answer `window/showMessageRequest` with the title in `client.message_answers` (popped in order; no
-    answer when it is empty) and record each request on `client.message_requests`."""
+    """Answer `window/showMessageRequest` and record each request on `client.message_requests`.
+
+    The answer is the next title in `client.message_answers` (popped in order), else the action titled
+    `client.confirm_choice` (a standing choice), else none (the message dismissed).
+    """
     asked: list[types.ShowMessageRequestParams] = []
     client.message_answers = []  # type: ignore[attr-defined]
+    client.confirm_choice = None  # type: ignore[attr-defined]
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         asked.append(params)
         answers: list[str] = client.message_answers  # type: ignore[attr-defined]
-        return types.MessageActionItem(title=answers.pop(0)) if answers else None
+        if answers:
+            return types.MessageActionItem(title=answers.pop(0))
+        wanted = client.confirm_choice  # type: ignore[attr-defined]
+        return next((a for a in params.actions or () if a.title == wanted), None)
 
     client.message_requests = asked  # type: ignore[attr-defined]
     return asked
