@@ -47,6 +47,10 @@ const md: MarkdownIt = new MarkdownIt({
   },
 });
 
+// Deeply nested quotes and lists stop nesting here instead of costing a deep render (markdown-it reads this
+// option at parse time; its typings leave it out).
+(md.options as { maxNesting?: number }).maxNesting = 20;
+
 // Links open outside the webview through VS Code; only web and mail links are kept.
 const SAFE_LINK = /^(https?:|mailto:)/i;
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
