@@ -122,6 +122,10 @@ export class StreamingMarkdown {
       this.scanLine(this.scanned, newline + 1);
       this.scanned = newline + 1;
     }
+    // a line still arriving that starts at the margin after a blank line already begins a new block
+    if (!this.fence && this.blankSeen && this.scanned < this.text.length && !/\s/.test(this.text[this.scanned] ?? " ")) {
+      this.closeBlockAt(this.scanned);
+    }
     if (this.done && this.blockStart < this.text.length) {
       this.closeBlockAt(this.text.length);
     }
