@@ -14,6 +14,7 @@ MODULES = (
     "server_conversations",
     "code_actions",
     "memory",
+    "webview",
 )
 
 

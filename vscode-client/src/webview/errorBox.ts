@@ -35,7 +35,7 @@ export function errorBox({ message, onRetry, onCommand }: ErrorBoxOptions): HTML
   box.setAttribute("role", "alert");
   const text = document.createElement("div");
   text.className = "error-text";
-  text.innerHTML = renderMarkdown(message); // sanitised by DOMPurify in renderMarkdown
+  text.appendChild(renderMarkdown(message)); // sanitised by DOMPurify
   const buttons = document.createElement("div");
   buttons.className = "error-actions";
   if (onRetry) {

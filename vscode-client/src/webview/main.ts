@@ -115,10 +115,12 @@ const setup = new SetupPanel(byId<HTMLElement>("setup"), (form) => post({ type: 
 
 // --- messages on screen ------------------------------------------------------------------------
 
-function isNearBottom(): boolean {
+/** Whether the view follows new text: true until the user scrolls up, again once they scroll back down. */
+let following = true;
+ui.messages.addEventListener("scroll", () => {
   const m = ui.messages;
-  return m.scrollHeight - m.scrollTop - m.clientHeight < 40;
-}
+  following = m.scrollHeight - m.scrollTop - m.clientHeight < 40;
+}, { passive: true });
 
 function scrollToEnd(): void {
   ui.messages.scrollTop = ui.messages.scrollHeight;
@@ -386,7 +388,6 @@ function onDelta(delta: Extract<ToWebview, { type: "delta" }>): void {
   if (!pending || !adopts(pending, delta)) {
     return;
   }
-  const follow = isNearBottom();
   pending.conversationId = delta.conversationId;
   pending.messageId = delta.messageId;
   if (delta.reasoning) {
@@ -402,9 +403,7 @@ function onDelta(delta: Extract<ToWebview, { type: "delta" }>): void {
   } else if (delta.content || delta.reasoning) {
     setStatus(null);
   }
-  if (follow) {
-    followTail();
-  }
+  followTail();
 }
 
 let followQueued = false;
@@ -417,7 +416,9 @@ function followTail(): void {
   followQueued = true;
   requestAnimationFrame(() => requestAnimationFrame(() => {
     followQueued = false;
-    scrollToEnd();
+    if (following) {
+      scrollToEnd();
+    }
   }));
 }
 

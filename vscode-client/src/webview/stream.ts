@@ -13,6 +13,8 @@ import { renderMarkdown } from "./render";
 export const BLOCK_MARKDOWN_LIMIT = 20_000;
 /** The open tail is re-rendered as Markdown only up to this size; past it, it grows as plain text. */
 export const TAIL_MARKDOWN_LIMIT = 8_000;
+/** Closed blocks are grouped into chunks of about this many characters; a full chunk off screen costs nothing. */
+export const CHUNK_CHARS = 8_000;
 /** Work per animation frame before yielding to input and layout. */
 export const FRAME_BUDGET_MS = 8;
 
@@ -46,6 +48,9 @@ export class StreamingMarkdown {
   private tailShown = 0;
   private tailText: Text | null = null;
   private dirty = false;
+  /** The chunk closed blocks currently go into, and how much text it holds. */
+  private chunk: HTMLElement | null = null;
+  private chunkChars = 0;
 
   constructor(
     readonly root: HTMLElement,
@@ -82,8 +87,26 @@ export class StreamingMarkdown {
     scheduler.want(this);
   }
 
+  /**
+   * The chunk for the next closed block. A full chunk is sealed: off screen it skips layout and paint
+   * (content-visibility), so a long reply's earlier text costs nothing per frame.
+   */
+  private currentChunk(adding: number): HTMLElement {
+    if (!this.chunk || this.chunkChars >= CHUNK_CHARS) {
+      this.chunk?.classList.add("sealed");
+      this.chunk = document.createElement("div");
+      this.chunk.className = "md-chunk";
+      this.chunkChars = 0;
+      this.root.insertBefore(this.chunk, this.tail);
+    }
+    this.chunkChars += adding;
+    return this.chunk;
+  }
+
   private reset(text: string): void {
     this.root.replaceChildren();
+    this.chunk = null;
+    this.chunkChars = 0;
     this.text = text;
     this.scanned = 0;
     this.blockStart = 0;
@@ -98,8 +121,14 @@ export class StreamingMarkdown {
   step(deadline: number): boolean {
     this.scan();
     while (this.closedEnds.length > 0) {
-      const end = this.closedEnds.shift() as number;
-      this.root.insertBefore(this.renderBlock(this.text.slice(this.renderedUpTo, end)), this.tail);
+      // closed blocks that arrived together render in one pass (each sanitize call has a fixed cost)
+      let end = this.closedEnds.shift() as number;
+      while (this.closedEnds.length > 0 && this.closedEnds[0] - this.renderedUpTo <= BLOCK_MARKDOWN_LIMIT
+             && end - this.renderedUpTo < BLOCK_MARKDOWN_LIMIT / 2) {
+        end = this.closedEnds.shift() as number;
+      }
+      const source = this.text.slice(this.renderedUpTo, end);
+      this.currentChunk(source.length).appendChild(this.renderBlock(source));
       this.renderedUpTo = end;
       this.tailShown = 0;
       this.resetTail();
@@ -184,7 +213,7 @@ export class StreamingMarkdown {
         block.appendChild(plainText(source));
       }
     } else {
-      block.innerHTML = renderMarkdown(source); // sanitised by DOMPurify in renderMarkdown
+      block.appendChild(renderMarkdown(source)); // sanitised by DOMPurify
     }
     decorateCodeBlocks(block, this.onCode);
     return block;
@@ -229,7 +258,7 @@ export class StreamingMarkdown {
         this.tailShown = 0;
       }
     } else {
-      this.tail.innerHTML = renderMarkdown(open); // sanitised; bounded by TAIL_MARKDOWN_LIMIT
+      this.tail.replaceChildren(renderMarkdown(open)); // sanitised; bounded by TAIL_MARKDOWN_LIMIT
       decorateCodeBlocks(this.tail, this.onCode);
       this.tailMode = "markdown";
       return;

@@ -39,7 +39,7 @@ test("streaming keeps closed blocks rendered and redraws only the open tail", as
   }
   await rendered(page);
   assert.equal(await page.getAttribute(".message.assistant h1", "data-mark"), "kept");
-  assert.equal(await page.$$eval(".message.assistant .body > .md-block p", (ps) => ps.length), 32);
+  assert.equal(await page.$$eval(".message.assistant .body .md-block p", (ps) => ps.length), 32);
   assert.equal((await page.textContent(".message.assistant .body .md-tail")).trim(), "Paragraph 29");
   const full = await page.evaluate(() => document.querySelector(".message.assistant .body").textContent);
   await deliverNow(page, { type: "turnDone", turnId: send.turnId, notes: [],
