@@ -76,7 +76,7 @@ export class ConversationList {
     open.addEventListener("click", () => this.events.open(item.id));
     const rename = iconButton("rename", "✎", "Rename");
     rename.addEventListener("click", () => this.startRename(li, item));
-    const remove = iconButton("remove", "🗑", "Delete");
+    const remove = iconButton("remove", "×", "Delete");
     remove.addEventListener("click", () => this.events.remove(item.id));
     li.append(open, rename, remove);
     return li;

@@ -14,7 +14,7 @@ export function errorActions(message: string): ErrorAction[] {
   if (/set api key|api key (?:is )?(?:missing|not set)|rejected the api key|\(401\)/i.test(message)) {
     actions.push({ label: "Set API Key", command: "setApiKey" });
   }
-  if (/\bsettings?\b|chatls\.\w+|no (?:azure openai )?profile|deployment .*(?:not found|does not exist)|\(404\)/i.test(message)) {
+  if (/\bsettings?\b|chatls\.\w+|no (?:azure openai )?profile|\bendpoint\b|\bdeployment\b|\(404\)/i.test(message)) {
     actions.push({ label: "Open Settings", command: "openSettings" });
   }
   if (/set up server/i.test(message)) {
