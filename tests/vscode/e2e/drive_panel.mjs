@@ -45,13 +45,15 @@ try {
   await steps.step("guidedSetup", async () => {
     await openWorkbench(page, CS_URL, WS, null);
     await page.locator('.activitybar .action-item .action-label[aria-label^="ChatLS"]').first().click();
+    await page.mouse.move(900, 450); // away from the activity bar: its tooltip must not cover the form
     frame = await chatFrame(page, "#setup");
     await frame.waitForSelector("#setup:not([hidden])", { timeout: 60000 });
     const composerHidden = !(await frame.isVisible("#prompt"));
     await frame.fill("#setup input[name=endpoint]", EMU_URL);
     await frame.fill("#setup input[name=deployment]", "gpt-4o");
     await frame.fill("#setup input[name=apiKey]", "wrong-key-0000");
-    await page.mouse.move(900, 450); // no activity-bar tooltip over the form
+    await page.waitForFunction(() => ![...document.querySelectorAll(".workbench-hover-container, .monaco-hover")]
+      .some((h) => h.getBoundingClientRect().width > 0), null, { timeout: 10000 }).catch(() => undefined);
     const screenshot = await sidebarShot(page, "guided-setup");
     await frame.click("#setup button[type=submit]");
     // the settings change restarts the server; the panel becomes the chat once the profile is in
