@@ -31,8 +31,11 @@ CONVERSATION = "chatls/conversation"
 DELETE_CONVERSATION = "chatls/deleteConversation"
 MODELS = "chatls/models"
 SET_API_KEY = "chatls/setApiKey"
+RENAME_CONVERSATION = "chatls/renameConversation"
 
-REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY})
+REQUESTS = frozenset(
+    {CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, RENAME_CONVERSATION}
+)
 
 # --- server -> client notifications --------------------------------------------------------------
 DELTA = "chatls/delta"
@@ -203,6 +206,16 @@ class DeleteConversationResult:
 @attrs.define
 class ModelsParams:
     workspace_uri: str | None = None
+
+
+@attrs.define
+class RenameConversationParams:
+    conversation_id: str
+    title: str
+    """The new title (trimmed; 1 to TITLE_MAX characters)."""
+
+
+TITLE_MAX = 200
 
 
 @attrs.define

@@ -308,6 +308,11 @@ REQUEST_SHAPES = {
     protocol.SET_API_KEY: Shape(
         protocol.SetApiKeyParams, {"profile": "default", "apiKey": "k"}, {"profile": "str", "apiKey": "str"}
     ),
+    protocol.RENAME_CONVERSATION: Shape(
+        protocol.RenameConversationParams,
+        {"conversationId": "c", "title": "t"},
+        {"conversationId": "str", "title": "str"},
+    ),
 }
 COMMAND_SHAPES = {
     protocol.CMD_CHAT: CHAT_SHAPE,

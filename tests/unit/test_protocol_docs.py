@@ -31,6 +31,7 @@ REQUEST_PARAMS: dict[str, type[Any]] = {
     protocol.DELETE_CONVERSATION: protocol.ConversationParams,
     protocol.MODELS: protocol.ModelsParams,
     protocol.SET_API_KEY: protocol.SetApiKeyParams,
+    protocol.RENAME_CONVERSATION: protocol.RenameConversationParams,
 }
 COMMAND_ARGS: dict[str, type[Any]] = {
     protocol.CMD_CHAT: protocol.ChatParams,
@@ -45,6 +46,7 @@ RESULTS: dict[str, Any] = {
     protocol.CHAT: protocol.ChatResult,
     protocol.CONVERSATIONS: list[protocol.ConversationSummary],
     protocol.CONVERSATION: protocol.ConversationInfo,
+    protocol.RENAME_CONVERSATION: protocol.RenameConversationParams,  # the result echoes the stored title
 }
 CANCELLED_CHAT_COMMAND_KEYS = {"conversationId", "messageId", "content", "status"}
 """What `chatls.chat` answers when its progress is cancelled (features/chat.py builds it by hand)."""
