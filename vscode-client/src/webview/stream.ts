@@ -15,6 +15,8 @@ export const BLOCK_MARKDOWN_LIMIT = 20_000;
 export const TAIL_MARKDOWN_LIMIT = 8_000;
 /** Closed blocks are grouped into chunks of about this many characters; a full chunk off screen costs nothing. */
 export const CHUNK_CHARS = 8_000;
+/** Closed blocks are rendered in groups of about this size: small enough that one group never holds up input. */
+export const GROUP_CHARS = 2_000;
 /** Work per animation frame before yielding to input and layout. */
 export const FRAME_BUDGET_MS = 8;
 
@@ -124,7 +126,7 @@ export class StreamingMarkdown {
       // closed blocks that arrived together render in one pass (each sanitize call has a fixed cost)
       let end = this.closedEnds.shift() as number;
       while (this.closedEnds.length > 0 && this.closedEnds[0] - this.renderedUpTo <= BLOCK_MARKDOWN_LIMIT
-             && end - this.renderedUpTo < BLOCK_MARKDOWN_LIMIT / 2) {
+             && end - this.renderedUpTo < GROUP_CHARS) {
         end = this.closedEnds.shift() as number;
       }
       const source = this.text.slice(this.renderedUpTo, end);
