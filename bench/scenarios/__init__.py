@@ -9,6 +9,7 @@ from bench.scenario import Scenario
 MODULES = (
     "emulator",
     "adapter",
+    "models",
     "server_startup",
     "server_history",
     "server_conversations",

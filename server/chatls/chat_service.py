@@ -1,18 +1,27 @@
-"""One chat turn end to end: store the prompt → fit the context → call the adapter → stream deltas → store
-the reply.
+"""One chat turn end to end: fit the context → store the prompt and a pending reply → call the adapter →
+stream deltas → store the reply; and resuming the background runs a server that is gone left behind.
 
 Used by the `chatls/chat` request, the `chatls.chat` command and the code-action commands alike, so all of
 them share the same guarantees:
 
-- the user's message is committed before anything goes upstream, so a failure never loses what was typed;
+- the context is fitted (tokens counted in a worker thread, so a huge prompt never blocks other requests)
+  before anything is stored: a prompt that cannot fit is refused and leaves nothing behind;
+- the question, its `pending` reply (linked to it by `reply_to`) and a new conversation are committed in ONE
+  transaction before anything goes upstream, so a failure never loses what was typed and two windows
+  interleaving their turns never separate a question from its reply;
 - the reply is stored as it ends: `complete`, `truncated` (hit the length limit), `cancelled` (partial text
-  kept) or `error` (partial text kept);
+  kept) or `error` (partial text kept, one log line naming profile, deployment and error kind), with its
+  reasoning summary and the wire's replay state;
+- while it is pending, this server's lease in the store says a live server owns it; a reply whose server died
+  is `interrupted` (retryable), and a background run's reply is resumed instead (`resume_runs`);
+- a background run's handle is stored the moment upstream accepts it; a user's Stop cancels the run
+  upstream, a server shutting down leaves it for the next server to resume;
 - the first delta of every turn (a status) carries the conversation and reply ids, before anything goes
   upstream, so a client can show and cancel the turn at once;
 - a retry (`Turn.retry_of`) answers the stored question again: no second copy of the question is stored and
   the failed reply is kept but left out of the context;
-- deltas reach `on_delta` coalesced (at most one content delta per `DELTA_INTERVAL`), always as increments,
-  in order, and all of them before `run_turn` returns;
+- deltas reach `on_delta` coalesced (at most one content or reasoning delta per `DELTA_INTERVAL`), always as
+  increments, in order, each echoing the request's `clientToken`, and all of them before `run_turn` returns;
 - history is read newest first and only as far as the context budget reaches, so a turn costs the same with 10
   or 10,000 earlier messages.
 """
@@ -22,14 +31,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pygls.exceptions import JsonRpcException
 
 from chatls import protocol
+from chatls.deltas import DeltaCoalescer, DeltaSink
 from chatls.errors import CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
+from chatls.history import before, chat_messages, with_attachment
+from chatls.store.liveness import RENEW_INTERVAL
 from chatls.workspaces import NO_FOLDER
 
 if TYPE_CHECKING:
@@ -40,30 +52,24 @@ if TYPE_CHECKING:
     from chatls.azure.types import ChatResult as AdapterResult
     from chatls.config import Settings
     from chatls.store import ConversationStore
-    from chatls.store.records import MessageRecord
+    from chatls.store.records import MessageRecord, TurnIds
     from chatls.tokens import FittedContext
 
 log = logging.getLogger(__name__)
 
-DELTA_INTERVAL = 0.02
-"""Content arriving faster than one piece per 20 ms (~50/s) is batched into one delta."""
-
 PARTIAL_SAVE_INTERVAL = 1.0
 """Seconds between saves of a streaming reply's new text."""
 
-HEARTBEAT_INTERVAL = 60.0
-"""Seconds between touches of a pending reply while no text arrives (a reasoning model thinking for minutes),
-so its `updated_at` shows that a live server still owns it."""
+HEARTBEAT_INTERVAL = RENEW_INTERVAL
+"""Seconds between renewals of this server's lease while a turn runs (a reasoning model may think for
+minutes without a word), so other servers see that a live one owns its pending replies."""
 
-ABANDONED_AFTER = 600.0
-"""A `pending` reply untouched this long was left by a killed server (a live one touches it at least every
-HEARTBEAT_INTERVAL): it is settled as `error` when the store opens."""
+CANCEL_RUN_TIMEOUT = 10.0
+"""Seconds a Stop waits for upstream to confirm that a background run is cancelled."""
 
-RETRYABLE = frozenset({protocol.STATUS_ERROR, protocol.STATUS_CANCELLED})
+RETRYABLE = protocol.RETRYABLE_STATUSES
 
 TITLE_LENGTH = 60
-
-DeltaSink = Callable[[protocol.DeltaNotification], None]
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,10 @@ class Turn:
     task_instructions: str | None = None
     """Added to the configured instructions for this turn only (code actions)."""
     retry_of: str | None = None
-    """Id of a failed or cancelled reply to the conversation's latest question: answer that question again
-    (`prompt` must equal it) instead of storing it a second time. Needs `conversation_id`."""
+    """Id of a failed, cancelled or interrupted reply to the conversation's latest question: answer that
+    question again (`prompt` must equal it) instead of storing it a second time. Needs `conversation_id`."""
+    client_token: str | None = None
+    """Echoed in every delta of the turn."""
 
 
 class ChatBackend(Protocol):
@@ -93,6 +101,15 @@ class ChatBackend(Protocol):
     def capabilities(self) -> ModelCapabilities: ...
 
     def chat(self, conversation: Conversation, options: ChatOptions) -> AsyncIterator[ChatEvent]: ...
+
+
+@runtime_checkable
+class RunControl(Protocol):
+    """What an adapter that runs background responses offers besides `chat`."""
+
+    def resume(self, handle: dict[str, Any]) -> AsyncIterator[ChatEvent]: ...
+
+    async def cancel_run(self, handle: dict[str, Any]) -> None: ...
 
 
 class TurnEnvironment(Protocol):
@@ -111,68 +128,10 @@ class TurnEnvironment(Protocol):
     @property
     def store(self) -> ConversationStore: ...
 
-
-class DeltaCoalescer:
-    """Batches content so the editor gets at most one content delta per `interval`, order preserved.
-
-    A piece arriving after a quiet `interval` goes out at once; pieces arriving faster wait (at most
-    `interval`) and go out together. A status flushes pending content first, so the client sees things in
-    the order they happened. `close()` flushes the rest: call it before answering the request.
-    """
-
-    def __init__(
-        self, send: DeltaSink, conversation_id: str, message_id: str, interval: float = DELTA_INTERVAL
-    ):
-        self._send = send
-        self._conversation_id = conversation_id
-        self._message_id = message_id
-        self._interval = interval
-        self._pending: list[str] = []
-        self._last_sent = float("-inf")
-        self._timer: asyncio.TimerHandle | None = None
-        self.sent_count = 0
-
-    def content(self, text: str) -> None:
-        if not text:
-            return
-        self._pending.append(text)
-        wait = self._last_sent + self._interval - time.monotonic()
-        if wait <= 0:
-            self._flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(wait, self._flush)
-
-    def status(self, text: str) -> None:
-        self._flush()
-        self._emit(protocol.DeltaNotification(self._conversation_id, self._message_id, status=text))
-
-    def close(self) -> None:
-        self._flush()
-
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        self._last_sent = time.monotonic()
-        self._emit(protocol.DeltaNotification(self._conversation_id, self._message_id, content=text))
-
-    def _emit(self, delta: protocol.DeltaNotification) -> None:
-        self.sent_count += 1
-        try:
-            self._send(delta)
-        except Exception:  # a broken pipe to the editor must not lose the reply in the store
-            log.warning("could not send a delta", exc_info=True)
-
-
-@dataclass(frozen=True)
-class _TurnContext:
-    conversation_id: str
-    question_id: str
-    """The user message this turn answers (sent as the prompt, so left out of the history)."""
+    @property
+    def stopping(self) -> bool:
+        """The server is shutting down: a cancelled background turn is left to be resumed, not cancelled."""
+        ...
 
 
 class ChatService:
@@ -196,57 +155,103 @@ class ChatService:
     async def _run(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
         plan = self._plan(turn)
         store = self._env.store
-        conversation_id = self._conversation_for(turn)
+        conversation_id = self._existing_conversation(turn)
+        question: MessageRecord | None = None
+        if conversation_id is not None:
+            store.settle_orphaned_replies(conversation_id)  # a reply its dead server left is retryable now
         if turn.retry_of is not None:
+            assert conversation_id is not None  # build_turn and _existing_conversation made sure
             question = self._question_to_retry(turn, conversation_id, turn.retry_of)
-            user_id, turn = question.id, replace(turn, attachment=question.attachment)
-        else:
-            user_id = store.add_message(
-                conversation_id, "user", turn.prompt, protocol.STATUS_COMPLETE,
-                profile=plan.profile.name, attachment=turn.attachment,
-            )  # fmt: skip
-        reply_id = store.add_message(
-            conversation_id, "assistant", "", protocol.STATUS_PENDING, profile=plan.profile.name
+            turn = replace(turn, attachment=question.attachment)
+        # Counting a huge prompt takes seconds: off the event loop, and before anything is stored.
+        fitted = await asyncio.to_thread(self._fit, turn, plan, conversation_id, question)
+        ids = store.begin_turn(
+            conversation_id=conversation_id,
+            workspace_uri=turn.workspace_uri or NO_FOLDER,
+            title=_title(turn.prompt),
+            question=None if question is not None else turn.prompt,
+            attachment=turn.attachment,
+            retry_of_question=None if question is None else question.id,
+            profile=plan.profile.name,
         )
+        reply_id = ids.reply_id
         log.debug("turn %s: prompt %r", reply_id, turn.prompt)
-        deltas = DeltaCoalescer(on_delta, conversation_id, reply_id)
-        deltas.status(f"waiting for {plan.caps.model or plan.profile.deployment or plan.profile.name}")
+        deltas = DeltaCoalescer(on_delta, ids.conversation_id, reply_id, client_token=turn.client_token)
+        deltas.status(f"waiting for {_display_name(plan)}")
         parts = _Reply(store, reply_id)
-        context = _TurnContext(conversation_id, user_id)
-        heartbeat = asyncio.ensure_future(_keep_alive(store, reply_id))
+        heartbeat = asyncio.ensure_future(_keep_alive(store))
         try:
-            result = await self._stream(turn, plan, context, deltas, parts)
+            result = await self._stream(turn, plan, fitted, deltas, parts)
         except asyncio.CancelledError:
             deltas.close()
-            store.update_message(reply_id, content=parts.text, status=protocol.STATUS_CANCELLED)
-            log.info("turn %s cancelled after %d characters", reply_id, len(parts.text))
+            await self._stopped(plan, ids, parts)
             raise
         except Exception as exc:
             deltas.close()
-            store.update_message(reply_id, content=parts.text, status=protocol.STATUS_ERROR)
-            raise to_jsonrpc(exc) from None
+            error = to_jsonrpc(exc)
+            if parts.handle is not None:  # the reply is settled: a run left upstream would only cost money
+                await _cancel_run(plan.backend, parts.handle, reply_id)
+            parts.settle(protocol.STATUS_ERROR)
+            _log_failure(plan, reply_id, exc, error)
+            raise error from None
         finally:
             heartbeat.cancel()
         deltas.close()
-        truncated = result.stop_reason == protocol.STOP_TRUNCATED
-        status = protocol.STATUS_TRUNCATED if truncated else protocol.STATUS_COMPLETE
-        usage = _usage(result)
-        store.update_message(
-            reply_id, content=result.content, status=status, model=result.model,
-            usage=protocol.unstructure(usage),
-        )  # fmt: skip
-        log.debug("turn %s: reply %r", reply_id, result.content)
-        return protocol.ChatResult(
-            conversation_id=conversation_id,
-            message_id=reply_id,
-            content=result.content,
-            model=result.model,
-            finish_reason="length" if truncated else "stop",
-            stop_reason=result.stop_reason,
-            reasoning=result.reasoning or None,
-            usage=usage,
-            adaptations=list(result.adaptations),
-        )
+        return _answer(ids, parts.finish(result), result)
+
+    async def _stopped(self, plan: _Plan, ids: TurnIds, parts: _Reply) -> None:
+        """The turn was cancelled: by the user (Stop), or by a server shutting down."""
+        store = self._env.store
+        if parts.handle is not None and self._env.stopping:
+            # The run goes on upstream: the next server resumes it (see `resume_runs`).
+            store.update_message(ids.reply_id, content=parts.text, reasoning=parts.reasoning)
+            store.disown(ids.reply_id)
+            log.info("turn %s: left background run to be resumed by the next server", ids.reply_id)
+            return
+        if parts.handle is not None:
+            await _cancel_run(plan.backend, parts.handle, ids.reply_id)
+        parts.settle(protocol.STATUS_CANCELLED)
+        log.info("turn %s cancelled after %d characters", ids.reply_id, len(parts.text))
+
+    async def resume_runs(self, on_delta: DeltaSink) -> int:
+        """Resume every pending background reply no live server owns (left by a server that stopped or died):
+        each is claimed by this server, streamed to `on_delta` (the client may not know the reply; its
+        deltas carry the ids) and stored once, complete with its full text. Returns how many were resumed."""
+        await self._env.ready()
+        claimed = self._env.store.claim_resumable_replies()
+        if claimed:
+            log.info("resuming %d background reply(s) left by an earlier server", len(claimed))
+            await asyncio.gather(*(self._resume(reply, on_delta) for reply in claimed))
+        return len(claimed)
+
+    async def _resume(self, reply: MessageRecord, on_delta: DeltaSink) -> None:
+        store = self._env.store
+        assert reply.run_handle is not None
+        deltas = DeltaCoalescer(on_delta, reply.conversation_id, reply.id)
+        parts = _Reply(store, reply.id, text=reply.content, reasoning=reply.reasoning, save_partial=False)
+        heartbeat = asyncio.ensure_future(_keep_alive(store))
+        try:
+            settings, profile = self._env.turn_settings(reply.profile, None)
+            backend = self._env.backend(profile, settings)
+            if not isinstance(backend, RunControl):
+                raise ChatLSError("this profile's client cannot resume background runs", kind="internal")
+            deltas.status(f"resuming the reply from {profile.deployment or profile.name}")
+            parts.restart()  # resuming yields the whole reply again; the stored text stays until it ends
+            result = await _consume(backend.resume(reply.run_handle), deltas, parts)
+        except asyncio.CancelledError:
+            deltas.close()
+            store.disown(reply.id)  # shutting down again: the next server resumes it
+            raise
+        except Exception as exc:
+            deltas.close()
+            parts.settle(protocol.STATUS_ERROR, keep_stored_text=True)
+            log.warning("resuming reply %s failed: %s", reply.id, to_jsonrpc(exc).message)
+            return
+        finally:
+            heartbeat.cancel()
+        deltas.close()
+        parts.finish(result)
+        log.info("resumed reply %s: %d characters, complete", reply.id, len(result.content))
 
     def _plan(self, turn: Turn) -> _Plan:
         from chatls.azure.types import ChatOptions
@@ -263,6 +268,7 @@ class ChatService:
             reasoning_effort=turn.reasoning_effort or settings.reasoning_effort or profile.reasoning_effort,
             temperature=profile.temperature,
             verbosity=profile.verbosity,
+            reasoning_summaries=settings.reasoning_summaries,
         )
         return _Plan(
             profile=profile,
@@ -271,7 +277,7 @@ class ChatService:
             options=options,
             instructions=_join(settings.instructions, turn.task_instructions),
             completion_reserve=settings.completion_reserve(
-                profile.max_completion_tokens, reasoning=reasoning
+                profile.max_completion_tokens, reasoning=reasoning, output_limit=caps.max_output_tokens
             ),
             max_history_messages=settings.max_history_messages,
         )
@@ -290,7 +296,7 @@ class ChatService:
             what = "a question" if reply.role == "user" else f"a {reply.status} reply"
             raise invalid_params(
                 f"invalid params: message {reply_id!r} is {what}; only a reply that failed (error) or was "
-                "cancelled can be retried @ $.retryOf"
+                "cancelled (or interrupted) can be retried @ $.retryOf"
             )
         replies_to_latest: set[str] = set()
         question: MessageRecord | None = None
@@ -299,7 +305,12 @@ class ChatService:
                 question = message
                 break
             replies_to_latest.add(message.id)
-        if question is None or reply_id not in replies_to_latest:
+        answers_latest = (
+            question is not None and reply.reply_to == question.id
+            if reply.reply_to is not None
+            else reply_id in replies_to_latest  # stored before replies named their question
+        )
+        if question is None or not answers_latest:
             raise invalid_params(
                 f"invalid params: reply {reply_id!r} answers an earlier question; only a reply to the "
                 "conversation's latest question can be retried (ask again instead) @ $.retryOf"
@@ -311,12 +322,11 @@ class ChatService:
             )
         return question
 
-    def _conversation_for(self, turn: Turn) -> str:
-        store = self._env.store
+    def _existing_conversation(self, turn: Turn) -> str | None:
+        """The conversation the turn continues (checked), or None when the turn starts a new one."""
         if turn.conversation_id is None:
-            workspace = turn.workspace_uri or NO_FOLDER
-            return str(store.create_conversation(workspace, _title(turn.prompt)))
-        record = store.get_conversation(turn.conversation_id)
+            return None
+        record = self._env.store.get_conversation(turn.conversation_id)
         if record is None:
             raise invalid_params(f"unknown conversationId {turn.conversation_id!r}")
         if turn.workspace_uri is not None and record.workspace_uri != turn.workspace_uri:
@@ -327,14 +337,18 @@ class ChatService:
         return str(record.id)
 
     async def _stream(
-        self, turn: Turn, plan: _Plan, context: _TurnContext, deltas: DeltaCoalescer, parts: _Reply
+        self,
+        turn: Turn,
+        plan: _Plan,
+        fitted: FittedContext[ChatMessage],
+        deltas: DeltaCoalescer,
+        parts: _Reply,
     ) -> AdapterResult:
         from chatls import tokens
         from chatls.azure.errors import ContextLengthExceeded
         from chatls.azure.types import ChatMessage, Conversation
 
-        fitted = self._fit(turn, plan, context)
-        prompt = _join(turn.attachment, turn.prompt) or turn.prompt
+        prompt = with_attachment(turn.attachment, turn.prompt)
         try:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
             return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
@@ -346,11 +360,16 @@ class ChatService:
         conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
         return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
 
-    def _fit(self, turn: Turn, plan: _Plan, context: _TurnContext) -> FittedContext[ChatMessage]:
+    def _fit(
+        self, turn: Turn, plan: _Plan, conversation_id: str | None, question: MessageRecord | None
+    ) -> FittedContext[ChatMessage]:
+        """The history that fits beside the prompt (runs in a worker thread: it counts tokens)."""
         from chatls import tokens
 
-        history = self._env.store.iter_recent_messages(context.conversation_id)
-        earlier = _chat_messages(_before(history, context.question_id))
+        earlier: Iterable[ChatMessage] = ()
+        if conversation_id is not None:
+            history = self._env.store.iter_recent_messages(conversation_id)
+            earlier = chat_messages(history if question is None else before(history, question.id))
         # Input and reply share the context window, and some models cap the input below the rest of the
         # window (GPT-5: 272k of 400k): the budget is whichever is smaller.
         reserve = plan.completion_reserve
@@ -379,26 +398,82 @@ class ChatService:
 
 
 class _Reply:
-    """The reply so far; saved about once a second, so even a killed server keeps most of a long reply."""
+    """The reply so far, and how it is stored.
 
-    def __init__(self, store: ConversationStore, message_id: str) -> None:
+    Answer text is saved about once a second while it streams, so even a killed server keeps most of a long
+    reply; a background run's handle is stored the moment it is known.
+    """
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        message_id: str,
+        *,
+        text: str = "",
+        reasoning: str = "",
+        save_partial: bool = True,
+    ) -> None:
         self._store = store
         self._message_id = message_id
-        self._parts: list[str] = []
-        self._saved = 0
+        self._parts: list[str] = [text] if text else []
+        self._reasoning: list[str] = [reasoning] if reasoning else []
+        self._saved = len(self._parts)
+        self._save_partial = save_partial
         self._last_save = time.monotonic()
+        self._stored_text = text
+        self.handle: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
         return "".join(self._parts)
 
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
     def __bool__(self) -> bool:
         return bool(self._parts)
 
+    def restart(self) -> None:
+        """Forget the text in memory (a resumed run streams the reply again); the stored text stays."""
+        self._parts.clear()
+        self._reasoning.clear()
+        self._saved = 0
+
     def add(self, text: str) -> None:
         self._parts.append(text)
-        if time.monotonic() - self._last_save >= PARTIAL_SAVE_INTERVAL:
+        if self._save_partial and time.monotonic() - self._last_save >= PARTIAL_SAVE_INTERVAL:
             self._save()
+
+    def add_reasoning(self, text: str) -> None:
+        self._reasoning.append(text)
+
+    def run_started(self, handle: dict[str, Any]) -> None:
+        """Store the handle now (its own commit): whatever happens next, the run can be resumed or
+        cancelled."""
+        self._store.set_run_handle(self._message_id, handle)
+        self.handle = handle
+
+    def settle(self, status: str, *, keep_stored_text: bool = False) -> None:
+        """Store the reply as ended early (`error`, `cancelled`): the partial text and reasoning kept."""
+        text = (
+            self._stored_text if keep_stored_text and len(self._stored_text) > len(self.text) else self.text
+        )
+        self._store.update_message(
+            self._message_id, content=text, status=status, reasoning=self.reasoning, settled=True
+        )
+
+    def finish(self, result: AdapterResult) -> str:
+        """Store the whole reply once it is complete (or truncated); its status."""
+        truncated = result.stop_reason == protocol.STOP_TRUNCATED
+        status = protocol.STATUS_TRUNCATED if truncated else protocol.STATUS_COMPLETE
+        self._store.update_message(
+            self._message_id, content=result.content, status=status, model=result.model,
+            usage=protocol.unstructure(_usage(result)), reasoning=result.reasoning or self.reasoning,
+            replay=result.replay, settled=True,
+        )  # fmt: skip
+        log.debug("reply %s: %r", self._message_id, result.content)
+        return status
 
     def _save(self) -> None:
         unsaved = "".join(self._parts[self._saved :])
@@ -423,15 +498,26 @@ class _Plan:
 
 
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
-    from chatls.azure.types import ChatResult, ContentEvent, StatusEvent
+    from chatls.azure.types import (
+        ChatResult,
+        ContentEvent,
+        ReasoningEvent,
+        RunStartedEvent,
+        StatusEvent,
+    )
 
     try:
         async for event in events:
             if isinstance(event, ContentEvent):
                 parts.add(event.text)
                 deltas.content(event.text)
+            elif isinstance(event, ReasoningEvent):
+                parts.add_reasoning(event.text)
+                deltas.reasoning(event.text)
             elif isinstance(event, StatusEvent):
                 deltas.status(event.text)
+            elif isinstance(event, RunStartedEvent):
+                parts.run_started(event.handle)
             elif isinstance(event, ChatResult):
                 return event
     finally:
@@ -441,49 +527,58 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
     raise RuntimeError("the adapter's stream ended without a result")
 
 
-async def _keep_alive(store: ConversationStore, reply_id: str) -> None:
-    """Touch the pending reply now and then, so no other window settles it as abandoned (ABANDONED_AFTER)."""
+async def _cancel_run(backend: ChatBackend, handle: dict[str, Any], reply_id: str) -> None:
+    """A user's Stop on a background run: cancel it upstream too (else it runs on, and is billed)."""
+    if not isinstance(backend, RunControl):
+        log.warning("turn %s: the client cannot cancel its background run upstream", reply_id)
+        return
+    try:
+        await asyncio.wait_for(backend.cancel_run(handle), CANCEL_RUN_TIMEOUT)
+    except Exception as exc:  # the reply is stored as cancelled anyway; say why upstream may run on
+        log.warning("turn %s: cancelling the background run upstream failed: %s", reply_id, exc)
+
+
+async def _keep_alive(store: ConversationStore) -> None:
+    """Renew this server's lease while a turn runs, so no other server takes its pending reply for dead."""
     while True:
         await asyncio.sleep(HEARTBEAT_INTERVAL)
         try:
-            store.append_to_message(reply_id, "")
-        except Exception:  # e.g. the conversation was deleted meanwhile; the turn reports that itself
-            log.warning("touching the pending reply %s failed", reply_id, exc_info=True)
+            store.renew_lease()
+        except Exception:  # a busy database; the next renewal is well within the lease
+            log.warning("renewing the lease on pending replies failed", exc_info=True)
 
 
-def _before(history: Iterable[MessageRecord], question_id: str) -> Iterator[MessageRecord]:
-    """The messages older than this turn's question (newest first): later ones are this turn's own replies
-    (the pending one, and for a retry the failed ones)."""
-    found = False
-    for message in history:
-        if found:
-            yield message
-        elif message.id == question_id:
-            found = True
+def _answer(ids: TurnIds, status: str, result: AdapterResult) -> protocol.ChatResult:
+    truncated = status == protocol.STATUS_TRUNCATED
+    return protocol.ChatResult(
+        conversation_id=ids.conversation_id,
+        message_id=ids.reply_id,
+        content=result.content,
+        model=result.model,
+        finish_reason="length" if truncated else "stop",
+        stop_reason=result.stop_reason,
+        reasoning=result.reasoning or None,
+        usage=_usage(result),
+        adaptations=list(result.adaptations),
+    )
 
 
-def _chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
-    """Earlier turns newest first, as the model sees them.
+def _display_name(plan: _Plan) -> str:
+    """Who the turn waits for: the model once its name is known, else the deployment; never "unknown"."""
+    model = plan.caps.model
+    if model and model.lower() != "unknown":
+        return model
+    return plan.profile.deployment or plan.profile.name
 
-    Failed, empty and pending replies are left out, and a question answered more than once (retried) keeps
-    only its newest usable reply, so the model never sees two answers in a row.
-    """
-    from chatls.azure.types import ChatMessage
 
-    answered = False  # whether a newer reply to the same question was already kept
-    for message in history:
-        if message.role == "user":
-            answered = False
-        elif (
-            answered
-            or not message.content
-            or message.status in (protocol.STATUS_ERROR, protocol.STATUS_PENDING)
-        ):
-            continue
-        else:
-            answered = True
-        content = _join(message.attachment, message.content) or message.content
-        yield ChatMessage(message.role, content)
+def _log_failure(plan: _Plan, reply_id: str, exc: Exception, error: JsonRpcException) -> None:
+    """One line at the default level for every turn that fails (never a secret: the message is the user's)."""
+    data = error.data if isinstance(error.data, dict) else {}
+    deployment = getattr(exc, "deployment", None) or plan.profile.deployment or "-"
+    log.warning(
+        "turn %s failed: profile %s, deployment %s, %s: %s",
+        reply_id, plan.profile.name, deployment, data.get("kind", "error"), error.message,
+    )  # fmt: skip
 
 
 def _preview(text: str, limit: int = 80) -> str:

@@ -130,6 +130,10 @@ class Settings:
     """Most seconds spent waiting between retries of one request before giving up."""
     context_lines: int = 20
     """Lines above and below a selection sent along with code actions."""
+    reasoning_summaries: bool = True
+    """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
+    models_file: Path | None = None
+    """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -145,10 +149,16 @@ class Settings:
         key = "profile" if name else "defaultProfile"
         raise ConfigError(key, f"no profile named {wanted!r}; configured profiles: {known}")
 
-    def completion_reserve(self, profile_max_completion_tokens: int | None, *, reasoning: bool) -> int:
-        """Tokens to keep free for the reply: the profile's budget or our default, plus the safety margin."""
+    def completion_reserve(
+        self, profile_max_completion_tokens: int | None, *, reasoning: bool, output_limit: int | None = None
+    ) -> int:
+        """Tokens to keep free for the reply: the profile's budget or our default, capped at the model's
+        output limit (a longer reply cannot come; reserving it only starves the prompt), plus the margin."""
         default = self.reasoning_max_completion_tokens if reasoning else self.max_completion_tokens
-        return (profile_max_completion_tokens or default) + self.context_window_reserve
+        budget = profile_max_completion_tokens or default
+        if output_limit is not None:
+            budget = min(budget, output_limit)
+        return budget + self.context_window_reserve
 
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else default_state_dir()
@@ -205,6 +215,12 @@ def _string(key: str, value: Any) -> str:
     return value
 
 
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"expected true or false, got {_type_name(value)}")
+    return value
+
+
 def _name(key: str, value: Any) -> str:
     text = _string(key, value)
     if not text.strip():
@@ -253,6 +269,13 @@ def _directory(key: str, value: Any) -> Path:
     return path
 
 
+def _models_file(key: str, value: Any) -> Path:
+    path = _directory(key, value)
+    if path.suffix.lower() != ".toml":
+        raise ConfigError(key, f"must name a .toml file, got {value!r}")
+    return path
+
+
 def _profiles(key: str, value: Any) -> tuple[Profile, ...]:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(key, f"expected an array of profile objects, got {_type_name(value)}")
@@ -283,6 +306,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retryMaxAttempts": _integer(1, 20),
     "retryMaxWaitSeconds": _seconds(0),
     "contextLines": _integer(0, 1000),
+    "reasoningSummaries": _boolean,
+    "modelsFile": _models_file,
 }
 _ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"

@@ -65,6 +65,9 @@ _CODES_BY_KIND = {
     "bad_request": REQUEST_REJECTED,
     "api_version": CONFIGURATION_ERROR,
     "reasoning_budget": REASONING_BUDGET,
+    "operation_not_supported": CONFIGURATION_ERROR,  # the deployment is no chat model, or the wire is forced
+    "model_retired": CONFIGURATION_ERROR,  # deploy a current model
+    "incomplete_reply": UNAVAILABLE,  # a stream cut short (proxy, gateway): try again
 }
 
 

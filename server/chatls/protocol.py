@@ -86,6 +86,8 @@ STATUS_ERROR = "error"
 STATUS_TRUNCATED = "truncated"
 STATUS_PENDING = "pending"  # an assistant reply still streaming
 STATUS_INTERRUPTED = "interrupted"  # a pending reply no live server owns (its server died); retryable
+RETRYABLE_STATUSES = frozenset({STATUS_ERROR, STATUS_CANCELLED, STATUS_INTERRUPTED})
+"""Statuses of a reply that `retryOf` may answer again."""
 
 # --- neutral stop reasons (ChatResult.stopReason) ------------------------------------------------
 STOP_COMPLETE = "complete"
@@ -117,8 +119,12 @@ class ChatParams:
     context: SelectionContext | None = None
     """Code the prompt is about."""
     retry_of: str | None = None
-    """Id of a reply that failed or was cancelled: answer its question again instead of storing the prompt
-    a second time (`prompt` must be that question as stored; `conversationId` is required)."""
+    """Id of a reply that failed, was cancelled or was interrupted: answer its question again instead of
+    storing the prompt a second time (`prompt` must be that question as stored; `conversationId` is
+    required)."""
+    client_token: str | None = None
+    """Any string the client chooses; echoed in every `chatls/delta` of this request (so a client can tell
+    its deltas apart before it knows the reply's id)."""
 
 
 @attrs.define
@@ -239,6 +245,8 @@ class SelectionArgs:
     """What to do, for chatls.editSelection (and an optional question for chatls.askInChat)."""
     diagnostics: list[types.Diagnostic] | None = None
     """Diagnostics the client reported for the range, for chatls.fix."""
+    client_token: str | None = None
+    """Echoed in every `chatls/delta` of this command, as for `chatls/chat`."""
 
 
 @attrs.define

@@ -7,6 +7,7 @@ time to answer `initialize` must stay close to that of a bare pygls server.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -15,20 +16,23 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
-from chatls.chat_service import ABANDONED_AFTER, ChatService
+from chatls.chat_service import ChatService
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
-from chatls.protocol import ChatLSProtocol
+from chatls.protocol import DELTA, ChatLSProtocol, DeltaNotification
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
     from pygls.exceptions import JsonRpcException, PyglsError
 
     from chatls.azure import AzureChatClient, RetryPolicy
+    from chatls.azure.capabilities import CapabilityTable
     from chatls.azure.profile import Profile
     from chatls.azure.types import ModelCapabilities
     from chatls.config import ConfigError, Resolved, Settings
     from chatls.store import ConversationStore
+
+    _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable]
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +57,14 @@ class ChatLSServer(LanguageServer):
         self._folder_resolved: dict[str, Resolved] = {}
         self._pending_errors: list[ConfigError] = []
         self._reported_config: set[tuple[str, str]] = set()
-        self._clients: dict[str, tuple[tuple[Profile, str | None, RetryPolicy], AzureChatClient]] = {}
-        """Adapter clients per profile name, with the (profile, run-time key, retry) they were built for."""
+        self._clients: dict[str, tuple[_ClientIdent, AzureChatClient]] = {}
+        """Adapter clients per profile name, with the (profile, run-time key, retry, model table) they were
+        built for."""
         self._store: ConversationStore | None = None
         self._reported_messages: set[str] = set()
         self._configured = asyncio.Event()
+        self.stopping = False
+        """Set by `shutdown`: background runs in flight are left for the next server to resume."""
 
     async def ready(self) -> None:
         """Wait until `initialized` has loaded the settings (workspace/configuration included).
@@ -153,20 +160,30 @@ class ChatLSServer(LanguageServer):
     def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
         """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
         from chatls.azure import AzureChatClient, RetryPolicy
+        from chatls.azure.lifecycle import lifecycle_warning
+        from chatls.azure.models_file import load_models_file
 
         chosen = settings or self.settings
         retry = RetryPolicy(
             max_attempts=chosen.retry_max_attempts, max_total_wait=chosen.retry_max_wait_seconds
         )
+        models = load_models_file(chosen.models_file)
+        for problem in models.problems:  # one message per bad key of the user's models file
+            self.show_message_once(f"ChatLS {problem}", types.MessageType.Warning)
         key = self.runtime_keys.get(profile.name)
         cached = self._clients.get(profile.name)
         if cached is not None:
-            if cached[0] == (profile, key, retry):
+            if cached[0] == (profile, key, retry, models.table):
                 return cached[1]
             self._close_client(profile.name)
         register_secret(os.environ.get(profile.api_key_env))  # the adapter reads it; logs must never show it
-        client = AzureChatClient(profile, lessons=self.store, api_key=key, retry=retry)
-        self._clients[profile.name] = ((profile, key, retry), client)
+        client = AzureChatClient(
+            profile, lessons=self.store, api_key=key, retry=retry, capability_table=models.table
+        )
+        self._clients[profile.name] = ((profile, key, retry, models.table), client)
+        warning = lifecycle_warning(client.capabilities, datetime.date.today(), profile=profile.name)
+        if warning is not None:  # once per session: the text names the profile, model and date
+            self.show_message_once(warning, types.MessageType.Warning)
         return client
 
     def forget_clients(self, profile_name: str) -> None:
@@ -186,7 +203,7 @@ class ChatLSServer(LanguageServer):
         """After a settings change: close clients whose profile is gone or changed everywhere."""
         resolved = [r for r in (self._resolved, *self._folder_resolved.values()) if r is not None]
         current = [p for r in resolved for p in r.settings.profiles]
-        for name, ((profile, _key, _retry), _client) in list(self._clients.items()):
+        for name, ((profile, *_rest), _client) in list(self._clients.items()):
             if not any(p == profile for p in current):
                 self._close_client(name)
 
@@ -207,13 +224,15 @@ class ChatLSServer(LanguageServer):
 
         store = ConversationStore.open(self.settings.resolved_state_dir())
         try:
-            # Replies a killed server left `pending`; a live window touches its own well within this time.
-            settled = store.settle_abandoned_replies(idle_seconds=ABANDONED_AFTER)
+            # Replies a server that is gone left `pending` (a live one keeps its lease): retryable now.
+            settled = store.settle_orphaned_replies()
         except Exception:
-            log.warning("settling abandoned replies failed", exc_info=True)
+            log.warning("settling interrupted replies failed", exc_info=True)
         else:
             if settled:
-                log.info("marked %d reply(s) left pending by an earlier server as error", settled)
+                log.info(
+                    "marked %d reply(s) left pending by a server that is gone as interrupted", len(settled)
+                )
         if store.recovered_from is not None:
             self.show_message_once(
                 f"ChatLS found its conversation database damaged and started a new one. "
@@ -221,6 +240,10 @@ class ChatLSServer(LanguageServer):
                 types.MessageType.Warning,
             )
         return store
+
+    @property
+    def store_is_open(self) -> bool:
+        return self._store is not None
 
     def open_store_early(self) -> None:
         """Open the store now, so a damaged database is reported at start-up rather than at the first chat."""
@@ -231,8 +254,26 @@ class ChatLSServer(LanguageServer):
 
     def close_store(self) -> None:
         if self._store is not None:
+            try:
+                self._store.release_lease()  # our pending replies (if any were left) are free at once
+            except Exception:
+                log.warning("releasing the lease on pending replies failed", exc_info=True)
             self._store.close()
             self._store = None
+
+    def look_after_orphans(self, conversation_id: str | None = None) -> None:
+        """Settle replies whose server is gone as `interrupted` (of one conversation, or all), and resume the
+        background runs among them; called when the store opens and whenever a conversation is read."""
+        if conversation_id is not None:
+            self.store.settle_orphaned_replies(conversation_id)
+        if not self.stopping:
+            task = self.run_background(self.chat_service.resume_runs(self.send_delta), "resuming replies")
+            self.command_tasks.add(task)  # shutdown leaves it resumable again
+            task.add_done_callback(self.command_tasks.discard)
+
+    def send_delta(self, delta: DeltaNotification) -> None:
+        """One `chatls/delta` notification to the client."""
+        self.protocol.notify(DELTA, delta)
 
     # --- tasks and messages -----------------------------------------------------------------------------
     def track_current_task(self) -> None:
@@ -285,6 +326,11 @@ def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
         "contextWindow": caps.context_window,
         "inputLimit": caps.input_limit,
         "maxOutputTokens": caps.max_output_tokens,
+        "resolution": caps.resolution,
+        "reportedModel": caps.details.get("reportedModel"),
+        "deprecated": caps.deprecated,
+        "retires": caps.retires,
+        "replacement": caps.replacement,
         "details": caps.details,
     }
 

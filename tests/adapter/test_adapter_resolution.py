@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.adapter.conftest import MakeClient, MemoryLessons, collect
 
-from chatls.azure import ChatMessage, ChatOptions, ChatResult, Conversation
+from chatls.azure import (
+    ChatMessage,
+    ChatOptions,
+    ChatResult,
+    ContextLengthExceeded,
+    Conversation,
+    ModelRetired,
+)
 from chatls.emulator.fixture import RunningEmulator
 
 CONVERSATION = Conversation("Be brief.", (ChatMessage("user", "hello"),))
@@ -99,3 +107,28 @@ async def test_a_profile_model_contradicted_by_azure_is_kept_but_flagged(
         "correct the profile's model setting (requests follow gpt-4o's rules until then)"
     ) in result.adaptations
     assert client.capabilities.family == "gpt-4o"
+
+
+async def test_a_context_window_azure_states_is_learned_for_later_turns(
+    emulator: RunningEmulator, make_client: MakeClient, lessons: MemoryLessons
+) -> None:
+    await emulator.set_deployment("small-window", model="gpt-4o", context_window=3000)
+    long_prompt = Conversation(None, (ChatMessage("user", "lorem ipsum " * 2000),))
+    with pytest.raises(ContextLengthExceeded) as caught:
+        await collect(make_client("small-window"), long_prompt, ChatOptions())
+    assert caught.value.limit == 3000
+    (stored,) = lessons.data.values()
+    assert stored["context_window"] == 3000
+    assert make_client("small-window").capabilities.context_window == 3000  # a restart fits it at once
+
+
+async def test_a_retired_model_says_so_and_names_the_replacement(
+    emulator: RunningEmulator, make_client: MakeClient
+) -> None:
+    await emulator.set_deployment("old-4o", model="gpt-4o-2024-05-13", retired=True)
+    with pytest.raises(ModelRetired) as caught:
+        await collect(make_client("old-4o", model="gpt-4o-2024-05-13"), QUESTION_FOR_RETIRED, ChatOptions())
+    assert "retired" in caught.value.user_message and "old-4o" in caught.value.user_message
+
+
+QUESTION_FOR_RETIRED = Conversation(None, (ChatMessage("user", "hello"),))

@@ -1,7 +1,9 @@
 """Self-healing against the emulator: a deployment rejects something the table thinks is fine.
 
 Each case: the first chat is answered after exactly one healing retry (400, then 200), the lesson is
-stored, and a new client on the same lesson store (a restart) is right the first time.
+stored, and a new client on the same lesson store (a restart) is right the first time. These are the
+Chat Completions cases (the profile pins the wire: several families prefer Responses); the Responses
+wire's own are in test_adapter_responses.py.
 """
 
 from __future__ import annotations
@@ -64,12 +66,17 @@ CASES = {
         lambda body: body["max_completion_tokens"] == 100 and "max_tokens" not in body,
     ),
     "max-completion-tokens-unrecognized": Case(
-        "gpt-5-chat",
-        {"reject_parameters": {"max_completion_tokens": "unrecognized_argument"}},
-        ChatOptions(max_completion_tokens=100),
+        # The table now gives gpt-5-chat max_tokens; a reasoning family that asks for the other token
+        # parameter, on a deployment that takes max_tokens (and enough tokens to think and answer).
+        "gpt-chat-latest",
+        {
+            "allow_parameters": ["max_tokens"],
+            "reject_parameters": {"max_completion_tokens": "unrecognized_argument"},
+        },
+        ChatOptions(max_completion_tokens=4000),
         None,
         {"token_parameter": "max_tokens"},
-        lambda body: body["max_tokens"] == 100 and "max_completion_tokens" not in body,
+        lambda body: body["max_tokens"] == 4000 and "max_completion_tokens" not in body,
     ),
     "reasoning-effort-none-invalid": Case(
         "gpt-5.1",
@@ -177,7 +184,7 @@ async def test_heals_once_then_is_right_after_a_restart(
     await emulator.set_deployment(case.deployment, **case.override)
 
     first = await collect(
-        make_client(case.deployment, apiVersion=case.api_version), CONVERSATION, case.options
+        make_client(case.deployment, apiVersion=case.api_version, wire="chat"), CONVERSATION, case.options
     )
     rejected, healed = await emulator.chat_requests(case.deployment)
     assert (rejected["status"], rejected["error_code"]) == (400, case.error_code)
@@ -191,7 +198,7 @@ async def test_heals_once_then_is_right_after_a_restart(
 
     await emulator.reset()
     await emulator.set_deployment(case.deployment, **case.override)
-    restarted = make_client(case.deployment, apiVersion=case.api_version)
+    restarted = make_client(case.deployment, apiVersion=case.api_version, wire="chat")
     again = await collect(restarted, CONVERSATION, case.options)
     (only,) = await emulator.chat_requests(case.deployment)
     assert only["status"] == 200
@@ -304,7 +311,7 @@ async def test_parameters_it_has_no_option_for_are_never_sent(
     # ChatOptions has no top_p, penalties, logprobs or tools, so Azure can never refuse one of them and
     # there is nothing to heal. This pins that: sending one later needs its own healing case above.
     options = ChatOptions(temperature=0.3, max_completion_tokens=200, reasoning_effort="low", verbosity="low")
-    events = await collect(make_client(deployment), CONVERSATION, options)
+    events = await collect(make_client(deployment, wire="chat"), CONVERSATION, options)
     assert isinstance(events[-1], ChatResult)
     (request,) = await emulator.chat_requests(deployment)
     assert request["status"] == 200

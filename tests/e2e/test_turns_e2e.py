@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from socket import gethostname
 from typing import Any
 
 import pytest
@@ -146,28 +147,36 @@ async def test_a_wrong_retry_is_invalid_params_and_stores_nothing(
     assert after == before
 
 
-async def test_replies_a_killed_server_left_pending_are_settled_when_the_store_opens(
+async def test_replies_a_killed_server_left_pending_are_interrupted_when_read(
     session: OpenSession, state_dir: Path, project: Path
 ) -> None:
-    with ConversationStore.open(state_dir) as store:
-        conversation = store.create_conversation(project.as_uri(), "interrupted")
-        store.add_message(conversation, "user", "Are you there?", "complete")
-        abandoned = store.add_message(conversation, "assistant", "I was saying", "pending")
-        other = store.create_conversation(project.as_uri(), "another window, still streaming")
-        store.add_message(other, "user", "Still going?", "complete")
-        live = store.add_message(other, "assistant", "Yes, and", "pending")
-    with sqlite3.connect(state_dir / "chatls.db") as db:  # as if its server died half an hour ago
-        db.execute(
-            "UPDATE messages SET updated_at = '2026-01-01T00:00:00.000000Z' WHERE id = ?", (abandoned,)
+    with ConversationStore.open(state_dir) as store:  # this test process plays a live server's part
+        interrupted = store.begin_turn(
+            conversation_id=None,
+            workspace_uri=project.as_uri(),
+            title="interrupted",
+            question="Are you there?",
         )
+        store.append_to_message(interrupted.reply_id, "I was saying")
+        live = store.begin_turn(
+            conversation_id=None, workspace_uri=project.as_uri(), title="another window, still streaming",
+            question="Still going?",
+        )  # fmt: skip
+        store.append_to_message(live.reply_id, "Yes, and")
+    with sqlite3.connect(state_dir / "chatls.db") as db:  # its server was killed: that process is gone
+        db.execute(
+            "INSERT INTO owners VALUES ('killed', ?, ?, '2999-01-01T00:00:00Z')", (gethostname(), 2**22 + 3)
+        )
+        db.execute("UPDATE messages SET owner = 'killed' WHERE id = ?", (interrupted.reply_id,))
+    conversation, abandoned = interrupted.conversation_id, interrupted.reply_id
 
     async with session() as client:
         settled = await request(client, "chatls/conversation", {"conversationId": conversation})
-        untouched = await request(client, "chatls/conversation", {"conversationId": other})
+        untouched = await request(client, "chatls/conversation", {"conversationId": live.conversation_id})
         retried = await chat(client, "Are you there?", conversationId=conversation, retryOf=abandoned)
 
     assert [(m["id"], m["status"], m["content"]) for m in settled["messages"][1:]] == [
-        (abandoned, "error", "I was saying")
+        (abandoned, "interrupted", "I was saying")
     ]
-    assert [(m["id"], m["status"]) for m in untouched["messages"][1:]] == [(live, "pending")]
+    assert [(m["id"], m["status"]) for m in untouched["messages"][1:]] == [(live.reply_id, "pending")]
     assert retried["content"] == "Echo from gpt-4o: Are you there?"

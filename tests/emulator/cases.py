@@ -14,6 +14,24 @@ import openai
 SYSTEM = {"role": "system", "content": "You are terse."}
 DEVELOPER = {"role": "developer", "content": "You are terse."}
 USER = {"role": "user", "content": "hello"}
+NEW = "2025-04-01-preview"
+FUNCTION_TOOL = {
+    "type": "function",
+    "function": {"name": "read_file", "description": "Read a file", "parameters": {"type": "object"}},
+}
+RESPONSES_ONLY = (
+    "gpt-5-codex",
+    "gpt-5-pro",
+    "gpt-5.1-codex",
+    "gpt-5.1-codex-mini",
+    "gpt-5.1-codex-max",
+    "gpt-5.2-codex",
+    "gpt-5.3-codex",
+    "gpt-5.4-pro",
+    "o3-pro",
+    "codex-mini",
+    "o1-pro",
+)
 
 
 @dataclass(frozen=True)
@@ -528,6 +546,123 @@ RULE_CASES: list[Case] = [
         "supports at most 500 completion tokens",
         overrides={"max_output": 500},
     ),
+    # ---- the late-2026 catalogue (catalogue-2026.md)
+    *(
+        _c(
+            f"responses-only-{name.replace('.', '-')}-on-chat",
+            name,
+            {},
+            "OperationNotSupported",
+            None,
+            f"The chatCompletion operation does not work with the specified model, {name}.",
+        )
+        for name in RESPONSES_ONLY
+    ),
+    *(
+        _c(
+            f"tools-with-effort-{name.replace('.', '-')}",
+            name,
+            {"tools": [FUNCTION_TOOL], "reasoning_effort": "low"},
+            None,
+            "reasoning_effort",
+            "Function tools with reasoning_effort are not supported",
+        )
+        for name in ("gpt-5.4", "gpt-5.4-mini", "gpt-5.5", "gpt-5.6-sol", "gpt-5.6-luna")
+    ),
+    _c(
+        "tools-without-effort-gpt-6-astra",
+        "gpt-6-astra",
+        {"tools": [FUNCTION_TOOL]},
+        None,
+        "reasoning_effort",
+        "use /v1/responses or set reasoning_effort to 'none'",
+    ),
+    _c(
+        "tools-on-chat-gpt-6-1-sol",
+        "gpt-6.1-sol",
+        {"tools": [FUNCTION_TOOL], "reasoning_effort": "low"},
+        None,
+        "reasoning_effort",
+        "Function tools with reasoning_effort",
+    ),
+    _c(
+        "effort-none-gpt-6-astra",
+        "gpt-6-astra",
+        {"reasoning_effort": "none"},
+        "unsupported_value",
+        "reasoning_effort",
+        "Supported values are: 'low', 'medium', 'high', and 'xhigh'.",
+    ),
+    _c(
+        "effort-max-on-chat-gpt-5-6-terra",
+        "gpt-5.6-terra",
+        {"reasoning_effort": "max"},
+        "unsupported_value",
+        "reasoning_effort",
+        "'reasoning_effort' does not support 'max' with this model.",
+    ),
+    _c(
+        "effort-xhigh-gpt-5-2",
+        "gpt-5.2",
+        {"reasoning_effort": "xhigh"},
+        "unsupported_value",
+        "reasoning_effort",
+        "Supported values are: 'none', 'low', 'medium', and 'high'.",
+    ),
+    _c(
+        "temperature-gpt-6-sol",
+        "gpt-6-sol",
+        {"temperature": 0.2},
+        "unsupported_parameter",
+        "temperature",
+        "'temperature' is not supported with this model",
+    ),
+    _c(
+        "parallel-tool-calls-o4-mini-tools",
+        "o4-mini",
+        {"tools": [FUNCTION_TOOL], "parallel_tool_calls": False},
+        "unsupported_parameter",
+        "parallel_tool_calls",
+        "'parallel_tool_calls' is not supported with this model.",
+    ),
+    _c(
+        "tools-on-o1-mini",
+        "o1-mini",
+        {"tools": [FUNCTION_TOOL]},
+        "unsupported_parameter",
+        "tools",
+        "'tools' is not supported with this model",
+        api_version="2024-12-01-preview",
+    ),
+    _c(
+        "retired-gpt-4o-2024-05-13",
+        "gpt-4o",
+        {},
+        "ModelRetired",
+        None,
+        "was retired on 2026-10-01",
+        status=410,
+        sdk_error=openai.APIStatusError,
+        overrides={"model": "gpt-4o-2024-05-13"},
+    ),
+    _c(
+        "override-window-gpt-5-4",
+        "gpt-5.4",
+        {"messages": [{"role": "user", "content": "word " * 400}]},
+        "context_length_exceeded",
+        "messages",
+        "maximum context length is 200 tokens",
+        overrides={"context_window": 200},
+    ),
+    _c(
+        "override-output-gpt-5-4",
+        "gpt-5.4",
+        {"max_completion_tokens": 9000},
+        "invalid_value",
+        "max_completion_tokens",
+        "supports at most 8000 completion tokens",
+        overrides={"max_output": 8000},
+    ),
 ]
 
 #: Requests each family accepts (the other side of every rule above).
@@ -567,4 +702,26 @@ ACCEPTED_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("stream-on-gpt-5-1-chat", "gpt-5.1-chat", {"stream": True, "temperature": 1}, "2025-04-01-preview"),
     ("system-on-gpt-35-turbo", "gpt-35-turbo", {"messages": [SYSTEM, USER], "max_tokens": 50}, "2024-02-01"),
+    (
+        "tools-effort-none-gpt-5-4",
+        "gpt-5.4",
+        {"tools": [FUNCTION_TOOL], "reasoning_effort": "none"},
+        "2025-04-01-preview",
+    ),
+    ("tools-no-effort-gpt-5-6-luna", "gpt-5.6-luna", {"tools": [FUNCTION_TOOL]}, NEW),
+    (
+        "tools-with-effort-gpt-5-1",
+        "gpt-5.1",
+        {"tools": [FUNCTION_TOOL], "reasoning_effort": "high"},
+        "2025-04-01-preview",
+    ),
+    ("xhigh-on-gpt-5-5", "gpt-5.5", {"reasoning_effort": "xhigh", "verbosity": "high"}, NEW),
+    ("developer-on-gpt-6-astra", "gpt-6-astra", {"messages": [DEVELOPER, USER]}, NEW),
+    ("system-on-gpt-chat-latest", "gpt-chat-latest", {"messages": [SYSTEM, USER]}, NEW),
+    (
+        "sampling-on-model-router",
+        "model-router",
+        {"temperature": 0.2, "max_tokens": 100},
+        "2025-04-01-preview",
+    ),
 ]

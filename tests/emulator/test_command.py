@@ -12,22 +12,30 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def read_announcement(stdout: IO[str]) -> tuple[str, dict[str, str]]:
-    """The first line names the URL; the JSON profile follows after a "ChatLS profile:" line."""
+    """The first line names the URL; a config.toml profile follows, then the same profile as JSON."""
     first = stdout.readline()
     assert first.startswith("Azure OpenAI emulator listening on http://127.0.0.1:")
     url = first.rsplit(" ", 1)[1].strip()
-    assert stdout.readline().strip() == "ChatLS profile:"
+    assert stdout.readline().strip() == "ChatLS profile for config.toml:"
+    toml_lines: list[str] = []
+    while (line := stdout.readline()).strip() != "ChatLS profile (JSON, for editor settings):":
+        assert line, "stdout ended before the JSON profile"
+        toml_lines.append(line)
+    (from_toml,) = tomllib.loads("".join(toml_lines))["profiles"]
     lines: list[str] = []
     while not lines or lines[-1].rstrip() != "}":
         line = stdout.readline()
         assert line, "stdout ended before the profile was complete"
         lines.append(line)
-    return url, json.loads("".join(lines))
+    profile = json.loads("".join(lines))
+    assert from_toml == profile
+    return url, profile
 
 
 CHATLS_EMULATOR = [sys.executable, "-m", "chatls", "emulator"]  # what the `chatls` script runs

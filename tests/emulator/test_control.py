@@ -9,6 +9,7 @@ import openai
 import pytest
 from tests.emulator.helpers import azure_client, send
 
+from chatls.emulator import state as state_module
 from chatls.emulator.fixture import RunningEmulator, ThreadedEmulator
 
 USER = [{"role": "user", "content": "hi"}]
@@ -17,7 +18,9 @@ USER = [{"role": "user", "content": "hi"}]
 async def control(emulator: RunningEmulator, method: str, path: str, payload: Any = None) -> Any:
     async with (
         aiohttp.ClientSession() as session,
-        session.request(method, emulator.control_url + path, json=payload) as response,
+        session.request(
+            method, emulator.control_url + path, json={} if payload is None and method == "POST" else payload
+        ) as response,
     ):
         assert response.status == 200, await response.text()
         return await response.json()
@@ -97,3 +100,54 @@ def test_emulator_in_a_thread_serves_sync_clients(emulator_thread: ThreadedEmula
     emulator_thread.add_fault("rate_limit", retry_after=1)
     emulator_thread.reset()
     assert emulator_thread.requests() == []
+
+
+async def test_control_refuses_text_plain_posts_and_foreign_hosts(emulator: RunningEmulator) -> None:
+    """Issue 12 item 10: a web page can send neither a cross-origin text/plain POST nor a rebinding Host."""
+    fault = '{"kind": "server_error"}'
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{emulator.control_url}/faults", data=fault, headers={"Content-Type": "text/plain"}
+        ) as plain:
+            assert plain.status == 415
+        async with session.get(
+            f"{emulator.control_url}/requests", headers={"Host": "evil.example:80"}
+        ) as foreign:
+            assert foreign.status == 403
+        token = {"Host": "evil.example", "X-Emulator-Token": emulator.state.control_token}
+        async with session.get(f"{emulator.control_url}/requests", headers=token) as with_token:
+            assert with_token.status == 200
+        async with session.get(
+            f"{emulator.control_url}/requests", headers={"Host": "evil.example", "X-Emulator-Token": "guess"}
+        ) as wrong_token:
+            assert wrong_token.status == 403
+    assert emulator.state.faults.pending() == []
+
+
+async def test_request_log_is_bounded_by_size(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    monkeypatch.setattr(state_module, "LOG_BYTES_LIMIT", 3000)
+    client = azure_client(emulator.url, emulator.api_key)
+    for index in range(5):
+        await send(client, "gpt-4o", {"messages": [{"role": "user", "content": f"{index} " + "x" * 1000}]})
+    await client.close()
+    log = emulator.state.requests()
+    assert 1 < len(log) < 5
+    assert log[-1]["body"]["messages"][0]["content"].startswith("4 ")
+    assert emulator.state.log_bytes <= 3000
+
+
+async def test_custom_gateway_key_header_is_redacted(emulator: RunningEmulator) -> None:
+    await emulator.set_api_key_header("X-Gateway-Credential")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{emulator.url}/openai/v1/chat/completions",
+            json={"model": "gpt-4o", "messages": USER},
+            headers={"X-Gateway-Credential": "canary-gateway-key"},
+        ) as response,
+    ):
+        assert response.status == 200
+    assert "canary-gateway-key" not in str(emulator.state.requests())

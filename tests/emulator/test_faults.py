@@ -402,3 +402,35 @@ async def test_invalid_requests_do_not_consume_faults(emulator: RunningEmulator)
     with pytest.raises(openai.InternalServerError):
         await client.chat.completions.create(model="o1", messages=MESSAGES)
     await client.close()
+
+
+@pytest.mark.parametrize("form", ["clean_close", "chunked_end", "done"])
+async def test_chat_stream_without_a_finish(emulator: RunningEmulator, form: str) -> None:
+    """A proxy's cut: text arrives, then the stream ends with no finish_reason (and no usage)."""
+    await emulator.add_fault("no_terminal", form=form)
+    client = openai.AsyncOpenAI(base_url=emulator.v1_base_url, api_key=emulator.api_key, max_retries=0)
+    stream = await client.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "cut me"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = [chunk async for chunk in stream]
+    await client.close()
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Echo from gpt-4o: cut me"
+    assert all(choice.finish_reason is None for c in chunks for choice in c.choices)
+    assert all(c.usage is None for c in chunks)
+    (record,) = await emulator.chat_requests()
+    assert record["fault"] == "no_terminal"
+
+
+async def test_prompt_shield_on_chat(emulator: RunningEmulator) -> None:
+    await emulator.add_fault("content_filter_prompt", category="jailbreak")
+    client = openai.AsyncOpenAI(base_url=emulator.v1_base_url, api_key=emulator.api_key, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.chat.completions.create(model="gpt-5.4", messages=[{"role": "user", "content": "x"}])
+    await client.close()
+    result = caught.value.body["innererror"]["content_filter_result"]  # type: ignore[index]
+    assert result["jailbreak"] == {"filtered": True, "detected": True}
+    assert not any(v.get("filtered") for k, v in result.items() if k != "jailbreak")

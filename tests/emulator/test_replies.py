@@ -52,7 +52,10 @@ async def test_v1_route_takes_the_deployment_from_model(v1: openai.AsyncOpenAI) 
     assert reply.model == "gpt-5-2025-08-07"
 
 
-@pytest.mark.parametrize("family", list(FAMILIES))
+CHAT_FAMILIES = [name for name, family in FAMILIES.items() if "chat" in family.wires and not family.router]
+
+
+@pytest.mark.parametrize("family", CHAT_FAMILIES)
 async def test_every_default_deployment_answers_on_v1(v1: openai.AsyncOpenAI, family: str) -> None:
     reply = await v1.chat.completions.create(model=family, messages=user("x"))
     assert reply.model.startswith(family + "-")

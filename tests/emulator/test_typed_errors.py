@@ -21,6 +21,7 @@ SDK_ERROR_FOR_STATUS: dict[int, type[openai.APIStatusError]] = {
     500: openai.InternalServerError,
     503: openai.InternalServerError,
     413: openai.APIStatusError,
+    410: openai.APIStatusError,
 }
 TOOLS = [{"type": "function", "function": {"name": "f", "description": "d" * 2000, "parameters": {}}}]
 
@@ -35,6 +36,8 @@ class Scenario:
     fault: dict[str, Any] | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = None
+    responses: dict[str, Any] | None = None
+    """Send ``client.responses.create(model=deployment, **responses)`` instead of a chat completion."""
 
 
 SCENARIOS = [
@@ -59,6 +62,19 @@ SCENARIOS = [
     ),
     Scenario("unknown-api-version", api_version="2020-01-01"),
     Scenario("schema-invalid", body={"messages": [{"role": "user", "content": "x"}], "n": "many"}),
+    Scenario(
+        "responses-context-length",
+        "gpt-5.4",
+        responses={"input": "word " * 500},
+        overrides={"context_window": 100},
+    ),
+    Scenario("responses-effort", "gpt-5-pro", responses={"input": "x", "reasoning": {"effort": "low"}}),
+    Scenario(
+        "responses-fault-context",
+        "o3-pro",
+        responses={"input": "x"},
+        fault={"kind": "context_length_exceeded"},
+    ),
 ]
 
 
@@ -71,7 +87,10 @@ async def provoke(start_emulator: StartEmulator, scenario: Scenario) -> tuple[op
         await emu.add_fault(scenario.fault)
     client = azure_client(emu.url, scenario.api_key or emu.api_key, scenario.api_version)
     with pytest.raises(openai.APIStatusError) as caught:
-        await send(client, scenario.deployment, scenario.body)
+        if scenario.responses is not None:
+            await client.responses.create(model=scenario.deployment, **scenario.responses)
+        else:
+            await send(client, scenario.deployment, scenario.body)
     await client.close()
     error = caught.value
     (record,) = emu.state.requests()

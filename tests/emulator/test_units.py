@@ -6,9 +6,11 @@ import pytest
 
 from chatls.emulator import errors
 from chatls.emulator.config import Timing, _line_of
+from chatls.emulator.control import is_loopback_host
 from chatls.emulator.families import FAMILIES, split_model
 from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
 from chatls.emulator.replies import effort_of, first_token_delay, plan_completion, split_pieces
+from chatls.emulator.tool_scripts import ToolExchange, decide, parse_tool_script
 
 
 class FakeClock:
@@ -91,9 +93,11 @@ def test_split_model_names_the_known_families() -> None:
 
 def test_family_table_is_consistent() -> None:
     for family in FAMILIES.values():
-        assert family.max_output < family.context_window
-        if not family.reasoning:
+        assert family.max_output <= family.context_window
+        if not family.reasoning and not family.router:
             assert family.sampling == "accept" and family.max_tokens and family.reasoning_efforts is None
+        assert family.wires and set(family.wires) <= {"chat", "responses"}
+        assert not family.summaries or family.reasoning
         assert family.source
 
 
@@ -188,3 +192,53 @@ def test_the_effort_a_request_thinks_with(
     family: str, reasoning: bool, body: dict[str, str], effort: str | None
 ) -> None:
     assert effort_of(family, reasoning, body) == effort
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1:8011", True),
+        ("localhost", True),
+        ("[::1]:8011", True),
+        ("127.1.2.3", True),
+        ("evil.example:8011", False),
+        ("0.0.0.0", False),
+        ("localhost.evil.example", False),
+        ("", False),
+    ],
+)
+def test_loopback_host_header(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
+
+
+def test_tool_script_decides_the_next_step_from_the_results() -> None:
+    script = parse_tool_script(
+        {
+            "pattern": ".",
+            "steps": [{"tool": "ls"}, {"calls": [{"tool": "read", "arguments": {"p": 1}}]}],
+            "reply": "{last_result}!",
+        },
+        "s",
+    )
+    first = decide(script, ToolExchange(("ls", "read"), (), {}))
+    assert [c.name for c in first.calls] == ["ls"]
+    waiting = decide(script, ToolExchange(("ls", "read"), ("c1",), {}))
+    assert waiting.missing_results == ("c1",)
+    second = decide(script, ToolExchange(("ls", "read"), ("c1",), {"c1": "a.py"}))
+    assert [(c.name, c.arguments) for c in second.calls] == [("read", '{"p": 1}')]
+    done = decide(script, ToolExchange(("ls", "read"), ("c1", "c2"), {"c1": "a.py", "c2": "text"}))
+    assert done.text == "text!"
+    missing_tool = decide(script, ToolExchange(("other",), (), {}))
+    assert missing_tool.text == "I need the tool 'ls', but it was not offered."
+
+
+def test_catalogue_rows_follow_the_naming_rules() -> None:
+    """Every -codex / -pro variant is Responses-only; every retired row names its replacement."""
+    for name, family in FAMILIES.items():
+        if "codex" in name or name.endswith("-pro"):
+            assert family.wires == ("responses",), name
+        if family.retired:
+            assert family.replacement, name
+        window, output = family.limits_for(family.default_version)
+        assert output <= window
+    assert FAMILIES["gpt-4o"].limits_for("2024-05-13") == (128_000, 4_096)

@@ -281,6 +281,7 @@ CHAT_SHAPE = Shape(
         "context.range.start": "object",
         "context.range.end.character": "int",
         "retryOf": "str",
+        "clientToken": "str",
     },
     nested={"context": {"uri": "file:///nowhere/a.py", "range": RANGE}},
 )
@@ -297,6 +298,7 @@ SELECTION_SHAPE = Shape(
         "version": "int",
         "instruction": "str",
         "diagnostics": "array",
+        "clientToken": "str",
     },
 )
 REQUEST_SHAPES = {

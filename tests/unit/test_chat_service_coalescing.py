@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatls.chat_service import DeltaCoalescer
+from chatls.deltas import DeltaCoalescer
 from chatls.protocol import DeltaNotification
 
 
@@ -70,3 +70,29 @@ async def test_empty_pieces_send_nothing_and_a_failing_sink_loses_nothing() -> N
     coalescer.content("x")
     coalescer.close()
     assert [d.content for d in calls] == ["x"]
+
+
+async def test_reasoning_is_batched_apart_from_content_and_order_is_kept() -> None:
+    coalescer, sent = make(interval=60.0)
+    for piece in ("Look", "ing", " at it"):
+        coalescer.reasoning(piece)
+    for piece in ("It ", "ends", "."):
+        coalescer.content(piece)
+    coalescer.reasoning("Second thoughts")
+    coalescer.close()
+    assert [(d.reasoning, d.content) for d in sent] == [
+        ("Look", None),
+        ("ing at it", None),  # the answer's first piece sends the pending reasoning first
+        (None, "It ends."),
+        ("Second thoughts", None),
+    ]
+
+
+async def test_every_delta_carries_the_client_token() -> None:
+    sent: list[DeltaNotification] = []
+    coalescer = DeltaCoalescer(sent.append, "c", "m", interval=0.0, client_token="tab-3")
+    coalescer.status("waiting for my-reasoner")
+    coalescer.reasoning("hm")
+    coalescer.content("ok")
+    coalescer.close()
+    assert [d.client_token for d in sent] == ["tab-3"] * 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from chatls import chat_service, protocol
+from chatls import chat_service, protocol, tokens
 from chatls.azure.errors import ContextLengthExceeded, ServiceError
 from chatls.azure.profile import Profile
 from chatls.azure.types import (
@@ -21,13 +23,15 @@ from chatls.azure.types import (
     ContentEvent,
     Conversation,
     ModelCapabilities,
+    ReasoningEvent,
+    RunStartedEvent,
     StatusEvent,
     Usage,
 )
 from chatls.chat_service import ChatService, Turn
 from chatls.config import Settings
 from chatls.errors import CONTEXT_TOO_LONG, UNAVAILABLE
-from chatls.store import ConversationStore, MessageRecord
+from chatls.store import ConversationStore, MessageRecord, liveness
 
 WORKSPACE = "file:///work/project"
 
@@ -41,19 +45,39 @@ class ScriptedBackend:
         default_factory=lambda: ModelCapabilities("gpt-4o", False, True, 128_000, 16_384)
     )
     sent: list[Conversation] = field(default_factory=list)
+    options: list[ChatOptions] = field(default_factory=list)
     closed: int = 0
     on_call: Any = None
+    on_event: Any = None
+    """Called before each scripted event is yielded (to look at the store at that moment)."""
+    resumed: list[dict[str, Any]] = field(default_factory=list)
+    cancelled_runs: list[dict[str, Any]] = field(default_factory=list)
 
     async def chat(self, conversation: Conversation, options: ChatOptions) -> AsyncIterator[ChatEvent]:
         self.sent.append(conversation)
+        self.options.append(options)
         if self.on_call is not None:
             self.on_call()
+        async for event in self._play():
+            yield event
+
+    async def resume(self, handle: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        self.resumed.append(handle)
+        async for event in self._play():
+            yield event
+
+    async def cancel_run(self, handle: dict[str, Any]) -> None:
+        self.cancelled_runs.append(handle)
+
+    async def _play(self) -> AsyncIterator[ChatEvent]:
         try:
             for item in self.script.pop(0):
                 if isinstance(item, BaseException):
                     raise item
                 if item == "hang":
                     await asyncio.Event().wait()
+                if self.on_event is not None:
+                    self.on_event(item)
                 yield item
                 await asyncio.sleep(0)
         finally:
@@ -68,6 +92,7 @@ class Environment:
         self.settings = Settings(profiles=(self.profile,), **settings)
         self._store = store
         self.backend_ = backend
+        self.stopping = False
 
     async def ready(self) -> None:
         return None
@@ -436,19 +461,18 @@ async def test_a_bad_retry_is_invalid_params_and_stores_nothing(
     assert roles_and_statuses(store, target) == before
 
 
-async def test_pending_replies_untouched_for_long_are_settled_but_live_ones_are_not(
-    store: ConversationStore,
-) -> None:
-    """The idle threshold the server uses at start-up leaves a reply a live window is streaming alone."""
-    conversation = store.create_conversation(WORKSPACE, "t")
-    store.add_message(conversation, "user", "q", "complete")
-    live = store.add_message(conversation, "assistant", "streaming", "pending")
-    assert store.settle_abandoned_replies(idle_seconds=chat_service.ABANDONED_AFTER) == 0
-    assert store.get_message(live).status == "pending"  # type: ignore[union-attr]
-    assert chat_service.HEARTBEAT_INTERVAL * 5 <= chat_service.ABANDONED_AFTER
+# --- liveness: leases instead of a ten-minute clock ----------------------------------------------------
+def hand_to_dead_server(store: ConversationStore, reply_id: str) -> None:
+    """White box: the reply's owner is a server on this host whose process no longer exists (`kill -9`)."""
+    with store._write() as db:
+        db.execute(
+            "INSERT INTO owners (id, host, pid, lease_expires) VALUES ('dead', ?, ?, '2999-01-01T00:00:00Z')",
+            (store.owner.host, 2**22 + 11),
+        )
+        db.execute("UPDATE messages SET owner = 'dead' WHERE id = ?", (reply_id,))
 
 
-async def test_a_long_silent_turn_keeps_touching_its_pending_reply(
+async def test_a_long_silent_turn_keeps_renewing_its_lease(
     store: ConversationStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(chat_service, "HEARTBEAT_INTERVAL", 0.01)
@@ -459,11 +483,291 @@ async def test_a_long_silent_turn_keeps_touching_its_pending_reply(
     )
     while not deltas:
         await asyncio.sleep(0.01)
-    reply_id = deltas[0].message_id
-    created = store.get_message(reply_id).updated_at  # type: ignore[union-attr]
-    while store.get_message(reply_id).updated_at == created:  # type: ignore[union-attr]
+
+    def lease() -> str:
+        row = store._db.execute("SELECT lease_expires FROM owners WHERE id = ?", (store.owner.id,)).fetchone()
+        return str(row[0])
+
+    first = lease()
+    while lease() == first:
         await asyncio.sleep(0.01)
+    assert store.settle_orphaned_replies() == []  # a live turn's reply is never settled
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert store.get_message(reply_id).status == "cancelled"  # type: ignore[union-attr]
+    assert store.get_message(deltas[0].message_id).status == "cancelled"  # type: ignore[union-attr]
+    assert chat_service.HEARTBEAT_INTERVAL * 3 <= liveness.LEASE_SECONDS
+
+
+async def test_a_reply_whose_server_died_is_interrupted_and_can_be_retried(store: ConversationStore) -> None:
+    backend = ScriptedBackend([reply("answer"), reply("next")])
+    service = ChatService(Environment(store, backend))
+    ids = store.begin_turn(conversation_id=None, workspace_uri=WORKSPACE, title="t", question="Q")
+    store.append_to_message(ids.reply_id, "half an ans")
+    hand_to_dead_server(store, ids.reply_id)
+
+    result = await service.run_turn(
+        Turn("Q", None, conversation_id=ids.conversation_id, retry_of=ids.reply_id), lambda d: None
+    )
+    await service.run_turn(Turn("more", None, conversation_id=ids.conversation_id), lambda d: None)
+
+    assert roles_and_statuses(store, ids.conversation_id) == [
+        ("user", "complete", "Q"),
+        ("assistant", "interrupted", "half an ans"),
+        ("assistant", "complete", "answer"),
+        ("user", "complete", "more"),
+        ("assistant", "complete", "next"),
+    ]
+    assert store.get_message(result.message_id).reply_to == ids.question_id  # type: ignore[union-attr]
+    assert [m.content for m in backend.sent[1].messages] == [
+        "Q",
+        "answer",
+        "more",
+    ]  # the cut text is not sent
+
+
+# --- one transaction per turn start; replies linked to their question -----------------------------------
+async def test_interleaved_turns_from_two_windows_keep_each_question_next_to_its_reply(
+    store: ConversationStore,
+) -> None:
+    """Window B asks Q_b while window A's reply streams: each question and its pending reply are one write."""
+    conversation = store.create_conversation(WORKSPACE, "shared")
+    a = store.begin_turn(conversation_id=conversation, workspace_uri=WORKSPACE, title="", question="Q_a")
+    b = store.begin_turn(conversation_id=conversation, workspace_uri=WORKSPACE, title="", question="Q_b")
+    store.update_message(b.reply_id, content="R_b", status="complete", settled=True)
+    store.update_message(a.reply_id, content="R_a", status="complete", settled=True)
+    assert [(m.content, m.reply_to) for m in store.get_messages(conversation)] == [
+        ("Q_a", None), ("R_a", a.question_id), ("Q_b", None), ("R_b", b.question_id),
+    ]  # fmt: skip
+
+
+async def test_history_pairs_each_reply_with_the_question_it_names(store: ConversationStore) -> None:
+    """Even stored as Q_a, Q_b, R_a, R_b (as two transactions per turn once wrote them), no reply is lost."""
+    conversation = store.create_conversation(WORKSPACE, "shared")
+    q_a = store.add_message(conversation, "user", "Q_a", "complete")
+    q_b = store.add_message(conversation, "user", "Q_b", "complete")
+    for text, question in (("R_a", q_a), ("R_b", q_b)):
+        reply_id = store.add_message(conversation, "assistant", text, "complete")
+        with store._write() as db:  # white box: the link begin_turn writes
+            db.execute("UPDATE messages SET reply_to = ? WHERE id = ?", (question, reply_id))
+
+    backend = ScriptedBackend([reply("R_c")])
+    await ChatService(Environment(store, backend)).run_turn(
+        Turn("Q_c", None, conversation_id=conversation), lambda d: None
+    )
+    assert [(m.role, m.content) for m in backend.sent[0].messages] == [
+        ("user", "Q_a"), ("assistant", "R_a"), ("user", "Q_b"), ("assistant", "R_b"), ("user", "Q_c"),
+    ]  # fmt: skip
+
+
+async def test_a_prompt_too_large_leaves_nothing_behind_and_never_blocks_the_loop(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting runs in a worker thread: here it cannot finish until the event loop has run something else."""
+    loop_ran = threading.Event()
+
+    class SlowCounter:
+        def count(self, text: str) -> int:
+            assert loop_ran.wait(10), "the event loop was blocked while the prompt was counted"
+            return len(text)
+
+    monkeypatch.setattr(tokens, "counter_for", lambda family: SlowCounter())
+    backend = ScriptedBackend([reply("x")])
+    backend.capabilities = ModelCapabilities("gpt-4o", False, True, 5_000, 1_000)
+    turn = asyncio.ensure_future(
+        ChatService(Environment(store, backend)).run_turn(Turn("w" * 20_000_000, WORKSPACE), lambda d: None)
+    )
+    await asyncio.sleep(0)  # the turn starts counting; then the loop runs this
+    loop_ran.set()
+    with pytest.raises(JsonRpcException) as failure:
+        await turn
+    assert failure.value.code == CONTEXT_TOO_LONG
+    assert store.list_conversations(WORKSPACE) == []  # no empty conversation, no stored prompt
+    assert backend.sent == []
+
+
+async def test_a_failed_turn_logs_one_line_naming_profile_deployment_and_kind(
+    store: ConversationStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = ScriptedBackend([[ServiceError("Azure kept failing; try later.")]])
+    with caplog.at_level(logging.WARNING, logger="chatls"), pytest.raises(JsonRpcException):
+        await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+    lines = [r.getMessage() for r in caplog.records if r.name == "chatls.chat_service"]
+    assert len(lines) == 1
+    assert "profile default" in lines[0] and "deployment d" in lines[0] and "service" in lines[0]
+
+
+async def test_a_stream_cut_without_a_finish_is_an_error_keeping_the_partial_text(
+    store: ConversationStore,
+) -> None:
+    """The adapter raises for a stream that ended without a finish; a backend that just stops is the same."""
+    backend = ScriptedBackend([[ContentEvent("def f():\n    ret")]])
+    with pytest.raises(JsonRpcException):
+        await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+    conversation = store.list_conversations(WORKSPACE)[0].id
+    assert roles_and_statuses(store, conversation)[-1] == ("assistant", "error", "def f():\n    ret")
+
+
+# --- reasoning summaries, replay, client token, status -------------------------------------------------
+async def test_reasoning_streams_apart_is_stored_and_is_never_sent_back_as_answer(
+    store: ConversationStore,
+) -> None:
+    thinking = [ReasoningEvent("Looking at "), ReasoningEvent("the loop."), ContentEvent("It never ends.")]
+    done = ChatResult("It never ends.", "o3", "complete", Usage(5, 3), reasoning="Looking at the loop.")
+    backend = ScriptedBackend([[*thinking, done], reply("ok")])
+    deltas: list[protocol.DeltaNotification] = []
+    service = ChatService(Environment(store, backend))
+    result = await service.run_turn(Turn("Why?", WORKSPACE), deltas.append)
+    await service.run_turn(Turn("So?", None, conversation_id=result.conversation_id), lambda d: None)
+
+    assert "".join(d.reasoning or "" for d in deltas) == "Looking at the loop."
+    assert "".join(d.content or "" for d in deltas) == "It never ends."
+    assert all(not (d.reasoning and d.content) for d in deltas)
+    first_content = next(i for i, d in enumerate(deltas) if d.content)
+    assert all(i < first_content for i, d in enumerate(deltas) if d.reasoning)
+    assert result.reasoning == "Looking at the loop."
+    assert store.get_message(result.message_id).reasoning == "Looking at the loop."  # type: ignore[union-attr]
+    assert [m.content for m in backend.sent[1].messages] == ["Why?", "It never ends.", "So?"]
+
+
+async def test_reasoning_summaries_can_be_turned_off(store: ConversationStore) -> None:
+    backend = ScriptedBackend([reply("x"), reply("y")])
+    await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+    await ChatService(Environment(store, backend, reasoning_summaries=False)).run_turn(
+        Turn("q", WORKSPACE), lambda d: None
+    )
+    assert [o.reasoning_summaries for o in backend.options] == [True, False]
+
+
+async def test_replay_state_is_stored_and_handed_back_with_the_reply(store: ConversationStore) -> None:
+    replay = {"wire": "responses", "items": [{"type": "reasoning", "encrypted_content": "gAAA"}]}
+    first = ChatResult("A", "o3", "complete", Usage(1, 1), replay=replay)
+    backend = ScriptedBackend([[ContentEvent("A"), first], reply("B")])
+    service = ChatService(Environment(store, backend))
+    result = await service.run_turn(Turn("Q", WORKSPACE), lambda d: None)
+    await service.run_turn(Turn("Q2", None, conversation_id=result.conversation_id), lambda d: None)
+
+    assert store.get_message(result.message_id).replay == replay  # type: ignore[union-attr]
+    assert [(m.role, m.content, m.replay) for m in backend.sent[1].messages] == [
+        ("user", "Q", None), ("assistant", "A", replay), ("user", "Q2", None),
+    ]  # fmt: skip
+
+
+async def test_every_delta_echoes_the_client_token(store: ConversationStore) -> None:
+    events = [StatusEvent("thinking 1 s"), ReasoningEvent("hm"), *reply("Hel", "lo")]
+    backend = ScriptedBackend([events])
+    deltas: list[protocol.DeltaNotification] = []
+    await ChatService(Environment(store, backend)).run_turn(
+        Turn("q", WORKSPACE, client_token="panel-7"), deltas.append
+    )
+    assert len(deltas) >= 4
+    assert {d.client_token for d in deltas} == {"panel-7"}
+
+
+@pytest.mark.parametrize(("model", "expected"), [("unknown", "waiting for d"), ("", "waiting for d")])
+async def test_the_first_status_never_says_unknown(
+    store: ConversationStore, model: str, expected: str
+) -> None:
+    backend = ScriptedBackend([reply("x")])
+    backend.capabilities = ModelCapabilities("unknown", False, True, 128_000, 16_384, model=model)
+    deltas: list[protocol.DeltaNotification] = []
+    await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    assert deltas[0].status == expected
+
+
+# --- background runs -----------------------------------------------------------------------------------
+HANDLE = {"responseId": "resp_1", "deployment": "d", "wire": "responses"}
+
+
+async def start_background_turn(
+    service: ChatService, backend: ScriptedBackend, store: ConversationStore
+) -> tuple[asyncio.Future[protocol.ChatResult], list[protocol.DeltaNotification]]:
+    """A turn whose run was accepted upstream, has streamed "so far" and now waits on the model."""
+    handles_at_first_content: list[Any] = []
+
+    def look(event: Any) -> None:
+        if isinstance(event, ContentEvent):
+            reply_id = deltas[0].message_id
+            handles_at_first_content.append(store.get_message(reply_id).run_handle)  # type: ignore[union-attr]
+
+    backend.on_event = look
+    deltas: list[protocol.DeltaNotification] = []
+    task = asyncio.ensure_future(service.run_turn(Turn("long job", WORKSPACE), deltas.append))
+    while not any(d.content for d in deltas):
+        await asyncio.sleep(0.01)
+    assert handles_at_first_content == [HANDLE]  # stored (committed) before anything else happened
+    return task, deltas
+
+
+async def test_stop_on_a_background_run_cancels_it_upstream(store: ConversationStore) -> None:
+    backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), "hang"]])
+    service = ChatService(Environment(store, backend))
+    task, deltas = await start_background_turn(service, backend, store)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert backend.cancelled_runs == [HANDLE]
+    stored = store.get_message(deltas[0].message_id)
+    assert stored is not None and (stored.status, stored.content, stored.run_handle) == (
+        "cancelled",
+        "so far",
+        None,
+    )
+
+
+async def test_a_background_run_whose_turn_fails_is_cancelled_upstream(store: ConversationStore) -> None:
+    backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), ServiceError("gone")]])
+    with pytest.raises(JsonRpcException):
+        await ChatService(Environment(store, backend)).run_turn(Turn("long job", WORKSPACE), lambda d: None)
+    assert backend.cancelled_runs == [HANDLE]
+    conversation = store.list_conversations(WORKSPACE)[0].id
+    assert roles_and_statuses(store, conversation)[-1] == ("assistant", "error", "so far")
+
+
+async def test_a_background_run_survives_a_shutdown_and_the_next_server_completes_it_once(
+    tmp_path: Path,
+) -> None:
+    full = "so far, and the rest of a very long answer"
+    with ConversationStore.open(tmp_path) as store:
+        backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), "hang"]])
+        env = Environment(store, backend)
+        task, deltas = await start_background_turn(ChatService(env), backend, store)
+        env.stopping = True  # the server is shutting down: it cancels its turns
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert backend.cancelled_runs == []  # upstream runs on
+        reply_id = deltas[0].message_id
+        assert store.get_message(reply_id).status == "pending"  # type: ignore[union-attr]
+
+    with ConversationStore.open(tmp_path) as store:  # the next server
+        assert store.settle_orphaned_replies() == []  # never settled: it is resumable
+        done = ChatResult(full, "o3-pro", "complete", Usage(9, 9), reasoning="Thought it through.")
+        resumed_backend = ScriptedBackend([[StatusEvent("thinking 90 s"), ContentEvent(full), done]])
+        seen: list[protocol.DeltaNotification] = []
+        service = ChatService(Environment(store, resumed_backend))
+        assert await service.resume_runs(seen.append) == 1
+        assert await service.resume_runs(seen.append) == 0  # stored once: nothing left to resume
+
+        assert resumed_backend.resumed == [HANDLE]
+        stored = store.get_message(reply_id)
+        assert stored is not None
+        assert (stored.status, stored.content, stored.reasoning) == ("complete", full, "Thought it through.")
+        assert stored.run_handle is None
+        assert [m.content for m in store.get_messages(stored.conversation_id)] == ["long job", full]
+        assert {(d.conversation_id, d.message_id) for d in seen} == {(stored.conversation_id, reply_id)}
+        assert "".join(d.content or "" for d in seen) == full
+
+
+async def test_a_background_run_whose_server_was_killed_is_resumed_not_interrupted(
+    store: ConversationStore,
+) -> None:
+    ids = store.begin_turn(conversation_id=None, workspace_uri=WORKSPACE, title="t", question="long job")
+    store.set_run_handle(ids.reply_id, HANDLE)
+    store.append_to_message(ids.reply_id, "so f")
+    hand_to_dead_server(store, ids.reply_id)
+    backend = ScriptedBackend([[ServiceError("The response expired on Azure.")]])
+    assert store.settle_orphaned_replies() == []
+    assert await ChatService(Environment(store, backend)).resume_runs(lambda d: None) == 1
+    stored = store.get_message(ids.reply_id)
+    assert stored is not None and (stored.status, stored.content) == ("error", "so f")  # retryable, text kept

@@ -48,10 +48,19 @@ def test_every_setting_is_documented_and_nothing_else() -> None:
         assert "unknown setting" not in caught.value.reason
 
 
-@pytest.mark.parametrize("field", [f for f in attrs.fields(Settings) if isinstance(f.default, (int, float))])
+NUMERIC = [f for f in attrs.fields(Settings) if type(f.default) in (int, float)]  # True is an int too
+
+
+@pytest.mark.parametrize("field", NUMERIC)
 def test_documented_numeric_defaults_match_the_code(field: attrs.Attribute[object]) -> None:
     _type, default, _meaning = table_after("## Settings")[camel(field.name)]
     assert default == f"`{field.default:g}`"
+
+
+@pytest.mark.parametrize("field", [f for f in attrs.fields(Settings) if isinstance(f.default, bool)])
+def test_documented_boolean_defaults_match_the_code(field: attrs.Attribute[object]) -> None:
+    _type, default, _meaning = table_after("## Settings")[camel(field.name)]
+    assert default == f"`{str(field.default).lower()}`"
 
 
 def test_every_profile_key_is_documented() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -313,19 +315,210 @@ def test_listing_and_recent_history_are_served_by_indexes(store: ConversationSto
         assert "TEMP B-TREE" not in plan and "SCAN" not in plan
 
 
-def test_abandoned_pending_replies_are_settled_as_errors(store: ConversationStore) -> None:
-    conversation_id = store.create_conversation(WORKSPACE, "t")
-    abandoned = store.add_message(conversation_id, "assistant", "half a rep", "pending")
-    with store._write() as db:  # white box: age the reply as if its server died an hour and a half ago
-        db.execute(
-            "UPDATE messages SET updated_at = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (abandoned,)
-        )
-    in_progress = store.add_message(conversation_id, "assistant", "still strea", "pending")
-    finished = store.add_message(conversation_id, "assistant", "done", "complete")
+def pending_reply(store: ConversationStore, conversation_id: str, *, text: str = "") -> str:
+    """A question and a pending reply owned by `store`'s server, as a turn writes them."""
+    ids = store.begin_turn(conversation_id=conversation_id, workspace_uri=WORKSPACE, title="t", question="q")
+    if text:
+        store.append_to_message(ids.reply_id, text)
+    return ids.reply_id
 
-    assert store.settle_abandoned_replies(idle_seconds=3600) == 1
+
+def test_a_turn_start_is_one_transaction_linking_the_reply_to_its_question(store: ConversationStore) -> None:
+    ids = store.begin_turn(
+        conversation_id=None, workspace_uri=WORKSPACE, title="Why?", question="Why?", attachment="```x```"
+    )
+    question, reply = store.get_messages(ids.conversation_id)
+    assert (question.id, question.content, question.attachment) == (ids.question_id, "Why?", "```x```")
+    assert (reply.id, reply.status, reply.reply_to) == (ids.reply_id, "pending", ids.question_id)
+    assert store.list_conversations(WORKSPACE)[0].message_count == 2
+
+    again = store.begin_turn(
+        conversation_id=ids.conversation_id, workspace_uri=WORKSPACE, title="", question=None,
+        retry_of_question=ids.question_id,
+    )  # fmt: skip
+    assert again.question_id == ids.question_id
+    assert store.get_message(again.reply_id).reply_to == ids.question_id  # type: ignore[union-attr]
+
+
+def test_a_failed_turn_start_leaves_nothing_behind(store: ConversationStore) -> None:
+    with pytest.raises(ConversationNotFound):
+        store.begin_turn(conversation_id="gone", workspace_uri=WORKSPACE, title="t", question="q")
+    with store._write() as db:  # white box: the reply insert fails after the conversation and question
+        db.execute(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.role = 'assistant'"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    with pytest.raises(sqlite3.DatabaseError):
+        store.begin_turn(conversation_id=None, workspace_uri=WORKSPACE, title="t", question="q")
+    assert store.list_conversations(WORKSPACE) == []
+
+
+def test_reasoning_replay_and_run_handle_are_stored_with_the_reply(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    reply = pending_reply(store, conversation_id)
+    store.set_run_handle(reply, {"responseId": "resp_1", "sequence": 3})
+    assert store.get_message(reply).run_handle == {"responseId": "resp_1", "sequence": 3}  # type: ignore[union-attr]
+    store.update_message(
+        reply, content="42", status="complete", reasoning="Adding up.", replay={"items": [{"id": "rs_1"}]},
+        settled=True,
+    )  # fmt: skip
+    record = store.get_message(reply)
+    assert record is not None
+    assert (record.content, record.reasoning, record.replay) == (
+        "42",
+        "Adding up.",
+        {"items": [{"id": "rs_1"}]},
+    )
+    assert record.run_handle is None  # nothing left to resume or cancel
+
+
+def dead_owner(store: ConversationStore, reply_id: str, **row: object) -> None:
+    """White box: hand a pending reply to another server's owner row (by default a process that is gone)."""
+    owner = {
+        "id": "other",
+        "host": store.owner.host,
+        "pid": 2**22 + 7,
+        "lease_expires": "2999-01-01T00:00:00Z",
+    }
+    owner.update(row)
+    with store._write() as db:
+        db.execute(
+            "INSERT INTO owners (id, host, pid, lease_expires) VALUES (:id, :host, :pid, :lease_expires)",
+            owner,
+        )
+        db.execute("UPDATE messages SET owner = ? WHERE id = ?", (owner["id"], reply_id))
+
+
+def test_a_pending_reply_whose_server_is_gone_is_interrupted_at_once(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    mine = pending_reply(store, conversation_id, text="still strea")
+    killed = pending_reply(store, conversation_id, text="half a rep")
+    dead_owner(store, killed)  # its process no longer exists, though its lease has not expired
+
+    assert store.settle_orphaned_replies(conversation_id) == [killed]
     statuses = {m.id: (m.status, m.content) for m in store.get_messages(conversation_id)}
-    assert statuses[abandoned] == ("error", "half a rep")
-    assert statuses[in_progress] == ("pending", "still strea")
-    assert statuses[finished] == ("complete", "done")
-    assert store.settle_abandoned_replies() == 0
+    assert statuses[killed] == ("interrupted", "half a rep")
+    assert statuses[mine] == ("pending", "still strea")  # this live server's own
+    assert store.settle_orphaned_replies() == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "settled"),
+    [
+        ({"host": "another-machine", "pid": 1, "lease_expires": "2999-01-01T00:00:00Z"}, False),
+        ({"host": "another-machine", "pid": 1, "lease_expires": "2001-01-01T00:00:00Z"}, True),
+        ({"pid": os.getpid(), "lease_expires": "2001-01-01T00:00:00Z"}, True),  # alive but stopped renewing
+        ({"pid": os.getpid()}, False),  # another live server in this very process
+    ],
+)
+def test_an_owner_is_alive_while_its_lease_runs_and_its_process_exists(
+    store: ConversationStore, owner: dict[str, object], settled: bool
+) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    reply = pending_reply(store, conversation_id)
+    dead_owner(store, reply, **owner)
+    assert store.settle_orphaned_replies() == ([reply] if settled else [])
+
+
+def test_a_reply_nobody_owns_is_interrupted(store: ConversationStore) -> None:
+    conversation_id = store.create_conversation(WORKSPACE, "t")
+    legacy = store.add_message(conversation_id, "assistant", "from an old server", "pending")
+    assert store.settle_orphaned_replies() == [legacy]
+
+
+def test_a_resumable_reply_is_never_interrupted_but_claimed_once(tmp_path: Path) -> None:
+    with ConversationStore.open(tmp_path) as first, ConversationStore.open(tmp_path) as second:
+        conversation_id = first.create_conversation(WORKSPACE, "t")
+        reply = pending_reply(first, conversation_id, text="so far")
+        first.set_run_handle(reply, {"responseId": "resp_1"})
+        assert second.claim_resumable_replies() == []  # its server is alive
+        dead_owner(first, reply)
+
+        assert second.settle_orphaned_replies() == []
+        claimed = second.claim_resumable_replies()
+        assert [(r.id, r.run_handle, r.content) for r in claimed] == [
+            (reply, {"responseId": "resp_1"}, "so far")
+        ]
+        assert first.claim_resumable_replies() == []  # second owns it now, and is alive
+        assert first.get_message(reply).status == "pending"  # type: ignore[union-attr]
+
+
+def test_a_released_lease_or_a_disowned_reply_is_free_at_once(tmp_path: Path) -> None:
+    with ConversationStore.open(tmp_path) as first, ConversationStore.open(tmp_path) as second:
+        conversation_id = first.create_conversation(WORKSPACE, "t")
+        resumable = pending_reply(first, conversation_id)
+        first.set_run_handle(resumable, {"responseId": "resp_1"})
+        first.disown(resumable)
+        assert [r.id for r in second.claim_resumable_replies()] == [resumable]
+        plain = pending_reply(first, conversation_id)
+        assert second.settle_orphaned_replies() == []
+        first.release_lease()
+        assert second.settle_orphaned_replies() == [plain]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_the_database_is_private_and_an_old_world_readable_one_is_tightened(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    with ConversationStore.open(fresh) as store:
+        store.create_conversation(WORKSPACE, "secret plans")  # makes the -wal file
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+    for file in fresh.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+
+    old = tmp_path / "old"
+    with ConversationStore.open(old) as store:
+        store.create_conversation(WORKSPACE, "t")
+    old.chmod(0o755)
+    for file in old.iterdir():
+        file.chmod(0o644)
+    with ConversationStore.open(old) as store:
+        assert [c.title for c in store.list_conversations(WORKSPACE)] == ["t"]
+    assert stat.S_IMODE(old.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in old.iterdir()} == {0o600}
+
+
+def test_a_version_1_database_is_migrated_keeping_every_message(tmp_path: Path) -> None:
+    from chatls.store import schema
+
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    for statement in schema._statements(schema.MIGRATIONS[0]):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at)"
+        " VALUES ('c', ?, 't', 'x', 'x')",
+        (WORKSPACE,),
+    )
+    for n, (role, status) in enumerate([("user", "complete"), ("assistant", "pending")]):
+        db.execute(
+            "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)"
+            " VALUES (?, 'c', ?, ?, ?, 'x', 'x')",
+            (f"m{n}", role, f"text {n}", status),
+        )
+    db.commit()
+    db.close()
+    with ConversationStore.open(tmp_path) as store:
+        assert store.recovered_from is None
+        assert [(m.id, m.content, m.reply_to) for m in store.get_messages("c")] == [
+            ("m0", "text 0", None),
+            ("m1", "text 1", None),
+        ]
+        assert store.list_conversations(WORKSPACE)[0].message_count == 2
+        assert store.settle_orphaned_replies() == ["m1"]  # left pending by a server from before leases
+        store.add_message("c", "user", "more", "complete")
+        assert store.list_conversations(WORKSPACE)[0].message_count == 3
+
+
+def test_looking_for_orphans_takes_no_write_lock_when_nothing_is_pending(tmp_path: Path) -> None:
+    """Reading a conversation looks for orphaned replies; with none pending it never waits for a writer."""
+    with ConversationStore.open(tmp_path) as store:
+        conversation_id = store.create_conversation(WORKSPACE, "t")
+        store.add_message(conversation_id, "user", "q", "complete")
+        writer = sqlite3.connect(tmp_path / DB_FILENAME, timeout=0, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # another window is in the middle of a write
+        try:
+            assert store.settle_orphaned_replies(conversation_id) == []
+            assert store.claim_resumable_replies() == []
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()

@@ -4,7 +4,7 @@
 export const SERVER_KEYS = [
   "profiles", "defaultProfile", "instructions", "reasoningEffort", "stateDir", "logLevel", "maxHistoryMessages",
   "maxCompletionTokens", "reasoningMaxCompletionTokens", "contextWindowReserve", "requestTimeoutSeconds", "retryMaxAttempts",
-  "retryMaxWaitSeconds", "contextLines",
+  "retryMaxWaitSeconds", "contextLines", "modelsFile", "reasoningSummaries",
 ] as const;
 
 /** Sub-sections only the extension uses; never sent to the server. */

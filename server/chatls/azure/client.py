@@ -1,21 +1,25 @@
-"""AzureChatClient: one chat turn against a profile, with healing, retries, failover and status events.
+"""AzureChatClient: one chat turn against a profile, over the wire each deployment answers on.
 
-The flow per deployment: shape the request from the capabilities (table + lessons), send it, and
+One flat attempt loop per deployment: choose the wire (Chat Completions or Responses), shape the request,
+read the reply as neutral events, and
 - on a 400 that names a parameter or value: learn the fix, persist it, send again (each subject once);
-- on 408/409/429/5xx or a connection error before any content: wait (counting down in status events), retry;
-- when the deployment is used up (rate limit, failures, not found): fail over to the next one.
-Content is streamed as it arrives; a non-streaming model gets "thinking N s" status events meanwhile.
+- on `OperationNotSupported`: switch the deployment to the other wire, persist that, send again (once);
+- on 408/409/429/5xx, a connection error or a stream cut short before any content: wait (counting down
+  in status events), retry;
+- when the deployment cannot serve the turn (rate limit, failures, not found, refused on every wire):
+  fail over to the next one, with a note.
+While nothing visible has arrived, "thinking N s" status events keep the user informed. Background runs
+(Responses) can be resumed after a restart (`resume`) and cancelled upstream (`cancel_run`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
-from dataclasses import replace
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx2
@@ -23,24 +27,33 @@ import openai
 
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
-from chatls.azure.capabilities import UNKNOWN, resolve_capabilities
+from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolve_capabilities
 from chatls.azure.endpoints import auth_headers_to_omit, make_sdk_client
 from chatls.azure.errors import (
     AzureError,
     ConfigurationError,
     ContentFilterError,
     DeploymentNotFound,
+    IncompleteReply,
+    ModelRetired,
     NetworkError,
+    OperationNotSupported,
     RateLimitExhausted,
     ReasoningBudgetExhausted,
+    RunLost,
     ServiceError,
+    error_from_failed_response,
     error_from_status,
+    operation_not_supported,
+    unsupported_operation_model,
 )
-from chatls.azure.healing import Lessons, apply_lessons, learn
+from chatls.azure.healing import Lessons, apply_lessons
+from chatls.azure.lifecycle import retired_message
+from chatls.azure.limits import apply_learned_limits, learn_limit, limit_from_error
+from chatls.azure.pacing import paced
 from chatls.azure.profile import Profile
 from chatls.azure.retry import RetryPolicy
-from chatls.azure.shaping import ShapedRequest, shape_request
-from chatls.azure.streaming import ReplyState
+from chatls.azure.shaping import ShapedRequest
 from chatls.azure.types import (
     ChatEvent,
     ChatOptions,
@@ -49,16 +62,31 @@ from chatls.azure.types import (
     Conversation,
     LessonStore,
     ModelCapabilities,
+    ReasoningEvent,
+    RunStartedEvent,
     StatusEvent,
-    Usage,
+    ToolCallEvent,
+    Wire,
 )
+from chatls.azure.wires import choose_wire, other_wire
+from chatls.azure.wires.base import ChatWire, WireEnding
+from chatls.azure.wires.chat import CHAT
+from chatls.azure.wires.responses import RESPONSES
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_HEALS_PER_CHAT = 4
 """A backstop only: each heal must fix a different subject, of which a payload has few."""
-_FAILOVER = (RateLimitExhausted, ServiceError, NetworkError, DeploymentNotFound)
-_HEARTBEAT = 1.0
+_FAILOVER = (
+    RateLimitExhausted,
+    ServiceError,
+    NetworkError,
+    DeploymentNotFound,
+    OperationNotSupported,
+    ModelRetired,
+    IncompleteReply,
+)
+"""What means "this deployment cannot serve the turn now": the next one in the profile gets it."""
 
 
 class _Retry(Exception):
@@ -82,8 +110,10 @@ class AzureChatClient:
         api_key: str | None = None,
         credential: Any = None,
         http_client: httpx2.AsyncClient | None = None,
+        capability_table: CapabilityTable | None = None,
     ) -> None:
         self.profile = profile
+        self._table = capability_table  # None: the packaged table; else with the user's models.toml rows
         self._lesson_store = lessons
         self._retry = retry or RetryPolicy()
         self._handed_key = api_key
@@ -123,8 +153,9 @@ class AzureChatClient:
             deployment=deployment or None,
             observed_model=lessons.model,
             context_window=self.profile.context_window,
+            table=self._table,
         )
-        return apply_lessons(caps, lessons)
+        return apply_learned_limits(apply_lessons(caps, lessons), lessons.to_dict())
 
     def _lessons_for(self, deployment: str) -> Lessons:
         if deployment not in self._lessons:
@@ -201,9 +232,10 @@ class AzureChatClient:
     # ----- chat ----------------------------------------------------------------------------------
 
     async def chat(self, conversation: Conversation, options: ChatOptions) -> AsyncGenerator[ChatEvent, None]:
-        """Status and content events, ending with exactly one ChatResult (or an AzureError)."""
+        """Events ending with exactly one ChatResult (or an AzureError). A background run is announced with
+        a RunStartedEvent before any content; closing this generator never cancels it upstream."""
         try:
-            async for event in self._chat(conversation, self._with_profile_defaults(options)):
+            async for event in self._run(conversation, self._with_profile_defaults(options)):
                 yield event
         except AzureError as exc:
             raise self._scrubbed(exc) from None
@@ -218,21 +250,46 @@ class AzureChatClient:
             verbosity=options.verbosity or profile.verbosity,
         )
 
-    async def _chat(self, conversation: Conversation, options: ChatOptions) -> AsyncIterator[ChatEvent]:
+    async def _run(self, conversation: Conversation, options: ChatOptions) -> AsyncIterator[ChatEvent]:
         endpoint, deployments = self._require_settings()
         sdk = self._sdk_client(endpoint)
         notes: list[str] = []
         for index, deployment in enumerate(deployments):
-            emitted = False
+            attempts = _Attempts()
             try:
-                async for event in self._chat_deployment(sdk, deployment, conversation, options, notes):
-                    emitted = emitted or isinstance(event, ContentEvent)
-                    if isinstance(event, ChatResult):
-                        event = replace(event, adaptations=self._fresh_notes(notes))
-                    yield event
-                return
+                while True:
+                    caps = self.capabilities_for(deployment)
+                    wire = _WIRES[choose_wire(caps, self.profile, options)]
+                    shaped = wire.shape(conversation, options, caps, self.profile, deployment)
+                    visible = False
+                    ending: WireEnding | None = None
+                    started = asyncio.get_running_loop().time()
+                    try:
+                        async for event in paced(wire.events(sdk, shaped, self._headers()), started):
+                            if isinstance(event, WireEnding):
+                                ending = event
+                                continue
+                            if isinstance(event, RunStartedEvent):
+                                event = RunStartedEvent({**event.handle, **self._route(deployment)})
+                            if isinstance(event, _VISIBLE):
+                                visible = attempts.emitted = True
+                            yield event
+                    except openai.BadRequestError as exc:
+                        self._learn_or_raise(exc, wire, shaped, caps, deployment, notes, attempts)
+                        continue
+                    except _RETRYABLE as exc:
+                        retry = self._retry_or_raise(exc, deployment, visible)
+                        delay = self._delay_or_raise(retry, deployment, attempts)
+                        async for status in _countdown(_wait_label(retry.status), delay):
+                            yield status
+                        attempts.waited += delay
+                        continue
+                    assert ending is not None, "a wire always ends with a WireEnding or an error"
+                    notes.extend(shaped.adaptations)
+                    yield self._result(ending, shaped.wire, deployment, caps, notes)
+                    return
             except _FAILOVER as exc:
-                if emitted or index + 1 == len(deployments):
+                if attempts.emitted or index + 1 == len(deployments):
                     raise
                 following = deployments[index + 1]
                 log.info("failing over from %s to %s: %s", deployment, following, exc.kind)
@@ -242,71 +299,128 @@ class AzureChatClient:
                 )
                 yield StatusEvent(f"{deployment} unavailable, trying {following}")
 
+    def _headers(self) -> dict[str, Any]:
+        return auth_headers_to_omit(self.profile)
+
+    def _route(self, deployment: str) -> dict[str, Any]:
+        """What a run handle needs besides the response id to find the run again."""
+        return {
+            "wire": "responses",
+            "deployment": deployment,
+            "endpoint": self._endpoint_key(),
+            "api_version": self.profile.api_version,
+        }
+
     def _fresh_notes(self, notes: list[str]) -> tuple[str, ...]:
         """Each note reaches the user once per client."""
         fresh = tuple(dict.fromkeys(note for note in notes if note not in self._reported))
         self._reported.update(fresh)
         return fresh
 
-    async def _chat_deployment(
-        self,
-        sdk: openai.AsyncOpenAI,
-        deployment: str,
-        conversation: Conversation,
-        options: ChatOptions,
-        notes: list[str],
-    ) -> AsyncIterator[ChatEvent]:
-        failures, waited = 0, 0.0
-        healed: set[str] = set()
-        while True:
-            caps = self.capabilities_for(deployment)
-            shaped = shape_request(conversation, options, caps, self.profile.api_version, deployment)
-            state = ReplyState()
-            try:
-                async for event in self._attempt(sdk, shaped, state, deployment):
-                    yield event
-            except openai.BadRequestError as exc:
-                self._heal_or_raise(exc, shaped, caps, deployment, notes, healed)
-                continue
-            except _Retry as retry:
-                failures += 1
-                delay = self._delay_or_raise(retry, deployment, failures, waited)
-                async for event in _countdown(_wait_label(retry.status), delay):
-                    yield event
-                waited += delay
-                continue
-            notes.extend(shaped.adaptations)
-            yield self._finish(state, deployment, caps, notes)
-            return
-
-    def _heal_or_raise(
+    def _learn_or_raise(
         self,
         exc: openai.BadRequestError,
+        wire: ChatWire,
         shaped: ShapedRequest,
         caps: ModelCapabilities,
         deployment: str,
         notes: list[str],
-        healed: set[str],
+        attempts: _Attempts,
     ) -> None:
-        """Learn and store the one fix this 400 names, or raise it as a typed error.
+        """Learn and store the one fix this 400 names (or the wire to use), or raise it as a typed error.
 
         Each fix is retried once: a 400 about something this chat already fixed (the fix did not take)
         is raised, never healed again, so healing cannot loop.
         """
-        healing = learn(_error_object(exc), shaped.payload, caps, self._lessons_for(deployment), deployment)
-        if healing is None or healing.subject in healed or len(healed) >= MAX_HEALS_PER_CHAT:
+        error = _error_object(exc)
+        named = unsupported_operation_model(error)
+        if named is not None:
+            self._switch_wire_or_raise(wire.name, named, deployment, notes, attempts)
+            return
+        healing = wire.learn(error, shaped, caps, self._lessons_for(deployment), deployment)
+        if (
+            healing is None
+            or healing.subject in attempts.healed
+            or len(attempts.healed) >= MAX_HEALS_PER_CHAT
+        ):
+            self._learn_limit(error, deployment)
             raise self._status_error(exc, deployment) from None
-        healed.add(healing.subject)
+        attempts.healed.add(healing.subject)
         log.info("self-healing %s: %s", deployment, healing.note)
         self._save_lessons(deployment, healing.lessons)
         notes.append(healing.note)
 
-    def _delay_or_raise(self, retry: _Retry, deployment: str, failures: int, waited: float) -> float:
+    def _learn_limit(self, error: Mapping[str, Any], deployment: str) -> None:
+        """A refusal that states a limit (context window, input, output) is remembered, so later turns
+        are fitted to it (`capabilities_for`); the refusal itself is still raised (the caller trims and
+        retries)."""
+        limit = limit_from_error(error)
+        if limit is None:
+            return
+        caps = self.capabilities_for(deployment)
+        known = {"context_window": caps.context_window, "max_input_tokens": caps.input_limit}
+        if limit.tokens >= known.get(limit.key, caps.max_output_tokens):
+            return  # nothing new: the table (or an earlier lesson) already says as much
+        lessons = self._lessons_for(deployment)
+        learned = Lessons.from_dict(learn_limit(lessons.to_dict(), limit))
+        if learned != lessons:
+            log.info("deployment %s: %s", deployment, limit.note(deployment))
+            self._save_lessons(deployment, learned)
+
+    def _switch_wire_or_raise(
+        self, refused: Wire, model: str, deployment: str, notes: list[str], attempts: _Attempts
+    ) -> None:
+        """`OperationNotSupported` on one wire: the deployment's turns go to the other one from now on
+        (persisted), unless the profile forces this wire or the other one refused too."""
+        attempts.refused.append(refused)
+        if self.profile.wire is not None or len(attempts.refused) > 1:
+            raise operation_not_supported(deployment, model, tried=tuple(attempts.refused))
+        target = other_wire(refused)
+        lessons = self._lessons_for(deployment)
+        self._save_lessons(deployment, replace(lessons, wire=target, model=lessons.model or model or None))
+        runs = f" (it runs {model})" if model else ""
+        log.info("deployment %s refused %s; switching to %s", deployment, refused, target)
+        notes.append(
+            f"deployment {deployment!r}{runs} answers only on {_API_NAMES[target]}; turns now go there"
+        )
+
+    def _retry_or_raise(self, exc: Exception, deployment: str, visible: bool) -> _Retry:
+        """The retry a failed attempt allows, or the typed error that ends it."""
+        if isinstance(exc, openai.APIStatusError):
+            mapped = self._status_error(exc, deployment)
+            if not retry_rules.is_retryable_status(exc.status_code):
+                raise mapped from None
+            message = str(_error_object(exc).get("message") or "")
+            return _Retry(status=exc.status_code, headers=exc.response.headers, message=message, final=mapped)
+        if isinstance(exc, IncompleteReply):
+            if visible:
+                raise exc
+            return _Retry(status=None, headers=None, message=None, final=exc)
+        endpoint = self.profile.endpoint
+        if visible:
+            raise NetworkError(
+                f"The connection to Azure broke during the reply ({type(exc).__name__}); "
+                "the partial reply was kept. Try again."
+            ) from None
+        if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException)):
+            error = NetworkError(
+                f"The request to {endpoint} timed out ({type(exc).__name__}). Try again; a reasoning "
+                'model that thinks long may need a larger "timeout" in the profile.'
+            )
+        else:
+            error = NetworkError(
+                f'The connection to {endpoint} failed ({type(exc).__name__}). Check "endpoint" '
+                "and your network (proxy, VPN, firewall), then try again."
+            )
+        return _Retry(status=None, headers=None, message=None, final=error)
+
+    def _delay_or_raise(self, retry: _Retry, deployment: str, attempts: _Attempts) -> float:
         """Seconds to wait before the next attempt, or the error that ends this deployment's turn."""
+        attempts.failures += 1
         requested = retry_rules.server_delay(retry.headers or {}, retry.message)
         decision = retry_rules.decide(
-            failures=failures,
-            waited=waited,
+            failures=attempts.failures,
+            waited=attempts.waited,
             policy=self._retry,
             requested=requested,
             rand=self._random.random(),
@@ -318,126 +432,111 @@ class AzureChatClient:
         )
         return decision.delay
 
-    async def _attempt(
-        self,
-        sdk: openai.AsyncOpenAI,
-        shaped: ShapedRequest,
-        state: ReplyState,
-        deployment: str,
-    ) -> AsyncIterator[ChatEvent]:
-        """One request; retryable failures before any content become _Retry."""
-        try:
-            if shaped.stream:
-                async for event in self._stream(sdk, shaped, state):
-                    yield event
-            else:
-                async for event in self._complete(sdk, shaped, state):
-                    yield event
-        except openai.BadRequestError:
-            raise
-        except openai.APIStatusError as exc:
-            mapped = self._status_error(exc, deployment)
-            if not retry_rules.is_retryable_status(exc.status_code):
-                raise mapped from None
-            message = _error_object(exc).get("message")
-            raise _Retry(
-                status=exc.status_code, headers=exc.response.headers, message=str(message or ""), final=mapped
-            ) from None
-        except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            endpoint = self.profile.endpoint
-            if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException)):
-                error = NetworkError(
-                    f"The request to {endpoint} timed out ({type(exc).__name__}). Try again; a reasoning "
-                    'model that thinks long may need a larger "timeout" in the profile.'
-                )
-            else:
-                error = NetworkError(
-                    f'The connection to {endpoint} failed ({type(exc).__name__}). Check "endpoint" '
-                    "and your network (proxy, VPN, firewall), then try again."
-                )
-            if state.parts:
-                error = NetworkError(
-                    f"The connection to Azure broke during the reply ({type(exc).__name__}); "
-                    "the partial reply was kept. Try again."
-                )
-                raise error from None
-            raise _Retry(status=None, headers=None, message=None, final=error) from None
-
-    def _request_kwargs(self, shaped: ShapedRequest) -> dict[str, Any]:
-        payload = dict(shaped.payload)
-        kwargs: dict[str, Any] = {
-            "model": payload.pop("model"),
-            "messages": payload.pop("messages"),
-            "stream": payload.pop("stream"),
-        }
-        if payload:
-            kwargs["extra_body"] = payload  # passed as is: the SDK's types lag Azure (verbosity, "minimal")
-        omit = auth_headers_to_omit(self.profile)
-        if omit:
-            kwargs["extra_headers"] = omit
-        return kwargs
-
-    async def _stream(
-        self, sdk: openai.AsyncOpenAI, shaped: ShapedRequest, state: ReplyState
-    ) -> AsyncIterator[ChatEvent]:
-        started = asyncio.get_running_loop().time()
-        box: list[Any] = []
-        async for event in _with_heartbeat(
-            sdk.chat.completions.create(**self._request_kwargs(shaped)), box, started
-        ):
-            yield event
-        stream = box[0]
-        try:
-            chunks = stream.__aiter__()
-            while True:
-                if state.parts:
-                    chunk = await anext(chunks, None)
-                else:  # a reasoning model thinks before its first token: keep the user informed
-                    box.clear()
-                    async for event in _with_heartbeat(anext(chunks, None), box, started):
-                        yield event
-                    chunk = box[0]
-                if chunk is None:
-                    break
-                text = state.add_chunk(chunk)
-                if text:
-                    yield ContentEvent(text)
-        finally:
-            await stream.close()
-
-    async def _complete(
-        self, sdk: openai.AsyncOpenAI, shaped: ShapedRequest, state: ReplyState
-    ) -> AsyncIterator[ChatEvent]:
-        box: list[Any] = []
-        started = asyncio.get_running_loop().time()
-        async for event in _with_heartbeat(
-            sdk.chat.completions.create(**self._request_kwargs(shaped)), box, started
-        ):
-            yield event
-        text = state.add_completion(box[0])
-        if text:
-            yield ContentEvent(text)
-
-    def _finish(
-        self, state: ReplyState, deployment: str, caps: ModelCapabilities, notes: list[str]
+    def _result(
+        self, ending: WireEnding, wire: Wire, deployment: str, caps: ModelCapabilities, notes: list[str]
     ) -> ChatResult:
-        self._remember_model(state.model, deployment, caps, notes)
-        usage = state.usage or Usage()
-        if state.finish_reason == "content_filter":
-            raise ContentFilterError(state.filtered, "completion", partial=state.content)
-        if state.finish_reason == "length" and not state.content.strip():
-            raise ReasoningBudgetExhausted(usage.completion_tokens)
+        """The ChatResult of a reply that ended, or the typed error its ending means (same on both wires)."""
+        self._remember_model(ending.model, deployment, caps, notes)
+        if ending.stop_reason == "filtered":
+            raise ContentFilterError(ending.filtered, "completion", partial=ending.content)
+        if ending.stop_reason == "failed":
+            raise error_from_failed_response(ending.failure, deployment=deployment, partial=ending.content)
+        if ending.stop_reason == "truncated" and not ending.content.strip() and not ending.tool_calls:
+            raise ReasoningBudgetExhausted(ending.usage.completion_tokens)
         return ChatResult(
-            content=state.content,
-            model=state.model or caps.model,
-            stop_reason="truncated" if state.finish_reason == "length" else "complete",
-            usage=usage,
+            content=ending.content,
+            model=ending.model or caps.model,
+            stop_reason=ending.stop_reason,
+            usage=ending.usage,
+            adaptations=self._fresh_notes(notes),
+            reasoning=ending.reasoning,
+            replay=ending.replay,
+            tool_calls=ending.tool_calls,
+            wire=wire,
             deployment=deployment,
         )
 
+    # ----- background runs -----------------------------------------------------------------------
+
+    async def resume(self, handle: Mapping[str, Any]) -> AsyncGenerator[ChatEvent, None]:
+        """Continue a background run (a RunStartedEvent's handle) after a restart: its events from the
+        start (streamed again, or polled), ending with a ChatResult holding the full text."""
+        response_id, deployment = self._run_from(handle)
+        try:
+            endpoint, _ = self._require_settings()
+            sdk = self._sdk_client(endpoint)
+            caps = self.capabilities_for(deployment)
+            ending: WireEnding | None = None
+            events = RESPONSES.resume(
+                sdk, response_id, stream=handle.get("stream") is True, headers=self._headers()
+            )
+            async for event in paced(events, asyncio.get_running_loop().time()):
+                if isinstance(event, WireEnding):
+                    ending = event
+                else:
+                    yield event
+            assert ending is not None, "a wire always ends with a WireEnding or an error"
+            yield self._result(ending, "responses", deployment, caps, [])
+        except openai.APIStatusError as exc:
+            raise self._scrubbed(self._run_error(exc, response_id, deployment)) from None
+        except (openai.APIConnectionError, httpx2.TransportError) as exc:
+            raise NetworkError(
+                f"The connection to {self.profile.endpoint} failed while resuming a background run "
+                f"({type(exc).__name__}); it is still on Azure: try again."
+            ) from None
+        except AzureError as exc:
+            raise self._scrubbed(exc) from None
+
+    async def cancel_run(self, handle: Mapping[str, Any]) -> None:
+        """Cancel a background run upstream (a user's Stop). A run already ended or gone is not an error."""
+        response_id, deployment = self._run_from(handle)
+        endpoint, _ = self._require_settings()
+        sdk = self._sdk_client(endpoint)
+        try:
+            await RESPONSES.cancel(sdk, response_id, headers=self._headers())
+        except openai.APIStatusError as exc:
+            if exc.status_code in (400, 404, 409):
+                log.info(
+                    "background run %s not cancelled (%s): it has ended or is gone",
+                    response_id,
+                    exc.status_code,
+                )
+                return
+            raise self._scrubbed(self._status_error(exc, deployment)) from None
+        except (openai.APIConnectionError, httpx2.TransportError) as exc:
+            raise NetworkError(
+                f"Could not reach {self.profile.endpoint} to stop the background run ({type(exc).__name__})."
+            ) from None
+
+    def _run_from(self, handle: Mapping[str, Any]) -> tuple[str, str]:
+        """The response id and deployment of a run handle this client can reach, or a ConfigurationError."""
+        if not isinstance(handle, Mapping) or handle.get("wire") != "responses":
+            raise ConfigurationError("Not a background-run handle of the Responses API.", key="handle")
+        response_id, deployment = handle.get("response_id"), handle.get("deployment")
+        if not isinstance(response_id, str) or not response_id or not isinstance(deployment, str):
+            raise ConfigurationError(
+                "The background-run handle lacks its response id or deployment.", key="handle"
+            )
+        endpoint = handle.get("endpoint")
+        if endpoint not in (None, self._endpoint_key()):
+            raise ConfigurationError(
+                f"The background run belongs to another endpoint than profile {self.profile.name!r} "
+                "uses now.",
+                key="endpoint",
+            )
+        return response_id, deployment
+
+    def _run_error(self, exc: openai.APIStatusError, response_id: str, deployment: str) -> AzureError:
+        if exc.status_code == 404:
+            return RunLost(
+                f"The background run {response_id} is no longer on Azure (runs are kept 30 days, or it was "
+                "deleted); ask again."
+            )
+        return self._status_error(exc, deployment)
+
     def _remember_model(self, model: str, deployment: str, caps: ModelCapabilities, notes: list[str]) -> None:
         lessons = self._lessons_for(deployment)
-        if not model or lessons.model == model:
+        if not model or lessons.model == model or caps.router:  # a router answers with many models
             return
         self._save_lessons(deployment, replace(lessons, model=model))
         now = self.capabilities_for(deployment)
@@ -449,7 +548,7 @@ class AzureChatClient:
                 f"its requests now follow {now.family}'s rules"
             )
         elif self.profile.model:
-            reported = resolve_capabilities(observed_model=model).family
+            reported = resolve_capabilities(observed_model=model, table=self._table).family
             if reported not in (now.family, UNKNOWN):
                 notes.append(
                     f"deployment {deployment!r} runs {model}, but the profile says model "
@@ -458,6 +557,9 @@ class AzureChatClient:
                 )
 
     def _status_error(self, exc: openai.APIStatusError, deployment: str) -> AzureError:
+        if exc.status_code == 410:
+            caps = self.capabilities_for(deployment)
+            return ModelRetired(retired_message(caps, deployment), deployment=deployment, code="410")
         return error_from_status(
             exc.status_code,
             _error_object(exc),
@@ -477,6 +579,26 @@ class AzureChatClient:
             exc.user_message = message
             exc.args = (message,)
         return exc
+
+
+_WIRES: dict[Wire, ChatWire] = {"chat": CHAT, "responses": RESPONSES}
+_API_NAMES: dict[Wire, str] = {"chat": "Chat Completions", "responses": "the Responses API"}
+_VISIBLE = (ContentEvent, ReasoningEvent, ToolCallEvent, RunStartedEvent)
+"""Events after which an attempt cannot be silently retried elsewhere: the user saw them (or a run began)."""
+_RETRYABLE = (openai.APIStatusError, openai.APIConnectionError, httpx2.TransportError, IncompleteReply)
+
+
+@dataclass
+class _Attempts:
+    """One deployment's turn so far."""
+
+    failures: int = 0
+    waited: float = 0.0
+    healed: set[str] = field(default_factory=set)
+    refused: list[Wire] = field(default_factory=list)
+    """Wires that answered OperationNotSupported."""
+    emitted: bool = False
+    """Something visible reached the consumer: no failover any more."""
 
 
 def _error_object(exc: openai.APIStatusError) -> dict[str, Any]:
@@ -511,25 +633,3 @@ async def _countdown(label: str, delay: float) -> AsyncIterator[StatusEvent]:
         step = min(1.0, remaining)
         await asyncio.sleep(step)
         remaining -= step
-
-
-async def _with_heartbeat(
-    awaitable: Awaitable[T], box: list[Any], started: float
-) -> AsyncIterator[StatusEvent]:
-    """Await `awaitable` (result appended to `box`), yielding "thinking N s" about once a second."""
-    task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            elapsed = loop.time() - started
-            timeout = _HEARTBEAT - (elapsed % _HEARTBEAT)
-            done, _ = await asyncio.wait((task,), timeout=timeout)
-            if done:
-                box.append(task.result())
-                return
-            yield StatusEvent(f"thinking {round(loop.time() - started)} s")
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+_UNSUPPORTED_OPERATION = re.compile(r"operation does not work with the specified model, (.+?)\. Please", re.S)
 _CONTEXT_NUMBERS = re.compile(
     r"maximum context length is (\d+) tokens.*?(?:resulted in|requested) (\d+) tokens", re.S
 )
@@ -123,6 +124,67 @@ class BadRequest(AzureError):
     kind = "bad_request"
 
 
+class OperationNotSupported(AzureError):
+    """The deployment refused the API it was called on (`OperationNotSupported`): a Responses-only model on
+    Chat Completions, or a deployment that is not a chat model at all. `model` is the model Azure named."""
+
+    kind = "operation_not_supported"
+
+    def __init__(
+        self, user_message: str, *, deployment: str, model: str | None = None, status: int | None = 400
+    ) -> None:
+        super().__init__(user_message, status=status, code="OperationNotSupported")
+        self.deployment = deployment
+        self.model = model
+
+
+class ModelRetired(AzureError):
+    """Azure answered 410 Gone: the deployment's model is retired."""
+
+    kind = "model_retired"
+
+    def __init__(
+        self, user_message: str, *, deployment: str, status: int | None = 410, code: str | None = None
+    ):
+        super().__init__(user_message, status=status, code=code)
+        self.deployment = deployment
+
+
+class IncompleteReply(AzureError):
+    """The reply stream ended without Azure saying it was finished (no finish reason, no terminal event):
+    what a proxy or gateway timeout looks like. `partial` is the text that arrived; never a complete reply."""
+
+    kind = "incomplete_reply"
+
+    def __init__(self, partial: str, *, wire: str = "chat") -> None:
+        kept = "; the partial reply was kept" if partial else ""
+        super().__init__(
+            "The reply stopped before Azure said it was finished (the connection closed without a final "
+            f"event, as a proxy or gateway timeout does){kept}. Try again.",
+            code="incomplete",
+        )
+        self.partial = partial
+        self.wire = wire
+
+
+class RunLost(AzureError):
+    """A background run to resume is no longer on Azure (expired or deleted)."""
+
+    kind = "run_lost"
+
+
+def unsupported_operation_model(error: Mapping[str, Any] | None) -> str | None:
+    """The model an `OperationNotSupported` refusal names ("" when it names none), or None for any other
+    error. Matched on the code and the words "operation does not work", never on the whole text."""
+    if not isinstance(error, Mapping) or error.get("code") != "OperationNotSupported":
+        return None
+    message = str(error.get("message") or "")
+    if "operation does not work" not in message:
+        return None
+    named = _UNSUPPORTED_OPERATION.search(message)
+    return named[1].strip() if named else ""
+
+
 def filter_categories(results: Any) -> tuple[str, ...]:
     """Names of the categories marked filtered (or detected) in a content_filter_result(s) object."""
     if not isinstance(results, Mapping):
@@ -194,6 +256,13 @@ def error_from_status(
             status=status,
             code=code,
         )
+    if status == 410:
+        return ModelRetired(
+            f"Azure says the model of deployment {deployment!r} is retired (410). Deploy a current model "
+            f'and set the profile\'s "deployment" to it.{azure_says}',
+            deployment=deployment,
+            code=code,
+        )
     if status == 429:
         return RateLimitExhausted(f"Azure kept rate-limiting deployment {deployment!r}.{azure_says}")
     if status in (408, 409) or status >= 500:
@@ -202,7 +271,66 @@ def error_from_status(
             status=status,
             code=code,
         )
+    named = unsupported_operation_model(error)
+    if named is not None:
+        return operation_not_supported(deployment, named, tried=())
     return _bad_request(status, code, message, error, api_version)
+
+
+def operation_not_supported(deployment: str, model: str, *, tried: tuple[str, ...]) -> OperationNotSupported:
+    """The error for a deployment refused on the wires in `tried` ("chat", "responses")."""
+    runs = f" (it runs {model})" if model else ""
+    names = {"chat": "Chat Completions", "responses": "Responses"}
+    if len(tried) > 1:
+        where = " and ".join(names.get(wire, wire) for wire in tried)
+        advice = 'It is not a chat model: point the profile\'s "deployment" at a chat deployment.'
+    elif tried:
+        where = names.get(tried[0], tried[0])
+        advice = 'Remove the profile\'s "wire" setting so ChatLS can use the API the model answers on.'
+    else:
+        where = "this API"
+        advice = 'Check that the profile\'s "deployment" is a chat model.'
+    return OperationNotSupported(
+        f"Deployment {deployment!r}{runs} does not answer on {where}. {advice}",
+        deployment=deployment,
+        model=model or None,
+    )
+
+
+def error_from_failed_response(
+    error: Mapping[str, Any] | None, *, deployment: str, partial: str = ""
+) -> AzureError:
+    """A Responses reply that ended `failed` (or a stream's `error` event), as the same typed errors a
+    Chat Completions HTTP error gives: what Azure said and what to do."""
+    error = error if isinstance(error, Mapping) else {}
+    code = str(error.get("code") or "") or None
+    message = str(error.get("message") or "").strip()
+    azure_says = f" Azure said: {message}" if message else ""
+    if code == "content_filter":
+        return ContentFilterError(_prompt_filter_categories(error), "completion", partial=partial)
+    if code == "cancelled":
+        return BadRequest(
+            f"The background run on deployment {deployment!r} was cancelled on Azure; ask again.", code=code
+        )
+    if code == "context_length_exceeded":
+        return ContextLengthExceeded(
+            f"The conversation is too long for the model; start a new chat or attach less. {message}".strip()
+        )
+    if code in ("rate_limit_exceeded", "429"):
+        return RateLimitExhausted(
+            f"Azure rate-limited deployment {deployment!r} while it answered.{azure_says} Try again later."
+        )
+    if code in (None, "server_error", "internal_error"):
+        return ServiceError(
+            f"Azure failed while answering on deployment {deployment!r} ({code or 'no code'}); "
+            f"try again.{azure_says}",
+            code=code,
+        )
+    return BadRequest(
+        f"Azure could not answer on deployment {deployment!r} ({code}).{azure_says} "
+        "Rephrase or shorten the request and try again.",
+        code=code,
+    )
 
 
 def _bad_request(

@@ -36,6 +36,11 @@ class Lessons:
     reasoning_efforts: tuple[str, ...] | None = None
     verbosity: tuple[str, ...] | None = None
     max_output_tokens: int | None = None
+    wire: str | None = None
+    """The only API the deployment answers on, learned from an `OperationNotSupported` on the other."""
+    context_window: int | None = None
+    max_input_tokens: int | None = None
+    """Limits Azure stated when it refused a prompt (`limits.limit_from_error`); see `limits.py`."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -70,9 +75,12 @@ class Lessons:
         for key in ("reasoning_efforts", "verbosity"):
             if _is_str_list(data.get(key)):
                 values[key] = tuple(data[key])
-        limit = data.get("max_output_tokens")
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-            values["max_output_tokens"] = limit
+        if data.get("wire") in ("chat", "responses"):
+            values["wire"] = data["wire"]
+        for key in ("max_output_tokens", "context_window", "max_input_tokens"):
+            limit = data.get(key)
+            if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+                values[key] = limit
         return cls(**values)
 
 
@@ -100,6 +108,13 @@ def apply_lessons(caps: ModelCapabilities, lessons: Lessons) -> ModelCapabilitie
             changes["reasoning_efforts"] = ()
         if "verbosity" in lessons.rejected_parameters:
             changes["verbosity"] = ()
+        # Responses-only subjects, in the neutral names the Responses wire learns them under.
+        if "reasoning_summary" in lessons.rejected_parameters:
+            changes["reasoning_summaries"] = False
+        if "include" in lessons.rejected_parameters:
+            changes["encrypted_reasoning"] = False
+        if "background" in lessons.rejected_parameters:
+            changes["background"] = False
     simple = {
         "token_parameter": lessons.token_parameter,
         "instructions": lessons.instructions,
@@ -111,6 +126,8 @@ def apply_lessons(caps: ModelCapabilities, lessons: Lessons) -> ModelCapabilitie
     for key, value in simple.items():
         if value is not None and key not in changes:
             changes[key] = value
+    if lessons.wire is not None:
+        changes["wires"] = (lessons.wire,)
     if not changes:
         return caps
     details = {**caps.details, "learned": sorted(changes)}

@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 from chatls.azure import versions
 
 AuthMode = Literal["apiKey", "entra"]
+WireChoice = Literal["chat", "responses"]
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+WIRES = ("chat", "responses")
 VERBOSITY_LEVELS = ("low", "medium", "high")
 DEFAULT_API_KEY_ENV = "AZURE_OPENAI_API_KEY"
 DEFAULT_API_VERSION = "v1"
@@ -56,6 +58,12 @@ class Profile:
     context_window: int | None = None
     timeout: float = 600.0
     """Seconds to wait for a reply (reasoning models can think for minutes)."""
+    wire: WireChoice | None = None
+    """Force one API ("chat" = Chat Completions, "responses" = Responses); None = as the model prefers."""
+    background: bool | None = None
+    """Run replies as Responses background runs (resumable, kept on Azure); None = as the model prefers."""
+    store: bool = False
+    """Let Azure keep replies (Responses `store: true`) and chain turns with `previous_response_id`."""
 
     @property
     def deployment(self) -> str | None:
@@ -89,6 +97,8 @@ class Profile:
             "temperature": self.temperature,
             "verbosity": self.verbosity,
             "contextWindow": self.context_window,
+            "wire": self.wire,
+            "background": self.background,
         }
         if self.deployments:
             out["deployment"] = list(self.deployments) if len(self.deployments) > 1 else self.deployments[0]
@@ -97,6 +107,8 @@ class Profile:
         out.update({key: value for key, value in optional.items() if value is not None})
         if self.timeout != Profile.timeout:
             out["timeout"] = self.timeout
+        if self.store:
+            out["store"] = True
         return out
 
 
@@ -172,6 +184,12 @@ def _choice(choices: tuple[str, ...]) -> Any:
     return read
 
 
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ProfileError(key, f"must be true or false, not {value!r}")
+    return value
+
+
 def _temperature(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
         raise ProfileError(key, f"must be a number from 0 to 2, not {value!r}")
@@ -204,4 +222,7 @@ _READERS: dict[str, tuple[str, Any]] = {
     "verbosity": ("verbosity", _choice(VERBOSITY_LEVELS)),
     "contextWindow": ("context_window", _positive_int),
     "timeout": ("timeout", _timeout),
+    "wire": ("wire", _choice(WIRES)),
+    "background": ("background", _flag),
+    "store": ("store", _flag),
 }

@@ -162,6 +162,8 @@ class ModelCapabilities:
     token_parameter: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     reasoning_efforts: tuple[str, ...] = ()
     """Accepted reasoning_effort values; empty means the parameter is not sent."""
+    responses_only_efforts: tuple[str, ...] = ()
+    """Efforts accepted on the Responses wire only, on top of reasoning_efforts (gpt-5.6's `max`)."""
     verbosity: tuple[str, ...] = ()
     """Accepted verbosity values; empty means the parameter is not sent."""
     min_api_version: str = ""

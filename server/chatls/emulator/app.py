@@ -19,12 +19,23 @@ from typing import Any
 
 from aiohttp import web
 
-from chatls.emulator import errors, rules, validation
+from chatls.emulator import data_sources, errors, rules, validation
 from chatls.emulator.caching import reports_cached_tokens
 from chatls.emulator.config import Deployment, EmulatorConfig
 from chatls.emulator.control import add_control_routes
 from chatls.emulator.errors import EmulatorError
 from chatls.emulator.faults import FaultSpec
+from chatls.emulator.handling import (
+    STATE_KEY,
+    begin,
+    check_auth,
+    deployment_named,
+    mark_disconnected,
+    rate_limit,
+    read_json,
+    record_for,
+    record_of,
+)
 from chatls.emulator.payloads import ChunkEncoder, completion_body
 from chatls.emulator.replies import (
     Completion,
@@ -32,17 +43,24 @@ from chatls.emulator.replies import (
     effort_of,
     estimate_prompt_tokens,
     first_token_delay,
+    last_user_message,
     plan_completion,
 )
-from chatls.emulator.sse import SSE_HEADERS, StreamPlan, drop_connection, stream_completion
+from chatls.emulator.response_routes import add_responses_routes
+from chatls.emulator.sse import (
+    SSE_HEADERS,
+    StreamPlan,
+    chat_stream_bytes,
+    drop_connection,
+    stream_completion,
+    write_raw_close,
+)
 from chatls.emulator.state import EmulatorState, RequestRecord
+from chatls.emulator.tool_scripts import ToolCall, chat_exchange, decide, find_script
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = web.AppKey("state", EmulatorState)
-RECORD_KEY = web.RequestKey("record", RequestRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-LOGGED_BODY_BYTES = 1024 * 1024
 
 
 def create_app(config: EmulatorConfig) -> web.Application:
@@ -55,8 +73,15 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/openai/v1/models", _v1_models)
     app.router.add_get("/openai/models", _dated_models)
     app.router.add_get("/openai/deployments", _dated_models)
+    add_responses_routes(app)
+    app.on_shutdown.append(_stop_runs)
     add_control_routes(app, STATE_KEY)
     return app
+
+
+async def _stop_runs(app: web.Application) -> None:
+    """Background runs belong to the emulator: they end with it (no task left pending on its loop)."""
+    app[STATE_KEY].runs.cancel_all()
 
 
 # ------------------------------------------------------------------------------------------ middleware
@@ -72,7 +97,7 @@ async def _azure_errors(request: web.Request, handler: Handler) -> web.StreamRes
     except web.HTTPException as exc:
         response = _error_response(request, _from_http_exception(request, exc))
     except (asyncio.CancelledError, ConnectionResetError):
-        _mark_disconnected(request)
+        mark_disconnected(request)
         raise
     except Exception:
         log.exception("emulator: unexpected error for %s %s", request.method, request.path)
@@ -92,7 +117,7 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> Emulat
 
 
 def _error_response(request: web.Request, error: EmulatorError) -> web.Response:
-    record = _record(request)
+    record = record_for(request)
     if record is not None:
         record.error_source = error.source
     headers = {"apim-request-id": str(uuid.uuid4()), **error.headers}
@@ -101,13 +126,8 @@ def _error_response(request: web.Request, error: EmulatorError) -> web.Response:
     )
 
 
-def _record(request: web.Request) -> RequestRecord | None:
-    record: RequestRecord | None = request.get(RECORD_KEY)
-    return record
-
-
 def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
-    record = _record(request)
+    record = record_for(request)
     if record is None:
         return
     record.status = response.status
@@ -121,23 +141,18 @@ def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
     record.finished = True
 
 
-def _mark_disconnected(request: web.Request) -> None:
-    record = _record(request)
-    if record is not None:
-        record.disconnected = True
-        record.finished = True
-
-
 # ------------------------------------------------------------------------------------------ routes
 
 
 async def _dated_chat(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     version = rules.api_version_for(request.query.get("api-version"), v1_route=False)
-    _record_of(request).api_version = version.label
-    _check_auth(request, state)
-    deployment = _deployment(state, request.match_info["deployment"], request)
-    body = await _read_json(request, state)
+    record_of(request).api_version = version.label
+    check_auth(request, state)
+    deployment = deployment_named(state, request.match_info["deployment"], request)
+    body = await read_json(request, state)
+    rules.check_deployment_usable(deployment)
+    rules.check_chat_operation(deployment)
     rules.check_model_available(deployment, version)
     rules.check_arguments_known(body, version)
     if state.config.validate_schema:
@@ -146,31 +161,33 @@ async def _dated_chat(request: web.Request) -> web.StreamResponse:
 
 
 async def _v1_chat(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     version = rules.api_version_for(request.query.get("api-version"), v1_route=True)
-    _record_of(request).api_version = version.label
-    _check_auth(request, state)
-    body = await _read_json(request, state)
+    record_of(request).api_version = version.label
+    check_auth(request, state)
+    body = await read_json(request, state)
     if state.config.validate_schema:
         validation.validate_request(body, api_version=version.label, v1=True)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise errors.schema_invalid("'model' is a required property", "")
-    deployment = _deployment(state, model, request)
+    deployment = deployment_named(state, model, request)
+    rules.check_deployment_usable(deployment)
+    rules.check_chat_operation(deployment)
     return await _complete(request, state, deployment, body, version.label)
 
 
 async def _v1_models(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     rules.api_version_for(request.query.get("api-version"), v1_route=True)
-    _check_auth(request, state)
+    check_auth(request, state)
     return web.json_response(_model_list(state))
 
 
 async def _dated_models(request: web.Request) -> web.StreamResponse:
-    state = _begin(request)
+    state = begin(request)
     rules.api_version_for(request.query.get("api-version"), v1_route=False)
-    _check_auth(request, state)
+    check_auth(request, state)
     return web.json_response(_model_list(state))
 
 
@@ -193,75 +210,31 @@ def _model_list(state: EmulatorState) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ request steps
 
 
-def _begin(request: web.Request) -> EmulatorState:
-    state = request.app[STATE_KEY]
-    request[RECORD_KEY] = state.begin_record(request.method, request.path, request.query, request.headers)
-    return state
-
-
-def _record_of(request: web.Request) -> RequestRecord:
-    record = _record(request)
-    assert record is not None  # _begin ran first
-    return record
-
-
-def _check_auth(request: web.Request, state: EmulatorState) -> None:
-    key = request.headers.get("api-key", "").strip()
-    if not key and state.api_key_header:
-        key = request.headers.get(state.api_key_header, "").strip()
-    if not key:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        key = token.strip() if scheme.lower() == "bearer" else ""
-    accepted = state.config.api_keys
-    if not key or (accepted and key not in accepted):
-        raise errors.unauthorized()
-
-
-def _deployment(state: EmulatorState, name: str, request: web.Request) -> Deployment:
-    _record_of(request).deployment = name
-    deployment = state.deployments.get(name)
-    if deployment is None:
-        raise errors.deployment_not_found()
-    return deployment
-
-
-async def _read_json(request: web.Request, state: EmulatorState) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise errors.bad_request(
-            f"Invalid Content-Type header ({content_type or 'none'}), expected application/json."
-        )
-    raw = await request.read()  # raises HTTPRequestEntityTooLarge above client_max_size
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise errors.bad_request(
-            "We could not parse the JSON body of your request. The API expects a JSON payload, "
-            "but what was sent was not valid JSON."
-        ) from None
-    # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound.
-    _record_of(request).body = body if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
-    if len(raw) > rules.MAX_STRING_LENGTH:
-        rules.check_string_lengths(body)
-    if not isinstance(body, dict):
-        raise errors.schema_invalid(f"{json.dumps(body)[:100]} is not of type 'object'", "")
-    _record_of(request).stream = body.get("stream") is True
-    return body
-
-
 async def _complete(
     request: web.Request, state: EmulatorState, deployment: Deployment, body: dict[str, Any], api_version: str
 ) -> web.StreamResponse:
     rules.check_model_rules(body, deployment)
+    data_sources.check(body, deployment)
     prompt_tokens = estimate_prompt_tokens(body)
     cap = rules.requested_completion_cap(body)
     effort = effort_of(deployment.family.name, deployment.family.reasoning, body)
-    record = _record_of(request)
-    record.reply = text = choose_reply(state.replies, deployment.name, body)
+    record = record_of(request)
+    step = _scripted_tool_calls(state, deployment, body, record)
+    calls = step if isinstance(step, tuple) else ()
+    echo = "" if calls else choose_reply(state.replies, deployment.name, body)
+    text = step if isinstance(step, str) else echo
+    grounding = None
+    if body.get("data_sources"):
+        grounding = data_sources.context_for(last_user_message(body), deployment)
+        text = data_sources.cite(text, grounding)
+    record.reply = text
     completion = plan_completion(
         text, prompt_tokens=prompt_tokens, effort=effort, cap=cap[1] if cap else None
     )
-    headers = _rate_limit(state, deployment, completion, api_version)
+    if calls:
+        completion = dataclasses.replace(completion, pieces=[], finish_reason="tool_calls", tool_calls=calls)
+        record.tool_calls = [c.name for c in calls]
+    headers = rate_limit(state, deployment, completion, api_version)
     fault = state.faults.take(deployment.name)
     if fault is not None:
         record.fault = fault.kind
@@ -273,27 +246,57 @@ async def _complete(
     if delay:
         await asyncio.sleep(delay)
     record.finish_reason = completion.finish_reason
+    record.model = model = state.reported_model(deployment)
     if body.get("stream") is True:
-        return await _respond_streaming(request, deployment, completion, fault, headers, body)
-    return _respond_json(request, deployment, completion, fault, headers)
+        return await _respond_streaming(
+            request, deployment, model, completion, fault, headers, body, grounding
+        )
+    return _respond_json(request, deployment, model, completion, fault, headers, grounding)
+
+
+def _scripted_tool_calls(
+    state: EmulatorState, deployment: Deployment, body: dict[str, Any], record: RequestRecord
+) -> tuple[ToolCall, ...] | str:
+    """The tool-calling script's next step on Chat Completions: calls, or its final text."""
+    if not body.get("tools"):
+        return ()
+    script = find_script(state.tool_scripts, deployment.name, last_user_message(body))
+    if script is None:
+        return ()
+    exchange = chat_exchange(body)
+    record.tool_results = dict(exchange.results)
+    decision = decide(script, exchange)
+    if decision.missing_results:
+        raise errors.bad_request(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+            f"{', '.join(decision.missing_results)}"
+        )
+    return decision.calls or (decision.text or "")
 
 
 async def _respond_streaming(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
     body: dict[str, Any],
+    grounding: dict[str, Any] | None,
 ) -> web.StreamResponse:
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
+    encoder = ChunkEncoder(model, grounding)
+    if plan.no_terminal == "clean_close":
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        write_raw_close(request, head + chat_stream_bytes(encoder, completion))
+        return web.Response(status=200)
     response = web.StreamResponse(status=200, headers={**headers, **SSE_HEADERS})
     await response.prepare(request)
-    plan = StreamPlan.for_fault(completion, fault, deployment.timing.tokens_per_second, include_usage)
-    encoder = ChunkEncoder(deployment.model)
     if not await stream_completion(response, encoder, plan, deployment.family.reasoning):
-        _mark_disconnected(request)
+        mark_disconnected(request)
     if plan.drop_after is not None:
         drop_connection(request)  # no finish chunk, no [DONE], no end of the chunked body
     return response
@@ -302,46 +305,24 @@ async def _respond_streaming(
 def _respond_json(
     request: web.Request,
     deployment: Deployment,
+    model: str,
     completion: Completion,
     fault: FaultSpec | None,
     headers: dict[str, str],
+    grounding: dict[str, Any] | None,
 ) -> web.Response:
     if fault is not None and fault.kind == "drop_connection":
         drop_connection(request)  # aiohttp then fails to send this response and closes quietly
         return web.Response(status=200)
     category = fault.category if fault is not None and fault.kind == "content_filter_completion" else None
     payload = completion_body(
-        completion, model=deployment.model, reasoning=deployment.family.reasoning, filtered_category=category
+        completion,
+        model=model,
+        reasoning=deployment.family.reasoning,
+        filtered_category=category,
+        context=grounding,
     )
     return web.json_response(payload, headers=headers)
-
-
-def _rate_limit(
-    state: EmulatorState, deployment: Deployment, completion: Completion, api_version: str
-) -> dict[str, str]:
-    headers = {"apim-request-id": str(uuid.uuid4()), "x-ms-region": "Emulator"}
-    limit = deployment.tokens_per_minute
-    if limit is None:
-        return headers
-    tokens = completion.prompt_tokens + completion.completion_tokens
-    decision = state.limiter.check(deployment.name, limit, tokens)
-    if not decision.allowed:
-        raise errors.rate_limited(
-            decision.retry_after,
-            deployment=deployment.name,
-            model=deployment.model,
-            api_version=api_version,
-            newer=False,
-            limit_tokens=limit,
-            remaining_tokens=decision.remaining_tokens,
-        )
-    headers.update(
-        {
-            "x-ratelimit-limit-tokens": str(limit),
-            "x-ratelimit-remaining-tokens": str(decision.remaining_tokens),
-        }
-    )
-    return headers
 
 
 async def _apply_pre_fault(

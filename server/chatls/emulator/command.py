@@ -1,7 +1,7 @@
 """``chatls emulator``: serve the emulator on a local port until Ctrl-C or SIGTERM.
 
-stdout carries exactly what a user copies: the URL and a ready-to-paste ChatLS profile (JSON).
-Diagnostics go to stderr.
+stdout carries exactly what a user copies: the URL, a ready ``config.toml`` profile (TOML, what the docs
+recommend) and the same profile as JSON (for the VS Code settings). Diagnostics go to stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chatls.emulator.config import ConfigError, EmulatorConfig, load_config
+from chatls.emulator.control import TOKEN_HEADER, is_loopback_host
 from chatls.emulator.fixture import RunningEmulator, start_emulator, stop_emulator
 
 PROFILE_API_VERSION = "2024-10-21"
@@ -89,10 +90,26 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> int:
     return 0
 
 
+def profile_toml(profile: dict[str, Any]) -> str:
+    """The profile as a ``[[profiles]]`` table of ChatLS's ``config.toml`` (strings only, so JSON quoting is
+    valid TOML basic-string quoting)."""
+    lines = ["[[profiles]]", *(f"{key} = {json.dumps(value)}" for key, value in profile.items())]
+    return "\n".join(lines)
+
+
 def _announce(emulator: RunningEmulator) -> None:
+    profile = profile_for(emulator.url, emulator.config)
     _say(f"Azure OpenAI emulator listening on {emulator.url}")
-    _say("ChatLS profile:")
-    _say(json.dumps(profile_for(emulator.url, emulator.config), indent=2))
+    _say("ChatLS profile for config.toml:")
+    _say(profile_toml(profile))
+    _say("ChatLS profile (JSON, for editor settings):")
+    _say(json.dumps(profile, indent=2))
+    if not is_loopback_host(emulator.host):
+        _warn(
+            f"chatls emulator: WARNING: listening on {emulator.host}, not a loopback address: anyone who can "
+            "reach this port can use the emulator; control requests from elsewhere need the token below"
+        )
+    _warn(f"chatls emulator: control token ({TOKEN_HEADER}): {emulator.state.control_token}")
     _warn(
         f"chatls emulator: set {PROFILE_KEY_ENV}={emulator.api_key}; "
         f"{len(emulator.config.deployments)} deployments; Ctrl-C stops"

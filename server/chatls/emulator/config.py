@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from chatls.emulator.config_error import ConfigError as ConfigError
 from chatls.emulator.families import FAMILIES, Family, split_model
 from chatls.emulator.faults import FaultSpec, parse_fault
+from chatls.emulator.tool_scripts import ToolScript, parse_tool_script
 
 # tomllib is stdlib from 3.11; tomli is the same parser for 3.10.
 tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
@@ -23,19 +25,6 @@ tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) 
 DEFAULT_API_KEY = "emulator-key"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 PARAMETER_REJECTION_CODES = ("unsupported_parameter", "unknown_parameter", "unrecognized_argument")
-
-
-class ConfigError(ValueError):
-    """A bad emulator setting; ``str()`` names the key and, for TOML input, the line."""
-
-    def __init__(self, key: str, reason: str, *, line: int | None = None, source: str = "") -> None:
-        self.key = key
-        self.reason = reason
-        self.line = line
-        self.source = source
-        where = f"{source}: " if source else ""
-        at_line = f" (line {line})" if line else ""
-        super().__init__(f"{where}{key}{at_line}: {reason}" if key else f"{where}{reason}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +60,14 @@ class Deployment:
     """Roles answered as an api-version predating them would (``invalid_value``), whatever the version."""
     allow_parameters: tuple[str, ...] = ()
     """Parameters the family would refuse but this deployment accepts."""
+    retired: bool = False
+    """Answers every request with ``410 Gone`` (the model version was retired)."""
+    summary: str | None = None
+    """Reasoning-summary text on Responses (``None``: one derived from the prompt)."""
+    router_models: tuple[str, ...] = ()
+    """model-router: the underlying models reported, one per request, in turn."""
+    citations: tuple[Mapping[str, Any], ...] = ()
+    """On Your Data: the citations answers carry (``()``: two derived from the question)."""
 
     @property
     def model(self) -> str:
@@ -98,6 +95,7 @@ class EmulatorConfig:
     deployments: Mapping[str, Deployment] = field(default_factory=dict)
     replies: tuple[ReplyRule, ...] = ()
     faults: tuple[FaultSpec, ...] = ()
+    tool_scripts: tuple[ToolScript, ...] = ()
 
     @property
     def api_key(self) -> str:
@@ -106,22 +104,32 @@ class EmulatorConfig:
 
 
 def default_deployments(timing: Timing = Timing()) -> dict[str, Deployment]:
-    """One deployment per family, named after it."""
+    """One deployment per family, named after it.
+
+    They never answer ``410 Gone``, even for a retired default version (o1-preview, the -chat
+    previews): long-standing scripts and tests use them. Name a retired model in a deployment of your
+    own (or set ``retired = true``) to meet Azure's answer.
+    """
     return {
-        name: deployment_for(name, family, family.default_version, timing)
+        name: deployment_for(name, family, family.default_version, timing, retired=False)
         for name, family in FAMILIES.items()
     }
 
 
-def deployment_for(name: str, family: Family, version: str, timing: Timing) -> Deployment:
+def deployment_for(
+    name: str, family: Family, version: str, timing: Timing, *, retired: bool | None = None
+) -> Deployment:
+    window, output = family.limits_for(version)
     return Deployment(
         name=name,
         family=family,
         version=version,
-        context_window=family.context_window,
-        max_output=family.max_output,
+        context_window=window,
+        max_output=output,
         streaming=family.streaming,
         timing=timing,
+        retired=family.retired_on(version) is not None if retired is None else retired,
+        router_models=family.router,
     )
 
 
@@ -186,7 +194,7 @@ def _line_of(text: str, key: str) -> int | None:
     return found
 
 
-_TOP_KEYS = {"server", "timing", "deployments", "replies", "faults"}
+_TOP_KEYS = {"server", "timing", "deployments", "replies", "faults", "tool_scripts"}
 _SERVER_KEYS = {
     "api_keys",
     "api_key_header",
@@ -233,6 +241,9 @@ def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
         deployments=deployments,
         replies=tuple(parse_reply(r, f"replies[{i}]") for i, r in enumerate(_list(data, "replies"))),
         faults=tuple(_fault(f, f"faults[{i}]") for i, f in enumerate(_list(data, "faults"))),
+        tool_scripts=tuple(
+            parse_tool_script(t, f"tool_scripts[{i}]") for i, t in enumerate(_list(data, "tool_scripts"))
+        ),
     )
 
 
@@ -255,6 +266,10 @@ _DEPLOYMENT_KEYS = {
     "reject_roles",
     "unknown_roles",
     "allow_parameters",
+    "retired",
+    "summary",
+    "router_models",
+    "citations",
     *_TIMING_KEYS,
 }
 
@@ -281,12 +296,15 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
     changes: dict[str, Any] = {}
     if "model" in spec:
         family, version = _model(spec["model"], f"{where}.model")
+        fresh = deployment_for(base.name, family, version, base.timing)
         changes.update(
             family=family,
             version=version,
-            context_window=family.context_window,
-            max_output=family.max_output,
-            streaming=family.streaming,
+            context_window=fresh.context_window,
+            max_output=fresh.max_output,
+            streaming=fresh.streaming,
+            retired=fresh.retired,
+            router_models=fresh.router_models,
         )
     for key in ("context_window", "max_output"):
         if key in spec:
@@ -308,6 +326,25 @@ def update_deployment(base: Deployment, spec: Mapping[str, Any], where: str) -> 
         changes["unknown_roles"] = tuple(_str_list(spec["unknown_roles"], f"{where}.unknown_roles"))
     if "allow_parameters" in spec:
         changes["allow_parameters"] = tuple(_str_list(spec["allow_parameters"], f"{where}.allow_parameters"))
+    if "retired" in spec:
+        changes["retired"] = _bool(spec["retired"], f"{where}.retired")
+    if "summary" in spec:
+        if spec["summary"] is not None and not isinstance(spec["summary"], str):
+            raise ConfigError(f"{where}.summary", "expected the reasoning-summary text as a string")
+        changes["summary"] = spec["summary"]
+    if "router_models" in spec:
+        models = _str_list(spec["router_models"], f"{where}.router_models")
+        if not models:
+            raise ConfigError(f"{where}.router_models", "expected at least one model name")
+        changes["router_models"] = tuple(models)
+    if "citations" in spec:
+        citations = spec["citations"]
+        valid = isinstance(citations, list) and all(
+            isinstance(c, Mapping) and isinstance(c.get("content"), str) for c in citations
+        )
+        if not valid:
+            raise ConfigError(f"{where}.citations", "expected an array of tables, each with content = ...")
+        changes["citations"] = tuple(dict(c) for c in citations)
     changes["timing"] = parse_timing(spec, base.timing, where)
     return replace(base, **changes)
 

@@ -76,6 +76,10 @@ ERROR_FILES: tuple[str, ...] = (
     "unrecognized-argument-parallel-tool-calls",
     "context-length-exceeded-functions",
     "string-above-max-length",
+    "operation-not-supported-responses-only",
+    "function-tools-with-reasoning-effort",
+    "reasoning-effort-unsupported-value-for-model",
+    "responses-context-length-exceeded",
 )
 """Every captured body the emulator can answer with (the rest of ``data/errors`` documents variants)."""
 
@@ -201,6 +205,44 @@ def value_invalid(param: str, value: Any, supported: tuple[str, ...]) -> Emulato
     error.body["error"]["message"] = f"Invalid value: '{fmt_value(value)}'. Supported values are: {listing}."
     error.body["error"]["param"] = param
     return error
+
+
+def value_unsupported_for_model(param: str, value: Any, supported: tuple[str, ...]) -> EmulatorError:
+    """``unsupported_value`` naming the values the model takes (model-level, not the api-version's)."""
+    error = verbatim("reasoning-effort-unsupported-value-for-model")
+    quoted = [f"'{v}'" for v in supported]
+    listing = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])}, and {quoted[-1]}"
+    shown = "null" if value is None else f"'{fmt_value(value)}'"
+    error.body["error"]["message"] = (
+        f"Unsupported value: '{param}' does not support {shown} with this model. "
+        f"Supported values are: {listing}."
+    )
+    error.body["error"]["param"] = param
+    return error
+
+
+def operation_not_supported(model: str) -> EmulatorError:
+    """A Responses-only model on /chat/completions; the message names the model, not the deployment."""
+    return _edited("operation-not-supported-responses-only", message=("gpt-5.1-codex-max", model))
+
+
+def function_tools_with_effort() -> EmulatorError:
+    return verbatim("function-tools-with-reasoning-effort")
+
+
+def responses_context_length_exceeded() -> EmulatorError:
+    return verbatim("responses-context-length-exceeded")
+
+
+def model_retired(deployment: str, model: str, retired_on: str, replacement: str | None) -> EmulatorError:
+    """410 after retirement (LC). No body was captured: this one is the emulator's, in Azure's envelope."""
+    message = (
+        f"The model '{model}' used by deployment '{deployment}' was retired on {retired_on} and can no "
+        "longer be used for inference."
+    )
+    if replacement:
+        message += f" Deploy {replacement} instead."
+    return EmulatorError(410, {"error": {"code": "ModelRetired", "message": message}})
 
 
 def max_tokens_too_large(param: str, value: int, limit: int) -> EmulatorError:
@@ -384,6 +426,8 @@ def content_filter_prompt(category: str) -> EmulatorError:
     for name, result in results.items():
         if "severity" in result:
             result.update(filtered=name == category, severity="medium" if name == category else "safe")
+        elif name == "jailbreak":  # the prompt shield (simonw/research#16 shows this shape)
+            result.update(filtered=category == "jailbreak", detected=category == "jailbreak")
     return error
 
 

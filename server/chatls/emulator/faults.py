@@ -22,9 +22,13 @@ FaultKind = Literal[
     "content_filter_completion",
     "reasoning_exhausted",
     "context_length_exceeded",
+    "no_terminal",
+    "failed",
+    "stream_error",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
-FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence")
+FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence", "jailbreak")
+NO_TERMINAL_FORMS = ("clean_close", "chunked_end", "done")
 RetryHeaders = Literal["both", "ms", "seconds", "date", "none"]
 RETRY_HEADER_FORMS: tuple[str, ...] = RetryHeaders.__args__  # type: ignore[attr-defined]
 
@@ -52,7 +56,10 @@ class FaultSpec:
     after_chunks: int = 0
     """drop_connection / content_filter_completion: content chunks sent before the fault hits."""
     category: str = "violence"
-    """content_filter_*: the category reported as filtered."""
+    """content_filter_*: the category reported as filtered (``jailbreak``: a prompt-shield hit)."""
+    form: str = "clean_close"
+    """no_terminal: how a stream ends without its finish: ``clean_close`` (EOF-delimited body closed),
+    ``chunked_end`` (the chunked body ends properly) or ``done`` (``data: [DONE]``, then the end)."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -108,6 +115,10 @@ def _check_choices(data: Mapping[str, Any], values: dict[str, Any]) -> None:
         values["ratelimit_headers"] = data["ratelimit_headers"]
     if "status" in values and values["status"] not in (500, 502, 503, 504):
         raise ValueError("status: expected 500, 502, 503 or 504")
+    if "form" in data:
+        if data["form"] not in NO_TERMINAL_FORMS:
+            raise ValueError(f"form: expected one of: {', '.join(NO_TERMINAL_FORMS)}")
+        values["form"] = data["form"]
     if "category" in data:
         if data["category"] not in FILTER_CATEGORIES:
             raise ValueError(f"category: expected one of: {', '.join(FILTER_CATEGORIES)}")

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from chatls.emulator.app import STATE_KEY, create_app
+from chatls.emulator.app import create_app
 from chatls.emulator.config import EmulatorConfig, load_config
 from chatls.emulator.faults import FaultSpec
+from chatls.emulator.handling import STATE_KEY
 from chatls.emulator.state import EmulatorState, deployment_json
 
 ConfigSource = EmulatorConfig | Mapping[str, Any] | str | Path | None
@@ -83,6 +84,14 @@ class RunningEmulator:
             {"pattern": pattern, "reply": reply, **({"deployment": deployment} if deployment else {})}
         )
 
+    async def add_tool_script(self, script: Mapping[str, Any]) -> None:
+        """A tool-calling script: ``{"pattern", "steps": [{"tool", "arguments"}], "reply"}``."""
+        self.state.add_tool_script(script)
+
+    async def responses_requests(self, deployment: str | None = None) -> list[dict[str, Any]]:
+        """Only Responses API requests (create, retrieve, cancel, delete)."""
+        return [r for r in await self.requests(deployment) if "/responses" in r["path"]]
+
     async def set_timing(self, deployment: str | None = None, **timing: float) -> None:
         """E.g. ``set_timing("gpt-4o", tokens_per_second=20)``; without a deployment: all of them."""
         self.state.set_timing(timing, deployment)
@@ -138,6 +147,7 @@ class ThreadedEmulator:
         self.api_key = emulator.api_key
         self.v1_base_url = emulator.v1_base_url
         self.config = emulator.config
+        self.control_token = emulator.state.control_token
 
     def _call(self, coroutine: Awaitable[T]) -> T:
         future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(
@@ -167,6 +177,12 @@ class ThreadedEmulator:
 
     def add_reply(self, pattern: str, reply: str, deployment: str | None = None) -> None:
         self._call(self._emulator.add_reply(pattern, reply, deployment))
+
+    def add_tool_script(self, script: Mapping[str, Any]) -> None:
+        self._call(self._emulator.add_tool_script(script))
+
+    def responses_requests(self, deployment: str | None = None) -> list[dict[str, Any]]:
+        return self._call(self._emulator.responses_requests(deployment))
 
     def set_timing(self, deployment: str | None = None, **timing: float) -> None:
         self._call(self._emulator.set_timing(deployment, **timing))

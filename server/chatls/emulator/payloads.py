@@ -9,6 +9,7 @@ import zlib
 from typing import Any
 
 from chatls.emulator.replies import Completion, usage
+from chatls.emulator.tool_scripts import ToolCall
 
 SAFE = {"filtered": False, "severity": "safe"}
 NOT_DETECTED = {"filtered": False, "detected": False}
@@ -60,12 +61,25 @@ def prompt_filter_results() -> list[dict[str, Any]]:
 
 
 def completion_body(
-    completion: Completion, *, model: str, reasoning: bool, filtered_category: str | None = None
+    completion: Completion,
+    *,
+    model: str,
+    reasoning: bool,
+    filtered_category: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` like ``samples/o1-chat-completion.json``."""
     content: str | None = completion.content
-    if completion.finish_reason == "content_filter":
+    if completion.finish_reason in ("content_filter", "tool_calls"):
         content = None
+    message: dict[str, Any] = {"content": content, "refusal": None, "role": "assistant", "annotations": []}
+    if context is not None:
+        message["context"] = context
+    if completion.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in completion.tool_calls
+        ]
     return {
         "id": new_id(),
         "choices": [
@@ -73,7 +87,7 @@ def completion_body(
                 "finish_reason": completion.finish_reason,
                 "index": 0,
                 "logprobs": None,
-                "message": {"content": content, "refusal": None, "role": "assistant", "annotations": []},
+                "message": message,
                 "content_filter_results": choice_filter_results(filtered_category),
             }
         ],
@@ -89,7 +103,9 @@ def completion_body(
 class ChunkEncoder:
     """Encodes the stream's SSE events; the per-token event is a precomputed template for speed."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, context: dict[str, Any] | None = None) -> None:
+        self.context = context
+        """On Your Data: citations and intent, sent in the role delta."""
         self.id = new_id()
         self.model = model
         self.created = int(time.time())
@@ -137,11 +153,14 @@ class ChunkEncoder:
         )
 
     def role(self) -> bytes:
+        delta: dict[str, Any] = {"content": "", "refusal": None, "role": "assistant"}
+        if self.context is not None:
+            delta["context"] = self.context
         return self._chunk(
             [
                 {
                     "content_filter_results": {},
-                    "delta": {"content": "", "refusal": None, "role": "assistant"},
+                    "delta": delta,
                     "finish_reason": None,
                     "index": 0,
                     "logprobs": None,
@@ -151,6 +170,34 @@ class ChunkEncoder:
 
     def content(self, piece: str) -> bytes:
         return (self._content_head + json.dumps(piece) + self._content_mid + self._tail + "\n\n").encode()
+
+    def tool_calls(self, calls: tuple[ToolCall, ...]) -> bytes:
+        """Streamed tool calls: a chunk naming each call, then its arguments in pieces (by ``index``)."""
+        chunks: list[bytes] = []
+        for index, call in enumerate(calls):
+            head = {"index": index, "id": call.call_id, "type": "function"}
+            chunks.append(
+                self._delta({"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]})
+            )
+            for start in range(0, len(call.arguments), 16):
+                piece = call.arguments[start : start + 16]
+                chunks.append(
+                    self._delta({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                )
+        return b"".join(chunks)
+
+    def _delta(self, delta: dict[str, Any]) -> bytes:
+        return self._chunk(
+            [
+                {
+                    "content_filter_results": {},
+                    "delta": delta,
+                    "finish_reason": None,
+                    "index": 0,
+                    "logprobs": None,
+                }
+            ]
+        )
 
     def finish(self, reason: str, filtered_category: str | None = None) -> bytes:
         filters = chunk_filter_results(filtered_category) if filtered_category else {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatls.emulator.config import ReplyRule, Timing
+from chatls.emulator.tool_scripts import ToolCall
 
 #: Hidden reasoning tokens a reasoning model "spends" per effort (deterministic, invented magnitudes).
 REASONING_TOKENS: dict[str, int] = {
@@ -80,7 +81,10 @@ def estimate_tool_tokens(body: dict[str, Any]) -> int:
 
 def choose_reply(rules: Iterable[ReplyRule], deployment: str, body: dict[str, Any]) -> str:
     """First matching scripted reply, else a recognisable echo of the last user message."""
-    prompt = last_user_message(body)
+    return choose_reply_for_prompt(rules, deployment, last_user_message(body))
+
+
+def choose_reply_for_prompt(rules: Iterable[ReplyRule], deployment: str, prompt: str) -> str:
     for rule in rules:
         if rule.deployment in (None, deployment) and rule.pattern.search(prompt):
             return rule.reply
@@ -101,6 +105,7 @@ class Completion:
     prompt_tokens: int
     reasoning_tokens: int
     cached_tokens: int = 0
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def content(self) -> str:
@@ -108,7 +113,8 @@ class Completion:
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.pieces) + self.reasoning_tokens
+        calls = sum(len(c.arguments) // 4 + 1 for c in self.tool_calls)
+        return len(self.pieces) + self.reasoning_tokens + calls
 
 
 def effort_of(family_name: str, reasoning: bool, body: dict[str, Any]) -> str | None:

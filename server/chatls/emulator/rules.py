@@ -12,7 +12,7 @@ from typing import Any
 
 from chatls.emulator import errors
 from chatls.emulator.config import Deployment
-from chatls.emulator.families import SAMPLING_PARAMETERS
+from chatls.emulator.families import SAMPLING_PARAMETERS, Family
 from chatls.emulator.replies import estimate_prompt_tokens, estimate_tool_tokens
 
 #: Dated api-versions the emulator serves (D3 changelog). v1 routes take ``v1`` or ``preview``.
@@ -98,11 +98,27 @@ def check_arguments_known(body: dict[str, Any], version: ApiVersion) -> None:
             raise errors.argument_unrecognized(param)
 
 
+def check_deployment_usable(deployment: Deployment) -> None:
+    """A retired model answers ``410 Gone`` on every route (LC)."""
+    if deployment.retired:
+        retired_on = deployment.family.retired_on(deployment.version) or "its retirement date"
+        raise errors.model_retired(
+            deployment.name, deployment.model, retired_on, deployment.family.replacement
+        )
+
+
+def check_chat_operation(deployment: Deployment) -> None:
+    """A Responses-only model refuses /chat/completions, naming the model (not the deployment)."""
+    if "chat" not in deployment.family.wires:
+        raise errors.operation_not_supported(deployment.family.name)
+
+
 def check_model_rules(body: dict[str, Any], deployment: Deployment) -> None:
     """The model's (and the deployment's overridden) rules, in the order Azure appears to apply them."""
     _check_overrides(body, deployment)
     _check_roles(body, deployment)
     _check_parameters(body, deployment)
+    _check_chat_tools(body, deployment)
     if body.get("stream") is True and not deployment.streaming:
         raise errors.stream_unsupported()
     _check_token_limits(body, deployment)
@@ -163,11 +179,38 @@ def _check_parameters(body: dict[str, Any], deployment: Deployment) -> None:
         if family.reasoning_efforts is None:
             raise errors.parameter_unknown("reasoning_effort")
         if effort not in family.reasoning_efforts:
-            raise errors.value_invalid("reasoning_effort", effort, family.reasoning_efforts)
+            raise effort_refused(family, effort, family.reasoning_efforts)
     if _present(body, "parallel_tool_calls") and "parallel_tool_calls" not in allowed:
         minimal = effort == "minimal" and not family.parallel_tool_calls_minimal_effort
         if not family.parallel_tool_calls or minimal:
             raise errors.parameter_unsupported("parallel_tool_calls")
+
+
+def effort_refused(family: Family, effort: Any, supported: tuple[str, ...]) -> errors.EmulatorError:
+    if family.effort_error == "unsupported_value":
+        return errors.value_unsupported_for_model("reasoning_effort", effort, supported)
+    return errors.value_invalid("reasoning_effort", effort, supported)
+
+
+def check_tools_offered(body: dict[str, Any], deployment: Deployment) -> None:
+    """Models without function calling refuse ``tools`` (o1-preview, o1-mini; catalogue)."""
+    offered = _present(body, "tools") and body["tools"]
+    if offered and not deployment.family.tools and "tools" not in deployment.allow_parameters:
+        raise errors.parameter_unsupported("tools")
+
+
+def _check_chat_tools(body: dict[str, Any], deployment: Deployment) -> None:
+    """The gpt-5.4+ tool rule on Chat Completions (catalogue, function-tools-with-reasoning-effort)."""
+    check_tools_offered(body, deployment)
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not any(
+        isinstance(t, dict) and t.get("type") == "function" for t in tools
+    ):
+        return
+    rule = deployment.family.chat_tools
+    effort = body.get("reasoning_effort")
+    if rule == "never" or (rule == "effort_none" and effort not in (None, "none")):
+        raise errors.function_tools_with_effort()
 
 
 def requested_completion_cap(body: dict[str, Any]) -> tuple[str, int] | None:

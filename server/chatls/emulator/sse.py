@@ -25,6 +25,8 @@ class StreamPlan:
     """Stop after this many content chunks (the ``drop_connection`` fault)."""
     filtered_category: str | None = None
     """Category reported on the finish chunk of a ``content_filter_completion`` fault."""
+    no_terminal: str | None = None
+    """The ``no_terminal`` fault's form: the stream ends without a finish chunk."""
 
     @classmethod
     def for_fault(
@@ -39,6 +41,7 @@ class StreamPlan:
             filtered_category=fault.category
             if fault is not None and kind == "content_filter_completion"
             else None,
+            no_terminal=fault.form if fault is not None and kind == "no_terminal" else None,
         )
 
 
@@ -49,7 +52,12 @@ async def stream_completion(
     try:
         await response.write(encoder.prompt_annotation() + encoder.role())
         await _write_pieces(response, encoder, plan)
+        if plan.completion.tool_calls:
+            await response.write(encoder.tool_calls(plan.completion.tool_calls))
         if plan.drop_after is not None:
+            return True
+        if plan.no_terminal is not None:
+            await response.write_eof(encoder.done() if plan.no_terminal == "done" else b"")
             return True
         tail = encoder.finish(plan.completion.finish_reason, plan.filtered_category)
         if plan.include_usage:
@@ -84,3 +92,17 @@ def drop_connection(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.close()
+
+
+def write_raw_close(request: web.Request, data: bytes) -> None:
+    """Send ``data`` (status line, headers and an EOF-delimited body) and close: a clean close."""
+    transport = request.transport
+    if transport is not None:
+        transport.write(data)
+        transport.close()
+
+
+def chat_stream_bytes(encoder: ChunkEncoder, completion: Completion) -> bytes:
+    """Everything but the finish: the body of a ``clean_close`` fault on Chat Completions."""
+    pieces = b"".join(encoder.content(p) for p in completion.pieces)
+    return encoder.prompt_annotation() + encoder.role() + pieces + encoder.tool_calls(completion.tool_calls)

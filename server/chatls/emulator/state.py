@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -27,8 +28,12 @@ from chatls.emulator.config import (
     update_deployment,
 )
 from chatls.emulator.faults import FaultQueue, FaultSpec, TokenRateLimiter, parse_fault
+from chatls.emulator.runs import RunStore
+from chatls.emulator.tool_scripts import ToolScript, parse_tool_script
 
 LOG_LIMIT = 5_000
+LOG_BYTES_LIMIT = 64 * 1024 * 1024
+"""Bodies kept in the request log, in bytes; the oldest records go first (issue 12 item 10)."""
 SECRET_HEADERS = ("api-key", "authorization", "ocp-apim-subscription-key", "cookie")
 
 
@@ -70,6 +75,17 @@ class RequestRecord:
     finished: bool = False
     disconnected: bool = False
     """The client went away before the response (or stream) was complete."""
+    response_id: str | None = None
+    """Responses API: the response this request created, read, resumed or cancelled."""
+    replayed_reasoning: list[str] = field(default_factory=list)
+    """Reasoning items (ids) whose ``encrypted_content`` the client sent back."""
+    tool_results: dict[str, str] = field(default_factory=dict)
+    """Tool results (call id → output) the model read in this request, on either wire."""
+    tool_calls: list[str] = field(default_factory=list)
+    """Tools the model called in its answer (names, in order)."""
+    model: str | None = None
+    """The model the answer reported (model-router: the pick)."""
+    body_bytes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -84,8 +100,14 @@ class EmulatorState:
         self.faults = FaultQueue()
         self.limiter = TokenRateLimiter()
         self.prompt_cache = PromptCache()
-        self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
+        self.log: deque[RequestRecord] = deque()
         self.api_key_header = config.api_key_header
+        self.control_token = secrets.token_urlsafe(16)
+        """Accepted in ``X-Emulator-Token`` by the control endpoints (printed by ``chatls emulator``)."""
+        self.log_bytes = 0
+        self.runs = RunStore()
+        self.tool_scripts: list[ToolScript] = []
+        self._router_turns: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -99,6 +121,25 @@ class EmulatorState:
         self.limiter.reset()
         self.prompt_cache.reset()
         self.log.clear()
+        self.log_bytes = 0
+        self.runs.reset()
+        self.tool_scripts = list(self.config.tool_scripts)
+        self._router_turns.clear()
+
+    def reported_model(self, deployment: Deployment) -> str:
+        """The model an answer reports: model-router names its next pick, in turn."""
+        picks = deployment.router_models
+        if not picks:
+            return deployment.model
+        turn = self._router_turns.get(deployment.name, 0)
+        self._router_turns[deployment.name] = turn + 1
+        return picks[turn % len(picks)]
+
+    def add_tool_script(self, data: Mapping[str, Any]) -> ToolScript:
+        """A run-time tool-calling script; it takes precedence over earlier ones."""
+        script = parse_tool_script(data, "tool_script")
+        self.tool_scripts.insert(0, script)
+        return script
 
     # ------------------------------------------------------------------------------ request log
 
@@ -109,7 +150,16 @@ class EmulatorState:
             next(self._ids), method, path, dict(query), redact_headers(headers, self.api_key_header)
         )
         self.log.append(record)
+        while len(self.log) > LOG_LIMIT:
+            self.log_bytes -= self.log.popleft().body_bytes
         return record
+
+    def note_body_size(self, record: RequestRecord, size: int) -> None:
+        """Count a logged body and drop the oldest records while the log holds more than its budget."""
+        record.body_bytes = size
+        self.log_bytes += size
+        while self.log_bytes > LOG_BYTES_LIMIT and len(self.log) > 1:
+            self.log_bytes -= self.log.popleft().body_bytes
 
     def requests(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.log]
@@ -188,4 +238,11 @@ def deployment_json(deployment: Deployment) -> dict[str, Any]:
         "unknown_roles": list(deployment.unknown_roles),
         "allow_parameters": list(deployment.allow_parameters),
         "min_api_version": family.min_api_version,
+        "wires": list(family.wires),
+        "summaries": family.summaries,
+        "retired": deployment.retired,
+        "retires": family.retires,
+        "replacement": family.replacement,
+        "router_models": list(deployment.router_models),
+        "data_sources": family.data_sources,
     }

@@ -144,6 +144,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
         ),
         attachment=built.attachment,
         task_instructions=built.task_instructions,
+        client_token=args.client_token,
     )
     ls.track_current_task()  # so shutdown finishes it first (pygls#606)
     progress: _Progress | None = None

@@ -60,7 +60,9 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
         }
     answer: dict[str, Any] = protocol.unstructure(result)
     answer["status"] = (
-        protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
+        protocol.STATUS_TRUNCATED
+        if result.stop_reason == protocol.STOP_TRUNCATED
+        else protocol.STATUS_COMPLETE
     )
     return answer
 
@@ -79,7 +81,7 @@ class _SeenDeltas:
 
 
 def send_delta(ls: ChatLSServer, delta: protocol.DeltaNotification) -> None:
-    ls.protocol.notify(protocol.DELTA, delta)
+    ls.send_delta(delta)
 
 
 def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str | None = None) -> Turn:
@@ -113,6 +115,7 @@ def build_turn(ls: ChatLSServer, p: protocol.ChatParams, task_instructions: str 
         attachment=attachment,
         task_instructions=task_instructions,
         retry_of=p.retry_of,
+        client_token=p.client_token,
     )
 
 

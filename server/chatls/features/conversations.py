@@ -39,6 +39,7 @@ async def conversation(ls: ChatLSServer, params: Any) -> Any:
     record = _guard(lambda: ls.store.get_conversation(p.conversation_id))
     if record is None:
         raise invalid_params(f"unknown conversationId {p.conversation_id!r}")
+    _guard(lambda: ls.look_after_orphans(record.id))  # a reply whose server died shows as interrupted
     messages = [_message_info(m) for m in _guard(lambda: ls.store.get_messages(record.id))]
     return protocol.unstructure(
         protocol.ConversationInfo(record.id, record.title, record.workspace_uri, messages)
@@ -128,7 +129,16 @@ def _message_info(m: Any) -> protocol.MessageInfo:
             int(m.usage.get("reasoningTokens", 0)),
             int(m.usage.get("cachedTokens", 0)),
         )
-    return protocol.MessageInfo(m.id, m.role, m.content, m.status, m.created_at, model=m.model, usage=usage)
+    return protocol.MessageInfo(
+        m.id,
+        m.role,
+        m.content,
+        m.status,
+        m.created_at,
+        model=m.model,
+        usage=usage,
+        reasoning=m.reasoning or None,
+    )
 
 
 def _guard(call: Any) -> Any:

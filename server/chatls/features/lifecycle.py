@@ -41,6 +41,8 @@ async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None
         ls.open_store_early()
     finally:
         ls.mark_configured()  # requests waiting in `ls.ready()` go ahead
+    if ls.store_is_open:
+        ls.look_after_orphans()  # background runs an earlier server left: resumed, each stored once
     if _supports_configuration(ls):
         await _register_configuration_changes(ls)
 
@@ -97,7 +99,8 @@ async def fetch_configuration(ls: ChatLSServer) -> None:
 
 async def shutdown(ls: ChatLSServer, params: None) -> None:
     # pygls 2.1.1 fails `shutdown` while an executeCommand is pending (pygls#606): finish our tasks first.
-    # Cancelling a chat stores its partial reply as `cancelled`.
+    # Cancelling a chat stores its partial reply as `cancelled`; a background run is left to be resumed.
+    ls.stopping = True
     tasks = [t for t in ls.command_tasks if t is not asyncio.current_task()]
     for task in tasks:
         task.cancel()

@@ -22,6 +22,7 @@ from chatls.store.records import (
     MessageRecord,
     MessageRole,
     MessageStatus,
+    TurnIds,
 )
 from chatls.workspaces import NO_FOLDER
 
@@ -40,5 +41,6 @@ __all__ = [
     "MessageRole",
     "MessageStatus",
     "StoreError",
+    "TurnIds",
     "utc_now",
 ]

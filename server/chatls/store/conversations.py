@@ -19,12 +19,14 @@ from typing import Any, cast
 
 from chatls.store.db import StoreError, open_database
 from chatls.store.export import conversation_markdown
+from chatls.store.liveness import LEASE_SECONDS, Owner, owner_is_alive
 from chatls.store.records import (
     ROLES,
     STATUSES,
     ConversationRecord,
     ConversationSummaryRecord,
     MessageRecord,
+    TurnIds,
 )
 from chatls.workspaces import normalise_uri
 
@@ -33,12 +35,14 @@ RECENT_PAGE_SIZE = 16
 
 _MESSAGE_FIELDS = (
     "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to",
 )  # fmt: skip
 """Columns of `messages` that make a `MessageRecord` (same names, same order)."""
 _MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
+_INSERT_FIELDS = (*_MESSAGE_FIELDS, "owner")
 _INSERT_MESSAGE = (
-    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join(':' + name for name in _MESSAGE_FIELDS)})"
+    f"INSERT INTO messages ({', '.join(_INSERT_FIELDS)})"
+    f" VALUES ({', '.join(':' + name for name in _INSERT_FIELDS)})"
 )
 
 
@@ -74,6 +78,8 @@ class ConversationStore:
     def __init__(self, connection: sqlite3.Connection, path: Path, recovered_from: Path | None) -> None:
         self._db = connection
         self._lock = threading.RLock()
+        self.owner = Owner()
+        """This process as the owner of the pending replies it writes (see chatls.store.liveness)."""
         self.path = path
         """The database file."""
         self.recovered_from = recovered_from
@@ -100,15 +106,8 @@ class ConversationStore:
     # --- conversations ---------------------------------------------------------------------------
     def create_conversation(self, workspace_uri: str, title: str) -> str:
         """Start an empty conversation in a workspace (URI normalised here too); returns its id."""
-        conversation_id = uuid.uuid4().hex
-        now = utc_now()
         with self._write() as db:
-            db.execute(
-                "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, normalise_uri(workspace_uri), title, now, now),
-            )
-        return conversation_id
+            return _insert_conversation(db, workspace_uri, title)
 
     def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
         with self._lock:
@@ -159,29 +158,47 @@ class ConversationStore:
         """Append a message (committed before returning) and bump the conversation's `updated_at`."""
         _check_role(role)
         _check_status(status)
-        message_id = uuid.uuid4().hex
-        now = utc_now()
         with self._write() as db:
-            touched = db.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
-            )
-            if touched.rowcount == 0:
-                raise ConversationNotFound(conversation_id)
-            row = {
-                "id": message_id,
-                "conversation_id": conversation_id,
-                "role": role,
-                "content": content,
-                "status": status,
-                "profile": profile,
-                "model": model,
-                "usage": _usage_json(usage),
-                "attachment": attachment,
-                "created_at": now,
-                "updated_at": now,
-            }
-            db.execute(_INSERT_MESSAGE, row)
-        return message_id
+            return _insert_message(
+                db, conversation_id, role, content, status,
+                profile=profile, model=model, usage=usage, attachment=attachment,
+            )  # fmt: skip
+
+    def begin_turn(
+        self,
+        *,
+        conversation_id: str | None,
+        workspace_uri: str,
+        title: str,
+        question: str | None,
+        attachment: str | None = None,
+        retry_of_question: str | None = None,
+        profile: str | None = None,
+    ) -> TurnIds:
+        """Write a turn's start in ONE transaction: the conversation (when `conversation_id` is None), the
+        question (unless `retry_of_question` names the stored one being answered again) and a `pending` reply
+        that records which question it answers and that this server owns it (its lease renewed).
+
+        So a failure leaves no empty conversation behind, and two windows interleaving their turns never
+        separate a question from its reply.
+        """
+        if (question is None) == (retry_of_question is None):
+            raise ValueError("begin_turn needs either a new question or the id of the one to answer again")
+        with self._write() as db:
+            if conversation_id is None:
+                conversation_id = _insert_conversation(db, workspace_uri, title)
+            question_id = retry_of_question
+            if question is not None:
+                question_id = _insert_message(
+                    db, conversation_id, "user", question, "complete", profile=profile, attachment=attachment
+                )
+            assert question_id is not None
+            self._renew_lease(db)
+            reply_id = _insert_message(
+                db, conversation_id, "assistant", "", "pending",
+                profile=profile, reply_to=question_id, owner=self.owner.id,
+            )  # fmt: skip
+        return TurnIds(conversation_id, question_id, reply_id)
 
     def update_message(
         self,
@@ -191,8 +208,14 @@ class ConversationStore:
         status: str | None = None,
         model: str | None = None,
         usage: dict[str, Any] | None = None,
+        reasoning: str | None = None,
+        replay: dict[str, Any] | None = None,
+        settled: bool = False,
     ) -> None:
-        """Change the given fields of a message (None leaves a field as it is)."""
+        """Change the given fields of a message (None leaves a field as it is).
+
+        `settled`: the reply is final, so its run handle (nothing left to resume or cancel) and its owner go.
+        """
         changes: dict[str, Any] = {}
         if content is not None:
             changes["content"] = content
@@ -203,7 +226,23 @@ class ConversationStore:
             changes["model"] = model
         if usage is not None:
             changes["usage"] = _usage_json(usage)
+        if reasoning is not None:
+            changes["reasoning"] = reasoning
+        if replay is not None:
+            changes["replay"] = json.dumps(replay, sort_keys=True)
+        if settled:
+            changes["run_handle"] = None
+            changes["owner"] = None
         self._change_message(message_id, changes, append=None)
+
+    def set_run_handle(self, message_id: str, handle: dict[str, Any]) -> None:
+        """Remember a background run's handle with its pending reply (committed at once, before anything
+        else happens): a later server resumes the run from it, and a Stop cancels it upstream."""
+        self._change_message(message_id, {"run_handle": json.dumps(handle, sort_keys=True)}, append=None)
+
+    def disown(self, message_id: str) -> None:
+        """Give up a pending reply (this server is shutting down): another server may resume it at once."""
+        self._change_message(message_id, {"owner": None}, append=None)
 
     def append_to_message(self, message_id: str, text: str) -> None:
         """Append streamed text to a message: a cheap save of a reply in progress."""
@@ -254,18 +293,82 @@ class ConversationStore:
                 return
             before = rows[-1][0]
 
-    def settle_abandoned_replies(self, idle_seconds: float = 3600.0) -> int:
-        """Mark replies left `pending` and untouched for `idle_seconds` as `error`; returns how many.
-
-        A reply stays pending when its server was killed mid-stream. Another window's reply in progress is
-        recent, so a generous idle time (longer than a request can run) never touches it.
-        """
-        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=idle_seconds)).strftime(_TIME_FORMAT)
+    # --- liveness ----------------------------------------------------------------------------------
+    def renew_lease(self) -> None:
+        """Tell other servers that this one is alive and still owns its pending replies."""
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE messages SET status = 'error' WHERE status = 'pending' AND updated_at < ?", (cutoff,)
-            )
-            return cursor.rowcount
+            self._renew_lease(db)
+
+    def release_lease(self) -> None:
+        """This server is going away: its pending replies are nobody's from now on."""
+        with self._write() as db:
+            db.execute("DELETE FROM owners WHERE id = ?", (self.owner.id,))
+
+    def settle_orphaned_replies(self, conversation_id: str | None = None) -> list[str]:
+        """Mark `pending` replies that no live server owns and nobody can resume as `interrupted` (their text
+        kept, Retry allowed); returns their ids. A reply with a background run's handle is never settled here:
+        it is resumed instead (`claim_resumable_replies`). Limited to one conversation when given."""
+        if not self._has_pending(conversation_id):
+            return []  # the common case, answered without taking the write lock
+        with self._write() as db:
+            orphans = [
+                message_id for message_id, handle in self._orphans(db, conversation_id) if handle is None
+            ]
+            for message_id in orphans:
+                db.execute(
+                    "UPDATE messages SET status = 'interrupted', owner = NULL, updated_at = ? WHERE id = ?",
+                    (utc_now(), message_id),
+                )
+        return orphans
+
+    def claim_resumable_replies(self) -> list[MessageRecord]:
+        """Take over the pending background replies no live server owns (so exactly one server resumes each);
+        they are this server's from now on, its lease renewed."""
+        if not self._has_pending(None):
+            return []
+        with self._write() as db:
+            claimed = [message_id for message_id, handle in self._orphans(db, None) if handle is not None]
+            if claimed:
+                self._renew_lease(db)
+            for message_id in claimed:
+                db.execute("UPDATE messages SET owner = ? WHERE id = ?", (self.owner.id, message_id))
+        return [record for record in map(self.get_message, claimed) if record is not None]
+
+    def _has_pending(self, conversation_id: str | None) -> bool:
+        query = "SELECT 1 FROM messages WHERE status = 'pending'"
+        params: tuple[str, ...] = ()
+        if conversation_id is not None:
+            query += " AND conversation_id = ?"
+            params = (conversation_id,)
+        with self._lock:
+            return self._db.execute(query + " LIMIT 1", params).fetchone() is not None
+
+    def _orphans(self, db: sqlite3.Connection, conversation_id: str | None) -> list[tuple[str, str | None]]:
+        """(id, run handle) of the pending replies whose owner is gone; inside a write transaction."""
+        query = "SELECT id, owner, run_handle FROM messages WHERE status = 'pending'"
+        params: tuple[str, ...] = ()
+        if conversation_id is not None:
+            query += " AND conversation_id = ?"
+            params = (conversation_id,)
+        pending = db.execute(query, params).fetchall()
+        if not pending:
+            return []
+        now = utc_now()
+        live = {
+            owner_id
+            for owner_id, host, pid, expires in db.execute("SELECT id, host, pid, lease_expires FROM owners")
+            if owner_id == self.owner.id
+            or owner_is_alive(host, pid, expires, now=now, this_host=self.owner.host)
+        }
+        return [(message_id, handle) for message_id, owner, handle in pending if owner not in live]
+
+    def _renew_lease(self, db: sqlite3.Connection) -> None:
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS)).strftime(_TIME_FORMAT)
+        db.execute(
+            "INSERT INTO owners (id, host, pid, lease_expires) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET lease_expires = excluded.lease_expires",
+            (self.owner.id, self.owner.host, self.owner.pid, expires),
+        )
 
     # --- export ----------------------------------------------------------------------------------
     def export_markdown(self, conversation_id: str) -> str:
@@ -347,5 +450,59 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
-    usage = fields.pop("usage")
-    return MessageRecord(**fields, usage=None if usage is None else json.loads(usage))
+    for name in ("usage", "replay", "run_handle"):
+        text = fields[name]
+        fields[name] = None if text is None else json.loads(text)
+    return MessageRecord(**fields)
+
+
+def _insert_conversation(db: sqlite3.Connection, workspace_uri: str, title: str) -> str:
+    conversation_id = uuid.uuid4().hex
+    now = utc_now()
+    db.execute(
+        "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (conversation_id, normalise_uri(workspace_uri), title, now, now),
+    )
+    return conversation_id
+
+
+def _insert_message(
+    db: sqlite3.Connection,
+    conversation_id: str,
+    role: str,
+    content: str,
+    status: str,
+    *,
+    profile: str | None = None,
+    model: str | None = None,
+    usage: dict[str, Any] | None = None,
+    attachment: str | None = None,
+    reply_to: str | None = None,
+    owner: str | None = None,
+) -> str:
+    """Append a message inside the caller's write transaction and bump the conversation's `updated_at`."""
+    message_id = uuid.uuid4().hex
+    now = utc_now()
+    touched = db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+    if touched.rowcount == 0:
+        raise ConversationNotFound(conversation_id)
+    row = {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "role": role,
+        "content": content,
+        "status": status,
+        "profile": profile,
+        "model": model,
+        "usage": _usage_json(usage),
+        "attachment": attachment,
+        "created_at": now,
+        "updated_at": now,
+        "reasoning": "",
+        "replay": None,
+        "run_handle": None,
+        "reply_to": reply_to,
+        "owner": owner,
+    }
+    db.execute(_INSERT_MESSAGE, row)
+    return message_id

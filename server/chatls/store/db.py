@@ -7,7 +7,9 @@ editor windows on the same database never lose each other's writes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -41,8 +43,8 @@ def open_database(state_dir: Path) -> Opened:
 
     The file is inspected read-only first, so a damaged database is moved aside exactly as it was found.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / DB_FILENAME
+    _make_private(state_dir, path)
     moved: Path | None = None
     problem = _inspect(path)
     if problem is not None:
@@ -58,6 +60,36 @@ def open_database(state_dir: Path) -> Opened:
         return Opened(_connect(path), moved)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
+
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+"""Conversations are private: only the user may read the state directory and the database files."""
+
+
+def _make_private(state_dir: Path, path: Path) -> None:
+    """Create the state directory 0700 and the database 0600 (SQLite gives its -wal/-shm files the
+    database's mode), and tighten ones an earlier ChatLS created world-readable."""
+    state_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if os.name != "posix":
+        return  # Windows: the profile directory's ACL already keeps other users out
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))  # an empty file is an empty database
+        _tighten(state_dir, DIR_MODE)
+        for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+            _tighten(file, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot use {state_dir}: {exc.strerror or exc}") from None
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        current = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return
+    if current & ~mode:
+        path.chmod(current & mode)
+        log.info("made %s private (mode %o, was %o)", path, current & mode, current)
 
 
 _HEADER = b"SQLite format 3\x00"
@@ -110,6 +142,9 @@ def _recover(path: Path, problem: str) -> Path | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    if os.name == "posix" and not path.exists():  # e.g. after a damaged file was moved aside
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves, keeping write transactions short.
     connection = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False

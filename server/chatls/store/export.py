@@ -11,6 +11,7 @@ _STATUS_NOTES = {
     "error": "_The reply failed before it finished._",
     "truncated": "_The reply was cut short by the token limit._",
     "pending": "_The reply was still being written when this was exported._",
+    "interrupted": "_The reply was interrupted: the server writing it stopped._",
 }
 
 

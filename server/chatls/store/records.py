@@ -8,8 +8,11 @@ from typing import Any, Literal
 MessageRole = Literal["user", "assistant"]
 ROLES: frozenset[str] = frozenset({"user", "assistant"})
 
-MessageStatus = Literal["complete", "cancelled", "error", "truncated", "pending"]
-STATUSES: frozenset[str] = frozenset({"complete", "cancelled", "error", "truncated", "pending"})
+MessageStatus = Literal["complete", "cancelled", "error", "truncated", "pending", "interrupted"]
+STATUSES: frozenset[str] = frozenset(
+    {"complete", "cancelled", "error", "truncated", "pending", "interrupted"}
+)
+"""`interrupted`: a reply left `pending` by a server that is gone (killed) and that nobody can resume."""
 
 USAGE_KEYS = ("promptTokens", "completionTokens", "reasoningTokens", "cachedTokens")
 """Keys of a stored usage dict (the `chatls/chat` result's usage, camelCase)."""
@@ -53,3 +56,20 @@ class MessageRecord:
     """What was sent alongside a user prompt (selection block etc.), kept apart from `content`."""
     created_at: str
     updated_at: str
+    reasoning: str = ""
+    """The reasoning summary that came with an assistant reply (never sent back as answer text)."""
+    replay: dict[str, Any] | None = None
+    """Opaque state the wire wants back with this reply on later turns (`ChatMessage.replay`)."""
+    run_handle: dict[str, Any] | None = None
+    """A background run's opaque handle while it can be resumed or cancelled upstream."""
+    reply_to: str | None = None
+    """For a reply: the id of the question it answers (None in databases from before the link)."""
+
+
+@dataclass(frozen=True)
+class TurnIds:
+    """What `ConversationStore.begin_turn` wrote in one transaction."""
+
+    conversation_id: str
+    question_id: str
+    reply_id: str

@@ -53,6 +53,55 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, deployment)
     );
     """,
+    # 2: replies carry their reasoning summary, the wire's replay state, a background run's handle, the
+    # question they answer (`reply_to`) and the server that owns them while pending (`owner`, a row of
+    # `owners` whose lease that server renews); status `interrupted`. The CHECK constraint cannot be
+    # altered in place, so the table is rebuilt (same seq values, so the order is kept).
+    """
+    CREATE TABLE messages_v2 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('complete', 'cancelled', 'error', 'truncated', 'pending', 'interrupted')),
+        profile TEXT,
+        model TEXT,
+        usage TEXT,
+        attachment TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        reasoning TEXT NOT NULL DEFAULT '',
+        replay TEXT,
+        run_handle TEXT,
+        reply_to TEXT,
+        owner TEXT
+    );
+    INSERT INTO messages_v2 (seq, id, conversation_id, role, content, status, profile, model, usage,
+                             attachment, created_at, updated_at)
+        SELECT seq, id, conversation_id, role, content, status, profile, model, usage, attachment,
+               created_at, updated_at
+        FROM messages ORDER BY seq;
+    DROP TABLE messages;
+    ALTER TABLE messages_v2 RENAME TO messages;
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, seq);
+    CREATE INDEX messages_pending ON messages (status) WHERE status = 'pending';
+    CREATE TRIGGER messages_counted AFTER INSERT ON messages BEGIN
+        UPDATE conversations SET message_count = message_count + 1 WHERE id = NEW.conversation_id;
+    END;
+    CREATE TRIGGER messages_uncounted AFTER DELETE ON messages BEGIN
+        UPDATE conversations SET message_count = message_count - 1 WHERE id = OLD.conversation_id;
+    END;
+
+    -- One row per live server process that owns pending replies: it renews `lease_expires` while it does.
+    CREATE TABLE owners (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        lease_expires TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -73,8 +122,14 @@ EXPECTED_COLUMNS: dict[str, frozenset[str]] = {
             "attachment",
             "created_at",
             "updated_at",
+            "reasoning",
+            "replay",
+            "run_handle",
+            "reply_to",
+            "owner",
         }
     ),
+    "owners": frozenset({"id", "host", "pid", "lease_expires"}),
     "lessons": frozenset({"endpoint", "deployment", "lessons", "updated_at"}),
 }
 """What a current database must have; anything less means the file is damaged."""

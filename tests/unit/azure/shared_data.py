@@ -71,3 +71,15 @@ def sample_stream(name: str) -> list[Any]:
     events = (SAMPLES / name).read_text(encoding="utf-8").replace("\r\n", "\n").split("\n\n")
     payloads = [event.removeprefix("data: ") for event in events if event.strip()]
     return [json.loads(payload) for payload in payloads if payload != "[DONE]"]
+
+
+def responses_schema_errors(body: dict[str, Any], api_version: str) -> list[str]:
+    """Schema errors of a Responses create body: the v1 spec's AzureCreateResponse, or 2025-03-01-preview's
+    createResponse for dated versions."""
+    if api_version == "v1":
+        validator = _validator("azure-openai-v1.AI-Gateway-copy-2026-02-02.json", "AzureCreateResponse")
+    else:
+        validator = _validator(
+            "azure-openai-inference-2025-03-01-preview.AI-Gateway-copy.json", "createResponse"
+        )
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(body)]

@@ -62,6 +62,10 @@ class Expect(NamedTuple):
 
 
 CLASSIC = Expect("system", "max_tokens", True, False, False, True, "2024-10-21")
+GPT5 = Expect("developer", "max_completion_tokens", False, True, True, True, "2025-04-01-preview")
+CODEX = GPT5._replace(verbosity=False)  # the codex rows' verbosity is ⚠: not sent
+CHAT_PREVIEW = GPT5._replace(reasoning_effort=False, verbosity=False)  # effort medium only ⚠
+ROUTED = Expect("system", "max_completion_tokens", False, True, False, True, "2024-12-01-preview")
 EXPECTED: dict[str, Expect] = {
     "unknown": Expect("system", "max_completion_tokens", False, False, False, True, "2024-10-21"),
     "gpt-35-turbo": CLASSIC,
@@ -76,14 +80,42 @@ EXPECTED: dict[str, Expect] = {
     "o3-mini": Expect("developer", "max_completion_tokens", False, True, False, True, "2024-12-01-preview"),
     "o3": Expect("developer", "max_completion_tokens", False, True, False, False, "2025-04-01-preview"),
     "o4-mini": Expect("developer", "max_completion_tokens", False, True, False, True, "2025-04-01-preview"),
-    "gpt-5": Expect("developer", "max_completion_tokens", False, True, True, True, "2025-04-01-preview"),
-    "gpt-5-mini": Expect("developer", "max_completion_tokens", False, True, True, True, "2025-04-01-preview"),
-    "gpt-5-nano": Expect("developer", "max_completion_tokens", False, True, True, True, "2025-04-01-preview"),
-    "gpt-5-chat": Expect("system", "max_completion_tokens", True, False, False, True, "2025-04-01-preview"),
-    "gpt-5.1": Expect("developer", "max_completion_tokens", False, True, True, True, "2025-03-01-preview"),
-    "gpt-5.1-chat": Expect(
-        "developer", "max_completion_tokens", False, True, False, True, "2025-03-01-preview"
-    ),
+    "o1-pro": CODEX._replace(stream=False),
+    "o3-pro": CODEX._replace(stream=False),
+    "codex-mini": CODEX,
+    "gpt-4": CLASSIC,
+    "gpt-5": GPT5,
+    "gpt-5-mini": GPT5,
+    "gpt-5-nano": GPT5,
+    "gpt-5-chat": CLASSIC,
+    "gpt-5-codex": GPT5,
+    "gpt-5-pro": GPT5._replace(stream=False),
+    "gpt-5.1": GPT5._replace(oldest_dated="2025-03-01-preview"),
+    "gpt-5.1-chat": CHAT_PREVIEW,
+    "gpt-5.1-codex": CODEX,
+    "gpt-5.1-codex-mini": CODEX,
+    "gpt-5.1-codex-max": CODEX,
+    "gpt-5.2": GPT5,
+    "gpt-5.2-chat": CHAT_PREVIEW,
+    "gpt-5.2-codex": CODEX,
+    "gpt-5.3-chat": CHAT_PREVIEW,
+    "gpt-5.3-codex": CODEX,
+    "gpt-5.4": GPT5,
+    "gpt-5.4-mini": GPT5,
+    "gpt-5.4-nano": GPT5,
+    "gpt-5.4-pro": GPT5,
+    "gpt-5.5": GPT5,
+    "gpt-chat-latest": Expect("system", "max_completion_tokens", False, False, False, True, "2024-10-21"),
+    "gpt-5.6-sol": GPT5,
+    "gpt-5.6-terra": GPT5,
+    "gpt-5.6-luna": GPT5,
+    "gpt-6-astra": GPT5,
+    "gpt-6-sol": GPT5,
+    "gpt-6-luna": GPT5,
+    "gpt-6.1-sol": GPT5,
+    "model-router": ROUTED,
+    "gpt-oss-120b": ROUTED,
+    "gpt-oss-20b": ROUTED,
 }
 
 

@@ -8,7 +8,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from tests.unit.azure.shared_data import sample_json, sample_stream
 
 from chatls.azure import Usage
-from chatls.azure.streaming import ReplyState
+from chatls.azure.wires.chat import ChatReading
 
 
 def chunk(data: dict[str, Any]) -> ChatCompletionChunk:
@@ -16,7 +16,7 @@ def chunk(data: dict[str, Any]) -> ChatCompletionChunk:
 
 
 def test_the_gpt4o_sample_stream() -> None:
-    state = ReplyState()
+    state = ChatReading()
     texts = [state.add_chunk(chunk(data)) for data in sample_stream("gpt-4o-stream.sse")]
     assert texts[0] == ""  # the prompt-annotation chunk: empty choices, prompt_filter_results
     assert state.content == "".join(texts) != ""
@@ -26,7 +26,7 @@ def test_the_gpt4o_sample_stream() -> None:
 
 
 def test_chunks_without_delta_and_late_filter_annotations() -> None:
-    state = ReplyState()
+    state = ChatReading()
     state.add_chunk(chunk({"id": "", "choices": [], "prompt_annotations": [{"prompt_index": 0}]}))
     assert (
         state.add_chunk(
@@ -53,7 +53,7 @@ def test_chunks_without_delta_and_late_filter_annotations() -> None:
 
 
 def test_a_completion_with_reasoning_and_cached_tokens() -> None:
-    state = ReplyState()
+    state = ChatReading()
     text = state.add_completion(ChatCompletion.construct(**sample_json("o1-chat-completion.json")))
     assert text.startswith("The function re-reads")
     assert state.model == "o1-2024-12-17"
@@ -63,7 +63,7 @@ def test_a_completion_with_reasoning_and_cached_tokens() -> None:
 
 
 def test_a_filtered_completion_has_no_content_and_names_the_category() -> None:
-    state = ReplyState()
+    state = ChatReading()
     assert (
         state.add_completion(ChatCompletion.construct(**sample_json("content-filter-completion.json"))) == ""
     )
@@ -71,7 +71,7 @@ def test_a_filtered_completion_has_no_content_and_names_the_category() -> None:
 
 
 def test_a_filter_that_did_not_run_is_not_a_block() -> None:
-    state = ReplyState()
+    state = ChatReading()
     state.add_completion(ChatCompletion.construct(**sample_json("content-filter-error-not-run.json")))
     assert state.filtered == ()
     assert state.finish_reason != "content_filter"
