@@ -3,7 +3,8 @@
 The guided set-up writes `chatls.profiles` / `chatls.defaultProfile` and puts the (deliberately wrong) key in
 SecretStorage; the server restarts with it; the 401 error box fits the default side-bar width and carries
 Retry and Set API Key; that button runs the real command; Retry then answers in place of the failed reply;
-the conversation list shows the conversation with its date.
+the reasoning summary streams into a Thinking block that folds when the answer starts; the conversation list
+shows the conversation with its date.
 Screenshots (light and dark) go to vscode-client/media/screenshots/.
 """
 
@@ -91,7 +92,7 @@ def test_first_run_setup_error_actions_and_retry_in_code_server(
     user_settings = json.loads((tmp_path / "cs" / "data" / "User" / "settings.json").read_text())
     assert user_settings["chatls.defaultProfile"] == "default"
     assert user_settings["chatls.profiles"] == [
-        {"name": "default", "endpoint": emu.url, "deployment": "gpt-4o", "auth": "apiKey"}
+        {"name": "default", "endpoint": emu.url, "deployment": "o4-mini", "auth": "apiKey"}
     ]
 
     error = steps["errorActions"]
@@ -103,6 +104,9 @@ def test_first_run_setup_error_actions_and_retry_in_code_server(
     retried = steps["retry"]
     assert "Hello" in retried["reply"] and retried["failedStubs"] == 0 and retried["replies"] == 1, retried
     assert retried["buttons"] == ["Copy", "Insert", "Apply to selection"], retried
+    thinking = retried["thinking"]
+    assert thinking and not thinking["open"] and thinking["summary"].startswith("Thought"), retried
+    assert thinking["text"] and thinking["text"] not in retried["reply"], retried
 
     listed = steps["conversationList"]
     assert listed["fits"] and listed["items"] and all(item["date"] for item in listed["items"]), listed

@@ -50,7 +50,7 @@ try {
     await frame.waitForSelector("#setup:not([hidden])", { timeout: 60000 });
     const composerHidden = !(await frame.isVisible("#prompt"));
     await frame.fill("#setup input[name=endpoint]", EMU_URL);
-    await frame.fill("#setup input[name=deployment]", "gpt-4o");
+    await frame.fill("#setup input[name=deployment]", "o4-mini"); // a reasoning model with summaries
     await frame.fill("#setup input[name=apiKey]", "wrong-key-0000");
     await page.waitForFunction(() => ![...document.querySelectorAll(".workbench-hover-container, .monaco-hover")]
       .some((h) => h.getBoundingClientRect().width > 0), null, { timeout: 10000 }).catch(() => undefined);
@@ -102,7 +102,17 @@ try {
     const reply = await frame.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
     const buttons = await frame.$$eval(".message.assistant .code-actions button", (b) => b.map((x) => x.textContent));
     const screenshot = await sidebarShot(page, "chat-code-block");
-    return { replies, failedStubs, reply, buttons, screenshot };
+    // the model's reasoning summary streamed into the Thinking block, folded once the answer began
+    const thinking = await frame.evaluate(() => {
+      const block = [...document.querySelectorAll(".message.assistant")].at(-1).querySelector("details.thinking");
+      return block ? { open: block.open, summary: block.querySelector("summary").textContent,
+                       text: block.querySelector(".thinking-body").textContent.trim() } : null;
+    });
+    if (thinking) {
+      await frame.click(".message.assistant >> nth=-1 >> details.thinking > summary");
+    }
+    const thinkingShot = thinking ? await sidebarShot(page, "thinking-block") : null;
+    return { replies, failedStubs, reply, buttons, screenshot, thinking, thinkingShot };
   });
 
   await steps.step("conversationList", async () => {
