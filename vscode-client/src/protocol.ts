@@ -68,8 +68,13 @@ export const STATUS_CANCELLED = "cancelled";
 export const STATUS_ERROR = "error";
 export const STATUS_TRUNCATED = "truncated";
 export const STATUS_PENDING = "pending";
-/** A pending reply no live server owns (its server died); retryable like error and cancelled. */
+/** A pending reply no live server owns (its server died); retryable like an error. */
 export const STATUS_INTERRUPTED = "interrupted";
+
+// --- neutral stop reasons (ChatResult.stopReason) ----------------------------------------------
+export const STOP_COMPLETE = "complete";
+export const STOP_TRUNCATED = "truncated";
+export const STOP_TOOL_CALLS = "tool_calls";
 
 export type MessageStatus =
   | typeof STATUS_COMPLETE
@@ -126,12 +131,12 @@ export interface ChatResult {
   messageId: string;
   content: string;
   model: string;
+  /** Deprecated: "stop" or "length", derived from stopReason. */
   finishReason: string;
-  /** Neutral: "complete" | "truncated" | "filtered" | "failed" | "tool_calls" (finishReason is deprecated). */
-  stopReason?: string;
   usage: Usage;
   adaptations: string[];
-  /** The reasoning summary, whole. */
+  /** Neutral: "complete", "truncated" (output limit) or "tool_calls". */
+  stopReason?: string;
   reasoning?: string | null;
 }
 
@@ -142,9 +147,9 @@ export interface DeltaNotification {
   content?: string | null;
   /** Short human-readable state, e.g. "thinking 12 s". */
   status?: string | null;
-  /** Reasoning-summary text to append (never answer text). */
+  /** Reasoning-summary text to append to the reply's "Thinking" (never part of the answer). */
   reasoning?: string | null;
-  /** The clientToken of the request this delta belongs to. */
+  /** The `clientToken` the request carried, when it carried one. */
   clientToken?: string | null;
 }
 
@@ -197,8 +202,8 @@ export interface ModelsParams {
 
 export interface SetApiKeyParams {
   profile: string;
-  /** Held in memory by the server only; never stored or logged on either side. */
-  apiKey: string;
+  /** Held in memory by the server only; never stored or logged on either side. null forgets the key. */
+  apiKey: string | null;
 }
 
 export interface Diagnostic {
@@ -217,7 +222,9 @@ export interface SelectionArgs {
   /** What to do, for chatls.editSelection (and an optional question for chatls.askInChat). */
   instruction?: string | null;
   diagnostics?: Diagnostic[] | null;
-  /** Echoed in every `chatls/delta` of this command's turn. */
+  /** Profile to run the action with (the one picked in the panel or status bar); the default when absent. */
+  profile?: string | null;
+  /** Echoed in every chatls/delta of the action (servers that know it), pairing the deltas with it. */
   clientToken?: string | null;
 }
 

@@ -69,7 +69,7 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
   goes to VS Code's secret storage, never to settings.</p>
   <form novalidate>
     <label>Profile name <input name="name" type="text" value="default" autocomplete="off" spellcheck="false"></label>
-    <label>Endpoint <input name="endpoint" type="url" placeholder="https://contoso.openai.azure.com" autocomplete="off" spellcheck="false"></label>
+    <label>Endpoint <input name="endpoint" type="url" placeholder="contoso.openai.azure.com" autocomplete="off" spellcheck="false"></label>
     <label>Deployment <input name="deployment" type="text" placeholder="gpt-4o" autocomplete="off" spellcheck="false"></label>
     <label>Authentication <select name="auth">
       <option value="apiKey">API key</option>

@@ -11,7 +11,7 @@ export function setupProblem(form: SetupForm): string | null {
   try {
     url = new URL(form.endpoint);
   } catch {
-    return "Endpoint: a URL such as https://contoso.openai.azure.com";
+    return "Endpoint: the resource's URL, e.g. contoso.openai.azure.com";
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && /^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname))) {
     return "Endpoint: https is required (http only for localhost).";
@@ -23,6 +23,11 @@ export function setupProblem(form: SetupForm): string | null {
     return "API key: paste the resource's key (it goes to VS Code's secret storage, never to settings).";
   }
   return null;
+}
+
+/** "contoso.openai.azure.com" means https; a scheme typed by the user is kept (and checked). */
+export function withScheme(endpoint: string): string {
+  return endpoint && !/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? `https://${endpoint}` : endpoint;
 }
 
 export class SetupPanel {
@@ -70,7 +75,7 @@ export class SetupPanel {
     const auth = this.field<HTMLSelectElement>("auth").value === "entra" ? "entra" : "apiKey";
     const form: SetupForm = {
       name: this.field<HTMLInputElement>("name").value.trim(),
-      endpoint: this.field<HTMLInputElement>("endpoint").value.trim(),
+      endpoint: withScheme(this.field<HTMLInputElement>("endpoint").value.trim()),
       deployment: this.field<HTMLInputElement>("deployment").value.trim(),
       auth,
       ...(auth === "apiKey" ? { apiKey: this.field<HTMLInputElement>("apiKey").value.trim() } : {}),

@@ -322,11 +322,11 @@ test("first run with no profile shows the guided set-up, checks it, and posts it
   await deliverNow(page, { type: "init", profiles: [], activeProfile: null, reasoningEffort: null, conversations: [], conversation: null });
   assert.equal(await page.isVisible("#setup"), true);
   assert.equal(await page.isVisible("#prompt"), false);
-  await page.fill("#setup input[name=endpoint]", "contoso.openai.azure.com");
+  await page.fill("#setup input[name=endpoint]", "ftp://contoso.openai.azure.com");
   await page.fill("#setup input[name=deployment]", "gpt-4o");
   await page.click("#setup button[type=submit]");
-  assert.match(await page.textContent("#setup .setup-problem"), /^Endpoint/);
-  await page.fill("#setup input[name=endpoint]", "https://contoso.openai.azure.com");
+  assert.match(await page.textContent("#setup .setup-problem"), /^Endpoint: https is required/);
+  await page.fill("#setup input[name=endpoint]", "contoso.openai.azure.com"); // no scheme: https
   await page.click("#setup button[type=submit]");
   assert.match(await page.textContent("#setup .setup-problem"), /^API key/);
   await page.fill("#setup input[name=apiKey]", "sk-canary-0123");
