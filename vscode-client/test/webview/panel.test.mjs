@@ -346,3 +346,18 @@ test("first run with no profile shows the guided set-up, checks it, and posts it
   assert.equal(await page.isVisible("#prompt"), true);
   await page.close();
 });
+
+test("high-contrast themes outline code blocks and error boxes with the contrast border", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  await page.evaluate(() => {
+    document.body.classList.add("vscode-high-contrast"); // VS Code sets this class on the webview body
+    document.styleSheets[0].insertRule(":root { --vscode-contrastBorder: rgb(111, 195, 223); }", 0);
+  });
+  const send = await sendPrompt(page, "code");
+  await deliverNow(page, { type: "turnDone", turnId: send.turnId, notes: [], result: result("```python\nx = 1\n```") });
+  await rendered(page);
+  const border = await page.$eval(".code-block", (e) => window.getComputedStyle(e).borderTopColor);
+  assert.equal(border, "rgb(111, 195, 223)");
+  await page.close();
+});
