@@ -13,8 +13,9 @@ export const CONVERSATION = "chatls/conversation";
 export const DELETE_CONVERSATION = "chatls/deleteConversation";
 export const MODELS = "chatls/models";
 export const SET_API_KEY = "chatls/setApiKey";
+export const RENAME_CONVERSATION = "chatls/renameConversation";
 
-export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY] as const;
+export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, RENAME_CONVERSATION] as const;
 
 // --- server -> client notifications ------------------------------------------------------------
 export const DELTA = "chatls/delta";
@@ -67,13 +68,21 @@ export const STATUS_CANCELLED = "cancelled";
 export const STATUS_ERROR = "error";
 export const STATUS_TRUNCATED = "truncated";
 export const STATUS_PENDING = "pending";
+/** A pending reply no live server owns (its server died); retryable like an error. */
+export const STATUS_INTERRUPTED = "interrupted";
+
+// --- neutral stop reasons (ChatResult.stopReason) ----------------------------------------------
+export const STOP_COMPLETE = "complete";
+export const STOP_TRUNCATED = "truncated";
+export const STOP_TOOL_CALLS = "tool_calls";
 
 export type MessageStatus =
   | typeof STATUS_COMPLETE
   | typeof STATUS_CANCELLED
   | typeof STATUS_ERROR
   | typeof STATUS_TRUNCATED
-  | typeof STATUS_PENDING;
+  | typeof STATUS_PENDING
+  | typeof STATUS_INTERRUPTED;
 
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
@@ -106,6 +115,8 @@ export interface ChatParams {
    * second time (`prompt` must be that question as stored; `conversationId` is required).
    */
   retryOf?: string | null;
+  /** Echoed in every `chatls/delta` of this request, so the client can pair deltas with it. */
+  clientToken?: string | null;
 }
 
 export interface Usage {
@@ -120,9 +131,13 @@ export interface ChatResult {
   messageId: string;
   content: string;
   model: string;
+  /** Deprecated: "stop" or "length", derived from stopReason. */
   finishReason: string;
   usage: Usage;
   adaptations: string[];
+  /** Neutral: "complete", "truncated" (output limit) or "tool_calls". */
+  stopReason?: string;
+  reasoning?: string | null;
 }
 
 export interface DeltaNotification {
@@ -132,6 +147,10 @@ export interface DeltaNotification {
   content?: string | null;
   /** Short human-readable state, e.g. "thinking 12 s". */
   status?: string | null;
+  /** Reasoning-summary text to append to the reply's "Thinking" (never part of the answer). */
+  reasoning?: string | null;
+  /** The `clientToken` the request carried, when it carried one. */
+  clientToken?: string | null;
 }
 
 export interface ConversationsParams {
@@ -157,6 +176,8 @@ export interface MessageInfo {
   createdAt: string;
   model?: string | null;
   usage?: Usage | null;
+  /** The reasoning summary stored with an assistant reply. */
+  reasoning?: string | null;
 }
 
 export interface ConversationInfo {
@@ -164,6 +185,11 @@ export interface ConversationInfo {
   title: string;
   workspaceUri: string;
   messages: MessageInfo[];
+}
+
+export interface RenameConversationParams {
+  conversationId: string;
+  title: string;
 }
 
 export interface DeleteConversationResult {
@@ -176,8 +202,8 @@ export interface ModelsParams {
 
 export interface SetApiKeyParams {
   profile: string;
-  /** Held in memory by the server only; never stored or logged on either side. */
-  apiKey: string;
+  /** Held in memory by the server only; never stored or logged on either side. null forgets the key. */
+  apiKey: string | null;
 }
 
 export interface Diagnostic {
@@ -196,6 +222,10 @@ export interface SelectionArgs {
   /** What to do, for chatls.editSelection (and an optional question for chatls.askInChat). */
   instruction?: string | null;
   diagnostics?: Diagnostic[] | null;
+  /** Profile to run the action with (the one picked in the panel or status bar); the default when absent. */
+  profile?: string | null;
+  /** Echoed in every chatls/delta of the action (servers that know it), pairing the deltas with it. */
+  clientToken?: string | null;
 }
 
 /** Result of every code-action command. */
