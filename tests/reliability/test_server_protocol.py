@@ -297,6 +297,8 @@ SELECTION_SHAPE = Shape(
         "version": "int",
         "instruction": "str",
         "diagnostics": "array",
+        "profile": "str",
+        "clientToken": "str",
     },
 )
 REQUEST_SHAPES = {

@@ -67,13 +67,21 @@ export const STATUS_CANCELLED = "cancelled";
 export const STATUS_ERROR = "error";
 export const STATUS_TRUNCATED = "truncated";
 export const STATUS_PENDING = "pending";
+/** A pending reply no live server owns (its server died); retryable like an error. */
+export const STATUS_INTERRUPTED = "interrupted";
+
+// --- neutral stop reasons (ChatResult.stopReason) ----------------------------------------------
+export const STOP_COMPLETE = "complete";
+export const STOP_TRUNCATED = "truncated";
+export const STOP_TOOL_CALLS = "tool_calls";
 
 export type MessageStatus =
   | typeof STATUS_COMPLETE
   | typeof STATUS_CANCELLED
   | typeof STATUS_ERROR
   | typeof STATUS_TRUNCATED
-  | typeof STATUS_PENDING;
+  | typeof STATUS_PENDING
+  | typeof STATUS_INTERRUPTED;
 
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
@@ -120,9 +128,13 @@ export interface ChatResult {
   messageId: string;
   content: string;
   model: string;
+  /** Deprecated: "stop" or "length", derived from stopReason. */
   finishReason: string;
   usage: Usage;
   adaptations: string[];
+  /** Neutral: "complete", "truncated" (output limit) or "tool_calls". */
+  stopReason?: string;
+  reasoning?: string | null;
 }
 
 export interface DeltaNotification {
@@ -132,6 +144,10 @@ export interface DeltaNotification {
   content?: string | null;
   /** Short human-readable state, e.g. "thinking 12 s". */
   status?: string | null;
+  /** Reasoning-summary text to append to the reply's "Thinking" (never part of the answer). */
+  reasoning?: string | null;
+  /** The `clientToken` the request carried, when it carried one. */
+  clientToken?: string | null;
 }
 
 export interface ConversationsParams {
@@ -157,6 +173,8 @@ export interface MessageInfo {
   createdAt: string;
   model?: string | null;
   usage?: Usage | null;
+  /** The reasoning summary stored with an assistant reply. */
+  reasoning?: string | null;
 }
 
 export interface ConversationInfo {
@@ -176,8 +194,8 @@ export interface ModelsParams {
 
 export interface SetApiKeyParams {
   profile: string;
-  /** Held in memory by the server only; never stored or logged on either side. */
-  apiKey: string;
+  /** Held in memory by the server only; never stored or logged on either side. null forgets the key. */
+  apiKey: string | null;
 }
 
 export interface Diagnostic {
@@ -196,6 +214,10 @@ export interface SelectionArgs {
   /** What to do, for chatls.editSelection (and an optional question for chatls.askInChat). */
   instruction?: string | null;
   diagnostics?: Diagnostic[] | null;
+  /** Profile to run the action with (the one picked in the panel or status bar); the default when absent. */
+  profile?: string | null;
+  /** Echoed in every chatls/delta of the action (servers that know it), pairing the deltas with it. */
+  clientToken?: string | null;
 }
 
 /** Result of every code-action command. */

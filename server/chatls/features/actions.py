@@ -114,10 +114,17 @@ class _Progress:
         self.conversation_id, self.message_id = delta.conversation_id, delta.message_id
         if delta.content:
             self.parts.append(delta.content)
-            self._report(f"{sum(map(len, self.parts))} characters received")
+            self._report(latest_line("".join(self.parts)))
         if delta.status:
             self._report(delta.status)
         send_delta(self._ls, delta)
+
+
+def latest_line(text: str, width: int = 60) -> str:
+    """The end of the reply so far, for the progress message: the user sees the text arriving."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return last if len(last) <= width else "…" + last[-(width - 1) :]
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -142,6 +149,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
         workspace_uri=workspaces.workspace_for(
             None, snapshot.uri, ls.workspace.folders.keys(), ls.workspace.root_uri
         ),
+        profile=args.profile,
         attachment=built.attachment,
         task_instructions=built.task_instructions,
     )
