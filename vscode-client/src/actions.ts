@@ -1,14 +1,18 @@
 /**
  * Client side of the server's code actions. vscode-languageclient registers the server's commands itself;
- * this middleware only adds what needs VS Code UI: the instruction input box, and the chat panel for
- * Explain / Ask in chat. Edits arrive as workspace/applyEdit with change annotations, which VS Code shows in
- * its refactor preview.
+ * this middleware adds what needs VS Code UI: the instruction input box, the profile picked in the panel or
+ * status bar, the chat panel for Explain / Ask in chat, and for the edit actions a progress notification
+ * showing the reply as it arrives. Their edits arrive as workspace/applyEdit and are reviewed in review.ts.
  */
 
 import * as vscode from "vscode";
-import type { ExecuteCommandSignature } from "vscode-languageclient/node";
+import type { CancellationToken, ExecuteCommandSignature } from "vscode-languageclient/node";
+import { type ActionRuns, latestLine } from "./actionRuns";
 import type { ChatView } from "./chatView";
 import * as P from "./protocol";
+
+/** Sends a server command, cancellable (the progress notification's Cancel). */
+export type ServerCommand = (command: string, args: unknown[], token: CancellationToken) => Promise<unknown>;
 
 const LABELS: Record<string, string> = {
   [P.CMD_EXPLAIN]: "Explain the selection",
@@ -48,7 +52,7 @@ async function withInstruction(command: string, args: P.SelectionArgs): Promise<
   return args;
 }
 
-export function actionMiddleware(getChatView: () => ChatView | undefined) {
+export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns, send: ServerCommand) {
   return async (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> => {
     const first = args[0];
     if (!(P.ACTION_COMMANDS as readonly string[]).includes(command) || !P.isSelectionArgs(first)) {
@@ -58,19 +62,58 @@ export function actionMiddleware(getChatView: () => ChatView | undefined) {
     if (!completed) {
       return undefined;
     }
-    const finalArgs = [completed, ...args.slice(1)];
     const chatView = getChatView();
-    const result: unknown = chatView && P.CHAT_ACTION_COMMANDS.includes(command)
-      ? await chatView.runExternalTurn(
-          completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
-          async () => next(command, finalArgs) as Promise<unknown>,
-          (r) => (isActionResult(r) ? r.conversationId : undefined))
-      : await next(command, finalArgs);
-    if (isActionResult(result) && command !== P.CMD_EXPLAIN && command !== P.CMD_ASK_IN_CHAT && !result.applied) {
+    // the profile the user picked in the panel or the status bar, not the server's default
+    const withProfile: P.SelectionArgs = { ...completed, profile: completed.profile ?? chatView?.activeProfileName ?? null };
+    const finalArgs = [withProfile, ...args.slice(1)];
+    if (P.CHAT_ACTION_COMMANDS.includes(command)) {
+      if (!chatView) {
+        return next(command, finalArgs);
+      }
+      return chatView.runExternalTurn(
+        completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
+        async () => next(command, finalArgs) as Promise<unknown>,
+        (r) => (isActionResult(r) ? r.conversationId : undefined));
+    }
+    return runEditAction(command, withProfile, args.slice(1), runs, send);
+  };
+}
+
+/** An edit action under a progress notification that shows the reply arriving; warns when nothing applied. */
+async function runEditAction(
+  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, send: ServerCommand,
+): Promise<unknown> {
+  const run = runs.begin();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "ChatLS", cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: "waiting for the model…" });
+        const shown = runs.onText((changed) => {
+          if (changed === run) {
+            progress.report({ message: latestLine(run.text) || "writing…" });
+          }
+        });
+        try {
+          return await send(command, [{ ...args, clientToken: run.token }, ...rest], token);
+        } finally {
+          shown.dispose();
+        }
+      },
+    );
+    // Discard is the user's decision: nothing to warn about
+    if (isActionResult(result) && !result.applied && run.decision !== "discarded" && result.status !== P.STATUS_CANCELLED) {
       void vscode.window.showWarningMessage(`ChatLS: no edit applied${result.reason ? `: ${result.reason}` : "."}`);
     }
     return result;
-  };
+  } catch (error) {
+    if (P.isCancelledError(error)) {
+      return undefined; // the user pressed Cancel: the server stored what had arrived, nothing was applied
+    }
+    throw error;
+  } finally {
+    runs.end(run);
+  }
 }
 
 /** "ChatLS: Edit Selection with Instruction": the same server command, from the palette. */
@@ -80,8 +123,24 @@ export async function editWithInstruction(): Promise<void> {
     void vscode.window.showWarningMessage("ChatLS: select the code to edit first.");
     return;
   }
+  const args = selectionArgs(editor);
+  // goes through the auto-registered server command, hence through the middleware above
+  await vscode.commands.executeCommand(P.CMD_EDIT_SELECTION, args);
+}
+
+/** "ChatLS: Ask about the Selection in Chat": the selection goes to the chat panel with a question. */
+export async function sendSelectionToChat(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.selection.isEmpty) {
+    void vscode.window.showWarningMessage("ChatLS: select the code to ask about first.");
+    return;
+  }
+  await vscode.commands.executeCommand(P.CMD_ASK_IN_CHAT, selectionArgs(editor));
+}
+
+function selectionArgs(editor: vscode.TextEditor): P.SelectionArgs {
   const s = editor.selection;
-  const args: P.SelectionArgs = {
+  return {
     uri: editor.document.uri.toString(),
     range: {
       start: { line: s.start.line, character: s.start.character },
@@ -89,6 +148,4 @@ export async function editWithInstruction(): Promise<void> {
     },
     version: editor.document.version,
   };
-  // goes through the auto-registered server command, hence through the middleware above
-  await vscode.commands.executeCommand(P.CMD_EDIT_SELECTION, args);
 }
