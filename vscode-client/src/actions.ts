@@ -1,18 +1,16 @@
 /**
  * Client side of the server's code actions. vscode-languageclient registers the server's commands itself;
  * this middleware adds what needs VS Code UI: the instruction input box, the profile picked in the panel or
- * status bar, the chat panel for Explain / Ask in chat, and for the edit actions a progress notification
- * showing the reply as it arrives. Their edits arrive as workspace/applyEdit and are reviewed in review.ts.
+ * status bar, the chat panel for Explain / Ask in chat, and a `clientToken` that pairs an edit action with its
+ * streamed reply (the explanation its review shows). The server's progress, with the reply arriving and a
+ * Cancel button, is shown by progress.ts; the edits arrive as workspace/applyEdit and are reviewed in review.ts.
  */
 
 import * as vscode from "vscode";
-import type { CancellationToken, ExecuteCommandSignature } from "vscode-languageclient/node";
-import { type ActionRuns, latestLine } from "./actionRuns";
+import type { ExecuteCommandSignature } from "vscode-languageclient/node";
+import type { ActionRuns } from "./actionRuns";
 import type { ChatView } from "./chatView";
 import * as P from "./protocol";
-
-/** Sends a server command, cancellable (the progress notification's Cancel). */
-export type ServerCommand = (command: string, args: unknown[], token: CancellationToken) => Promise<unknown>;
 
 const LABELS: Record<string, string> = {
   [P.CMD_EXPLAIN]: "Explain the selection",
@@ -52,7 +50,7 @@ async function withInstruction(command: string, args: P.SelectionArgs): Promise<
   return args;
 }
 
-export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns, send: ServerCommand) {
+export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns) {
   return async (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> => {
     const first = args[0];
     if (!(P.ACTION_COMMANDS as readonly string[]).includes(command) || !P.isSelectionArgs(first)) {
@@ -75,42 +73,22 @@ export function actionMiddleware(getChatView: () => ChatView | undefined, runs: 
         async () => next(command, finalArgs) as Promise<unknown>,
         (r) => (isActionResult(r) ? r.conversationId : undefined));
     }
-    return runEditAction(command, withProfile, args.slice(1), runs, send);
+    return runEditAction(command, withProfile, args.slice(1), runs, next);
   };
 }
 
-/** An edit action under a progress notification that shows the reply arriving; warns when nothing applied. */
+/** An edit action, paired with its streamed reply; warns when nothing was applied, unless the user discarded it. */
 async function runEditAction(
-  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, send: ServerCommand,
+  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, next: ExecuteCommandSignature,
 ): Promise<unknown> {
   const run = runs.begin();
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "ChatLS", cancellable: true },
-      async (progress, token) => {
-        progress.report({ message: "waiting for the model…" });
-        const shown = runs.onText((changed) => {
-          if (changed === run) {
-            progress.report({ message: latestLine(run.text) || "writing…" });
-          }
-        });
-        try {
-          return await send(command, [{ ...args, clientToken: run.token }, ...rest], token);
-        } finally {
-          shown.dispose();
-        }
-      },
-    );
-    // Discard is the user's decision: nothing to warn about
+    const result: unknown = await next(command, [{ ...args, clientToken: run.token }, ...rest]);
+    // Discard is the user's decision and Cancel their request: nothing to warn about
     if (isActionResult(result) && !result.applied && run.decision !== "discarded" && result.status !== P.STATUS_CANCELLED) {
       void vscode.window.showWarningMessage(`ChatLS: no edit applied${result.reason ? `: ${result.reason}` : "."}`);
     }
     return result;
-  } catch (error) {
-    if (P.isCancelledError(error)) {
-      return undefined; // the user pressed Cancel: the server stored what had arrived, nothing was applied
-    }
-    throw error;
   } finally {
     runs.end(run);
   }

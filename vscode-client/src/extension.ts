@@ -19,10 +19,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const views: { chat?: ChatView } = {};
   const runs = new ActionRuns();
   const reviews = new EditReviews(runs, log);
-  const send = (command: string, args: unknown[], token: vscode.CancellationToken): Promise<unknown> =>
-    srv.executeServerCommand(command, args, token);
   server = new ChatLSServer(context, log, keys, {
-    executeCommand: actionMiddleware(() => views.chat, runs, send),
+    executeCommand: actionMiddleware(() => views.chat, runs),
     handleApplyEdit: reviews.handleApplyEdit,
   });
   const srv = server;

@@ -27,6 +27,7 @@ import {
   serverArgs,
   venvPython,
 } from "./launch";
+import { showProgressAsNotifications } from "./progress";
 import * as P from "./protocol";
 import type { ApiKeys } from "./secrets";
 import { expandPath, initializationOptions, profilesFromSetting, serverSection } from "./settings";
@@ -214,6 +215,7 @@ export class ChatLSServer implements vscode.Disposable {
       client.onNotification(P.DELTA, (delta: P.DeltaNotification) => {
         this.deltaEmitter.fire(delta);
       });
+      showProgressAsNotifications(client); // lives as long as the client's connection
       for (const profile of serverEnv.viaRequest) {
         const key = keys.get(profile);
         if (key) {
