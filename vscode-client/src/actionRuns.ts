@@ -1,6 +1,6 @@
 /**
- * The code actions running now and the reply text each has streamed so far: the progress notification shows
- * it arriving and the edit review shows it as the model's explanation. Pure (no vscode import), unit-tested.
+ * The code actions running now and the reply text each has streamed so far: the edit review shows it as the
+ * model's explanation. Pure (no vscode import), unit-tested.
  *
  * Each action sends a `clientToken` the server echoes in its deltas. For a server that does not echo it, a
  * delta without a token goes to the action that already owns its reply, else to the oldest action that has
@@ -77,11 +77,4 @@ export class ActionRuns {
     const running = [...this.runs].reverse();
     return running.find((run) => run.text !== "") ?? running[0];
   }
-}
-
-/** The end of the text so far, for a one-line progress message. */
-export function latestLine(text: string, width = 70): string {
-  const lines = text.split(/\r?\n|\r/).map((line) => line.trim()).filter(Boolean);
-  const last = lines.at(-1) ?? "";
-  return last.length <= width ? last : `…${last.slice(last.length - width + 1)}`;
 }

@@ -132,6 +132,7 @@ export class EditReviews implements vscode.Disposable, vscode.TextDocumentConten
   private async review(files: ReviewedFile[], label: string, explanation: string): Promise<"accept" | "discard"> {
     const names = files.map((f) => `${baseName(f.file.uri)}${f.file.created ? " (new)" : ""}`).join(", ");
     const title = `${label}: ${names}`;
+    await this.showDiff(files, title); // where the user looks: the active editor group
     const panel = vscode.window.createWebviewPanel(
       REVIEW_PANEL, `Review: ${label.replace(/^ChatLS: /, "")}`,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
@@ -148,7 +149,6 @@ export class EditReviews implements vscode.Disposable, vscode.TextDocumentConten
     });
     panel.webview.html = reviewHtml(panel.webview, title, explanation, files);
     await vscode.commands.executeCommand("setContext", REVIEW_CONTEXT, true);
-    await this.showDiff(files, title);
     this.log.info(`${title}: proposed edit open for review`);
     const decision = await decided;
     this.log.info(`${title}: ${decision === "accept" ? "accepted" : "discarded"}`);
@@ -157,7 +157,7 @@ export class EditReviews implements vscode.Disposable, vscode.TextDocumentConten
   }
 
   private async showDiff(files: ReviewedFile[], title: string): Promise<void> {
-    const options: vscode.TextDocumentShowOptions = { preview: true, viewColumn: vscode.ViewColumn.One };
+    const options: vscode.TextDocumentShowOptions = { preview: true, viewColumn: vscode.ViewColumn.Active };
     if (files.length > 1) {
       try {
         await vscode.commands.executeCommand("vscode.changes", title, files.map((f) => [f.uri, f.original, f.proposed]));
@@ -228,7 +228,7 @@ export class EditReviews implements vscode.Disposable, vscode.TextDocumentConten
       }
       const first = files[0];
       if (first) {
-        await vscode.window.showTextDocument(first.uri, { preview: false, viewColumn: vscode.ViewColumn.One });
+        await vscode.window.showTextDocument(first.uri, { preview: false, viewColumn: vscode.ViewColumn.Active });
       }
       void vscode.window.setStatusBarMessage(`ChatLS: edit applied to ${files.map((f) => baseName(f.file.uri)).join(", ")}`, 5000);
     }

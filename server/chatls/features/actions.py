@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -120,9 +121,13 @@ class _Progress:
         send_delta(self._ls, delta)
 
 
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
 def latest_line(text: str, width: int = 60) -> str:
-    """The end of the reply so far, for the progress message: the user sees the text arriving."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """The end of the reply so far, for the progress message: the user sees the text arriving (fence lines
+    say nothing, so the last line of text or code is shown)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _FENCE.match(line)]
     last = lines[-1] if lines else ""
     return last if len(last) <= width else "…" + last[-(width - 1) :]
 

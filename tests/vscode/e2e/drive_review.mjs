@@ -3,8 +3,7 @@
 // Discard leaves the file alone and says nothing; Accept (keyboard) applies it; generated tests in a new file
 // are reviewed and saved on Accept; the profile picked in the status bar is the one code actions use; a
 // profile without a key of its own never borrows another's; Clear API Key stops a profile at once.
-// Env: CS_URL, WS, KEY_ALPHA, KEY_BETA, EMU_CONTROL, USER_SETTINGS (code-server's user settings.json),
-//      ARTIFACTS, RESULT, CLIENT_DIR.
+// Env: CS_URL, WS, KEY_ALPHA, KEY_BETA, EMU_CONTROL, ARTIFACTS, RESULT, CLIENT_DIR.
 import fs from "node:fs";
 import path from "node:path";
 import { Steps, editorText, emulator as control, env, findFrame, launch, openWorkbench, runCommand } from "./workbench.mjs";
@@ -13,7 +12,6 @@ const CS_URL = env("CS_URL");
 const WS = env("WS");
 const EMU_CONTROL = env("EMU_CONTROL");
 const ARTIFACTS = env("ARTIFACTS");
-const USER_SETTINGS = env("USER_SETTINGS");
 const steps = new Steps(env("RESULT"));
 const step = (name, fn) => steps.step(name, fn);
 fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -40,10 +38,21 @@ async function countRequests(deployment) {
 }
 
 async function setTheme(page, theme, cssClass) {
-  const settings = JSON.parse(fs.readFileSync(USER_SETTINGS, "utf8"));
-  settings["workbench.colorTheme"] = theme;
-  fs.writeFileSync(USER_SETTINGS, JSON.stringify(settings, null, 2));
+  await runCommand(page, "Preferences: Color Theme");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.fill(theme);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: theme }).first().click();
   await page.waitForSelector(`.monaco-workbench.${cssClass}`, { timeout: 30000 });
+}
+
+/** The messages of the notification toasts now on screen. */
+async function toastMessages(page) {
+  return page.$$eval(".notifications-toasts .notification-toast .notification-list-item-message", (m) => m.map((x) => x.textContent));
+}
+
+/** The action's progress notification (its title is the server's: "ChatLS: Edit selection"). */
+function progressToast(page) {
+  return page.locator(".notifications-toasts .notification-toast", { hasText: "ChatLS: Edit selection" }).first();
 }
 
 async function setApiKey(page, profile, key) {
@@ -131,9 +140,9 @@ try {
     try {
       await codeAction(page, "Edit with instruction", "add type hints");
       // the reply arrives in the progress notification as text, not as a count of characters
-      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /type hints|def add|python/ }).first();
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /type hints|def add/ }).first();
       await toast.waitFor({ timeout: 60000 });
-      progress = (await toast.textContent()).trim();
+      progress = (await toast.locator(".notification-list-item-message").first().textContent()).trim();
       await page.screenshot({ path: path.join(ARTIFACTS, "edit-streaming.png") });
     } finally {
       await control(EMU_CONTROL, "/timing", { tokens_per_second: 0 });
@@ -144,9 +153,9 @@ try {
     await review.frame.click("#discard");
     await reviewClosed(page);
     // the command ends once the server has its answer: the progress notification goes away
-    await page.locator(".notifications-toasts .notification-toast", { hasText: /type hints|def add|python/ }).first().waitFor({ state: "hidden", timeout: 30000 });
+    await progressToast(page).waitFor({ state: "hidden", timeout: 30000 });
     const after = await editorText(page);
-    const warnings = await page.$$eval(".notifications-toasts .notification-toast", (t) => t.map((x) => x.textContent));
+    const warnings = await toastMessages(page);
     return { before, after, progress, proposed, explanation: review.explanation, heading: review.heading, files: review.files, warnings };
   });
 

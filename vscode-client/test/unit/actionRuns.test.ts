@@ -1,8 +1,8 @@
-// Code actions running now and the reply text each streamed: shown arriving in the progress notification
-// and as the explanation in the edit review; deltas pair by clientToken, else by reply id.
+// Code actions running now and the reply text each streamed, shown as the explanation in the edit review;
+// deltas pair with their action by clientToken, else by reply id.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ActionRuns, latestLine } from "../../src/actionRuns";
+import { ActionRuns } from "../../src/actionRuns";
 
 test("deltas carrying a clientToken go to their action only", () => {
   const runs = new ActionRuns();
@@ -43,10 +43,4 @@ test("listeners hear each growth; the run an edit comes from is the latest with 
   runs.end(first);
   assert.equal(runs.forEdit(), undefined);
   assert.equal(runs.accept({ conversationId: "c", messageId: "n", content: "late", clientToken: second.token }), undefined);
-});
-
-test("latestLine shows the end of the text arriving, never a character count", () => {
-  assert.equal(latestLine("```python\ndef add(a: int, b: int) -> int:\n"), "def add(a: int, b: int) -> int:");
-  assert.equal(latestLine(""), "");
-  assert.equal(latestLine("x".repeat(100), 10), `…${"x".repeat(9)}`);
 });
