@@ -122,6 +122,8 @@ try {
 
   await step("workbench", async () => {
     await openWorkbench(page, CS_URL, WS, '.statusbar-item:has-text("alpha")');
+    // the (empty) secondary side bar VS Code opens by default only takes room from the review
+    if (await page.locator(".part.auxiliarybar").isVisible()) await runCommand(page, "View: Toggle Secondary Side Bar Visibility");
     return {};
   });
 
@@ -161,7 +163,7 @@ try {
 
   await step("acceptWithKeyboardOnPickedProfile", async () => {
     await pickProfile(page, "alpha", "beta");
-    await setTheme(page, "Default Dark Modern", "vs-dark");
+    await setTheme(page, "Dark Modern", "vs-dark");
     const seen = await countRequests("gpt-4o-mini");
     await page.locator(".tabs-container .tab", { hasText: "hello.py" }).first().click();
     await codeAction(page, "Edit with instruction", "add type hints");
@@ -176,7 +178,7 @@ try {
       .some((l) => l.textContent.replace(/\u00a0/g, " ").includes("a: int")), null, { timeout: 20000 });
     const text = await editorText(page);
     await page.keyboard.press("Control+S");
-    await setTheme(page, "Default Light Modern", "vs");
+    await setTheme(page, "Light Modern", "vs");
     return { text, requestPath: request.path, requestStatus: request.status, explanation: review.explanation };
   });
 
