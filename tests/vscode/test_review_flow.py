@@ -100,6 +100,7 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
             "noBorrowedKey",
             "clearKey",
             "noWarningEver",
+            "settingsUi",
         ),
     )
 
@@ -131,6 +132,12 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
 
     notifications = steps["noWarningEver"]["all"]
     assert not any("no edit applied" in text and "declined" in text for text in notifications), notifications
+
+    settings_ui = steps["settingsUi"]
+    # the Settings UI: "ChatLS" (never "Chatls:"), a log level without a literal null
+    titles = settings_ui["titles"]
+    assert titles and not any(title.startswith("Chatls") for title in titles), titles
+    assert "null" not in settings_ui["choices"], settings_ui
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name in ("review-light.png", "review-dark.png", "review-new-file.png", "edit-streaming.png"):

@@ -84,9 +84,18 @@ async function openFile(page, name) {
 async function codeAction(page, title, instruction) {
   await page.locator(".editor-instance .view-lines").first().click();
   await page.keyboard.press("Control+A");
-  await page.keyboard.press("Control+.");
   const action = page.locator(".action-widget .monaco-list-row", { hasText: title }).first();
-  await action.waitFor({ timeout: 20000 });
+  // the light bulb's actions come from the server once it has seen the selection: ask until they are there
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press("Control+.");
+    try {
+      await action.waitFor({ timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 4) throw error;
+      await page.keyboard.press("Escape");
+    }
+  }
   await action.click();
   if (instruction) {
     const box = page.locator(".quick-input-widget .quick-input-box input");
@@ -222,6 +231,22 @@ try {
     await page.waitForSelector(".notifications-center", { timeout: 10000 });
     const all = await page.$$eval(".notifications-center .notification-list-item-message", (m) => m.map((x) => x.textContent));
     return { all };
+  });
+
+  await step("settingsUi", async () => {
+    await page.keyboard.press("Escape");
+    await runCommand(page, "Preferences: Open Settings (UI)");
+    const search = page.locator(".settings-editor .suggest-input-container .monaco-editor textarea").first();
+    await search.waitFor({ timeout: 20000 });
+    await search.fill("@ext:chatls.chatls");
+    await page.waitForSelector(".settings-editor .setting-item-contents .setting-item-label", { timeout: 20000 });
+    const titles = await page.$$eval(".settings-editor .setting-item-contents .setting-item-title",
+      (t) => t.map((x) => x.textContent.trim()).filter(Boolean));
+    const logLevel = page.locator(".settings-editor .setting-item-contents", { hasText: "Log Level" }).first();
+    await logLevel.scrollIntoViewIfNeeded();
+    const choices = await logLevel.locator("select option").allTextContents().catch(() => []);
+    await page.screenshot({ path: path.join(ARTIFACTS, "settings.png") });
+    return { titles, choices };
   });
 } catch (error) {
   steps.results.errors.push(String(error?.message ?? error));
