@@ -119,6 +119,7 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
     accepted = steps["acceptWithKeyboardOnPickedProfile"]
     assert "/deployments/gpt-4o-mini/" in accepted["requestPath"], accepted
     assert accepted["requestStatus"] == 200, accepted
+    assert accepted["keyboardAccepted"], "Ctrl+Enter in the diff accepts the edit"
     assert (workspace / "hello.py").read_text() == TYPED
 
     created = steps["generateTestsCreatesFile"]
