@@ -82,18 +82,18 @@ async function openFile(page, name) {
 
 /** Select the whole active editor and run the light-bulb action titled `title`. */
 async function codeAction(page, title, instruction) {
-  await page.locator(".editor-instance .view-lines").first().click();
-  await page.keyboard.press("Control+A");
   const action = page.locator(".action-widget .monaco-list-row", { hasText: title }).first();
-  // the light bulb's actions come from the server once it has seen the selection: ask until they are there
+  // the light bulb's actions come from the server once it has the selection: ask until they are there
   for (let attempt = 1; ; attempt++) {
+    await page.locator(".editor-instance .view-lines").first().click();
+    await page.keyboard.press("Control+A");
     await page.keyboard.press("Control+.");
     try {
-      await action.waitFor({ timeout: 5000 });
+      await action.waitFor({ timeout: 8000 });
       break;
     } catch (error) {
       if (attempt === 4) throw error;
-      await page.keyboard.press("Escape");
+      await page.keyboard.press("Escape"); // closes the widget (and the selection: made again above)
     }
   }
   await action.click();
