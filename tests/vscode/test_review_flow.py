@@ -3,8 +3,9 @@
 drive_review.mjs).
 
 Three profiles on one endpoint, all reading the default key variable: `alpha` and `beta` get their own keys
-through "ChatLS: Set API Key" (the emulator accepts both), `gamma` gets none. Screenshots of the review (light
-and dark) land in test-artifacts/vscode/review/ and are copied to vscode-client/media/screenshots/.
+through "ChatLS: Set API Key" (the emulator accepts both), `gamma` gets none and must not borrow one.
+Screenshots of the review (light and dark) land in test-artifacts/vscode/review/ and are copied to
+vscode-client/media/screenshots/.
 """
 
 from __future__ import annotations
@@ -126,10 +127,15 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
     assert created["files"] == ["tests/test_hello.py new file"], created
     assert "def test_add():" in (workspace / "tests" / "test_hello.py").read_text()
 
-    # a profile without a key of its own is refused upstream instead of borrowing alpha's or beta's
-    assert steps["noBorrowedKey"]["status"] == 401, steps["noBorrowedKey"]
+    # a profile without a key of its own is refused (by the server, before sending) instead of borrowing
+    # alpha's or beta's: no request left, and the message says what to do, with the button for it
+    borrowed = steps["noBorrowedKey"]
+    assert borrowed["requests"] == 0, borrowed
+    assert borrowed["message"].startswith("ChatLS: No API key for profile 'gamma'"), borrowed
+    assert "Set API Key" in borrowed["buttons"] and "Code: -320" not in borrowed["message"], borrowed
+    # Clear API Key stops the profile at once, without a restart
     cleared = steps["clearKey"]
-    assert cleared["status"] == 401 and "cleared" in cleared["message"], cleared
+    assert "cleared" in cleared["message"] and cleared["requests"] == 0, cleared
 
     notifications = steps["noWarningEver"]["all"]
     assert not any("no edit applied" in text and "declined" in text for text in notifications), notifications

@@ -89,8 +89,31 @@ async function runEditAction(
       void vscode.window.showWarningMessage(`ChatLS: no edit applied${result.reason ? `: ${result.reason}` : "."}`);
     }
     return result;
+  } catch (error) {
+    if (P.isCancelledError(error)) {
+      return undefined;
+    }
+    void showActionError(error);
+    return undefined; // shown above, in words, instead of the client's "Request … failed … Code: -32010"
   } finally {
     runs.end(run);
+  }
+}
+
+/** A failed action in the server's own words, with the button it calls for. */
+async function showActionError(error: unknown): Promise<void> {
+  const message = typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string"
+    ? (error as { message: string }).message
+    : String(error);
+  const buttons = [
+    ...(/api key/i.test(message) ? ["Set API Key"] : []),
+    ...(/setting|profile/i.test(message) ? ["Open Settings"] : []),
+  ];
+  const choice = await vscode.window.showErrorMessage(`ChatLS: ${message}`, ...buttons);
+  if (choice === "Set API Key") {
+    await vscode.commands.executeCommand("chatls.client.setApiKey");
+  } else if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "chatls.profiles");
   }
 }
 

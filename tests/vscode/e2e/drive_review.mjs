@@ -214,12 +214,18 @@ try {
   await step("noBorrowedKey", async () => {
     // 'gamma' has no key of its own; it shares the default variable with the others
     await pickProfile(page, "beta", "gamma");
-    const seen = await countRequests("gpt-4.1");
+    const before = await countRequests("gpt-4.1");
     await page.locator(".tabs-container .tab", { hasText: "hello.py" }).first().click();
     await codeAction(page, "Edit with instruction", "add type hints");
-    const request = await nextRequest("gpt-4.1", seen);
+    // the server refuses locally: it knows the profile has no key (nothing it could send would work)
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "No API key for profile 'gamma'" }).first();
+    await toast.waitFor({ timeout: 60000 });
+    const message = (await toast.locator(".notification-list-item-message").first().textContent()).trim();
+    const buttons = await toast.locator(".monaco-button").allTextContents();
+    await page.screenshot({ path: path.join(ARTIFACTS, "no-key-error.png") });
+    const requests = (await countRequests("gpt-4.1")) - before;
     await dismissToasts(page);
-    return { status: request.status };
+    return { message, buttons, requests };
   });
 
   await step("clearKey", async () => {
@@ -227,11 +233,12 @@ try {
     await runCommand(page, "ChatLS: Clear API Key");
     await page.locator(".quick-input-list .monaco-list-row", { hasText: "beta" }).first().click();
     const message = await page.locator(".notifications-toasts .notification-toast", { hasText: "API key for 'beta' cleared" }).first().textContent();
-    const seen = await countRequests("gpt-4o-mini");
+    const before = await countRequests("gpt-4o-mini");
     await page.locator(".tabs-container .tab", { hasText: "hello.py" }).first().click();
     await codeAction(page, "Edit with instruction", "add type hints");
-    const request = await nextRequest("gpt-4o-mini", seen);
-    return { message, status: request.status };
+    const refused = page.locator(".notifications-toasts .notification-toast", { hasText: "No API key for profile 'beta'" }).first();
+    await refused.waitFor({ timeout: 60000 });
+    return { message, refused: (await refused.textContent()).trim(), requests: (await countRequests("gpt-4o-mini")) - before };
   });
 
   await step("noWarningEver", async () => {
