@@ -98,6 +98,7 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
             "discard",
             "acceptWithKeyboardOnPickedProfile",
             "generateTestsCreatesFile",
+            "cancelEdit",
             "noBorrowedKey",
             "clearKey",
             "noWarningEver",
@@ -126,6 +127,10 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
     created = steps["generateTestsCreatesFile"]
     assert created["files"] == ["tests/test_hello.py new file"], created
     assert "def test_add():" in (workspace / "tests" / "test_hello.py").read_text()
+
+    cancelled = steps["cancelEdit"]
+    assert cancelled["disconnected"] and not cancelled["reviewOpened"] and cancelled["unchanged"], cancelled
+    assert not any("no edit applied" in text for text in cancelled["warnings"]), cancelled
 
     # a profile without a key of its own is refused (by the server, before sending) instead of borrowing
     # alpha's or beta's: no request left, and the message says what to do, with the button for it
