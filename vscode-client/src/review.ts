@@ -269,6 +269,7 @@ function reviewHtml(webview: vscode.Webview, title: string, explanation: string,
   .files { margin: 4px 0 12px; padding-left: 18px; }
   pre { background: var(--vscode-textCodeBlock-background); padding: 8px; overflow-x: auto; white-space: pre; }
   code { font-family: var(--vscode-editor-font-family); }
+  pre code { background: none; padding: 0; } /* one block, not a band per line */
   .explanation { border-top: 1px solid var(--vscode-panel-border, transparent); }
 </style></head>
 <body>

@@ -217,16 +217,17 @@ try {
     await page.locator(".tabs-container .tab", { hasText: "hello.py" }).first().click();
     const before = await editorText(page);
     const seen = await countRequests("gpt-4o-mini");
-    await control(EMU_CONTROL, "/timing", { tokens_per_second: 2 });
+    await control(EMU_CONTROL, "/timing", { tokens_per_second: 1 });
     try {
       await codeAction(page, "Edit with instruction", "add type hints");
       const toast = progressToast(page);
       await toast.waitFor({ timeout: 60000 });
       await nextRequest("gpt-4o-mini", seen);
-      // the toast re-renders with every progress message: click its Cancel in one go, in the page
-      await page.evaluate(() => [...document.querySelectorAll(".notifications-toasts .notification-toast")]
-        .find((t) => t.textContent.includes("ChatLS: Edit selection"))
-        ?.querySelectorAll(".monaco-button").forEach((b) => { if (b.textContent.trim() === "Cancel") b.click(); }));
+      // the toast re-renders with every progress message: retry the click until the toast is gone
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        await toast.locator(".monaco-button", { hasText: "Cancel" }).first().click({ force: true, timeout: 3000 }).catch(() => undefined);
+        if (await toast.waitFor({ state: "hidden", timeout: 1500 }).then(() => true, () => false)) break;
+      }
       await toast.waitFor({ state: "hidden", timeout: 30000 });
     } finally {
       await control(EMU_CONTROL, "/timing", { tokens_per_second: 0 });
@@ -287,9 +288,9 @@ try {
   await step("settingsUi", async () => {
     await page.keyboard.press("Escape");
     await runCommand(page, "Preferences: Open Settings (UI)");
-    const search = page.locator(".settings-editor .suggest-input-container .monaco-editor textarea").first();
-    await search.waitFor({ timeout: 20000 });
-    await search.fill("@ext:chatls.chatls");
+    await page.waitForSelector(".settings-editor .suggest-input-container", { timeout: 20000 });
+    await page.locator(".settings-editor .suggest-input-container").first().click();
+    await page.keyboard.type("@ext:chatls.chatls");
     await page.waitForSelector(".settings-editor .setting-item-contents .setting-item-label", { timeout: 20000 });
     const titles = await page.$$eval(".settings-editor .setting-item-contents .setting-item-title",
       (t) => t.map((x) => x.textContent.trim()).filter(Boolean));
