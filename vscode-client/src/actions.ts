@@ -50,7 +50,10 @@ async function withInstruction(command: string, args: P.SelectionArgs): Promise<
   return args;
 }
 
-export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns) {
+/** Sends a server command; failures come back to the caller (not shown by vscode-languageclient). */
+export type ServerCommand = (command: string, args: unknown[]) => Promise<unknown>;
+
+export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns, send: ServerCommand) {
   return async (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> => {
     const first = args[0];
     if (!(P.ACTION_COMMANDS as readonly string[]).includes(command) || !P.isSelectionArgs(first)) {
@@ -73,17 +76,17 @@ export function actionMiddleware(getChatView: () => ChatView | undefined, runs: 
         async () => next(command, finalArgs) as Promise<unknown>,
         (r) => (isActionResult(r) ? r.conversationId : undefined));
     }
-    return runEditAction(command, withProfile, args.slice(1), runs, next);
+    return runEditAction(command, withProfile, args.slice(1), runs, send);
   };
 }
 
 /** An edit action, paired with its streamed reply; warns when nothing was applied, unless the user discarded it. */
 async function runEditAction(
-  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, next: ExecuteCommandSignature,
+  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, send: ServerCommand,
 ): Promise<unknown> {
   const run = runs.begin();
   try {
-    const result: unknown = await next(command, [{ ...args, clientToken: run.token }, ...rest]);
+    const result = await send(command, [{ ...args, clientToken: run.token }, ...rest]);
     // Discard is the user's decision and Cancel their request: nothing to warn about
     if (isActionResult(result) && !result.applied && run.decision !== "discarded" && result.status !== P.STATUS_CANCELLED) {
       void vscode.window.showWarningMessage(`ChatLS: no edit applied${result.reason ? `: ${result.reason}` : "."}`);

@@ -20,7 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const runs = new ActionRuns();
   const reviews = new EditReviews(runs, log);
   server = new ChatLSServer(context, log, keys, {
-    executeCommand: actionMiddleware(() => views.chat, runs),
+    executeCommand: actionMiddleware(() => views.chat, runs, (command, args): Promise<unknown> => srv.executeServerCommand(command, args)),
     handleApplyEdit: reviews.handleApplyEdit,
   });
   const srv = server;

@@ -211,42 +211,6 @@ try {
     return { files: review.files, heading: review.heading };
   });
 
-  await step("cancelEdit", async () => {
-    // Cancel in the progress notification reaches the server (window/workDoneProgress/cancel): the upstream
-    // stream closes, no review opens, nothing is applied
-    await page.locator(".tabs-container .tab", { hasText: "hello.py" }).first().click();
-    const before = await editorText(page);
-    const seen = await countRequests("gpt-4o-mini");
-    await control(EMU_CONTROL, "/timing", { tokens_per_second: 1 });
-    try {
-      await codeAction(page, "Edit with instruction", "add type hints");
-      const toast = progressToast(page);
-      await toast.waitFor({ timeout: 60000 });
-      await nextRequest("gpt-4o-mini", seen);
-      // the toast re-renders with every progress message: retry the click until the toast is gone
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        await toast.locator(".monaco-button", { hasText: "Cancel" }).first().click({ force: true, timeout: 3000 }).catch(() => undefined);
-        if (await toast.waitFor({ state: "hidden", timeout: 1500 }).then(() => true, () => false)) break;
-      }
-      await toast.waitFor({ state: "hidden", timeout: 30000 });
-    } finally {
-      await control(EMU_CONTROL, "/timing", { tokens_per_second: 0 });
-    }
-    const deadline = Date.now() + 30000;
-    let request;
-    do {
-      request = (await requests()).filter((r) => r.path.includes("/deployments/gpt-4o-mini/"))[seen];
-      if (request?.disconnected || request?.finished) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    } while (Date.now() < deadline);
-    return {
-      disconnected: request?.disconnected ?? false,
-      reviewOpened: (await page.$(".monaco-diff-editor")) !== null,
-      unchanged: (await editorText(page)) === before,
-      warnings: await toastMessages(page),
-    };
-  });
-
   await step("noBorrowedKey", async () => {
     // 'gamma' has no key of its own; it shares the default variable with the others
     await pickProfile(page, "beta", "gamma");
