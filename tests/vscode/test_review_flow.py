@@ -145,7 +145,7 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
     # the Settings UI: a log level without a literal null, the server's default named instead. (Search
     # results prefix each title with a category VS Code derives from the key, "Chatls"; the contents tree
     # shows the group's title, ChatLS, and no prefix: nothing in package.json changes the former.)
-    assert settings_ui["titles"], settings_ui
+    assert any("Context Lines" in title for title in settings_ui["titles"]), settings_ui
     assert "null" not in settings_ui["choices"] and "(server default: info)" in settings_ui["choices"]
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -255,7 +255,7 @@ try {
     await page.waitForSelector(".settings-editor .suggest-input-container", { timeout: 20000 });
     await page.locator(".settings-editor .suggest-input-container").first().click();
     await page.keyboard.type("@ext:chatls.chatls");
-    await page.waitForSelector(".settings-editor .setting-item-contents .setting-item-label", { timeout: 20000 });
+    await page.locator(".settings-editor .setting-item-contents .setting-item-title", { hasText: "Context Lines" }).first().waitFor({ timeout: 20000 });
     const titles = await page.$$eval(".settings-editor .setting-item-contents .setting-item-title",
       (t) => t.map((x) => x.textContent.trim()).filter(Boolean));
     const logLevel = page.locator(".settings-editor .setting-item-contents", { hasText: "Log Level" }).first();
