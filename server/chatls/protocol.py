@@ -316,7 +316,8 @@ TITLE_MAX = 200
 class SetApiKeyParams:
     profile: str
     """Profile the key belongs to; held in memory only, never stored or logged."""
-    api_key: str = attrs.field(repr=False)
+    api_key: str | None = attrs.field(repr=False)
+    """The key; null forgets the key handed over earlier (the profile falls back to its environment)."""
 
 
 @attrs.define
@@ -333,8 +334,10 @@ class SelectionArgs:
     """What to do, for chatls.editSelection (and an optional question for chatls.askInChat)."""
     diagnostics: list[types.Diagnostic] | None = None
     """Diagnostics the client reported for the range, for chatls.fix."""
+    profile: str | None = None
+    """Profile to run the action with (the one picked in the editor); the default profile when absent."""
     client_token: str | None = None
-    """Echoed in every `chatls/delta` of this command, as for `chatls/chat`."""
+    """Echoed in every `chatls/delta` of the action, so the client can pair them with it."""
 
 
 @attrs.define

@@ -144,6 +144,7 @@ SELECTION_SHAPE = Shape(
         "version": "int",
         "instruction": "str",
         "diagnostics": "array",
+        "profile": "str",
         "clientToken": "str",
     },
 )

@@ -1,12 +1,14 @@
 /**
  * Client side of the server's code actions. vscode-languageclient registers the server's commands itself;
- * this middleware only adds what needs VS Code UI: the instruction input box, and the chat panel for
- * Explain / Ask in chat. Edits arrive as workspace/applyEdit with change annotations, which VS Code shows in
- * its refactor preview.
+ * this middleware adds what needs VS Code UI: the instruction input box, the profile picked in the panel or
+ * status bar, the chat panel for Explain / Ask in chat, and a `clientToken` that pairs an edit action with its
+ * streamed reply (the explanation its review shows). The server's progress, with the reply arriving and a
+ * Cancel button, is shown by progress.ts; the edits arrive as workspace/applyEdit and are reviewed in review.ts.
  */
 
 import * as vscode from "vscode";
 import type { ExecuteCommandSignature } from "vscode-languageclient/node";
+import type { ActionRuns } from "./actionRuns";
 import type { ChatView } from "./chatView";
 import * as P from "./protocol";
 
@@ -48,7 +50,10 @@ async function withInstruction(command: string, args: P.SelectionArgs): Promise<
   return args;
 }
 
-export function actionMiddleware(getChatView: () => ChatView | undefined) {
+/** Sends a server command; failures come back to the caller (not shown by vscode-languageclient). */
+export type ServerCommand = (command: string, args: unknown[]) => Promise<unknown>;
+
+export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns, send: ServerCommand) {
   return async (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> => {
     const first = args[0];
     if (!(P.ACTION_COMMANDS as readonly string[]).includes(command) || !P.isSelectionArgs(first)) {
@@ -58,20 +63,63 @@ export function actionMiddleware(getChatView: () => ChatView | undefined) {
     if (!completed) {
       return undefined;
     }
-    const finalArgs = [completed, ...args.slice(1)];
     const chatView = getChatView();
-    const result: unknown = chatView && P.CHAT_ACTION_COMMANDS.includes(command)
-      ? await chatView.runExternalTurn(
-          completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
-          // the panel's Stop cancels it; its deltas carry the panel's client token
-          (token, clientToken) => chatView.executeAction<unknown>(command, [{ ...completed, clientToken }, ...args.slice(1)], token),
-          (r) => (isActionResult(r) ? r.conversationId : undefined))
-      : await next(command, finalArgs);
-    if (isActionResult(result) && command !== P.CMD_EXPLAIN && command !== P.CMD_ASK_IN_CHAT && !result.applied) {
+    // the profile the user picked in the panel or the status bar, not the server's default
+    const withProfile: P.SelectionArgs = { ...completed, profile: completed.profile ?? chatView?.activeProfileName ?? null };
+    const finalArgs = [withProfile, ...args.slice(1)];
+    if (P.CHAT_ACTION_COMMANDS.includes(command)) {
+      if (!chatView) {
+        return next(command, finalArgs);
+      }
+      return chatView.runExternalTurn(
+        completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
+        // the panel's Stop cancels it; its deltas carry the panel's client token
+        (token, clientToken) =>
+          chatView.executeAction<unknown>(command, [{ ...withProfile, clientToken }, ...args.slice(1)], token),
+        (r) => (isActionResult(r) ? r.conversationId : undefined));
+    }
+    return runEditAction(command, withProfile, args.slice(1), runs, send);
+  };
+}
+
+/** An edit action, paired with its streamed reply; warns when nothing was applied, unless the user discarded it. */
+async function runEditAction(
+  command: string, args: P.SelectionArgs, rest: unknown[], runs: ActionRuns, send: ServerCommand,
+): Promise<unknown> {
+  const run = runs.begin();
+  try {
+    const result = await send(command, [{ ...args, clientToken: run.token }, ...rest]);
+    // Discard is the user's decision and Cancel their request: nothing to warn about
+    if (isActionResult(result) && !result.applied && run.decision !== "discarded" && result.status !== P.STATUS_CANCELLED) {
       void vscode.window.showWarningMessage(`ChatLS: no edit applied${result.reason ? `: ${result.reason}` : "."}`);
     }
     return result;
-  };
+  } catch (error) {
+    if (P.isCancelledError(error)) {
+      return undefined;
+    }
+    void showActionError(error);
+    return undefined; // shown above, in words, instead of the client's "Request … failed … Code: -32010"
+  } finally {
+    runs.end(run);
+  }
+}
+
+/** A failed action in the server's own words, with the button it calls for. */
+async function showActionError(error: unknown): Promise<void> {
+  const message = typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string"
+    ? (error as { message: string }).message
+    : String(error);
+  const buttons = [
+    ...(/api key/i.test(message) ? ["Set API Key"] : []),
+    ...(/setting|profile/i.test(message) ? ["Open Settings"] : []),
+  ];
+  const choice = await vscode.window.showErrorMessage(`ChatLS: ${message}`, ...buttons);
+  if (choice === "Set API Key") {
+    await vscode.commands.executeCommand("chatls.client.setApiKey");
+  } else if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "chatls.profiles");
+  }
 }
 
 /** "ChatLS: Edit Selection with Instruction": the same server command, from the palette. */
@@ -81,8 +129,24 @@ export async function editWithInstruction(): Promise<void> {
     void vscode.window.showWarningMessage("ChatLS: select the code to edit first.");
     return;
   }
+  const args = selectionArgs(editor);
+  // goes through the auto-registered server command, hence through the middleware above
+  await vscode.commands.executeCommand(P.CMD_EDIT_SELECTION, args);
+}
+
+/** "ChatLS: Ask about the Selection in Chat": the selection goes to the chat panel with a question. */
+export async function sendSelectionToChat(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.selection.isEmpty) {
+    void vscode.window.showWarningMessage("ChatLS: select the code to ask about first.");
+    return;
+  }
+  await vscode.commands.executeCommand(P.CMD_ASK_IN_CHAT, selectionArgs(editor));
+}
+
+function selectionArgs(editor: vscode.TextEditor): P.SelectionArgs {
   const s = editor.selection;
-  const args: P.SelectionArgs = {
+  return {
     uri: editor.document.uri.toString(),
     range: {
       start: { line: s.start.line, character: s.start.character },
@@ -90,6 +154,4 @@ export async function editWithInstruction(): Promise<void> {
     },
     version: editor.document.version,
   };
-  // goes through the auto-registered server command, hence through the middleware above
-  await vscode.commands.executeCommand(P.CMD_EDIT_SELECTION, args);
 }

@@ -1,4 +1,10 @@
-/** The server's environment: API keys from secret storage go in here, and never into a log line. */
+/**
+ * The server's environment, and which stored keys go to it by request. Keys from secret storage never go into
+ * the environment: profiles often share a variable (the default AZURE_OPENAI_API_KEY), and a key put there for
+ * one profile would be borrowed by every other profile reading it. Each stored key is handed to the running
+ * server for exactly its profile with chatls/setApiKey; a profile without a stored key reads its own
+ * `apiKeyEnv` from the environment VS Code was started with, as in a terminal.
+ */
 
 import { apiKeyEnvName, type ProfileSetting, usesApiKey } from "./settings";
 
@@ -7,15 +13,10 @@ export interface ServerEnv {
   env: Record<string, string>;
   /** Human-readable lines for the log; they name variables and profiles, never values. */
   described: string[];
-  /** Profiles whose key cannot travel by environment (variable shared with a different key): use chatls/setApiKey. */
+  /** Profiles whose stored key goes to the server with chatls/setApiKey, in order. */
   viaRequest: string[];
 }
 
-/**
- * Put each profile's stored key into the variable named by its `apiKeyEnv`. A stored key wins over the
- * inherited environment. When two profiles name the same variable with different keys, the first one
- * gets the variable and the others are listed in `viaRequest`.
- */
 export function buildServerEnv(
   base: Readonly<Record<string, string | undefined>>,
   profiles: readonly ProfileSetting[],
@@ -29,22 +30,17 @@ export function buildServerEnv(
   }
   const described: string[] = [];
   const viaRequest: string[] = [];
-  const assigned = new Map<string, string>(); // variable -> key value we put there
   for (const profile of profiles) {
-    const key = keys.get(profile.name);
-    if (!key || !usesApiKey(profile)) {
+    if (!usesApiKey(profile)) {
+      continue;
+    }
+    if (keys.get(profile.name)) {
+      viaRequest.push(profile.name);
+      described.push(`profile '${profile.name}': API key from secret storage, sent with chatls/setApiKey`);
       continue;
     }
     const variable = apiKeyEnvName(profile);
-    const previous = assigned.get(variable);
-    if (previous !== undefined && previous !== key) {
-      viaRequest.push(profile.name);
-      described.push(`profile '${profile.name}': API key from secret storage, sent with chatls/setApiKey (${variable} already used)`);
-      continue;
-    }
-    assigned.set(variable, key);
-    env[variable] = key;
-    described.push(`profile '${profile.name}': API key from secret storage in $${variable}`);
+    described.push(`profile '${profile.name}': no stored key; the server reads $${variable} (${env[variable] ? "set" : "not set"})`);
   }
   return { env, described, viaRequest };
 }

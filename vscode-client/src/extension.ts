@@ -1,11 +1,13 @@
 /** ChatLS for VS Code: a thin client for the ChatLS language server. */
 
 import * as vscode from "vscode";
-import { actionMiddleware, editWithInstruction } from "./actions";
+import { ActionRuns } from "./actionRuns";
+import { actionMiddleware, editWithInstruction, sendSelectionToChat } from "./actions";
 import { ChatView, VIEW_ID } from "./chatView";
 import { ApiKeys } from "./secrets";
+import { EditReviews } from "./review";
 import { ChatLSServer } from "./server";
-import { needsRestart, profilesFromSetting } from "./settings";
+import { apiKeyEnvName, needsRestart, profilesFromSetting, usesApiKey } from "./settings";
 import { setUpServer } from "./setup";
 import { ProfileStatus, switchProfile } from "./statusBar";
 
@@ -15,7 +17,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel("ChatLS", { log: true });
   const keys = new ApiKeys(context.secrets);
   const views: { chat?: ChatView } = {};
-  server = new ChatLSServer(context, log, keys, { executeCommand: actionMiddleware(() => views.chat) });
+  const runs = new ActionRuns();
+  const reviews = new EditReviews(runs, log);
+  server = new ChatLSServer(context, log, keys, {
+    executeCommand: actionMiddleware(() => views.chat, runs, (command, args): Promise<unknown> => srv.executeServerCommand(command, args)),
+    handleApplyEdit: reviews.handleApplyEdit,
+  });
   const srv = server;
   const view = new ChatView(context, srv, log);
   views.chat = view;
@@ -24,6 +31,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     log,
     srv,
+    reviews,
+    srv.onDelta((delta) => runs.accept(delta)),
     view,
     status,
     vscode.window.registerWebviewViewProvider(VIEW_ID, view, { webviewOptions: { retainContextWhenHidden: true } }),
@@ -36,19 +45,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("chatls.client.showLog", () => log.show()),
     vscode.commands.registerCommand("chatls.client.switchProfile", () => switchProfile(view)),
     vscode.commands.registerCommand("chatls.client.editWithInstruction", editWithInstruction),
+    vscode.commands.registerCommand("chatls.client.sendSelectionToChat", sendSelectionToChat),
     vscode.commands.registerCommand("chatls.client.setupServer", async () => {
       if (await setUpServer(context, srv.managedVenv, log)) {
         await srv.restart();
       }
     }),
     vscode.commands.registerCommand("chatls.client.setApiKey", () => setApiKey(keys, srv, view)),
-    vscode.commands.registerCommand("chatls.client.clearApiKey", async () => {
-      const profile = await pickProfile("Clear the API key of which profile?");
-      if (profile) {
-        await keys.delete(profile);
-        await srv.restart();
-      }
-    }),
+    vscode.commands.registerCommand("chatls.client.clearApiKey", () => clearApiKey(keys, srv, view)),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (needsRestart((section) => event.affectsConfiguration(section))) {
         log.info("ChatLS settings changed; restarting the server");
@@ -65,18 +69,39 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   await srv.start();
 }
 
-async function pickProfile(title: string): Promise<string | undefined> {
+/** Ask which profile; the one active in the panel is offered first. */
+async function pickProfile(title: string, view: ChatView): Promise<string | undefined> {
   const profiles = profilesFromSetting(vscode.workspace.getConfiguration("chatls").get("profiles"));
   if (profiles.length === 0) {
     const name = await vscode.window.showInputBox({ title, prompt: "Profile name (no profiles are configured yet)", ignoreFocusOut: true });
     return name?.trim() || undefined;
   }
-  const picked = await vscode.window.showQuickPick(profiles.map((p) => p.name), { title });
-  return picked;
+  const active = view.activeProfileName;
+  const names = profiles.map((p) => p.name).sort((a, b) => Number(b === active) - Number(a === active));
+  const picked = await vscode.window.showQuickPick(
+    names.map((name) => ({ label: name, description: name === active ? "active" : undefined })), { title });
+  return picked?.label;
+}
+
+/** Forget a profile's key in secret storage and in the running server at once (no restart). */
+async function clearApiKey(keys: ApiKeys, srv: ChatLSServer, view: ChatView): Promise<void> {
+  const profile = await pickProfile("ChatLS: clear the API key of which profile?", view);
+  if (!profile) {
+    return;
+  }
+  await keys.delete(profile);
+  await srv.sendApiKey(profile, null);
+  await view.refreshProfiles();
+  const setting = profilesFromSetting(vscode.workspace.getConfiguration("chatls").get("profiles")).find((p) => p.name === profile);
+  const variable = setting && usesApiKey(setting) ? apiKeyEnvName(setting) : undefined;
+  const fallback = variable && process.env[variable]
+    ? ` It now uses $${variable} from VS Code's environment.`
+    : " It has no key until you set one.";
+  void vscode.window.showInformationMessage(`ChatLS: API key for '${profile}' cleared.${fallback}`);
 }
 
 async function setApiKey(keys: ApiKeys, srv: ChatLSServer, view: ChatView): Promise<void> {
-  const profile = await pickProfile("ChatLS: set the API key of which profile?");
+  const profile = await pickProfile("ChatLS: set the API key of which profile?", view);
   if (!profile) {
     return;
   }

@@ -27,6 +27,7 @@ import {
   serverArgs,
   venvPython,
 } from "./launch";
+import { showProgressAsNotifications } from "./progress";
 import * as P from "./protocol";
 import type { ApiKeys } from "./secrets";
 import { expandPath, initializationOptions, profilesFromSetting, serverSection } from "./settings";
@@ -36,6 +37,8 @@ export type ServerState = "starting" | "running" | "stopped" | "failed";
 /** Hooks the rest of the extension plugs into the client. */
 export interface ServerHooks {
   executeCommand: NonNullable<Middleware["executeCommand"]>;
+  /** ChatLS's proposed edits go to review (review.ts) instead of VS Code's refactor preview. */
+  handleApplyEdit: NonNullable<NonNullable<Middleware["workspace"]>["handleApplyEdit"]>;
 }
 
 export class ChatLSServer implements vscode.Disposable {
@@ -135,8 +138,9 @@ export class ChatLSServer implements vscode.Disposable {
     this.setState("starting");
     const launch = await this.resolveLaunchCommand();
     if (!launch) {
-      const message = "ChatLS: no server found. Set 'chatls.server.pythonPath' to a Python with chatls installed, "
-        + "install chatls on PATH (pip install chatls), or run 'ChatLS: Set Up Server'.";
+      const message = "ChatLS: no server found. Run 'ChatLS: Set Up Server' to install the server this extension "
+        + "ships into a private virtual environment, or set 'chatls.server.pythonPath' to a Python where you "
+        + "installed chatls from a clone (pip install ./chatls).";
       this.log.error(message);
       this.setState("failed", message);
       void vscode.window.showErrorMessage(message, "Set Up Server", "Open Settings").then((choice) => {
@@ -194,6 +198,7 @@ export class ChatLSServer implements vscode.Disposable {
             return result.map((value: unknown, i) =>
               params.items[i]?.section === "chatls" ? serverSection(value as Record<string, unknown>) : value);
           },
+          handleApplyEdit: this.hooks.handleApplyEdit,
         },
         executeCommand: this.hooks.executeCommand,
       },
@@ -210,6 +215,7 @@ export class ChatLSServer implements vscode.Disposable {
       client.onNotification(P.DELTA, (delta: P.DeltaNotification) => {
         this.deltaEmitter.fire(delta);
       });
+      showProgressAsNotifications(client); // lives as long as the client's connection
       for (const profile of serverEnv.viaRequest) {
         const key = keys.get(profile);
         if (key) {
@@ -256,11 +262,14 @@ export class ChatLSServer implements vscode.Disposable {
       : client.sendRequest(ExecuteCommandRequest.type, params)) as Promise<R>;
   }
 
-  /** Hand a key to the running server; the LSP trace is paused so the key never reaches the log. */
-  async sendApiKey(profile: string, apiKey: string): Promise<void> {
+  /**
+   * Hand a profile's key to the running server, or forget it (null); the LSP trace is paused so the key
+   * never reaches the log. Resolves true when the server took it (false when no server runs).
+   */
+  async sendApiKey(profile: string, apiKey: string | null): Promise<boolean> {
     const client = this.client;
     if (!client || client.state !== State.Running) {
-      return;
+      return false;
     }
     const trace = this.effectiveTrace();
     const params: P.SetApiKeyParams = { profile, apiKey };
@@ -269,9 +278,11 @@ export class ChatLSServer implements vscode.Disposable {
         await client.setTrace(Trace.Off);
       }
       await client.sendRequest(P.SET_API_KEY, params);
-      this.log.info(`API key for profile '${profile}' handed to the server`);
+      this.log.info(apiKey === null ? `API key for profile '${profile}' withdrawn from the server` : `API key for profile '${profile}' handed to the server`);
+      return true;
     } catch (error) {
       this.log.warn(`chatls/setApiKey for profile '${profile}' failed: ${errorMessage(error)}`);
+      return false;
     } finally {
       if (trace !== Trace.Off) {
         await client.setTrace(trace);

@@ -111,7 +111,7 @@ export async function setUpServer(context: vscode.ExtensionContext, venvDir: str
         progress.report({ message: "creating a virtual environment" });
         fs.mkdirSync(path.dirname(venvDir), { recursive: true });
         await run("venv", python, ["-m", "venv", "--clear", venvDir], log, token);
-        progress.report({ message: "installing chatls and its dependencies from PyPI" });
+        progress.report({ message: `installing the server shipped with the extension (${wheel}); its dependencies come from PyPI` });
         await run("pip", venvPython(venvDir), ["-m", "pip", "install", "--disable-pip-version-check", path.join(bundled, wheel)], log, token);
       },
     );

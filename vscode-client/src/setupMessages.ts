@@ -21,8 +21,10 @@ export function setupFailureMessage(failure: SetupFailure): SetupMessage {
   switch (failure.kind) {
     case "noWheel":
       return {
-        text: "ChatLS: this copy of the extension has no bundled server. Install it yourself (pip install chatls) " +
-          "and set 'chatls.server.pythonPath' to that Python.",
+        text: "ChatLS: this copy of the extension has no bundled server (it was built without " +
+          "vscode-client/scripts/build.sh). chatls is not on any package registry: install it from a clone of the " +
+          "ChatLS repository (python -m pip install ./chatls in a virtual environment) and set " +
+          "'chatls.server.pythonPath' to that environment's Python.",
         offerLog: false,
       };
     case "noPython": {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -117,10 +118,21 @@ class _Progress:
         self.conversation_id, self.message_id = delta.conversation_id, delta.message_id
         if delta.content:
             self.parts.append(delta.content)
-            self._report(f"{sum(map(len, self.parts))} characters received")
+            self._report(latest_line("".join(self.parts)))
         if delta.status:
             self._report(delta.status)
         send_delta(self._ls, delta)
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def latest_line(text: str, width: int = 60) -> str:
+    """The end of the reply so far, for the progress message: the user sees the text arriving (fence lines
+    say nothing, so the last line of text or code is shown)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _FENCE.match(line)]
+    last = lines[-1] if lines else ""
+    return last if len(last) <= width else "…" + last[-(width - 1) :]
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -145,6 +157,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
         workspace_uri=workspaces.workspace_for(
             None, snapshot.uri, ls.workspace.folders.keys(), ls.workspace.root_uri
         ),
+        profile=args.profile,
         attachment=built.attachment,
         task_instructions=built.task_instructions,
         client_token=args.client_token,

@@ -92,6 +92,11 @@ async def set_api_key(ls: ChatLSServer, params: Any) -> Any:
     p = protocol.structure_params(params, protocol.SetApiKeyParams)
     if not p.profile.strip():
         raise invalid_params("invalid params: profile must not be empty @ $.profile")
+    if p.api_key is None:  # the editor cleared it: stop using it at once
+        ls.runtime_keys.pop(p.profile, None)
+        ls.forget_clients(p.profile)
+        log.info("API key for profile %s forgotten", p.profile)
+        return {"profile": p.profile}
     if not p.api_key.strip():
         raise invalid_params("invalid params: apiKey must not be empty @ $.apiKey")
     register_secret(p.api_key)

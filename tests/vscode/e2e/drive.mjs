@@ -1,6 +1,6 @@
 // Drives real VS Code (code-server) in headless Debian chromium through the ChatLS extension:
-// API key via the palette, chat panel round-trip, Stop mid-stream, a light-bulb code action through the
-// refactor preview, a window reload that restores the conversation, a reasoning profile, Stop before any
+// API keys via the palette (one per profile), chat panel round-trip, Stop mid-stream, a light-bulb code action
+// accepted in the edit review, a window reload that restores the conversation, a reasoning profile, Stop before any
 // content, the status-bar profile switch, Copy, Export, Delete, a settings change and "Restart Server".
 // Env: CS_URL, WS (workspace folder), API_KEY, EMU_CONTROL (emulator control URL), ARTIFACTS (dir),
 //      RESULT (JSON file written at the end), CLIENT_DIR (vscode-client, for playwright-core),
@@ -43,6 +43,18 @@ async function waitFor(predicate, what, timeoutMs = 30000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+async function setApiKey(profile) {
+  await runCommand(page, "ChatLS: Set API Key");
+  const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: profile }).first();
+  await pick.waitFor({ timeout: 10000 });
+  await pick.click();
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await page.waitForFunction(() => document.querySelector(".quick-input-widget .quick-input-box input")?.type === "password", null, { timeout: 10000 });
+  await input.fill(API_KEY);
+  await input.press("Enter");
+  await page.locator(".notifications-toasts", { hasText: `API key for '${profile}' saved` }).waitFor({ timeout: 15000 });
 }
 
 async function listed(view) {
@@ -96,15 +108,10 @@ try {
   });
 
   await step("setApiKey", async () => {
-    await runCommand(page, "ChatLS: Set API Key");
-    const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "emulator" }).first();
-    await pick.waitFor({ timeout: 10000 });
-    await pick.click();
-    const input = page.locator(".quick-input-widget .quick-input-box input");
-    await page.waitForFunction(() => document.querySelector(".quick-input-widget .quick-input-box input")?.type === "password", null, { timeout: 10000 });
-    await input.fill(API_KEY);
-    await input.press("Enter");
-    await page.locator(".notifications-toasts", { hasText: "API key for 'emulator' saved" }).waitFor({ timeout: 15000 });
+    // keys are per profile: a profile never borrows another's (test_review_flow.py checks that)
+    for (const profile of ["emulator", "thinker"]) {
+      await setApiKey(profile);
+    }
     return {};
   });
 
@@ -181,12 +188,11 @@ try {
     await box.waitFor({ state: "visible", timeout: 10000 });
     await box.fill("add type hints");
     await box.press("Enter");
-    // the server's edit carries a change annotation that needs confirmation: VS Code's refactor preview
-    const row = page.locator(".part.panel .monaco-list-row", { hasText: "hello.py" }).first();
-    await row.waitFor({ timeout: 60000 });
-    await page.screenshot({ path: path.join(ARTIFACTS, "refactor-preview.png") });
-    await row.locator(".monaco-checkbox").first().click();
-    await page.locator(".part.panel .monaco-button", { hasText: "Apply" }).first().click();
+    // the server's edit needs confirmation: the extension's review (diff + explanation with Accept)
+    const review = await findFrame(page, "#accept", 60000);
+    await page.waitForSelector(".monaco-diff-editor", { timeout: 20000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "review.png") });
+    await review.click("#accept");
     await page.waitForFunction(() => [...document.querySelectorAll(".editor-instance .view-lines .view-line")]
       .some((l) => l.textContent.replace(/\u00a0/g, " ").includes("a: int")), null, { timeout: 20000 });
     const text = await editorText(page);
@@ -355,6 +361,8 @@ try {
     settings["chatls.defaultProfile"] = "mini";
     fs.writeFileSync(file, JSON.stringify(settings, null, 2));
     await waitFor(() => serverStarts() > starts, "a server restart after the settings change");
+    await page.locator(".statusbar-item", { hasText: "mini" }).first().waitFor({ timeout: 30000 });
+    await setApiKey("mini");
     const view = await findFrame(page, "#send");
     await view.waitForFunction(() => document.getElementById("profile").value === "mini", null, { timeout: 30000 });
     await page.locator(".statusbar-item", { hasText: "mini" }).first().waitFor({ timeout: 10000 });

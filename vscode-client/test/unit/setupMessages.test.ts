@@ -52,6 +52,8 @@ test("a failed step's detail: exit status, or killed, and the last line printed 
 });
 
 test("no bundled server and cancelling: each says what to do next", () => {
-  assert.match(setupFailureMessage({ kind: "noWheel" }).text, /pip install chatls.*chatls\.server\.pythonPath/);
+  const noWheel = setupFailureMessage({ kind: "noWheel" }).text;
+  assert.match(noWheel, /not on any package registry.*pip install \.\/chatls.*chatls\.server\.pythonPath/);
+  assert.doesNotMatch(noWheel, /pip install chatls\b/, "no registry package named chatls exists");
   assert.match(setupFailureMessage({ kind: "cancelled" }).text, /cancelled; run 'ChatLS: Set Up Server'/);
 });
