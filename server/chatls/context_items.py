@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types
-
 from chatls import protocol
 from chatls.errors import invalid_params
 from chatls.prompts import selection_block
@@ -105,13 +103,11 @@ def _problems(ls: Any, item: protocol.ContextItem) -> Attached:
         found = {item.uri or "": list(item.diagnostics)}
     else:
         found = ls.agent_resources.diagnostics.get(item.uri)
-    lines = []
-    for uri, diagnostics in sorted(found.items()):
-        name = relative_name(ls, uri) if uri else "the workspace"
-        for d in diagnostics:
-            severity = types.DiagnosticSeverity(d.severity).name.lower() if d.severity else "problem"
-            source = f" [{d.source}]" if d.source else ""
-            lines.append(f"- {name}:{d.range.start.line + 1}: {severity}{source}: {d.message}")
+    from chatls.agent.host import diagnostic_lines
+
+    lines = [
+        f"- {line}" for line in diagnostic_lines(found, lambda uri: relative_name(ls, uri) if uri else "?")
+    ]
     scope = f"in {relative_name(ls, item.uri)}" if item.uri else "in the workspace"
     body = "\n".join(lines) if lines else "(none)"
     return Attached(f"problems {scope}", f"The editor's problems {scope}:\n{body}")

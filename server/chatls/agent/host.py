@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,15 +195,24 @@ async def _client_diagnostics(ls: Any, uri: str | None) -> dict[str, list[types.
     return found
 
 
-def _describe_diagnostics(found: dict[str, list[types.Diagnostic]], workspace: Workspace) -> str:
+def diagnostic_lines(found: dict[str, list[types.Diagnostic]], name_of: Callable[[str], str]) -> list[str]:
+    """`file:line: severity [source]: message`, one line per diagnostic, files in order."""
     lines = []
     for uri, diagnostics in sorted(found.items()):
-        path = _path_of(uri)
-        name = workspace.relative(path) if path is not None else uri
+        name = name_of(uri)
         for d in diagnostics:
             severity = types.DiagnosticSeverity(d.severity).name.lower() if d.severity else "problem"
             source = f" [{d.source}]" if d.source else ""
             lines.append(f"{name}:{d.range.start.line + 1}: {severity}{source}: {d.message}")
+    return lines
+
+
+def _describe_diagnostics(found: dict[str, list[types.Diagnostic]], workspace: Workspace) -> str:
+    def name_of(uri: str) -> str:
+        path = _path_of(uri)
+        return workspace.relative(path) if path is not None else uri
+
+    lines = diagnostic_lines(found, name_of)
     return "\n".join(lines) if lines else "The editor reports no problems."
 
 
