@@ -171,3 +171,28 @@ async def test_a_model_without_tools_says_agent_mode_is_unavailable(
         answer: Any = await chat(client, "hello", workspaceUri=project.as_uri())
     assert "Agent mode is unavailable for o1-mini" in str(raised.value)
     assert answer["content"]
+
+
+async def test_the_model_calls_a_real_mcp_server_through_the_agent(
+    session: OpenSession, emulator: RunningEmulator, project: Path, state_dir: Path, preset: str
+) -> None:
+    """`mcp-server-git` from PyPI on a scratch repository, called by the emulator's scripted model."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "notes.txt").write_text("hello\n", encoding="utf-8")
+    server = Path(sys.executable).parent / "mcp-server-git"
+    script = {
+        "pattern": "git status",
+        "steps": [{"tool": "*git_status", "arguments": {"repo_path": str(project)}}],
+        "reply": "Git says: {last_result}",
+    }
+    await emulator.add_tool_script(script)
+    git = {"command": str(server), "args": ["--repository", str(project)], "approval": "ask"}
+    options = init_options(emulator.url, state_dir=state_dir, mcpServers={"git": git})
+    async with session(init_options=options) as client:
+        client.message_answers = ["Allow"]  # type: ignore[attr-defined]
+        result = await chat(client, "what does git status say?", mode="agent", workspaceUri=project.as_uri())
+        stored = await request(client, "chatls/conversation", {"conversationId": result["conversationId"]})
+    asked = client.message_requests  # type: ignore[attr-defined]
+    assert len(asked) == 1 and asked[0].message.startswith("Let the agent call the MCP tool git__git_status")
+    assert "notes.txt" in result["content"]  # the server's real answer reached the model and the reply
+    assert [s["name"] for s in stored["messages"][-1]["steps"]] == ["git__git_status"]
