@@ -116,7 +116,7 @@ async def test_managed_identity_sends_no_key(make_client: MakeClient, emulator: 
     assert auth == {"type": "system_assigned_managed_identity"}
 
 
-@pytest.mark.parametrize("deployment", ["o3-mini", "gpt-4.1"])
+@pytest.mark.parametrize("deployment", ["gpt-5.4-mini", "o3-mini", "gpt-4.1"])
 async def test_refused_before_sending_for_models_the_table_knows(
     make_client: MakeClient, emulator: RunningEmulator, search_key: str, deployment: str
 ) -> None:

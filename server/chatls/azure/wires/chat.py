@@ -59,9 +59,10 @@ class ChatCompletionsWire:
         profile: Profile,
         deployment: str,
     ) -> ShapedRequest:
+        if profile.data_sources:
+            data_sources.check_model(caps)  # first: no other setting would make them work
         shaped = shape_request(conversation, options, caps, profile.api_version, deployment)
         if profile.data_sources:
-            data_sources.check_model(caps)
             shaped.payload["data_sources"] = data_sources.entries(profile.data_sources)
         return shaped
 
