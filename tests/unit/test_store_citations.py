@@ -49,3 +49,16 @@ def test_a_version_3_database_gains_the_citations_column(tmp_path: Path) -> None
     check = sqlite3.connect(tmp_path / DB_FILENAME)
     assert check.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 4
     check.close()
+
+
+def test_export_lists_a_grounded_replys_references(tmp_path: Path) -> None:
+    with ConversationStore.open(tmp_path) as store:
+        conversation_id = store.create_conversation(WORKSPACE, "refunds")
+        reply = store.add_message(conversation_id, "assistant", "30 days [doc1], receipt [doc2].", "complete")
+        second = {"title": None, "url": None, "filepath": "faq/receipts.md", "chunkId": "3"}
+        store.update_message(reply, citations=[{**CITED[0], "url": "https://x/policy"}, second])
+        markdown = store.export_markdown(conversation_id)
+    assert markdown.endswith(
+        "30 days [doc1], receipt [doc2].\n\nReferences:\n\n"
+        "1. [policy.md](https://x/policy)\n2. faq/receipts.md\n"
+    )
