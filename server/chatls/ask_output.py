@@ -3,7 +3,8 @@
 On a terminal the turn's status ("thinking 12 s", "rate limited, retrying in 8 s") is one line on stderr that
 is rewritten in place and erased when text flows; piped, each new kind of status is one plain line (a
 counting "thinking 1 s, 2 s, ..." is printed once, not once a second). Reasoning summaries go to stderr under
-a "Thinking" heading, dimmed on a terminal, unless turned off; they are never mixed into the answer.
+a "Thinking" heading, dimmed on a terminal, unless turned off; they are never mixed into the answer. A
+grounded (On Your Data) answer ends with its numbered references, `[1] title — url`, on stdout.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def _field(params: Any, camel: str, snake: str) -> Any:
     return getattr(params, snake, None) if value is None else value
 
 
+def reference_line(number: int, citation: Any) -> str:
+    """`[1] policy.md — https://…`: what `[doc1]` in the answer points to (any field may be missing)."""
+    fields = {
+        name: _field(citation, name, name) if not isinstance(citation, dict) else citation.get(name)
+        for name in ("title", "url", "filepath", "chunkId")
+    }
+    label = fields["title"] or fields["filepath"] or fields["url"] or "(untitled source)"
+    where = next((fields[n] for n in ("url", "filepath") if fields[n] and fields[n] != label), None)
+    chunk = f" (chunk {fields['chunkId']})" if fields["chunkId"] else ""
+    return f"[{number}] {label}{chunk}" + (f" — {where}" if where else "")
+
+
 class DeltaPrinter:
     """Prints `chatls/delta` notifications of one turn."""
 
@@ -39,6 +52,7 @@ class DeltaPrinter:
         self._last_status_kind: str | None = None
         self._in_reasoning = False
         self._answer_mid_line = False
+        self._citations: list[Any] = []
 
     # --- notifications ---------------------------------------------------------------------------------
     def delta(self, params: Any) -> None:
@@ -48,6 +62,9 @@ class DeltaPrinter:
         reasoning = _field(params, "reasoning", "reasoning")
         status = _field(params, "status", "status")
         content = _field(params, "content", "content")
+        citations = _field(params, "citations", "citations")
+        if citations and not self._citations:
+            self._citations = list(citations)
         if reasoning and self._thinking:
             self._reasoning(reasoning)
         if status:
@@ -73,6 +90,9 @@ class DeltaPrinter:
             self._out.write(content[len(shown) :])
         if shown or content:
             self._out.write("\n")
+        if self._citations:
+            lines = (reference_line(n, c) for n, c in enumerate(self._citations, 1))
+            self._out.write("\nReferences:\n" + "".join(line + "\n" for line in lines))
         self._out.flush()
 
     # --- the parts -------------------------------------------------------------------------------------

@@ -537,7 +537,8 @@ class _Reply:
         self._store.update_message(
             self._message_id, content=result.content, status=status, model=result.model,
             usage=protocol.unstructure(_usage(result)), reasoning=result.reasoning or self.reasoning,
-            replay=result.replay, steps=self.steps() if self.steps is not None else None, settled=True,
+            replay=result.replay, steps=self.steps() if self.steps is not None else None,
+            citations=protocol.unstructure(citations_of(result)) if result.citations else None, settled=True,
         )  # fmt: skip
         log.debug("reply %s: %r", self._message_id, result.content)
         return status
@@ -583,9 +584,11 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
 
 def _take(event: object, deltas: DeltaCoalescer, parts: _Reply) -> None:
     """One adapter event before the result: to the client and into the reply."""
-    from chatls.azure.types import ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
+    from chatls.azure.types import CitationsEvent, ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
 
-    if isinstance(event, ContentEvent):
+    if isinstance(event, CitationsEvent):
+        deltas.citations([_citation(c) for c in event.citations])
+    elif isinstance(event, ContentEvent):
         parts.add(event.text)
         deltas.content(event.text)
     elif isinstance(event, ReasoningEvent):
@@ -668,7 +671,17 @@ def _answer(ids: TurnIds, status: str, result: AdapterResult) -> protocol.ChatRe
         reasoning=result.reasoning or None,
         usage=_usage(result),
         adaptations=list(result.adaptations),
+        citations=citations_of(result) or None,
     )
+
+
+def citations_of(result: AdapterResult) -> list[protocol.Citation]:
+    """A grounded reply's references, as the client sees them (and as they are stored)."""
+    return [_citation(c) for c in result.citations]
+
+
+def _citation(citation: Any) -> protocol.Citation:
+    return protocol.Citation(citation.title, citation.url, citation.filepath, citation.chunk_id)
 
 
 def _display_name(plan: _Plan) -> str:

@@ -50,6 +50,7 @@ class DeltaCoalescer:
         self._pending_kind: _TextKind = "content"
         self._last_sent = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
+        self._cited = False
         self.sent_count = 0
 
     def content(self, text: str) -> None:
@@ -67,6 +68,16 @@ class DeltaCoalescer:
         self._flush()
         delta = self._delta()
         delta.step = step
+        self._emit(delta)
+
+    def citations(self, citations: list[protocol.Citation]) -> None:
+        """A grounded answer's references, once, when they arrive (pending text goes first)."""
+        if self._cited:
+            return
+        self._cited = True
+        self._flush()
+        delta = self._delta()
+        delta.citations = citations
         self._emit(delta)
 
     def close(self) -> None:

@@ -217,6 +217,16 @@ class Usage:
 
 
 @attrs.define
+class Citation:
+    """One numbered reference of a grounded (On Your Data) answer: `[doc1]` in the text is the first."""
+
+    title: str | None
+    url: str | None
+    filepath: str | None
+    chunk_id: str | None
+
+
+@attrs.define
 class ChatResult:
     conversation_id: str
     message_id: str
@@ -230,6 +240,9 @@ class ChatResult:
     """Neutral: "complete", "truncated" (output limit) or "tool_calls"."""
     reasoning: str | None = None
     """The reasoning summary, whole (also streamed as `reasoning` deltas)."""
+    citations: list[Citation] | None = None
+    """On Your Data: the references the answer's `[docN]` markers point to, in order (also sent once as a
+    `citations` delta when they arrive)."""
 
 
 @attrs.define
@@ -246,6 +259,8 @@ class DeltaNotification:
     """The `clientToken` the request carried, when it carried one."""
     step: AgentStep | None = None
     """An agent turn's tool step started or finished."""
+    citations: list[Citation] | None = None
+    """On Your Data: the answer's references, sent once when they arrive (before or between the text)."""
 
 
 @attrs.define
@@ -279,6 +294,8 @@ class MessageInfo:
     """The reasoning summary stored with an assistant reply."""
     steps: list[AgentStep] | None = None
     """An agent reply's tool steps (phase "finished"), in order."""
+    citations: list[Citation] | None = None
+    """On Your Data: the references stored with a grounded reply, in order."""
     attachment: str | None = None
     """What was sent with a question besides its text: the selection and attached context, each block
     labelled (file, range, problems, diff …)."""

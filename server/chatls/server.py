@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from chatls.config import ConfigError, Resolved, Settings
     from chatls.store import ConversationStore
 
-    _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable]
+    _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable, dict[str, str]]
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ class ChatLSServer(LanguageServer):
     def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
         """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
         from chatls.azure import AzureChatClient, RetryPolicy
+        from chatls.azure.data_sources import secret_env_names
         from chatls.azure.lifecycle import lifecycle_warning
         from chatls.azure.models_file import load_models_file
 
@@ -174,24 +175,30 @@ class ChatLSServer(LanguageServer):
         for problem in models.problems:  # one message per bad key of the user's models file
             self.show_message_once(f"ChatLS {problem}", types.MessageType.Warning)
         key = self.runtime_keys.get(profile.name)
+        # On Your Data secrets arrive as chatls/setApiKey for "<profile>/<name>" (data_sources.secret_name).
+        scoped = profile.name + "/"
+        source_keys = {n[len(scoped) :]: v for n, v in self.runtime_keys.items() if n.startswith(scoped)}
         cached = self._clients.get(profile.name)
         if cached is not None:
-            if cached[0] == (profile, key, retry, models.table):
+            if cached[0] == (profile, key, retry, models.table, source_keys):
                 return cached[1]
             self._close_client(profile.name)
         register_secret(os.environ.get(profile.api_key_env))  # the adapter reads it; logs must never show it
+        for name in secret_env_names(profile.data_sources):
+            register_secret(os.environ.get(name))
         client = AzureChatClient(
-            profile, lessons=self.store, api_key=key, retry=retry, capability_table=models.table
-        )
-        self._clients[profile.name] = ((profile, key, retry, models.table), client)
+            profile, lessons=self.store, api_key=key, retry=retry, capability_table=models.table,
+            data_source_secrets=source_keys,
+        )  # fmt: skip
+        self._clients[profile.name] = ((profile, key, retry, models.table, source_keys), client)
         warning = lifecycle_warning(client.capabilities, datetime.date.today(), profile=profile.name)
         if warning is not None:  # once per session: the text names the profile, model and date
             self.show_message_once(warning, types.MessageType.Warning)
         return client
 
     def forget_clients(self, profile_name: str) -> None:
-        """Close the cached client of one profile (after its key changed)."""
-        self._close_client(profile_name)
+        """Close the cached client of one profile (after its key, or a data source's secret, changed)."""
+        self._close_client(profile_name.split("/", 1)[0])
 
     async def close_clients(self) -> None:
         cached = list(self._clients.values())

@@ -291,6 +291,7 @@ def _prepared(
         "parallel_tool_calls": bool(row.get("parallel_tool_calls", False)),
         "tools_with_effort_on_chat": bool(row.get("tools_with_effort_on_chat", True)),
         "router": bool(row.get("router", False)),
+        "data_sources": bool(row.get("data_sources", False)),
         "resolution": resolution,
         "deprecated": row.get("deprecated"),
         "retires": row.get("retires"),

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx2
 import openai
 
+from chatls.azure import data_sources
 from chatls.azure import retry as retry_rules
 from chatls.azure.auth import auth_hint, default_credential, entra_token_provider, resolve_api_key
 from chatls.azure.capabilities import UNKNOWN, CapabilityTable, resolution_note, resolve_capabilities
@@ -72,6 +73,7 @@ from chatls.azure.wires import choose_wire, other_wire
 from chatls.azure.wires.base import ChatWire, WireEnding
 from chatls.azure.wires.chat import CHAT
 from chatls.azure.wires.responses import RESPONSES
+from chatls.logging_setup import register_secret
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,8 +113,11 @@ class AzureChatClient:
         credential: Any = None,
         http_client: httpx2.AsyncClient | None = None,
         capability_table: CapabilityTable | None = None,
+        data_source_secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.profile = profile
+        self._data_source_secrets = dict(data_source_secrets or {})
+        """On Your Data credentials the editor handed over, by the name a profile's source gives them."""
         self._table = capability_table  # None: the packaged table; else with the user's models.toml rows
         self._lesson_store = lessons
         self._retry = retry or RetryPolicy()
@@ -260,7 +265,9 @@ class AzureChatClient:
                 while True:
                     caps = self.capabilities_for(deployment)
                     wire = _WIRES[choose_wire(caps, self.profile, options)]
-                    shaped = wire.shape(conversation, options, caps, self.profile, deployment)
+                    shaped = self._credentialed(
+                        wire.shape(conversation, options, caps, self.profile, deployment)
+                    )
                     visible = False
                     ending: WireEnding | None = None
                     started = asyncio.get_running_loop().time()
@@ -300,6 +307,20 @@ class AzureChatClient:
                     f"used {following!r}"
                 )
                 yield StatusEvent(f"{deployment} unavailable, trying {following}")
+
+    def _credentialed(self, shaped: ShapedRequest) -> ShapedRequest:
+        """The request with its data sources' credentials read now (never kept in the profile)."""
+        body = shaped.payload.get("data_sources")
+        if not body:
+            return shaped
+        filled, used = data_sources.with_credentials(
+            body, self.profile.data_sources, self._data_source_secrets
+        )
+        for secret in used:
+            register_secret(secret)  # masked in every log record from now on
+            if secret not in self._secrets:
+                self._secrets.append(secret)
+        return replace(shaped, payload={**shaped.payload, "data_sources": filled})
 
     def _headers(self) -> dict[str, Any]:
         return auth_headers_to_omit(self.profile)
@@ -456,6 +477,7 @@ class AzureChatClient:
             tool_calls=ending.tool_calls,
             wire=wire,
             deployment=deployment,
+            citations=ending.citations,
         )
 
     # ----- background runs -----------------------------------------------------------------------

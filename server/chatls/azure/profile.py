@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from chatls.azure import versions
+from chatls.azure.data_sources import DataSource, DataSourceError, read_sources
 from chatls.logging_setup import looks_like_secret, shown_value
 
 AuthMode = Literal["apiKey", "entra"]
@@ -65,6 +66,8 @@ class Profile:
     """Run replies as Responses background runs (resumable, kept on Azure); None = as the model prefers."""
     store: bool = False
     """Let Azure keep replies (Responses `store: true`) and chain turns with `previous_response_id`."""
+    data_sources: tuple[DataSource, ...] = ()
+    """On Your Data sources (Azure AI Search first) sent with every turn; they force Chat Completions."""
 
     @property
     def deployment(self) -> str | None:
@@ -84,6 +87,10 @@ class Profile:
         for key, value in data.items():
             field_name, reader = _READERS[key]
             values[field_name] = reader(key, value)
+        if values.get("data_sources") and values.get("wire") == "responses":
+            raise ProfileError(
+                "wire", 'dataSources are sent on Chat Completions only: remove "wire" or set it to "chat"'
+            )
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +117,8 @@ class Profile:
             out["timeout"] = self.timeout
         if self.store:
             out["store"] = True
+        if self.data_sources:
+            out["dataSources"] = [source.to_dict() for source in self.data_sources]
         return out
 
 
@@ -226,6 +235,13 @@ def _timeout(key: str, value: Any) -> float:
     return float(value)
 
 
+def _data_sources(key: str, value: Any) -> tuple[DataSource, ...]:
+    try:
+        return read_sources(key, value)
+    except DataSourceError as exc:
+        raise ProfileError(exc.path, exc.reason) from None
+
+
 _READERS: dict[str, tuple[str, Any]] = {
     "name": ("name", _text),
     "endpoint": ("endpoint", _endpoint),
@@ -244,4 +260,5 @@ _READERS: dict[str, tuple[str, Any]] = {
     "wire": ("wire", _choice(WIRES)),
     "background": ("background", _flag),
     "store": ("store", _flag),
+    "dataSources": ("data_sources", _data_sources),
 }

@@ -120,6 +120,7 @@ KEYS: dict[str, Check] = {
     "encrypted_reasoning": _bool,
     "background": _bool,
     "router": _bool,
+    "data_sources": _bool,
     "deprecated": _date,
     "retires": _date,
     "retired": _bool,

@@ -120,6 +120,23 @@ class ToolCallEvent:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """One numbered reference of a grounded (On Your Data) answer; the text cites it as `[docN]`."""
+
+    title: str | None = None
+    url: str | None = None
+    filepath: str | None = None
+    chunk_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CitationsEvent:
+    """The references a grounded answer draws on, in order; sent once, when they arrive."""
+
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
 class ChatResult:
     """Always the last event of a chat."""
 
@@ -135,10 +152,12 @@ class ChatResult:
     tool_calls: tuple[ToolCall, ...] = ()
     wire: Wire = "chat"
     deployment: str = ""
+    citations: tuple[Citation, ...] = ()
+    """On Your Data: the references `[doc1]`, `[doc2]` … in the content point to, in order."""
 
 
 ChatEvent = Union[  # noqa: UP007 - a runtime alias on Python 3.10
-    StatusEvent, ContentEvent, ReasoningEvent, RunStartedEvent, ToolCallEvent, ChatResult
+    StatusEvent, ContentEvent, ReasoningEvent, RunStartedEvent, ToolCallEvent, CitationsEvent, ChatResult
 ]
 
 
@@ -189,6 +208,8 @@ class ModelCapabilities:
     """Accepts `parallel_tool_calls` (never sent where False)."""
     tools_with_effort_on_chat: bool = True
     """False from gpt-5.4 on: Chat Completions refuses function tools with any effort but none."""
+    data_sources: bool = False
+    """Takes On Your Data `data_sources` on Chat Completions (gpt-4o, gpt-4o-mini; deprecated feature)."""
     router: bool = False
     """model-router: a reply's reported model is shown, never used to re-type the deployment."""
     resolution: Literal["table", "inferred", "user", "unknown"] = "table"

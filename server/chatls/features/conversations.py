@@ -143,8 +143,19 @@ def _message_info(m: Any) -> protocol.MessageInfo:
         reasoning=m.reasoning or None,
         steps=[protocol.AgentStep(i, "finished", name, summary, ok) for i, name, summary, ok in
                step_summaries(m.steps)] if m.steps else None,
+        citations=[_stored_citation(c) for c in m.citations] if m.citations else None,
         attachment=m.attachment,
     )  # fmt: skip
+
+
+def _stored_citation(stored: Any) -> protocol.Citation:
+    """A citation as migration 4 stores it (camelCase JSON); anything unreadable shows as an empty one."""
+    fields = stored if isinstance(stored, dict) else {}
+    title, url, filepath, chunk_id = (
+        value if isinstance(value, str) else None
+        for value in (fields.get(k) for k in ("title", "url", "filepath", "chunkId"))
+    )
+    return protocol.Citation(title, url, filepath, chunk_id)
 
 
 def _guard(call: Any) -> Any:

@@ -35,7 +35,7 @@ RECENT_PAGE_SIZE = 16
 
 _MESSAGE_FIELDS = (
     "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
-    "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to", "steps",
+    "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to", "steps", "citations",
 )  # fmt: skip
 """Columns of `messages` that make a `MessageRecord` (same names, same order)."""
 _MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
@@ -211,6 +211,7 @@ class ConversationStore:
         reasoning: str | None = None,
         replay: dict[str, Any] | None = None,
         steps: list[dict[str, Any]] | None = None,
+        citations: list[dict[str, Any]] | None = None,
         settled: bool = False,
     ) -> None:
         """Change the given fields of a message (None leaves a field as it is).
@@ -233,6 +234,8 @@ class ConversationStore:
             changes["replay"] = json.dumps(replay, sort_keys=True)
         if steps is not None:
             changes["steps"] = json.dumps(steps)
+        if citations is not None:
+            changes["citations"] = json.dumps(citations)
         if settled:
             changes["run_handle"] = None
             changes["owner"] = None
@@ -453,7 +456,7 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
-    for name in ("usage", "replay", "run_handle", "steps"):
+    for name in ("usage", "replay", "run_handle", "steps", "citations"):
         text = fields[name]
         fields[name] = None if text is None else json.loads(text)
     return MessageRecord(**fields)
@@ -507,6 +510,7 @@ def _insert_message(
         "reply_to": reply_to,
         "owner": owner,
         "steps": None,
+        "citations": None,
     }
     db.execute(_INSERT_MESSAGE, row)
     return message_id

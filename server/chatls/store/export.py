@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from chatls.store.records import ConversationRecord, MessageRecord
 
@@ -29,7 +30,17 @@ def conversation_markdown(conversation: ConversationRecord, messages: Sequence[M
         note = _STATUS_NOTES.get(message.status)
         if note is not None:
             lines += ["", note]
+        if message.citations:
+            lines += ["", "References:", ""] + [_reference(n, c) for n, c in enumerate(message.citations, 1)]
     return "\n".join(lines) + "\n"
+
+
+def _reference(number: int, citation: Any) -> str:
+    """`1. [policy.md](https://…)`: what `[doc1]` in a grounded reply points to."""
+    fields = citation if isinstance(citation, dict) else {}
+    label = _one_line(str(fields.get("title") or fields.get("filepath") or fields.get("url") or "untitled"))
+    url = fields.get("url")
+    return f"{number}. [{label}]({url})" if isinstance(url, str) and url else f"{number}. {label}"
 
 
 def _heading(message: MessageRecord) -> str:

@@ -67,6 +67,8 @@ class MessageRecord:
     steps: list[dict[str, Any]] | None = None
     """An agent reply's tool steps: the messages between question and answer (assistant tool calls and tool
     results, as `chatls.agent.transcript` writes them)."""
+    citations: list[dict[str, Any]] | None = None
+    """A grounded (On Your Data) reply's references, in order: `{title, url, filepath, chunkId}` each."""
 
 
 @dataclass(frozen=True)

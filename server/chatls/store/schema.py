@@ -107,6 +107,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN steps TEXT;
     """,
+    # 4: a grounded (On Your Data) reply keeps its citations (JSON: title, url, filepath, chunkId each), so
+    # the conversation shows the references its [docN] markers point to.
+    """
+    ALTER TABLE messages ADD COLUMN citations TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -133,6 +138,7 @@ EXPECTED_COLUMNS: dict[str, frozenset[str]] = {
             "reply_to",
             "owner",
             "steps",
+            "citations",
         }
     ),
     "owners": frozenset({"id", "host", "pid", "lease_expires"}),

@@ -29,6 +29,8 @@ def choose_wire(caps: ModelCapabilities, profile: Profile, options: ChatOptions)
     """
     if profile.wire is not None:
         return profile.wire
+    if profile.data_sources:
+        return "chat"  # On Your Data exists on Chat Completions only
     wires = caps.wires or ("chat",)
     if "responses" not in wires:
         return wires[0]

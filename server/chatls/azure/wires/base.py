@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from chatls.azure.types import (
+    Citation,
+    CitationsEvent,
     ContentEvent,
     ReasoningEvent,
     RunStartedEvent,
@@ -46,10 +48,12 @@ class WireEnding:
     """Content-filter categories, when stop_reason is "filtered"."""
     failure: Mapping[str, Any] | None = None
     """Azure's error object, when stop_reason is "failed"."""
+    citations: tuple[Citation, ...] = ()
+    """On Your Data references, in order."""
 
 
 WireEvent = Union[  # noqa: UP007 - a runtime alias on Python 3.10
-    ContentEvent, ReasoningEvent, ToolCallEvent, RunStartedEvent, WireEnding
+    ContentEvent, ReasoningEvent, ToolCallEvent, RunStartedEvent, CitationsEvent, WireEnding
 ]
 
 

@@ -12,13 +12,15 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatls.azure import shaping, versions
+from chatls.azure import data_sources, shaping, versions
 from chatls.azure.errors import IncompleteReply, filter_categories
 from chatls.azure.healing import Healing, Lessons, learn
 from chatls.azure.shaping import ShapedRequest
 from chatls.azure.types import (
     ChatMessage,
     ChatOptions,
+    Citation,
+    CitationsEvent,
     ContentEvent,
     Conversation,
     ModelCapabilities,
@@ -29,7 +31,7 @@ from chatls.azure.types import (
     Usage,
     Wire,
 )
-from chatls.azure.wires.base import WireEnding, WireEvent, count
+from chatls.azure.wires.base import WireEnding, WireEvent, as_dict, count
 from chatls.azure.wires.base import field as get
 
 if TYPE_CHECKING:
@@ -57,7 +59,12 @@ class ChatCompletionsWire:
         profile: Profile,
         deployment: str,
     ) -> ShapedRequest:
-        return shape_request(conversation, options, caps, profile.api_version, deployment)
+        if profile.data_sources:
+            data_sources.check_model(caps)  # first: no other setting would make them work
+        shaped = shape_request(conversation, options, caps, profile.api_version, deployment)
+        if profile.data_sources:
+            shaped.payload["data_sources"] = data_sources.entries(profile.data_sources)
+        return shaped
 
     async def events(
         self, sdk: openai.AsyncOpenAI, shaped: ShapedRequest, headers: Mapping[str, Any]
@@ -66,13 +73,18 @@ class ChatCompletionsWire:
         kwargs = request_kwargs(shaped, headers)
         if not shaped.stream:
             text = reading.add_completion(await sdk.chat.completions.create(**kwargs))
+            if reading.citations:
+                yield CitationsEvent(reading.citations)
             if text:
                 yield ContentEvent(text)
         else:
             stream = await sdk.chat.completions.create(**kwargs)
             try:
                 async for chunk in stream:
+                    cited = bool(reading.citations)
                     text = reading.add_chunk(chunk)
+                    if reading.citations and not cited:
+                        yield CitationsEvent(reading.citations)  # once, when they arrive
                     if text:
                         yield ContentEvent(text)
             finally:
@@ -90,6 +102,9 @@ class ChatCompletionsWire:
         lessons: Lessons,
         deployment: str,
     ) -> Healing | None:
+        if error.get("param") == "data_sources" and "data_sources" in shaped.payload:
+            # Never healed by dropping them: an answer without its sources would look grounded.
+            raise data_sources.refusal_error(caps.model or deployment)
         return learn(error, shaped.payload, caps, lessons, deployment)
 
 
@@ -267,6 +282,8 @@ class ChatReading:
     usage: Usage | None = None
     filtered: tuple[str, ...] = ()
     calls: dict[int, _PartialCall] = field(default_factory=dict)
+    citations: tuple[Citation, ...] = ()
+    intent: str = ""
 
     @property
     def content(self) -> str:
@@ -285,6 +302,8 @@ class ChatReading:
             if (get(choice, "index") or 0) != 0:
                 continue
             delta = get(choice, "delta")
+            if delta is not None:
+                self._add_context(get(delta, "context"))
             piece = get(delta, "content") if delta is not None else None
             if isinstance(piece, str) and piece:
                 text += piece
@@ -317,6 +336,8 @@ class ChatReading:
             if (get(choice, "index") or 0) != 0:
                 continue
             message = get(choice, "message")
+            if message is not None:
+                self._add_context(get(message, "context"))
             content = get(message, "content") if message is not None else None
             text = content if isinstance(content, str) else ""
             for index, call in enumerate((get(message, "tool_calls") if message is not None else None) or ()):
@@ -331,6 +352,15 @@ class ChatReading:
         if text:
             self.parts.append(text)
         return text
+
+    def _add_context(self, context: Any) -> None:
+        """On Your Data's `context` (citations and intent): in the message, or in the first delta."""
+        if context is None or self.citations:
+            return
+        context = context if isinstance(context, Mapping) else as_dict(context)
+        self.citations = data_sources.citations_from(context)
+        intent = context.get("intent")
+        self.intent = intent if isinstance(intent, str) else ""
 
     def _finish(self, choice: Any) -> None:
         reason = get(choice, "finish_reason")
@@ -355,4 +385,5 @@ class ChatReading:
             usage=self.usage or Usage(),
             tool_calls=calls,
             filtered=self.filtered,
+            citations=self.citations,
         )
