@@ -16,6 +16,7 @@ MODULES = (
     "code_actions",
     "memory",
     "agent",
+    "webview",
 )
 
 

@@ -33,8 +33,11 @@ DELETE_CONVERSATION = "chatls/deleteConversation"
 MODELS = "chatls/models"
 SET_API_KEY = "chatls/setApiKey"
 BUDGET = "chatls/budget"
+RENAME_CONVERSATION = "chatls/renameConversation"
 
-REQUESTS = frozenset({CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET})
+REQUESTS = frozenset(
+    {CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET, RENAME_CONVERSATION}
+)
 
 # --- server -> client notifications and requests -------------------------------------------------
 DELTA = "chatls/delta"
@@ -297,6 +300,16 @@ class DeleteConversationResult:
 @attrs.define
 class ModelsParams:
     workspace_uri: str | None = None
+
+
+@attrs.define
+class RenameConversationParams:
+    conversation_id: str
+    title: str
+    """The new title (trimmed; 1 to TITLE_MAX characters)."""
+
+
+TITLE_MAX = 200
 
 
 @attrs.define

@@ -195,6 +195,12 @@ async def test_conversation_requests_and_commands_agree_and_export_writes_markdo
             "chatls.exportConversation",
             {"conversationId": first["conversationId"], "path": str(target)},
         )
+        renamed = await request(
+            client,
+            "chatls/renameConversation",
+            {"conversationId": first["conversationId"], "title": "  Exported\n chat "},
+        )
+        listed_renamed = await request(client, "chatls/conversations", {})
         deleted = await request(
             client, "chatls/deleteConversation", {"conversationId": first["conversationId"]}
         )
@@ -209,6 +215,8 @@ async def test_conversation_requests_and_commands_agree_and_export_writes_markdo
     assert exported["path"] == str(target)
     assert target.read_text(encoding="utf-8") == exported["markdown"]
     assert "Export me" in exported["markdown"] and first["content"] in exported["markdown"]
+    assert renamed == {"conversationId": first["conversationId"], "title": "Exported chat"}
+    assert [c["title"] for c in listed_renamed] == ["Exported chat"]
     assert (deleted, deleted_again, after) == ({"deleted": True}, {"deleted": False}, [])
 
 

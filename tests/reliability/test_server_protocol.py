@@ -157,6 +157,11 @@ REQUEST_SHAPES = {
         protocol.SetApiKeyParams, {"profile": "default", "apiKey": "k"}, {"profile": "str", "apiKey": "str"}
     ),
     protocol.BUDGET: CHAT_SHAPE,
+    protocol.RENAME_CONVERSATION: Shape(
+        protocol.RenameConversationParams,
+        {"conversationId": "c", "title": "t"},
+        {"conversationId": "str", "title": "str"},
+    ),
 }
 COMMAND_SHAPES = {
     protocol.CMD_CHAT: CHAT_SHAPE,

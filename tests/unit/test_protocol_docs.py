@@ -32,6 +32,7 @@ REQUEST_PARAMS: dict[str, type[Any]] = {
     protocol.MODELS: protocol.ModelsParams,
     protocol.SET_API_KEY: protocol.SetApiKeyParams,
     protocol.BUDGET: protocol.ChatParams,
+    protocol.RENAME_CONVERSATION: protocol.RenameConversationParams,
 }
 COMMAND_ARGS: dict[str, type[Any]] = {
     protocol.CMD_CHAT: protocol.ChatParams,
@@ -47,6 +48,7 @@ RESULTS: dict[str, Any] = {
     protocol.CONVERSATIONS: list[protocol.ConversationSummary],
     protocol.CONVERSATION: protocol.ConversationInfo,
     protocol.BUDGET: protocol.BudgetResult,
+    protocol.RENAME_CONVERSATION: protocol.RenameConversationParams,  # the result echoes the stored title
 }
 CANCELLED_CHAT_COMMAND_KEYS = {"conversationId", "messageId", "content", "status"}
 """What `chatls.chat` answers when its progress is cancelled (features/chat.py builds it by hand)."""

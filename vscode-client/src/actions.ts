@@ -63,7 +63,8 @@ export function actionMiddleware(getChatView: () => ChatView | undefined) {
     const result: unknown = chatView && P.CHAT_ACTION_COMMANDS.includes(command)
       ? await chatView.runExternalTurn(
           completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
-          async () => next(command, finalArgs) as Promise<unknown>,
+          // the panel's Stop cancels it; its deltas carry the panel's client token
+          (token, clientToken) => chatView.executeAction<unknown>(command, [{ ...completed, clientToken }, ...args.slice(1)], token),
           (r) => (isActionResult(r) ? r.conversationId : undefined))
       : await next(command, finalArgs);
     if (isActionResult(result) && command !== P.CMD_EXPLAIN && command !== P.CMD_ASK_IN_CHAT && !result.applied) {

@@ -2,11 +2,12 @@
 
 import * as vscode from "vscode";
 import { unseenNotes } from "./format";
-import type { FromWebview, ProfileChoice, ToWebview } from "./messages";
+import type { FromWebview, PanelCommand, ProfileChoice, SetupForm, ToWebview } from "./messages";
 import { activeProfile, choicesFromModels, choicesFromSettings } from "./models";
 import * as P from "./protocol";
 import { type ChatLSServer, errorMessage } from "./server";
-import { profilesFromSetting } from "./settings";
+import { ApiKeys } from "./secrets";
+import { profilesFromSetting, type ProfileSetting } from "./settings";
 import { makeNonce, renderWebviewHtml } from "./webviewHtml";
 
 export const VIEW_ID = "chatls.chatView";
@@ -14,6 +15,13 @@ const CONVERSATION_KEY = "chatls.conversationId";
 const PROFILE_KEY = "chatls.activeProfile";
 const EFFORT_KEY = "chatls.reasoningEffort";
 const SEEN_NOTES_KEY = "chatls.seenAdaptations";
+/** What an error box's buttons run. */
+const PANEL_COMMANDS: Record<PanelCommand, readonly [string, ...unknown[]]> = {
+  openSettings: ["workbench.action.openSettings", "chatls"],
+  setApiKey: ["chatls.client.setApiKey"],
+  setupServer: ["chatls.client.setupServer"],
+  showLog: ["chatls.client.showLog"],
+};
 const TURN_MESSAGES: ReadonlySet<ToWebview["type"]> = new Set([
   "turnStarted", "delta", "turnDone", "turnEnded", "turnCancelled", "turnError",
 ]);
@@ -115,7 +123,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     });
     view.webview.onDidReceiveMessage((message: FromWebview) => {
       const report = (error: unknown): void => this.log.error(`chat panel: ${errorMessage(error)}`);
-      if (message.type === "send" || message.type === "stop") {
+      if (message.type === "send" || message.type === "stop" || message.type === "setup") {
         this.handle(message).catch(report); // a turn runs for long; Stop must not wait behind anything
       } else {
         // picker changes and the like are applied in the order the user made them
@@ -160,6 +168,20 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
         return;
       case "insert":
         await insertAtCursor(message.code);
+        return;
+      case "apply":
+        await applyToSelection(message.code);
+        return;
+      case "command": {
+        const [command, ...args] = PANEL_COMMANDS[message.command];
+        await vscode.commands.executeCommand(command, ...args);
+        return;
+      }
+      case "renameConversation":
+        await this.renameConversation(message.conversationId, message.title);
+        return;
+      case "setup":
+        await this.setUp(message.form);
         return;
       case "newConversation":
         await this.setConversationId(null);
@@ -262,6 +284,40 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     }
   }
 
+  private async renameConversation(conversationId: string, title: string): Promise<void> {
+    try {
+      const params: P.RenameConversationParams = { conversationId, title };
+      await this.server.request<unknown>(P.RENAME_CONVERSATION, params);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ChatLS: could not rename the conversation: ${errorMessage(error)}`);
+    }
+    await this.refreshConversations();
+  }
+
+  /**
+   * The panel's first-run form: the key into SecretStorage (keyed by profile), then the profile into the user's
+   * settings and made the default. Changing `chatls.profiles` restarts the server, which then has both.
+   */
+  private async setUp(form: SetupForm): Promise<void> {
+    const config = vscode.workspace.getConfiguration("chatls");
+    const existing = profilesFromSetting(config.get("profiles"));
+    if (existing.some((p) => p.name === form.name)) {
+      this.post({ type: "setupResult", ok: false, message: `A profile named '${form.name}' already exists: pick another name.` });
+      return;
+    }
+    const profile: ProfileSetting = { name: form.name, endpoint: form.endpoint, deployment: form.deployment, auth: form.auth };
+    try {
+      if (form.auth === "apiKey" && form.apiKey) {
+        await new ApiKeys(this.context.secrets).set(form.name, form.apiKey);
+      }
+      await config.update("profiles", [...existing, profile], vscode.ConfigurationTarget.Global);
+      await config.update("defaultProfile", form.name, vscode.ConfigurationTarget.Global);
+      this.post({ type: "setupResult", ok: true, message: `Profile '${form.name}' saved. Starting the server with it…` });
+    } catch (error) {
+      this.post({ type: "setupResult", ok: false, message: `Could not save the settings: ${errorMessage(error)}` });
+    }
+  }
+
   private async deleteConversation(conversationId: string): Promise<void> {
     const answer = await vscode.window.showWarningMessage(
       "Delete this conversation? This cannot be undone.", { modal: true }, "Delete");
@@ -308,6 +364,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       conversationId: message.conversationId,
       workspaceUri: this.workspaceUri(),
       profile: message.profile ?? this.activeProfileName,
+      clientToken: message.clientToken,
     };
     if (message.reasoningEffort) {
       params.reasoningEffort = message.reasoningEffort;
@@ -362,13 +419,20 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
    * A code action's streamed turn: open the panel and show it like a chat turn. A failure is shown there,
    * with Retry, so it resolves to undefined instead of failing the command a second time in a notification.
    */
-  async runExternalTurn<R>(label: string, run: () => Promise<R>, conversationOf: (result: R) => string | undefined): Promise<R | undefined> {
+  async runExternalTurn<R>(
+    label: string,
+    run: (token: vscode.CancellationToken, clientToken: string) => Promise<R>,
+    conversationOf: (result: R) => string | undefined,
+  ): Promise<R | undefined> {
     this.externalTurn += 1;
     const turnId = `action-${this.externalTurn}`;
-    this.post({ type: "turnStarted", turnId, prompt: label });
+    const clientToken = `action-${makeNonce().replace(/[^A-Za-z0-9]/g, "")}`;
+    const source = new vscode.CancellationTokenSource();
+    this.turns.set(turnId, source); // the panel's Stop cancels the action's request
+    this.post({ type: "turnStarted", turnId, prompt: label, clientToken });
     await this.reveal();
     try {
-      const result = await run();
+      const result = await run(source.token, clientToken);
       const id = conversationOf(result);
       let conversation: P.ConversationInfo | null = null;
       if (id) {
@@ -379,14 +443,22 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       await this.refreshConversations();
       return result;
     } catch (error) {
-      if (P.isCancelledError(error)) {
+      if (P.isCancelledError(error) || source.token.isCancellationRequested) {
         this.post({ type: "turnCancelled", turnId });
       } else {
         this.post({ type: "turnError", turnId, message: errorMessage(error) });
       }
       await this.refreshConversations();
       return undefined;
+    } finally {
+      this.turns.delete(turnId);
+      source.dispose();
     }
+  }
+
+  /** Run a server command under a cancellation token (a code action the panel can stop). */
+  async executeAction<R>(command: string, args: unknown[], token: vscode.CancellationToken): Promise<R> {
+    return this.server.executeServerCommand<R>(command, args, token);
   }
 
   async newConversation(): Promise<void> {
@@ -406,16 +478,43 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 }
 
-/** Insert code at the cursor(s) of the editor the user was last in. */
-async function insertAtCursor(code: string): Promise<void> {
+function targetEditor(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
   if (!editor) {
-    void vscode.window.showWarningMessage("ChatLS: open an editor to insert the code into.");
+    void vscode.window.showWarningMessage("ChatLS: open an editor to put the code into.");
+  }
+  return editor;
+}
+
+/** Insert code at the cursor(s) of the editor the user was last in (a selection is kept, not replaced). */
+async function insertAtCursor(code: string): Promise<void> {
+  const editor = targetEditor();
+  if (!editor) {
     return;
   }
   await editor.edit((builder) => {
     for (const selection of editor.selections) {
-      builder.replace(selection, code);
+      builder.insert(selection.active, code);
+    }
+  });
+  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+}
+
+/** Replace the selection(s) of the editor the user was last in; with nothing selected, say so. */
+async function applyToSelection(code: string): Promise<void> {
+  const editor = targetEditor();
+  if (!editor) {
+    return;
+  }
+  if (editor.selections.every((s) => s.isEmpty)) {
+    void vscode.window.showWarningMessage("ChatLS: select the code to replace first (or use Insert).");
+    return;
+  }
+  await editor.edit((builder) => {
+    for (const selection of editor.selections) {
+      if (!selection.isEmpty) {
+        builder.replace(selection, code);
+      }
     }
   });
   await vscode.window.showTextDocument(editor.document, editor.viewColumn);

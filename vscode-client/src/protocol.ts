@@ -13,8 +13,9 @@ export const CONVERSATION = "chatls/conversation";
 export const DELETE_CONVERSATION = "chatls/deleteConversation";
 export const MODELS = "chatls/models";
 export const SET_API_KEY = "chatls/setApiKey";
+export const RENAME_CONVERSATION = "chatls/renameConversation";
 
-export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY] as const;
+export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, RENAME_CONVERSATION] as const;
 
 // --- server -> client notifications ------------------------------------------------------------
 export const DELTA = "chatls/delta";
@@ -67,13 +68,16 @@ export const STATUS_CANCELLED = "cancelled";
 export const STATUS_ERROR = "error";
 export const STATUS_TRUNCATED = "truncated";
 export const STATUS_PENDING = "pending";
+/** A pending reply no live server owns (its server died); retryable like error and cancelled. */
+export const STATUS_INTERRUPTED = "interrupted";
 
 export type MessageStatus =
   | typeof STATUS_COMPLETE
   | typeof STATUS_CANCELLED
   | typeof STATUS_ERROR
   | typeof STATUS_TRUNCATED
-  | typeof STATUS_PENDING;
+  | typeof STATUS_PENDING
+  | typeof STATUS_INTERRUPTED;
 
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
@@ -106,6 +110,8 @@ export interface ChatParams {
    * second time (`prompt` must be that question as stored; `conversationId` is required).
    */
   retryOf?: string | null;
+  /** Echoed in every `chatls/delta` of this request, so the client can pair deltas with it. */
+  clientToken?: string | null;
 }
 
 export interface Usage {
@@ -121,8 +127,12 @@ export interface ChatResult {
   content: string;
   model: string;
   finishReason: string;
+  /** Neutral: "complete" | "truncated" | "filtered" | "failed" | "tool_calls" (finishReason is deprecated). */
+  stopReason?: string;
   usage: Usage;
   adaptations: string[];
+  /** The reasoning summary, whole. */
+  reasoning?: string | null;
 }
 
 export interface DeltaNotification {
@@ -132,6 +142,10 @@ export interface DeltaNotification {
   content?: string | null;
   /** Short human-readable state, e.g. "thinking 12 s". */
   status?: string | null;
+  /** Reasoning-summary text to append (never answer text). */
+  reasoning?: string | null;
+  /** The clientToken of the request this delta belongs to. */
+  clientToken?: string | null;
 }
 
 export interface ConversationsParams {
@@ -157,6 +171,8 @@ export interface MessageInfo {
   createdAt: string;
   model?: string | null;
   usage?: Usage | null;
+  /** The reasoning summary stored with an assistant reply. */
+  reasoning?: string | null;
 }
 
 export interface ConversationInfo {
@@ -164,6 +180,11 @@ export interface ConversationInfo {
   title: string;
   workspaceUri: string;
   messages: MessageInfo[];
+}
+
+export interface RenameConversationParams {
+  conversationId: string;
+  title: string;
 }
 
 export interface DeleteConversationResult {
@@ -196,6 +217,8 @@ export interface SelectionArgs {
   /** What to do, for chatls.editSelection (and an optional question for chatls.askInChat). */
   instruction?: string | null;
   diagnostics?: Diagnostic[] | null;
+  /** Echoed in every `chatls/delta` of this command's turn. */
+  clientToken?: string | null;
 }
 
 /** Result of every code-action command. */

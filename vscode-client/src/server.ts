@@ -249,9 +249,11 @@ export class ChatLSServer implements vscode.Disposable {
     return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
   }
 
-  async executeServerCommand<R>(command: string, args: unknown[]): Promise<R> {
+  async executeServerCommand<R>(command: string, args: unknown[], token?: CancellationToken): Promise<R> {
     const client = await this.ready();
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }) as Promise<R>;
+    const params = { command, arguments: args };
+    return (token ? client.sendRequest(ExecuteCommandRequest.type, params, token)
+      : client.sendRequest(ExecuteCommandRequest.type, params)) as Promise<R>;
   }
 
   /** Hand a key to the running server; the LSP trace is paused so the key never reaches the log. */

@@ -51,6 +51,7 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
 <header class="toolbar">
   <details id="history">
     <summary>Conversations</summary>
+    <input id="conversation-search" type="search" placeholder="Search conversations" aria-label="Search conversations">
     <ul id="conversation-list" aria-label="Conversations in this workspace"></ul>
   </details>
   <button id="new" type="button" title="New conversation">New</button>
@@ -62,9 +63,25 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
   <label id="effort-label" hidden>Reasoning <select id="effort" aria-label="Reasoning effort"></select></label>
 </div>
 <div id="server-state" class="server-state" hidden></div>
+<section id="setup" class="setup" hidden aria-labelledby="setup-title">
+  <h2 id="setup-title">Set up ChatLS</h2>
+  <p>Connect an Azure OpenAI deployment. This writes a profile to the <code>chatls.profiles</code> setting; an API key
+  goes to VS Code's secret storage, never to settings.</p>
+  <form novalidate>
+    <label>Profile name <input name="name" type="text" value="default" autocomplete="off" spellcheck="false"></label>
+    <label>Endpoint <input name="endpoint" type="url" placeholder="https://contoso.openai.azure.com" autocomplete="off" spellcheck="false"></label>
+    <label>Deployment <input name="deployment" type="text" placeholder="gpt-4o" autocomplete="off" spellcheck="false"></label>
+    <label>Authentication <select name="auth">
+      <option value="apiKey">API key</option>
+      <option value="entra">Microsoft Entra ID (az login)</option>
+    </select></label>
+    <label class="setup-key">API key <input name="apiKey" type="password" autocomplete="off"></label>
+    <div class="setup-problem" role="alert" hidden></div>
+    <button type="submit">Save and connect</button>
+  </form>
+</section>
 <main id="messages" aria-live="polite"></main>
 <div id="notes" class="notes" hidden></div>
-<div id="status" class="status" role="status" hidden></div>
 <footer class="composer">
   <textarea id="prompt" rows="3" placeholder="Ask ChatLS… (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
   <div class="composer-buttons">

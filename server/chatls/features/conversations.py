@@ -1,4 +1,5 @@
 """Conversation and profile requests (`chatls/conversations`, `/conversation`, `/deleteConversation`,
+`/renameConversation`,
 `/models`,
 `/setApiKey`) and their command twins, plus `chatls.exportConversation`."""
 
@@ -17,6 +18,7 @@ from chatls.features.chat import workspace_of
 from chatls.logging_setup import register_secret
 from chatls.server import ChatLSServer
 from chatls.workspace_files import export_to
+from chatls.store import ConversationNotFound
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,29 @@ async def delete_conversation(ls: ChatLSServer, params: Any) -> Any:
     await ls.ready()
     deleted = _guard(lambda: ls.store.delete_conversation(p.conversation_id))
     return {"deleted": deleted}
+
+
+async def rename_conversation(ls: ChatLSServer, params: Any) -> Any:
+    """Give a conversation the title the user typed (the panel's list renames in place)."""
+    p = protocol.structure_params(params, protocol.RenameConversationParams)
+    title = " ".join(p.title.split())
+    if not title:
+        raise invalid_params("invalid params: title must not be empty @ $.title")
+    if len(title) > protocol.TITLE_MAX:
+        longer = f"title is longer than {protocol.TITLE_MAX} characters"
+        raise invalid_params(f"invalid params: {longer} @ $.title")
+    await ls.ready()
+
+    def rename() -> bool:
+        try:
+            ls.store.rename_conversation(p.conversation_id, title)
+        except ConversationNotFound:
+            return False
+        return True
+
+    if not _guard(rename):
+        raise invalid_params(f"unknown conversationId {p.conversation_id!r}")
+    return {"conversationId": p.conversation_id, "title": title}
 
 
 async def models(ls: ChatLSServer, params: Any) -> list[Any]:
@@ -156,6 +181,7 @@ def register(server: ChatLSServer) -> None:
     server.feature(protocol.DELETE_CONVERSATION)(delete_conversation)
     server.feature(protocol.MODELS)(models)
     server.feature(protocol.SET_API_KEY)(set_api_key)
+    server.feature(protocol.RENAME_CONVERSATION)(rename_conversation)
     server.command(protocol.CMD_CONVERSATIONS)(conversations_command)
     server.command(protocol.CMD_CONVERSATION)(conversation_command)
     server.command(protocol.CMD_DELETE_CONVERSATION)(delete_conversation_command)

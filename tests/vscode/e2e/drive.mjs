@@ -259,13 +259,13 @@ try {
     await view.fill("#prompt", "think about it");
     await view.click("#send");
     // a model that cannot stream: the status line shows the thinking time until the reply arrives
-    await view.waitForFunction(() => /thinking/i.test(document.getElementById("status").textContent), null, { timeout: 30000 });
-    const status = await view.textContent("#status");
+    await view.waitForFunction(() => /thinking/i.test([...document.querySelectorAll(".message.assistant .turn-status")].at(-1).textContent), null, { timeout: 30000 });
+    const status = await view.textContent(".message.assistant >> nth=-1 >> .turn-status");
     await shot(page, "thinking");
     await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1)?.querySelector(".usage"), null, { timeout: 60000 });
     const usage = await view.evaluate(() => [...document.querySelectorAll(".message.assistant .usage")].at(-1).textContent);
     const notes = await view.$$eval("#notes .note", (n) => n.map((x) => x.textContent));
-    const statusHidden = !(await view.isVisible("#status"));
+    const statusHidden = !(await view.isVisible(".message.assistant >> nth=-1 >> .turn-status"));
     const statusBar = await page.locator(".statusbar-item", { hasText: "thinker" }).count();
     return { effortHiddenBefore, efforts, status, usage, notes, statusHidden, statusBar };
   });
@@ -277,9 +277,9 @@ try {
     try {
       await view.fill("#prompt", "ponder forever");
       await view.click("#send");
-      await view.waitForSelector("#status:not([hidden])", { timeout: 30000 });
-      await view.waitForFunction(() => !/waiting for the model/.test(document.getElementById("status").textContent), null, { timeout: 30000 });
-      const status = await view.textContent("#status");
+      await view.waitForSelector(".message.assistant >> nth=-1 >> .turn-status:not([hidden])", { timeout: 30000 });
+      await view.waitForFunction(() => !/waiting for the model/.test([...document.querySelectorAll(".message.assistant .turn-status")].at(-1).textContent), null, { timeout: 30000 });
+      const status = await view.textContent(".message.assistant >> nth=-1 >> .turn-status");
       const content = await view.evaluate(() => [...document.querySelectorAll(".message.assistant .body")].at(-1).textContent);
       await view.click("#stop");
       await view.waitForFunction(() => [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".tag"), null, { timeout: 30000 });

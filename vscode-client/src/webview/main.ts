@@ -1,9 +1,14 @@
 /** The chat panel: renders conversations and streaming replies, talks to the extension by messages. */
 
-import { DEFAULT_EFFORTS, type FromWebview, type ProfileChoice, type ToWebview } from "../messages";
+import { DEFAULT_EFFORTS, type FromWebview, type PanelCommand, type ProfileChoice, type ToWebview } from "../messages";
 import { formatUsage, statusAt } from "../format";
-import type { ChatResult, ConversationInfo, ConversationSummary, MessageInfo } from "../protocol";
-import { renderMarkdown } from "./render";
+import type { ChatResult, ConversationInfo, MessageInfo } from "../protocol";
+import type { CodeAction } from "./codeBlocks";
+import { ConversationList } from "./conversationList";
+import { errorBox } from "./errorBox";
+import { SetupPanel } from "./setupForm";
+import { StreamingMarkdown } from "./stream";
+import { ThinkingBlock } from "./thinking";
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -12,16 +17,30 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface PendingTurn {
+/** A reply on screen: its element, its answer text and (when the model reasoned) its Thinking block. */
+interface ReplyView {
+  container: HTMLElement;
+  status: HTMLElement;
+  answer: StreamingMarkdown;
+  thinking: ThinkingBlock | null;
+}
+
+interface PendingTurn extends ReplyView {
   turnId: string;
+  prompt: string;
+  /** Deltas carrying this token are this turn's; null for a code action started by an older extension. */
+  clientToken: string | null;
+  conversationId: string | null;
+  messageId: string | null;
+  /** Started by a code action (the extension cancels its command on Stop). */
+  external: boolean;
+}
+
+/** What Retry needs: the question as stored and, when the server named it, the failed reply. */
+interface RetryTarget {
   prompt: string;
   conversationId: string | null;
   messageId: string | null;
-  text: string;
-  body: HTMLElement;
-  container: HTMLElement;
-  /** Started by a code action: a server command, which only its progress notification can cancel. */
-  external: boolean;
 }
 
 interface SavedState {
@@ -44,10 +63,8 @@ const ui = {
   prompt: byId<HTMLTextAreaElement>("prompt"),
   send: byId<HTMLButtonElement>("send"),
   stop: byId<HTMLButtonElement>("stop"),
-  status: byId<HTMLElement>("status"),
   notes: byId<HTMLElement>("notes"),
   serverState: byId<HTMLElement>("server-state"),
-  list: byId<HTMLUListElement>("conversation-list"),
   history: byId<HTMLDetailsElement>("history"),
   newButton: byId<HTMLButtonElement>("new"),
   exportButton: byId<HTMLButtonElement>("export"),
@@ -55,6 +72,7 @@ const ui = {
   profile: byId<HTMLSelectElement>("profile"),
   effort: byId<HTMLSelectElement>("effort"),
   effortLabel: byId<HTMLElement>("effort-label"),
+  composer: document.querySelector("footer.composer") as HTMLElement,
 };
 
 const saved = (vscode.getState() ?? {}) as Partial<SavedState>;
@@ -62,7 +80,6 @@ let conversationId: string | null = saved.conversationId ?? null;
 let pending: PendingTurn | null = null;
 let profiles: ProfileChoice[] = [];
 let turnCounter = 0;
-let renderQueued = false;
 let statusText = "";
 let statusSince = 0;
 let statusTimer: number | undefined;
@@ -76,50 +93,59 @@ function saveState(): void {
   vscode.setState({ conversationId, draft: ui.prompt.value } satisfies SavedState);
 }
 
-// --- rendering ---------------------------------------------------------------------------------
-
-/** Wrap each code block with Copy / Insert buttons that post the block's exact text. */
-function decorateCodeBlocks(root: HTMLElement): void {
-  for (const pre of Array.from(root.querySelectorAll("pre"))) {
-    if (pre.parentElement?.classList.contains("code-block")) {
-      continue;
-    }
-    const code = pre.querySelector("code");
-    const wrapper = document.createElement("div");
-    wrapper.className = "code-block";
-    const bar = document.createElement("div");
-    bar.className = "code-actions";
-    const codeText = (): string => (code ?? pre).textContent?.replace(/\n$/, "") ?? "";
-    for (const [label, type] of [["Copy", "copy"], ["Insert", "insert"]] as const) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = `code-${type}`;
-      button.textContent = label;
-      button.title = type === "copy" ? "Copy to clipboard" : "Insert at the cursor";
-      button.addEventListener("click", () => post({ type, code: codeText() }));
-      bar.appendChild(button);
-    }
-    pre.replaceWith(wrapper);
-    wrapper.append(bar, pre);
-  }
+function onCode(action: CodeAction, code: string): void {
+  post({ type: action, code });
 }
 
-function setMarkdown(element: HTMLElement, text: string): void {
-  element.innerHTML = renderMarkdown(text); // sanitised by DOMPurify in renderMarkdown
-  decorateCodeBlocks(element);
+function runCommand(command: PanelCommand): void {
+  post({ type: "command", command });
 }
 
-function messageElement(role: string, extraClass = ""): { container: HTMLElement; body: HTMLElement } {
+const conversationList = new ConversationList(
+  byId<HTMLUListElement>("conversation-list"),
+  byId<HTMLInputElement>("conversation-search"),
+  {
+    open: (id) => post({ type: "openConversation", conversationId: id }),
+    rename: (id, title) => post({ type: "renameConversation", conversationId: id, title }),
+    remove: (id) => post({ type: "deleteConversation", conversationId: id }),
+  },
+);
+
+const setup = new SetupPanel(byId<HTMLElement>("setup"), (form) => post({ type: "setup", form }));
+
+// --- messages on screen ------------------------------------------------------------------------
+
+/** Whether the view follows new text: true until the user scrolls up, again once they scroll back down. */
+let following = true;
+ui.messages.addEventListener("scroll", () => {
+  const m = ui.messages;
+  following = m.scrollHeight - m.scrollTop - m.clientHeight < 40;
+}, { passive: true });
+
+function scrollToEnd(): void {
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+function messageElement(role: string, extraClass = ""): { container: HTMLElement; body: HTMLElement; status: HTMLElement } {
   const container = document.createElement("article");
   container.className = `message ${role} ${extraClass}`.trim();
   const who = document.createElement("div");
   who.className = "role";
   who.textContent = role === "user" ? "You" : "ChatLS";
+  const status = document.createElement("div");
+  status.className = "turn-status";
+  status.setAttribute("role", "status");
+  status.hidden = true;
   const body = document.createElement("div");
   body.className = "body";
-  container.append(who, body);
+  container.append(who, status, body);
   ui.messages.appendChild(container);
-  return { container, body };
+  return { container, body, status };
+}
+
+function replyView(extraClass: string): ReplyView {
+  const { container, body, status } = messageElement("assistant", extraClass);
+  return { container, status, answer: new StreamingMarkdown(body, onCode), thinking: null };
 }
 
 function addUserMessage(text: string): void {
@@ -135,6 +161,13 @@ function addFooter(container: HTMLElement, className: string, text: string): HTM
   return footer;
 }
 
+const STATUS_TAGS: Record<string, [string, string]> = {
+  cancelled: ["tag", "Stopped"],
+  error: ["tag failed-tag", "Failed"],
+  truncated: ["tag", "Truncated"],
+  interrupted: ["tag interrupted-tag", "Interrupted: the server stopped before the reply was complete"],
+};
+
 function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.role === "user") {
     addUserMessage(message.content);
@@ -143,23 +176,20 @@ function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.role !== "assistant") {
     return null;
   }
-  const { container, body } = messageElement("assistant", `status-${message.status}`);
-  setMarkdown(body, message.content);
-  if (message.status === "cancelled") {
-    addFooter(container, "tag", "Stopped");
-  } else if (message.status === "error") {
-    addFooter(container, "tag failed-tag", "Failed");
-  } else if (message.status === "truncated") {
-    addFooter(container, "tag", "Truncated");
+  const view = replyView(`status-${message.status}`);
+  if (message.reasoning) {
+    view.thinking = ThinkingBlock.stored(view.answer.root, message.reasoning, onCode);
+  }
+  view.answer.append(message.content);
+  view.answer.finish();
+  const tag = STATUS_TAGS[message.status];
+  if (tag) {
+    addFooter(view.container, tag[0], tag[1]);
   }
   if (message.usage) {
-    addFooter(container, "usage", message.model ? `${message.model} · ${formatUsage(message.usage)}` : formatUsage(message.usage));
+    addFooter(view.container, "usage", message.model ? `${message.model} · ${formatUsage(message.usage)}` : formatUsage(message.usage));
   }
-  return container;
-}
-
-function scrollToEnd(): void {
-  ui.messages.scrollTop = ui.messages.scrollHeight;
+  return view.container;
 }
 
 function showConversation(conversation: ConversationInfo | null): void {
@@ -168,46 +198,24 @@ function showConversation(conversation: ConversationInfo | null): void {
   }
   ui.messages.replaceChildren();
   conversationId = conversation?.id ?? null;
+  conversationList.setCurrent(conversationId);
   const messages = conversation?.messages ?? [];
   let last: HTMLElement | null = null;
   for (const message of messages) {
     last = addStoredMessage(message);
   }
-  // the conversation ended in a failed reply (e.g. before a reload): it can still be retried
+  // the conversation ended in a failed or interrupted reply (e.g. before a reload): it can still be retried
   const failed = messages.at(-1);
   const question = messages.at(-2);
-  if (conversation && last && failed?.status === "error" && question?.role === "user") {
+  if (conversation && last && failed && (failed.status === "error" || failed.status === "interrupted")
+      && question?.role === "user") {
     const target: RetryTarget = { prompt: question.content, conversationId: conversation.id, messageId: failed.id };
-    addRetryBox(last, "This reply failed.", () => retry(target));
+    const message = failed.status === "error" ? "This reply failed." : "This reply was interrupted.";
+    addRetryBox(last, message, target);
   }
   updateButtons();
   saveState();
   scrollToEnd();
-}
-
-function showConversations(items: ConversationSummary[]): void {
-  ui.list.replaceChildren();
-  for (const item of items) {
-    const li = document.createElement("li");
-    li.dataset.id = item.id;
-    if (item.id === conversationId) {
-      li.classList.add("current");
-    }
-    const open = document.createElement("button");
-    open.type = "button";
-    open.className = "open";
-    open.textContent = item.title || "(untitled)";
-    open.title = `${item.messageCount} messages, updated ${item.updatedAt}`;
-    open.addEventListener("click", () => post({ type: "openConversation", conversationId: item.id }));
-    li.appendChild(open);
-    ui.list.appendChild(li);
-  }
-  if (items.length === 0) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = "No conversations yet";
-    ui.list.appendChild(li);
-  }
 }
 
 function showProfiles(choices: ProfileChoice[], active: string | null, effort: string | null): void {
@@ -224,6 +232,11 @@ function showProfiles(choices: ProfileChoice[], active: string | null, effort: s
   }
   ui.profile.disabled = choices.length === 0;
   showEffortPicker(effort);
+  // first run: no profile at all -> the guided set-up instead of an empty panel
+  const firstRun = choices.length === 0;
+  setup.show(firstRun);
+  ui.composer.hidden = firstRun;
+  document.body.classList.toggle("first-run", firstRun);
 }
 
 function selectedProfile(): ProfileChoice | undefined {
@@ -252,30 +265,35 @@ function updateButtons(): void {
   const busy = pending !== null;
   ui.send.hidden = busy;
   ui.stop.hidden = !busy;
-  ui.stop.disabled = pending?.external === true;
-  ui.stop.title = pending?.external === true
-    ? "A code action stops with Cancel on its progress notification"
-    : "Stop the reply (what has arrived is kept)";
+  ui.stop.disabled = false;
+  ui.stop.title = "Stop the reply (what has arrived is kept)";
   ui.exportButton.disabled = conversationId === null || busy;
   ui.deleteButton.disabled = conversationId === null || busy;
   ui.newButton.disabled = busy;
 }
 
-// --- status line -------------------------------------------------------------------------------
+// --- the running turn's status, shown on its own message ---------------------------------------
 
 function renderStatus(): void {
-  ui.status.textContent = statusAt(statusText, (Date.now() - statusSince) / 1000);
+  if (pending) {
+    pending.status.textContent = statusAt(statusText, (Date.now() - statusSince) / 1000);
+  }
 }
 
 function setStatus(text: string | null): void {
   statusText = text ?? "";
   statusSince = Date.now();
-  ui.status.hidden = statusText === "";
   window.clearInterval(statusTimer);
   statusTimer = undefined;
+  if (!pending) {
+    return;
+  }
+  pending.status.hidden = statusText === "";
   if (statusText) {
     renderStatus();
     statusTimer = window.setInterval(renderStatus, 1000);
+  } else {
+    pending.status.textContent = "";
   }
 }
 
@@ -294,8 +312,14 @@ function showNotes(notes: string[]): void {
 
 // --- turns -------------------------------------------------------------------------------------
 
+function newToken(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return `panel-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
 /** Show a turn as running; a retry answers the question already shown, so no second user message. */
-function startTurn(prompt: string, turnId: string, showPrompt = true, external = false): PendingTurn {
+function startTurn(prompt: string, turnId: string, clientToken: string | null, showPrompt = true, external = false): PendingTurn {
   // only the latest question's failed reply can be retried: older Retry buttons go
   for (const button of Array.from(ui.messages.querySelectorAll(".error .retry"))) {
     button.remove();
@@ -303,9 +327,8 @@ function startTurn(prompt: string, turnId: string, showPrompt = true, external =
   if (showPrompt) {
     addUserMessage(prompt);
   }
-  const { container, body } = messageElement("assistant", "streaming");
-  body.textContent = "";
-  pending = { turnId, prompt, conversationId, messageId: null, text: "", body, container, external };
+  const view = replyView("streaming");
+  pending = { ...view, turnId, prompt, clientToken, conversationId, messageId: null, external };
   setStatus("waiting for the model…");
   updateButtons();
   scrollToEnd();
@@ -318,18 +341,11 @@ function send(prompt: string): void {
     return;
   }
   turnCounter += 1;
-  const turn = startTurn(text, `turn-${Date.now()}-${turnCounter}`);
+  const turn = startTurn(text, `turn-${Date.now()}-${turnCounter}`, newToken());
   postSend(turn, text, null);
 }
 
-/** Ask the failed reply's question again: same prompt, `retryOf` its id, so the server stores it once. */
-/** What Retry needs: the question as stored and, when the server named it, the failed reply. */
-interface RetryTarget {
-  prompt: string;
-  conversationId: string | null;
-  messageId: string | null;
-}
-
+/** Ask the failed reply's question again (`retryOf` its id, so the server stores the question once). */
 function retry(failed: RetryTarget): void {
   if (pending) {
     return;
@@ -340,7 +356,7 @@ function retry(failed: RetryTarget): void {
   }
   conversationId = failed.conversationId;
   turnCounter += 1;
-  const turn = startTurn(failed.prompt, `turn-${Date.now()}-${turnCounter}`, false);
+  const turn = startTurn(failed.prompt, `turn-${Date.now()}-${turnCounter}`, newToken(), false);
   postSend(turn, failed.prompt, failed.messageId);
 }
 
@@ -352,45 +368,58 @@ function postSend(turn: PendingTurn, prompt: string, retryOf: string | null): vo
     conversationId: turn.conversationId,
     profile: ui.profile.value || null,
     reasoningEffort: ui.effortLabel.hidden ? null : ui.effort.value || null,
+    clientToken: turn.clientToken ?? newToken(),
     ...(retryOf === null ? {} : { retryOf }),
   });
 }
 
-function queueRender(): void {
-  if (renderQueued) {
-    return;
+/** Whether a delta belongs to the running turn: by its client token, else (older servers) by its ids. */
+function adopts(turn: PendingTurn, delta: Extract<ToWebview, { type: "delta" }>): boolean {
+  if (delta.clientToken) {
+    return delta.clientToken === turn.clientToken;
   }
-  renderQueued = true;
-  requestAnimationFrame(() => {
-    renderQueued = false;
-    if (pending) {
-      setMarkdown(pending.body, pending.text);
-      scrollToEnd();
-    }
-  });
+  if (turn.conversationId !== null && turn.conversationId !== delta.conversationId) {
+    return false; // another conversation's stream (e.g. a second window's request)
+  }
+  return turn.messageId === null || turn.messageId === delta.messageId;
 }
 
 function onDelta(delta: Extract<ToWebview, { type: "delta" }>): void {
-  if (!pending) {
-    return;
-  }
-  if (pending.conversationId !== null && pending.conversationId !== delta.conversationId) {
-    return; // another conversation's stream (e.g. a second window's request)
-  }
-  if (pending.messageId !== null && pending.messageId !== delta.messageId) {
+  if (!pending || !adopts(pending, delta)) {
     return;
   }
   pending.conversationId = delta.conversationId;
   pending.messageId = delta.messageId;
+  if (delta.reasoning) {
+    pending.thinking ??= new ThinkingBlock(pending.answer.root, onCode, true);
+    pending.thinking.append(delta.reasoning);
+  }
   if (delta.content) {
-    pending.text += delta.content;
-    queueRender();
+    pending.thinking?.fold();
+    pending.answer.append(delta.content);
   }
   if (delta.status) {
     setStatus(delta.status);
-  } else if (delta.content) {
+  } else if (delta.content || delta.reasoning) {
     setStatus(null);
   }
+  followTail();
+}
+
+let followQueued = false;
+
+/** Keep the newest text in view, once per frame (after the renderer's work of that frame). */
+function followTail(): void {
+  if (followQueued) {
+    return;
+  }
+  followQueued = true;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    followQueued = false;
+    if (following) {
+      scrollToEnd();
+    }
+  }));
 }
 
 function finishTurn(turnId: string): PendingTurn | null {
@@ -398,9 +427,11 @@ function finishTurn(turnId: string): PendingTurn | null {
     return null;
   }
   const turn = pending;
-  pending = null;
-  turn.container.classList.remove("streaming");
   setStatus(null);
+  pending = null;
+  turn.status.hidden = true;
+  turn.container.classList.remove("streaming");
+  turn.thinking?.fold();
   updateButtons();
   return turn;
 }
@@ -411,15 +442,19 @@ function onDone(turnId: string, result: ChatResult, notes: string[]): void {
     return;
   }
   conversationId = result.conversationId;
-  setMarkdown(turn.body, result.content);
+  if (result.reasoning && !turn.thinking) {
+    turn.thinking = ThinkingBlock.stored(turn.answer.root, result.reasoning, onCode);
+  }
+  turn.answer.finish(result.content);
   addFooter(turn.container, "usage", `${result.model} · ${formatUsage(result.usage)}`);
-  if (result.finishReason === "length") {
+  const stop = result.stopReason ?? (result.finishReason === "length" ? "truncated" : "complete");
+  if (stop === "truncated") {
     addFooter(turn.container, "tag", "Truncated: the reply reached the token limit");
   }
   showNotes(notes);
   updateButtons();
   saveState();
-  scrollToEnd();
+  followTail();
 }
 
 function onCancelled(turnId: string): void {
@@ -430,7 +465,7 @@ function onCancelled(turnId: string): void {
   if (turn.conversationId) {
     conversationId = turn.conversationId;
   }
-  setMarkdown(turn.body, turn.text);
+  turn.answer.finish();
   addFooter(turn.container, "tag", "Stopped");
   updateButtons();
   saveState();
@@ -444,37 +479,36 @@ function onError(turnId: string, message: string): void {
   if (turn.conversationId) {
     conversationId = turn.conversationId;
   }
-  setMarkdown(turn.body, turn.text);
+  turn.answer.finish();
   turn.container.classList.add("failed");
-  addRetryBox(turn.container, message, () => {
-    addFooter(turn.container, "tag failed-tag", "Failed");
-    retry(turn);
-  });
+  addRetryBox(turn.container, message, turn);
   updateButtons();
   saveState();
-  scrollToEnd();
+  followTail();
 }
 
-/** The error under a reply, with a Retry button (one turn at a time: it does nothing while one runs). */
-function addRetryBox(container: HTMLElement, message: string, onRetry: () => void): void {
-  const box = document.createElement("div");
-  box.className = "error";
-  box.setAttribute("role", "alert");
-  const text = document.createElement("span");
-  text.className = "error-text";
-  text.textContent = message;
-  const retryButton = document.createElement("button");
-  retryButton.type = "button";
-  retryButton.className = "retry";
-  retryButton.textContent = "Retry";
-  retryButton.addEventListener("click", () => {
-    if (pending) {
-      return;
-    }
-    box.remove();
-    onRetry();
+/**
+ * The error under a reply, with Retry and the actions its text names. A retry replaces the failed reply
+ * (the server answers the same question again), so the failed one leaves no stub behind.
+ */
+function addRetryBox(container: HTMLElement, message: string, target: RetryTarget): void {
+  const box = errorBox({
+    message,
+    onRetry: () => {
+      if (pending) {
+        return;
+      }
+      const hasText = (container.querySelector(".body")?.textContent ?? "").trim() !== "";
+      if (target.messageId !== null && target.conversationId !== null && !hasText) {
+        container.remove(); // the retry answers in its place
+      } else {
+        box.remove();
+        addFooter(container, "tag failed-tag", "Failed");
+      }
+      retry(target);
+    },
+    onCommand: runCommand,
   });
-  box.append(text, retryButton);
   container.appendChild(box);
 }
 
@@ -495,10 +529,11 @@ ui.prompt.addEventListener("keydown", (event) => {
   }
 });
 ui.prompt.addEventListener("input", saveState);
+// Stop posts at once: its handler does no rendering, and rendering yields every frame, so it never waits.
 ui.stop.addEventListener("click", () => {
   if (pending) {
-    setStatus("stopping…");
     post({ type: "stop", turnId: pending.turnId });
+    setStatus("stopping…");
   }
 });
 ui.newButton.addEventListener("click", () => {
@@ -529,13 +564,13 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
     case "init":
       showProfiles(message.profiles, message.activeProfile, message.reasoningEffort);
       showConversation(message.conversation);
-      showConversations(message.conversations);
+      conversationList.show(message.conversations, conversationId);
       break;
     case "profiles":
       showProfiles(message.profiles, message.activeProfile, message.reasoningEffort);
       break;
     case "conversations":
-      showConversations(message.conversations);
+      conversationList.show(message.conversations, conversationId);
       break;
     case "conversation":
       ui.history.open = false;
@@ -543,8 +578,8 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       break;
     case "turnStarted":
       if (!pending) {
-        showConversation(null); // a code action starts its own conversation; its first delta names it
-        startTurn(message.prompt, message.turnId, true, true);
+        showConversation(null); // a code action starts its own conversation; its deltas carry its token
+        startTurn(message.prompt, message.turnId, message.clientToken ?? null, true, true);
       }
       break;
     case "delta":
@@ -568,6 +603,9 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       ui.serverState.hidden = message.state === "running";
       ui.serverState.textContent = message.message ?? `Server ${message.state}`;
       ui.serverState.className = `server-state ${message.state}`;
+      break;
+    case "setupResult":
+      setup.result(message.ok, message.message);
       break;
   }
 });

@@ -47,6 +47,10 @@ const md: MarkdownIt = new MarkdownIt({
   },
 });
 
+// Deeply nested quotes and lists stop nesting here instead of costing a deep render (markdown-it reads this
+// option at parse time; its typings leave it out).
+(md.options as { maxNesting?: number }).maxNesting = 20;
+
 // Links open outside the webview through VS Code; only web and mail links are kept.
 const SAFE_LINK = /^(https?:|mailto:)/i;
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
@@ -68,7 +72,11 @@ const PURIFY_CONFIG = {
   ALLOW_DATA_ATTR: false,
 };
 
-/** Sanitised HTML for a (possibly still streaming) Markdown reply. */
-export function renderMarkdown(text: string): string {
-  return DOMPurify.sanitize(md.render(text), PURIFY_CONFIG);
+// Parsed once (a config passed to every sanitize call is re-read each time); the result is nodes ready to
+// insert, so the HTML is not parsed a second time through innerHTML.
+DOMPurify.setConfig({ ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
+
+/** Sanitised nodes for a (possibly still streaming) piece of Markdown. */
+export function renderMarkdown(text: string): DocumentFragment {
+  return DOMPurify.sanitize(md.render(text)) as unknown as DocumentFragment;
 }

@@ -31,8 +31,8 @@ const files = {
 };
 
 /** A page showing the webview; `page.foreign` lists requests to anything but the webview's own files. */
-export async function openWebview(browser, { state } = {}) {
-  const page = await browser.newPage();
+export async function openWebview(browser, { state, viewport } = {}) {
+  const page = await browser.newPage(viewport ? { viewport } : {});
   page.errors = [];
   page.foreign = [];
   page.cspViolations = [];
@@ -74,6 +74,19 @@ export async function openWebview(browser, { state } = {}) {
 /** Deliver an extension -> webview message. */
 export async function deliver(page, message) {
   await page.evaluate((m) => window.postMessage(m, "*"), message);
+}
+
+/** Wait until everything delivered so far is on screen (the renderer works in animation frames). */
+export async function rendered(page) {
+  await page.waitForFunction(() => document.body.dataset.rendering !== "true");
+}
+
+/** The side bar's default width in VS Code. */
+export const SIDEBAR = { width: 300, height: 700 };
+
+/** Deliver an extension -> webview message and return once the page has handled it (dispatched in place). */
+export async function deliverNow(page, message) {
+  await page.evaluate((m) => window.dispatchEvent(new window.MessageEvent("message", { data: m })), message);
 }
 
 export async function posted(page, type) {

@@ -1,0 +1,343 @@
+/**
+ * Streaming Markdown whose cost follows what arrives: the reply is cut into top-level blocks as lines come in;
+ * each closed block is rendered once and kept, and only the open block at the end (the tail) is redrawn.
+ * An open code fence grows by appending text; a tail or block past its size cap is shown as plain text, so
+ * no single render is unbounded whatever the model sends. Work runs in animation frames under a time budget
+ * (see `scheduler`), so input such as Stop is handled between two bounded steps.
+ */
+
+import { decorateCodeBlocks, type CodeAction } from "./codeBlocks";
+import { renderMarkdown } from "./render";
+
+/** A closed block longer than this is shown as plain text (pathological Markdown stays bounded). */
+export const BLOCK_MARKDOWN_LIMIT = 20_000;
+/** The open tail is re-rendered as Markdown only up to this size; past it, it grows as plain text. */
+export const TAIL_MARKDOWN_LIMIT = 8_000;
+/** Closed blocks are grouped into chunks of about this many characters; a full chunk off screen costs nothing. */
+export const CHUNK_CHARS = 8_000;
+/** Closed blocks are rendered in groups of about this size: small enough that one group never holds up input. */
+export const GROUP_CHARS = 2_000;
+/** Work per animation frame before yielding to input and layout. */
+export const FRAME_BUDGET_MS = 8;
+
+const FENCE = /^( {0,3})(`{3,}|~{3,})/;
+
+interface OpenFence {
+  marker: string;
+  length: number;
+  /** The fence starts a top-level block (no indent): its tail grows as a code block. */
+  topLevel: boolean;
+}
+
+type TailMode = "markdown" | "code" | "plain";
+
+/** Where a top-level block ends: a blank line outside any fence followed by an unindented line. */
+export class StreamingMarkdown {
+  private text = "";
+  private done = false;
+  /** Start of the first line not scanned yet. */
+  private scanned = 0;
+  /** Start of the open block (everything before is rendered in closed blocks). */
+  private blockStart = 0;
+  /** Ends of the closed blocks found but not rendered yet. */
+  private readonly closedEnds: number[] = [];
+  private renderedUpTo = 0;
+  private fence: OpenFence | null = null;
+  private blankSeen = false;
+  private tail: HTMLElement;
+  private tailMode: TailMode = "markdown";
+  /** How much of the open block the tail shows (plain/code modes append from here). */
+  private tailShown = 0;
+  private tailText: Text | null = null;
+  private dirty = false;
+  /** The chunk closed blocks currently go into, and how much text it holds. */
+  private chunk: HTMLElement | null = null;
+  private chunkChars = 0;
+
+  constructor(
+    readonly root: HTMLElement,
+    private readonly onCode: (action: CodeAction, code: string) => void,
+  ) {
+    this.tail = this.newTail();
+  }
+
+  get content(): string {
+    return this.text;
+  }
+
+  /** True when everything received is on screen. */
+  get idle(): boolean {
+    return !this.dirty;
+  }
+
+  append(chunk: string): void {
+    if (!chunk) {
+      return;
+    }
+    this.text += chunk;
+    this.dirty = true;
+    scheduler.want(this);
+  }
+
+  /** The reply is complete (optionally replaced by its final text): close the open block. */
+  finish(finalText?: string): void {
+    if (finalText !== undefined && finalText !== this.text) {
+      this.reset(finalText);
+    }
+    this.done = true;
+    this.dirty = true;
+    scheduler.want(this);
+  }
+
+  /**
+   * The chunk for the next closed block. A full chunk is sealed: off screen it skips layout and paint
+   * (content-visibility), so a long reply's earlier text costs nothing per frame.
+   */
+  private currentChunk(adding: number): HTMLElement {
+    if (!this.chunk || this.chunkChars >= CHUNK_CHARS) {
+      this.chunk?.classList.add("sealed");
+      this.chunk = document.createElement("div");
+      this.chunk.className = "md-chunk";
+      this.chunkChars = 0;
+      this.root.insertBefore(this.chunk, this.tail);
+    }
+    this.chunkChars += adding;
+    return this.chunk;
+  }
+
+  private reset(text: string): void {
+    this.root.replaceChildren();
+    this.chunk = null;
+    this.chunkChars = 0;
+    this.text = text;
+    this.scanned = 0;
+    this.blockStart = 0;
+    this.closedEnds.length = 0;
+    this.renderedUpTo = 0;
+    this.fence = null;
+    this.blankSeen = false;
+    this.tail = this.newTail();
+  }
+
+  /** Do some of the pending work; false when more is left for the next frame. */
+  step(deadline: number): boolean {
+    this.scan();
+    while (this.closedEnds.length > 0) {
+      // closed blocks that arrived together render in one pass (each sanitize call has a fixed cost)
+      let end = this.closedEnds.shift() as number;
+      while (this.closedEnds.length > 0 && this.closedEnds[0] - this.renderedUpTo <= BLOCK_MARKDOWN_LIMIT
+             && end - this.renderedUpTo < GROUP_CHARS) {
+        end = this.closedEnds.shift() as number;
+      }
+      const source = this.text.slice(this.renderedUpTo, end);
+      this.currentChunk(source.length).appendChild(this.renderBlock(source));
+      this.renderedUpTo = end;
+      this.tailShown = 0;
+      this.resetTail();
+      if (performance.now() > deadline && (this.closedEnds.length > 0 || this.renderedUpTo < this.text.length)) {
+        return false;
+      }
+    }
+    this.drawTail();
+    this.dirty = false;
+    return true;
+  }
+
+  /** Find block boundaries in the complete lines that arrived since the last scan. */
+  private scan(): void {
+    for (;;) {
+      const newline = this.text.indexOf("\n", this.scanned);
+      if (newline < 0) {
+        break;
+      }
+      this.scanLine(this.scanned, newline + 1);
+      this.scanned = newline + 1;
+    }
+    // a line still arriving that starts at the margin after a blank line already begins a new block
+    if (!this.fence && this.blankSeen && this.scanned < this.text.length && !/\s/.test(this.text[this.scanned] ?? " ")) {
+      this.closeBlockAt(this.scanned);
+    }
+    if (this.done && this.blockStart < this.text.length) {
+      this.closeBlockAt(this.text.length);
+    }
+  }
+
+  private scanLine(start: number, end: number): void {
+    const line = this.text.slice(start, end).replace(/\r?\n$/, "");
+    const fence = FENCE.exec(line);
+    if (this.fence) {
+      const closing = fence && fence[2][0] === this.fence.marker && fence[2].length >= this.fence.length
+        && line.slice(fence[0].length).trim() === "";
+      if (closing) {
+        const topLevel = this.fence.topLevel;
+        this.fence = null;
+        if (topLevel) {
+          this.closeBlockAt(end);
+        }
+      }
+      return;
+    }
+    if (line.trim() === "") {
+      this.blankSeen = this.blockStart < start || this.blankSeen;
+      return;
+    }
+    const unindented = !/^\s/.test(line);
+    if (fence && fence[1] === "") {
+      this.closeBlockAt(start); // a fence at the margin interrupts any block and starts its own
+    } else if (this.blankSeen && unindented) {
+      this.closeBlockAt(start);
+    }
+    this.blankSeen = false;
+    if (fence) {
+      this.fence = { marker: fence[2][0], length: fence[2].length, topLevel: fence[1] === "" };
+    }
+  }
+
+  private closeBlockAt(end: number): void {
+    if (end > this.blockStart) {
+      this.closedEnds.push(end);
+      this.blockStart = end;
+    }
+    this.blankSeen = false;
+  }
+
+  private renderBlock(source: string): HTMLElement {
+    const block = document.createElement("div");
+    block.className = "md-block";
+    if (source.trim() === "") {
+      return block;
+    }
+    if (source.length > BLOCK_MARKDOWN_LIMIT) {
+      const fenced = fencedCode(source);
+      if (fenced !== null) {
+        block.appendChild(plainCode(fenced));
+      } else {
+        block.appendChild(plainText(source));
+      }
+    } else {
+      block.appendChild(renderMarkdown(source)); // sanitised by DOMPurify
+    }
+    decorateCodeBlocks(block, this.onCode);
+    return block;
+  }
+
+  private newTail(): HTMLElement {
+    const tail = document.createElement("div");
+    tail.className = "md-block md-tail";
+    this.root.appendChild(tail);
+    this.tailMode = "markdown";
+    this.tailShown = 0;
+    this.tailText = null;
+    return tail;
+  }
+
+  private resetTail(): void {
+    this.tail.replaceChildren();
+    this.tailMode = "markdown";
+    this.tailText = null;
+  }
+
+  /** Show the open block: re-render it while small, else grow it by appending text. */
+  private drawTail(): void {
+    const open = this.text.slice(this.renderedUpTo);
+    if (open === "") {
+      this.resetTail();
+      return;
+    }
+    const codeStart = this.fence?.topLevel ? this.text.indexOf("\n", this.renderedUpTo) + 1 : 0;
+    if (this.fence?.topLevel && codeStart > 0) {
+      if (this.tailMode !== "code") {
+        this.tail.replaceChildren(this.growingCode());
+        this.tailMode = "code";
+        this.tailShown = codeStart - this.renderedUpTo;
+      }
+    } else if (open.length > TAIL_MARKDOWN_LIMIT) {
+      if (this.tailMode !== "plain") {
+        const node = plainText("");
+        this.tail.replaceChildren(node);
+        this.tailText = node.firstChild as Text;
+        this.tailMode = "plain";
+        this.tailShown = 0;
+      }
+    } else {
+      this.tail.replaceChildren(renderMarkdown(open)); // sanitised; bounded by TAIL_MARKDOWN_LIMIT
+      decorateCodeBlocks(this.tail, this.onCode);
+      this.tailMode = "markdown";
+      return;
+    }
+    this.tailText?.appendData(open.slice(this.tailShown));
+    this.tailShown = open.length;
+  }
+
+  private growingCode(): HTMLElement {
+    const pre = plainCode("");
+    this.tailText = pre.querySelector("code")?.firstChild as Text;
+    return pre;
+  }
+}
+
+/** The code of a block that is one fenced code block (closed or not), else null. */
+function fencedCode(source: string): string | null {
+  const first = source.indexOf("\n");
+  if (first < 0 || !FENCE.test(source)) {
+    return null;
+  }
+  const body = source.slice(first + 1).replace(/\n?\s*(`{3,}|~{3,})\s*$/, "");
+  return body;
+}
+
+function plainText(text: string): HTMLElement {
+  const div = document.createElement("div");
+  div.className = "plain-text";
+  div.appendChild(document.createTextNode(text));
+  return div;
+}
+
+function plainCode(code: string): HTMLElement {
+  const pre = document.createElement("pre");
+  pre.className = "hljs";
+  const element = document.createElement("code");
+  element.appendChild(document.createTextNode(code));
+  pre.appendChild(element);
+  return pre;
+}
+
+/** Runs renderers' pending work in animation frames, within a per-frame budget. */
+class RenderScheduler {
+  private readonly waiting = new Set<StreamingMarkdown>();
+  private queued = false;
+
+  want(renderer: StreamingMarkdown): void {
+    this.waiting.add(renderer);
+    document.body.dataset.rendering = "true";
+    if (!this.queued) {
+      this.queued = true;
+      requestAnimationFrame(() => this.frame());
+    }
+  }
+
+  private frame(): void {
+    this.queued = false;
+    const deadline = performance.now() + FRAME_BUDGET_MS;
+    for (const renderer of Array.from(this.waiting)) {
+      if (!renderer.root.isConnected) {
+        this.waiting.delete(renderer);
+        continue;
+      }
+      if (renderer.step(deadline)) {
+        this.waiting.delete(renderer);
+      }
+      if (performance.now() > deadline) {
+        break;
+      }
+    }
+    if (this.waiting.size > 0) {
+      this.queued = true;
+      requestAnimationFrame(() => this.frame());
+    } else {
+      document.body.dataset.rendering = "false"; // everything received is on screen (tests and bench wait on it)
+    }
+  }
+}
+
+export const scheduler = new RenderScheduler();
