@@ -17,8 +17,8 @@ from chatls.errors import invalid_params, to_jsonrpc
 from chatls.features.chat import workspace_of
 from chatls.logging_setup import register_secret
 from chatls.server import ChatLSServer
-from chatls.workspace_files import export_to
 from chatls.store import ConversationNotFound
+from chatls.workspace_files import export_to
 
 log = logging.getLogger(__name__)
 
