@@ -8,6 +8,7 @@
 
 // --- client -> server requests -----------------------------------------------------------------
 export const CHAT = "chatls/chat";
+export const BUDGET = "chatls/budget";
 export const CONVERSATIONS = "chatls/conversations";
 export const CONVERSATION = "chatls/conversation";
 export const DELETE_CONVERSATION = "chatls/deleteConversation";
@@ -15,7 +16,7 @@ export const MODELS = "chatls/models";
 export const SET_API_KEY = "chatls/setApiKey";
 export const RENAME_CONVERSATION = "chatls/renameConversation";
 
-export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, RENAME_CONVERSATION] as const;
+export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET, RENAME_CONVERSATION] as const;
 
 // --- server -> client notifications ------------------------------------------------------------
 export const DELTA = "chatls/delta";
@@ -112,7 +113,65 @@ export interface ChatParams {
   retryOf?: string | null;
   /** Echoed in every `chatls/delta` of this request, so the client can pair deltas with it. */
   clientToken?: string | null;
+  /** "agent": the model may use the workspace tools (docs/protocol.md, "Agent mode"). */
+  mode?: "chat" | "agent" | null;
+  /** Context the user attached, sent after `context` and before the prompt, in this order. */
+  attachments?: ContextItem[] | null;
 }
+
+/** One attached piece of context (docs/protocol.md, "Context items"). */
+export interface ContextItem {
+  kind: "file" | "range" | "selection" | "folder" | "problems" | "diff" | "openEditors";
+  uri?: string | null;
+  range?: Range | null;
+  staged?: boolean | null;
+  diagnostics?: Diagnostic[] | null;
+}
+
+/** One tool step of an agent turn, as deltas report it and stored replies list it. */
+export interface AgentStep {
+  index: number;
+  phase: "started" | "finished";
+  name: string;
+  summary: string;
+  ok?: boolean;
+}
+
+/**
+ * A numbered reference of an On Your Data answer; the text cites it as [doc1], [doc2], …  Results, stored
+ * messages and deltas may carry `citations: Citation[]` (being added on the server by h/onyd: see Cited).
+ */
+export interface Citation {
+  title?: string | null;
+  url?: string | null;
+  filepath?: string | null;
+  chunkId?: string | null;
+}
+
+export interface BudgetItem {
+  label: string;
+  tokens: number;
+}
+
+/** `chatls/budget`: what a chat with the same params would take, without sending or storing it. */
+export interface BudgetResult {
+  model: string;
+  tokens: number;
+  inputBudget: number;
+  contextWindow: number;
+  replyReserve: number;
+  promptTokens: number;
+  instructionsTokens: number;
+  attachments: BudgetItem[];
+  historyTokens: number;
+  historyMessages: number;
+  leftOutMessages: number;
+  leftOutAttachments: string[];
+  fits: boolean;
+}
+
+/** A payload that may carry On Your Data citations (ChatResult, MessageInfo, DeltaNotification). */
+export type Cited<T> = T & { citations?: Citation[] | null };
 
 export interface Usage {
   promptTokens: number;
@@ -146,6 +205,8 @@ export interface DeltaNotification {
   reasoning?: string | null;
   /** The clientToken of the request this delta belongs to. */
   clientToken?: string | null;
+  /** An agent tool step starting or finishing. */
+  step?: AgentStep | null;
 }
 
 export interface ConversationsParams {
@@ -173,6 +234,10 @@ export interface MessageInfo {
   usage?: Usage | null;
   /** The reasoning summary stored with an assistant reply. */
   reasoning?: string | null;
+  /** An agent reply's tool steps, in order. */
+  steps?: AgentStep[] | null;
+  /** A question's attached context, as labels (e.g. "file app.py"). */
+  attachment?: string | null;
 }
 
 export interface ConversationInfo {
