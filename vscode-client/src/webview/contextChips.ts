@@ -65,7 +65,12 @@ export class ContextChips {
     // registered before the composer's own keydown handler, so Enter picks a choice instead of sending
     prompt.addEventListener("keydown", (event) => this.onKey(event));
     prompt.addEventListener("input", () => this.onInput());
-    prompt.addEventListener("blur", () => window.setTimeout(() => this.close(), 150));
+    // leaving the prompt closes the list, unless the focus came straight back (a chip's ×, a click in the list)
+    prompt.addEventListener("blur", () => window.setTimeout(() => {
+      if (document.activeElement !== prompt) {
+        this.close();
+      }
+    }, 150));
     popup.addEventListener("mousedown", (event) => event.preventDefault()); // keep the caret in the prompt
   }
 

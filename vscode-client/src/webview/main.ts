@@ -420,15 +420,16 @@ function retry(failed: RetryTarget): void {
 }
 
 function postSend(turn: PendingTurn, prompt: string, retryOf: string | null): void {
-  const request = draft(prompt);
+  const { mode, attachments, ...request } = draft(prompt);
   post({
     type: "send",
     turnId: turn.turnId,
     ...request,
     conversationId: turn.conversationId,
     clientToken: turn.clientToken ?? newToken(),
+    ...(mode === "agent" ? { mode } : {}),
     // a retry resends what the stored question had attached (the server keeps it)
-    ...(retryOf === null ? {} : { retryOf, attachments: [] }),
+    ...(retryOf === null ? (attachments.length > 0 ? { attachments } : {}) : { retryOf }),
   });
 }
 
