@@ -65,7 +65,7 @@ test("the Agent toggle sends mode agent; steps show as rows that start and finis
   assert.equal(await page.textContent(".agent-steps details.step.failed .step-detail"), "Failed: outside the workspace");
   // the steps come before the answer text
   assert.ok(await page.$eval(".message.assistant", (m) =>
-    m.querySelector(".agent-steps").compareDocumentPosition(m.querySelector(".body")) & Node.DOCUMENT_POSITION_FOLLOWING));
+    m.querySelector(".agent-steps").compareDocumentPosition(m.querySelector(".body")) & window.Node.DOCUMENT_POSITION_FOLLOWING));
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/agent-steps-running.png` });
   // the turn ends while a step still runs (e.g. Stop): it is not left spinning
   await deliverNow(page, { type: "turnCancelled", turnId: send.turnId });
@@ -144,9 +144,9 @@ test("a file dropped on the panel becomes a file chip", async () => {
   const page = await openWebview(browser, { viewport: SIDEBAR });
   await init(page);
   await page.evaluate(() => {
-    const data = new DataTransfer();
+    const data = new window.DataTransfer();
     data.setData("text/uri-list", "file:///ws/src/util%20s.py\r\nfile:///ws/README.md");
-    document.querySelector("#messages").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    document.querySelector("#messages").dispatchEvent(new window.DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
   });
   assert.deepEqual(await page.$$eval("#chips .chip-label", (els) => els.map((e) => e.textContent)), ["util s.py", "README.md"]);
   await page.fill("#prompt", "explain");
@@ -223,7 +223,7 @@ test("citations show as numbered footnotes, from a delta and from the result; on
   assert.equal(await page.$$eval("ol.citations", (els) => els.length), 1);
   // the footnotes sit above the usage line
   assert.ok(await page.$eval(".message.assistant", (m) =>
-    m.querySelector("ol.citations").compareDocumentPosition(m.querySelector(".usage")) & Node.DOCUMENT_POSITION_FOLLOWING));
+    m.querySelector("ol.citations").compareDocumentPosition(m.querySelector(".usage")) & window.Node.DOCUMENT_POSITION_FOLLOWING));
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.cspViolations, []);
   await page.close();
