@@ -107,5 +107,6 @@ def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, t
     assert "data.json:1:" in text[problem_at:diff_at], text  # VS Code's diagnostic, sent by the client
 
     stored = steps["stored"]["attached"]
-    order = [stored.index(label) for label in ("file hello.py", "problems in data.json", "git diff")]
+    labels = ("File: hello.py", "problems in data.json", "git diff (working tree)")
+    order = [stored.index(label) for label in labels]
     assert order == sorted(order), stored

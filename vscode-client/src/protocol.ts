@@ -20,6 +20,8 @@ export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION,
 
 // --- server -> client notifications ------------------------------------------------------------
 export const DELTA = "chatls/delta";
+/** Server -> client request for the editor's problems (clients declaring experimental.chatlsDiagnostics). */
+export const DIAGNOSTICS = "chatls/diagnostics";
 
 // --- workspace/executeCommand ids (registered by vscode-languageclient from executeCommandProvider) ---
 export const CMD_CHAT = "chatls.chat";
@@ -80,6 +82,15 @@ export type MessageStatus =
   | typeof STATUS_PENDING
   | typeof STATUS_INTERRUPTED;
 
+// --- ChatParams.mode -------------------------------------------------------------------------
+export const MODE_CHAT = "chat";
+export const MODE_AGENT = "agent";
+
+// --- why a reply ended (ChatResult.stopReason) ------------------------------------------------
+export const STOP_COMPLETE = "complete";
+export const STOP_TRUNCATED = "truncated";
+export const STOP_TOOL_CALLS = "tool_calls";
+
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
 
@@ -114,7 +125,7 @@ export interface ChatParams {
   /** Echoed in every `chatls/delta` of this request, so the client can pair deltas with it. */
   clientToken?: string | null;
   /** "agent": the model may use the workspace tools (docs/protocol.md, "Agent mode"). */
-  mode?: "chat" | "agent" | null;
+  mode?: typeof MODE_CHAT | typeof MODE_AGENT | null;
   /** Context the user attached, sent after `context` and before the prompt, in this order. */
   attachments?: ContextItem[] | null;
 }
@@ -186,10 +197,10 @@ export interface ChatResult {
   content: string;
   model: string;
   finishReason: string;
-  /** Neutral: "complete" | "truncated" | "filtered" | "failed" | "tool_calls" (finishReason is deprecated). */
-  stopReason?: string;
   usage: Usage;
   adaptations: string[];
+  /** Neutral: "complete" | "truncated" | "filtered" | "failed" | "tool_calls" (finishReason is deprecated). */
+  stopReason?: string;
   /** The reasoning summary, whole. */
   reasoning?: string | null;
 }
@@ -299,6 +310,8 @@ export interface ActionResult {
 export interface ExportConversationArgs {
   conversationId: string;
   path?: string | null;
+  /** Replace an existing file at `path` (the user confirmed it). */
+  overwrite?: boolean;
 }
 
 // --- helpers -----------------------------------------------------------------------------------
