@@ -1,9 +1,12 @@
-"""Context chips in real VS Code (code-server + headless Chromium): a question with three attached items.
+"""Context chips and agent mode in real VS Code (code-server + headless Chromium).
 
 The user attaches a file chip (`#hello`), `#problems` (VS Code's own JSON diagnostics of the active editor)
 and `#diff` (the working tree of the workspace's git repository) and sends. The request the emulator
 records holds exactly those, in that order, before the question; the stored question lists them.
 The screenshot of the chips and the budget line goes to vscode-client/media/screenshots/context-chips.png.
+
+Agent mode: "add a type hint to every function in src/" with the emulator's tool script; the panel shows
+the steps, the proposal is accepted in VS Code's Refactor Preview, and the files change on disk.
 """
 
 from __future__ import annotations
@@ -38,6 +41,34 @@ SHOTS = REPO / "vscode-client" / "media" / "screenshots"
 EMULATOR_CONFIG: dict[str, Any] = {
     "server": {"api_keys": [CANARY_KEY]},
     "replies": [{"pattern": "review these", "reply": "The change looks right; fix the JSON."}],
+    "tool_scripts": [
+        {
+            "pattern": "(?i)add a type hint",
+            "steps": [
+                {"tool": "list_files", "arguments": {"path": "src"}},
+                {"tool": "read_file", "arguments": {"path": "src/a.py"}},
+                {
+                    "tool": "propose_edits",
+                    "arguments": {
+                        "summary": "type hints",
+                        "changes": [
+                            {
+                                "path": "src/a.py",
+                                "old_text": "def double(x):",
+                                "new_text": "def double(x: int) -> int:",
+                            },
+                            {
+                                "path": "src/b.py",
+                                "old_text": "def greet(name):",
+                                "new_text": "def greet(name: str) -> str:",
+                            },
+                        ],
+                    },
+                },
+            ],
+            "reply": "Done: {last_result}",
+        }
+    ],
 }
 
 
@@ -110,3 +141,38 @@ def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, t
     labels = ("File: hello.py", "problems in data.json", "git diff (working tree)")
     order = [stored.index(label) for label in labels]
     assert order == sorted(order), stored
+
+
+@pytest.mark.timeout(300)
+def test_agent_steps_shown_and_the_reviewed_proposal_changes_the_files(
+    built_client: Path, tmp_path: Path
+) -> None:
+    _check_deps()
+    artifacts = _fresh_dir(ARTIFACTS_ROOT / "agent")
+    env = {**_code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
+    with emulator_in_thread(EMULATOR_CONFIG) as emu:
+        workspace = _workspace(tmp_path, emu.url, tmp_path / "state")
+        src = workspace / "src"
+        src.mkdir()
+        (src / "a.py").write_text("def double(x):\n    return 2 * x\n")
+        (src / "b.py").write_text("def greet(name):\n    return 'hi ' + name\n")
+        _user_settings(tmp_path / "cs" / "data")
+        with _code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
+            result = _run_driver(
+                "drive_agent.mjs", built_client, artifacts, tmp_path / "result.json",
+                CS_URL=url, WS=str(workspace), SHOTS=str(SHOTS),
+            )  # fmt: skip
+        shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
+        requests = emu.chat_requests()
+    steps = _assert_steps(result, ("ask", "review", "answer"))
+
+    assert any(r["body"].get("tools") for r in requests), "the agent request offered tools"
+    answer = steps["answer"]
+    assert [(row["name"], row["cls"]) for row in answer["rows"]] == [
+        ("list_files", "step ok"),
+        ("read_file", "step ok"),
+        ("propose_edits", "step ok"),
+    ], answer
+    assert "accepted" in answer["reply"], answer
+    assert (src / "a.py").read_text() == "def double(x: int) -> int:\n    return 2 * x\n"
+    assert (src / "b.py").read_text() == "def greet(name: str) -> str:\n    return 'hi ' + name\n"
