@@ -34,8 +34,10 @@ try {
     const rows = await page.$$eval(".part.panel .monaco-list-row", (r) => r.map((x) => x.textContent.trim()));
     const running = await frame.$$eval(".agent-steps details.step", (els) => els.map((e) => e.className));
     await page.screenshot({ path: path.join(ARTIFACTS, "agent-review.png") });
-    for (const box of await page.locator(".part.panel .monaco-list-row .monaco-checkbox:not(.checked)").all()) {
-      await box.click();
+    // tick every change (a file's box ticks its changes too), one at a time: each click re-renders the tree
+    const unchecked = page.locator(".part.panel .monaco-list-row .monaco-checkbox:not(.checked)");
+    for (let i = 0; i < 10 && (await unchecked.count()) > 0; i += 1) {
+      await unchecked.first().click();
     }
     await apply.click();
     return { rows, running };
