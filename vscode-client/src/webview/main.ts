@@ -501,6 +501,7 @@ function finishTurn(turnId: string): PendingTurn | null {
   turn.thinking?.fold();
   turn.steps?.settle();
   updateButtons();
+  budget.changed(); // the history now holds this turn
   return turn;
 }
 
