@@ -1,8 +1,9 @@
 /** The side-panel chat: a WebviewView that relays between the webview and the server. */
 
 import * as vscode from "vscode";
+import { contextChoices, withEditorState } from "./contextItems";
 import { unseenNotes } from "./format";
-import type { FromWebview, PanelCommand, ProfileChoice, SetupForm, ToWebview } from "./messages";
+import type { DraftRequest, FromWebview, PanelCommand, ProfileChoice, SetupForm, ToWebview } from "./messages";
 import { activeProfile, choicesFromModels, choicesFromSettings } from "./models";
 import * as P from "./protocol";
 import { type ChatLSServer, errorMessage } from "./server";
@@ -123,7 +124,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     });
     view.webview.onDidReceiveMessage((message: FromWebview) => {
       const report = (error: unknown): void => this.log.error(`chat panel: ${errorMessage(error)}`);
-      if (message.type === "send" || message.type === "stop" || message.type === "setup") {
+      if (message.type === "send" || message.type === "stop" || message.type === "setup"
+          || message.type === "budget" || message.type === "contextQuery") {
         this.handle(message).catch(report); // a turn runs for long; Stop must not wait behind anything
       } else {
         // picker changes and the like are applied in the order the user made them
@@ -201,6 +203,12 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
         return;
       case "selectEffort":
         await this.context.workspaceState.update(EFFORT_KEY, message.reasoningEffort ?? undefined);
+        return;
+      case "contextQuery":
+        this.post({ type: "contextChoices", query: message.query, choices: await contextChoices(message.query) });
+        return;
+      case "budget":
+        await this.budget(message);
         return;
     }
   }
@@ -359,16 +367,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private async chat(message: Extract<FromWebview, { type: "send" }>): Promise<void> {
     const source = new vscode.CancellationTokenSource();
     this.turns.set(message.turnId, source);
-    const params: P.ChatParams = {
-      prompt: message.prompt,
-      conversationId: message.conversationId,
-      workspaceUri: this.workspaceUri(),
-      profile: message.profile ?? this.activeProfileName,
-      clientToken: message.clientToken,
-    };
-    if (message.reasoningEffort) {
-      params.reasoningEffort = message.reasoningEffort;
-    }
+    const params: P.ChatParams = { ...this.chatParams(message), clientToken: message.clientToken };
     if (message.retryOf && message.conversationId) {
       params.retryOf = message.retryOf;
       params.prompt = await this.storedQuestion(message.conversationId) ?? message.prompt;
@@ -389,6 +388,36 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       source.dispose();
     }
     await this.refreshConversations();
+  }
+
+  /** The params of a chat (or of its budget) as the panel drafted it. */
+  private chatParams(draft: Partial<DraftRequest> & { prompt: string; conversationId: string | null }): P.ChatParams {
+    const params: P.ChatParams = {
+      prompt: draft.prompt,
+      conversationId: draft.conversationId,
+      workspaceUri: this.workspaceUri(),
+      profile: draft.profile ?? this.activeProfileName,
+    };
+    if (draft.reasoningEffort) {
+      params.reasoningEffort = draft.reasoningEffort;
+    }
+    if (draft.mode === "agent") {
+      params.mode = "agent";
+    }
+    if (draft.attachments && draft.attachments.length > 0) {
+      params.attachments = withEditorState(draft.attachments);
+    }
+    return params;
+  }
+
+  /** `chatls/budget` for the panel's draft; a failure hides the line (the chat itself says what is wrong). */
+  private async budget(message: Extract<FromWebview, { type: "budget" }>): Promise<void> {
+    try {
+      const budget = await this.server.request<P.BudgetResult>(P.BUDGET, this.chatParams(message));
+      this.post({ type: "budget", requestId: message.requestId, budget });
+    } catch (error) {
+      this.post({ type: "budget", requestId: message.requestId, budget: null, error: errorMessage(error) });
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Messages between the extension host and the chat webview (both directions), and the view-model types. */
 
-import type { ChatResult, ConversationInfo, ConversationSummary } from "./protocol";
+import type { AgentStep, BudgetResult, ChatResult, Cited, Citation, ContextItem, ConversationInfo, ConversationSummary } from "./protocol";
 
 /** A profile as the pickers show it. */
 export interface ProfileChoice {
@@ -10,6 +10,25 @@ export interface ProfileChoice {
   reasoning: boolean;
   /** Effort values the model accepts (empty: the usual low/medium/high). */
   reasoningEfforts: string[];
+}
+
+/** Something the user can attach (a chip): what it shows and what is sent. */
+export interface ContextChoice {
+  label: string;
+  /** A second line in the completion list, e.g. the folder of a file. */
+  detail?: string;
+  item: ContextItem;
+}
+
+/** The params a chat and its budget share, as the panel knows them (the extension adds the workspace). */
+export interface DraftRequest {
+  prompt: string;
+  conversationId: string | null;
+  profile: string | null;
+  reasoningEffort: string | null;
+  /** "agent" lets the model use the workspace tools. */
+  mode: "chat" | "agent";
+  attachments: ContextItem[];
 }
 
 /** Extension -> webview. */
@@ -38,15 +57,21 @@ export type ToWebview =
       status?: string | null;
       reasoning?: string | null;
       clientToken?: string | null;
+      step?: AgentStep | null;
+      citations?: Citation[] | null;
     }
-  | { type: "turnDone"; turnId: string; result: ChatResult; notes: string[] }
+  | { type: "turnDone"; turnId: string; result: Cited<ChatResult>; notes: string[] }
   /** A turn the extension started ended: show the stored conversation it belongs to. */
   | { type: "turnEnded"; turnId: string; conversation: ConversationInfo | null }
   | { type: "turnCancelled"; turnId: string }
   | { type: "turnError"; turnId: string; message: string }
   | { type: "serverState"; state: "starting" | "running" | "stopped" | "failed"; message?: string }
   /** The guided set-up's outcome: the settings were written (ok) or why not. */
-  | { type: "setupResult"; ok: boolean; message?: string };
+  | { type: "setupResult"; ok: boolean; message?: string }
+  /** What `#query` may attach (answer to contextQuery). */
+  | { type: "contextChoices"; query: string; choices: ContextChoice[] }
+  /** `chatls/budget` for the draft of request `requestId` (null with `error` when the server could not say). */
+  | { type: "budget"; requestId: number; budget: BudgetResult | null; error?: string };
 
 /** Commands an error box's buttons ask the extension to run. */
 export type PanelCommand = "openSettings" | "setApiKey" | "setupServer" | "showLog";
@@ -74,6 +99,9 @@ export type FromWebview =
       retryOf?: string | null;
       /** Sent with the request and echoed in its deltas: the panel adopts only deltas carrying it. */
       clientToken: string;
+      mode?: "chat" | "agent";
+      /** Attached context, in the order of the chips. */
+      attachments?: ContextItem[];
     }
   /** Stop any streaming turn, a code action's included. */
   | { type: "stop"; turnId: string }
@@ -89,6 +117,10 @@ export type FromWebview =
   | { type: "deleteConversation"; conversationId: string }
   | { type: "exportConversation"; conversationId: string }
   | { type: "selectProfile"; profile: string }
-  | { type: "selectEffort"; reasoningEffort: string | null };
+  | { type: "selectEffort"; reasoningEffort: string | null }
+  /** The user typed `#query`: what could be attached (files of the workspace, problems, diff, selection …). */
+  | { type: "contextQuery"; query: string }
+  /** Count the draft (`chatls/budget`); answered by a `budget` message with the same requestId. */
+  | ({ type: "budget"; requestId: number } & DraftRequest);
 
 export const DEFAULT_EFFORTS = ["low", "medium", "high"];

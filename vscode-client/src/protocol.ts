@@ -8,6 +8,7 @@
 
 // --- client -> server requests -----------------------------------------------------------------
 export const CHAT = "chatls/chat";
+export const BUDGET = "chatls/budget";
 export const CONVERSATIONS = "chatls/conversations";
 export const CONVERSATION = "chatls/conversation";
 export const DELETE_CONVERSATION = "chatls/deleteConversation";
@@ -15,10 +16,12 @@ export const MODELS = "chatls/models";
 export const SET_API_KEY = "chatls/setApiKey";
 export const RENAME_CONVERSATION = "chatls/renameConversation";
 
-export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, RENAME_CONVERSATION] as const;
+export const REQUESTS = [CHAT, CONVERSATIONS, CONVERSATION, DELETE_CONVERSATION, MODELS, SET_API_KEY, BUDGET, RENAME_CONVERSATION] as const;
 
 // --- server -> client notifications ------------------------------------------------------------
 export const DELTA = "chatls/delta";
+/** Server -> client request for the editor's problems (clients declaring experimental.chatlsDiagnostics). */
+export const DIAGNOSTICS = "chatls/diagnostics";
 
 // --- workspace/executeCommand ids (registered by vscode-languageclient from executeCommandProvider) ---
 export const CMD_CHAT = "chatls.chat";
@@ -84,6 +87,15 @@ export type MessageStatus =
   | typeof STATUS_PENDING
   | typeof STATUS_INTERRUPTED;
 
+// --- ChatParams.mode -------------------------------------------------------------------------
+export const MODE_CHAT = "chat";
+export const MODE_AGENT = "agent";
+
+// --- why a reply ended (ChatResult.stopReason) ------------------------------------------------
+export const STOP_COMPLETE = "complete";
+export const STOP_TRUNCATED = "truncated";
+export const STOP_TOOL_CALLS = "tool_calls";
+
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
 
@@ -117,7 +129,65 @@ export interface ChatParams {
   retryOf?: string | null;
   /** Echoed in every `chatls/delta` of this request, so the client can pair deltas with it. */
   clientToken?: string | null;
+  /** "agent": the model may use the workspace tools (docs/protocol.md, "Agent mode"). */
+  mode?: typeof MODE_CHAT | typeof MODE_AGENT | null;
+  /** Context the user attached, sent after `context` and before the prompt, in this order. */
+  attachments?: ContextItem[] | null;
 }
+
+/** One attached piece of context (docs/protocol.md, "Context items"). */
+export interface ContextItem {
+  kind: "file" | "range" | "selection" | "folder" | "problems" | "diff" | "openEditors";
+  uri?: string | null;
+  range?: Range | null;
+  staged?: boolean | null;
+  diagnostics?: Diagnostic[] | null;
+}
+
+/** One tool step of an agent turn, as deltas report it and stored replies list it. */
+export interface AgentStep {
+  index: number;
+  phase: "started" | "finished";
+  name: string;
+  summary: string;
+  ok?: boolean;
+}
+
+/**
+ * A numbered reference of an On Your Data answer; the text cites it as [doc1], [doc2], …  Results, stored
+ * messages and deltas carry them as `citations`.
+ */
+export interface Citation {
+  title?: string | null;
+  url?: string | null;
+  filepath?: string | null;
+  chunkId?: string | null;
+}
+
+export interface BudgetItem {
+  label: string;
+  tokens: number;
+}
+
+/** `chatls/budget`: what a chat with the same params would take, without sending or storing it. */
+export interface BudgetResult {
+  model: string;
+  tokens: number;
+  inputBudget: number;
+  contextWindow: number;
+  replyReserve: number;
+  promptTokens: number;
+  instructionsTokens: number;
+  attachments: BudgetItem[];
+  historyTokens: number;
+  historyMessages: number;
+  leftOutMessages: number;
+  leftOutAttachments: string[];
+  fits: boolean;
+}
+
+/** A payload that may carry On Your Data citations (ChatResult, MessageInfo and DeltaNotification do). */
+export type Cited<T> = T & { citations?: Citation[] | null };
 
 export interface Usage {
   promptTokens: number;
@@ -135,9 +205,12 @@ export interface ChatResult {
   finishReason: string;
   usage: Usage;
   adaptations: string[];
-  /** Neutral: "complete", "truncated" (output limit) or "tool_calls". */
+  /** Neutral: "complete" | "truncated" | "filtered" | "failed" | "tool_calls" (finishReason is deprecated). */
   stopReason?: string;
+  /** The reasoning summary, whole. */
   reasoning?: string | null;
+  /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
+  citations?: Citation[] | null;
 }
 
 export interface DeltaNotification {
@@ -151,6 +224,10 @@ export interface DeltaNotification {
   reasoning?: string | null;
   /** The `clientToken` the request carried, when it carried one. */
   clientToken?: string | null;
+  /** An agent tool step starting or finishing. */
+  step?: AgentStep | null;
+  /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
+  citations?: Citation[] | null;
 }
 
 export interface ConversationsParams {
@@ -178,6 +255,12 @@ export interface MessageInfo {
   usage?: Usage | null;
   /** The reasoning summary stored with an assistant reply. */
   reasoning?: string | null;
+  /** An agent reply's tool steps, in order. */
+  steps?: AgentStep[] | null;
+  /** A question's attached context, as labels (e.g. "file app.py"). */
+  attachment?: string | null;
+  /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
+  citations?: Citation[] | null;
 }
 
 export interface ConversationInfo {
@@ -241,6 +324,8 @@ export interface ActionResult {
 export interface ExportConversationArgs {
   conversationId: string;
   path?: string | null;
+  /** Replace an existing file at `path` (the user confirmed it). */
+  overwrite?: boolean;
 }
 
 // --- helpers -----------------------------------------------------------------------------------

@@ -4,7 +4,9 @@
 export const SERVER_KEYS = [
   "profiles", "defaultProfile", "instructions", "reasoningEffort", "stateDir", "logLevel", "maxHistoryMessages",
   "maxCompletionTokens", "reasoningMaxCompletionTokens", "contextWindowReserve", "requestTimeoutSeconds", "retryMaxAttempts",
-  "retryMaxWaitSeconds", "contextLines", "modelsFile", "reasoningSummaries",
+  "retryMaxWaitSeconds", "contextLines", "modelsFile", "reasoningSummaries", "maxFileBytes", "maxEditBytes",
+  "confirmEdits", "agentMaxSteps", "agentRunCommands", "agentCommandShell", "agentCommandTimeoutSeconds",
+  "agentApprovalTimeoutSeconds", "agentAllowSecretFiles", "agentSecretPatterns", "mcpServers",
 ] as const;
 
 /** Sub-sections only the extension uses; never sent to the server. */

@@ -83,11 +83,15 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
 <main id="messages" aria-live="polite"></main>
 <div id="notes" class="notes" hidden></div>
 <footer class="composer">
-  <textarea id="prompt" rows="3" placeholder="Ask ChatLS… (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
+  <ul id="context-popup" class="context-popup" role="listbox" aria-label="Context to attach" hidden></ul>
+  <div id="chips" class="chips" aria-label="Attached context" hidden></div>
+  <textarea id="prompt" rows="3" placeholder="Ask ChatLS… (# to attach context, Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
   <div class="composer-buttons">
+    <label class="agent-toggle" title="Agent mode: the model may read and search the workspace and propose edits (you review them)"><input id="agent" type="checkbox"> Agent</label>
     <button id="send" type="button">Send</button>
     <button id="stop" type="button" hidden>Stop</button>
   </div>
+  <div id="budget" class="budget" aria-live="polite" hidden></div>
 </footer>
 <script nonce="${attr(options.nonce)}" src="${attr(options.scriptUri)}"></script>
 </body>

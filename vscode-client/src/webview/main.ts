@@ -1,9 +1,16 @@
 /** The chat panel: renders conversations and streaming replies, talks to the extension by messages. */
 
-import { DEFAULT_EFFORTS, type FromWebview, type PanelCommand, type ProfileChoice, type ToWebview } from "../messages";
+import {
+  type ContextChoice, DEFAULT_EFFORTS, type DraftRequest, type FromWebview, type PanelCommand, type ProfileChoice,
+  type ToWebview,
+} from "../messages";
 import { formatUsage, statusAt } from "../format";
-import type { ChatResult, ConversationInfo, MessageInfo } from "../protocol";
+import type { ChatResult, Cited, ConversationInfo, MessageInfo } from "../protocol";
+import { AgentSteps } from "./agentSteps";
+import { BudgetLine } from "./budget";
+import { showCitations } from "./citations";
 import type { CodeAction } from "./codeBlocks";
+import { ContextChips, droppedFiles } from "./contextChips";
 import { ConversationList } from "./conversationList";
 import { errorBox } from "./errorBox";
 import { SetupPanel } from "./setupForm";
@@ -23,6 +30,8 @@ interface ReplyView {
   status: HTMLElement;
   answer: StreamingMarkdown;
   thinking: ThinkingBlock | null;
+  /** An agent turn's tool steps (created by the first step). */
+  steps: AgentSteps | null;
 }
 
 interface PendingTurn extends ReplyView {
@@ -46,6 +55,8 @@ interface RetryTarget {
 interface SavedState {
   conversationId: string | null;
   draft: string;
+  agent: boolean;
+  chips: ContextChoice[];
 }
 
 const vscode = acquireVsCodeApi();
@@ -73,6 +84,10 @@ const ui = {
   effort: byId<HTMLSelectElement>("effort"),
   effortLabel: byId<HTMLElement>("effort-label"),
   composer: document.querySelector("footer.composer") as HTMLElement,
+  agent: byId<HTMLInputElement>("agent"),
+  chips: byId<HTMLElement>("chips"),
+  contextPopup: byId<HTMLUListElement>("context-popup"),
+  budget: byId<HTMLElement>("budget"),
 };
 
 const saved = (vscode.getState() ?? {}) as Partial<SavedState>;
@@ -84,14 +99,36 @@ let statusText = "";
 let statusSince = 0;
 let statusTimer: number | undefined;
 ui.prompt.value = saved.draft ?? "";
+ui.agent.checked = saved.agent ?? false;
 
 function post(message: FromWebview): void {
   vscode.postMessage(message);
 }
 
 function saveState(): void {
-  vscode.setState({ conversationId, draft: ui.prompt.value } satisfies SavedState);
+  vscode.setState({ conversationId, draft: ui.prompt.value, agent: ui.agent.checked, chips: chips.saved } satisfies SavedState);
 }
+
+/** What a chat sent now would carry (the budget counts exactly this). */
+function draft(prompt: string): DraftRequest {
+  return {
+    prompt,
+    conversationId,
+    profile: ui.profile.value || null,
+    reasoningEffort: ui.effortLabel.hidden ? null : ui.effort.value || null,
+    mode: ui.agent.checked ? "agent" : "chat",
+    attachments: chips.items,
+  };
+}
+
+const budget = new BudgetLine(ui.budget, (requestId) => post({ type: "budget", requestId, ...draft(ui.prompt.value) }));
+
+// created before the composer's key handler, so Enter in the # list picks instead of sending
+const chips = new ContextChips(ui.prompt, ui.chips, ui.contextPopup, (query) => post({ type: "contextQuery", query }), () => {
+  saveState();
+  budget.changed();
+});
+chips.restore(saved.chips ?? []);
 
 function onCode(action: CodeAction, code: string): void {
   post({ type: action, code });
@@ -145,12 +182,26 @@ function messageElement(role: string, extraClass = ""): { container: HTMLElement
 
 function replyView(extraClass: string): ReplyView {
   const { container, body, status } = messageElement("assistant", extraClass);
-  return { container, status, answer: new StreamingMarkdown(body, onCode), thinking: null };
+  return { container, status, answer: new StreamingMarkdown(body, onCode), thinking: null, steps: null };
 }
 
-function addUserMessage(text: string): void {
-  const { body } = messageElement("user");
+/** The question, with what was attached: the chips' labels while sending, the stored blocks afterwards. */
+function addUserMessage(text: string, labels: readonly string[] = [], attachment: string | null = null): void {
+  const { container, body } = messageElement("user");
   body.textContent = text; // the user's own text, shown verbatim
+  if (labels.length > 0) {
+    addFooter(container, "attached-labels", `Attached: ${labels.join(", ")}`);
+  }
+  if (attachment) {
+    const details = document.createElement("details");
+    details.className = "attached";
+    const summary = document.createElement("summary");
+    summary.textContent = "Attached context";
+    const pre = document.createElement("pre");
+    pre.textContent = attachment;
+    details.append(summary, pre);
+    container.appendChild(details);
+  }
 }
 
 function addFooter(container: HTMLElement, className: string, text: string): HTMLElement {
@@ -170,7 +221,7 @@ const STATUS_TAGS: Record<string, [string, string]> = {
 
 function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.role === "user") {
-    addUserMessage(message.content);
+    addUserMessage(message.content, [], message.attachment ?? null);
     return null;
   }
   if (message.role !== "assistant") {
@@ -180,8 +231,12 @@ function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.reasoning) {
     view.thinking = ThinkingBlock.stored(view.answer.root, message.reasoning, onCode);
   }
+  if (message.steps && message.steps.length > 0) {
+    view.steps = AgentSteps.stored(view.container, view.answer.root, message.steps);
+  }
   view.answer.append(message.content);
   view.answer.finish();
+  showCitations(view.container, (message as Cited<MessageInfo>).citations);
   const tag = STATUS_TAGS[message.status];
   if (tag) {
     addFooter(view.container, tag[0], tag[1]);
@@ -216,6 +271,7 @@ function showConversation(conversation: ConversationInfo | null): void {
   updateButtons();
   saveState();
   scrollToEnd();
+  budget.changed(); // the history counted is this conversation's
 }
 
 function showProfiles(choices: ProfileChoice[], active: string | null, effort: string | null): void {
@@ -319,13 +375,15 @@ function newToken(): string {
 }
 
 /** Show a turn as running; a retry answers the question already shown, so no second user message. */
-function startTurn(prompt: string, turnId: string, clientToken: string | null, showPrompt = true, external = false): PendingTurn {
+function startTurn(
+  prompt: string, turnId: string, clientToken: string | null, showPrompt = true, external = false, labels: readonly string[] = [],
+): PendingTurn {
   // only the latest question's failed reply can be retried: older Retry buttons go
   for (const button of Array.from(ui.messages.querySelectorAll(".error .retry"))) {
     button.remove();
   }
   if (showPrompt) {
-    addUserMessage(prompt);
+    addUserMessage(prompt, labels);
   }
   const view = replyView("streaming");
   pending = { ...view, turnId, prompt, clientToken, conversationId, messageId: null, external };
@@ -341,8 +399,9 @@ function send(prompt: string): void {
     return;
   }
   turnCounter += 1;
-  const turn = startTurn(text, `turn-${Date.now()}-${turnCounter}`, newToken());
+  const turn = startTurn(text, `turn-${Date.now()}-${turnCounter}`, newToken(), true, false, chips.labels);
   postSend(turn, text, null);
+  chips.clear(); // sent with this question; the next starts without
 }
 
 /** Ask the failed reply's question again (`retryOf` its id, so the server stores the question once). */
@@ -361,15 +420,16 @@ function retry(failed: RetryTarget): void {
 }
 
 function postSend(turn: PendingTurn, prompt: string, retryOf: string | null): void {
+  const { mode, attachments, ...request } = draft(prompt);
   post({
     type: "send",
     turnId: turn.turnId,
-    prompt,
+    ...request,
     conversationId: turn.conversationId,
-    profile: ui.profile.value || null,
-    reasoningEffort: ui.effortLabel.hidden ? null : ui.effort.value || null,
     clientToken: turn.clientToken ?? newToken(),
-    ...(retryOf === null ? {} : { retryOf }),
+    ...(mode === "agent" ? { mode } : {}),
+    // a retry resends what the stored question had attached (the server keeps it)
+    ...(retryOf === null ? (attachments.length > 0 ? { attachments } : {}) : { retryOf }),
   });
 }
 
@@ -394,14 +454,21 @@ function onDelta(delta: Extract<ToWebview, { type: "delta" }>): void {
     pending.thinking ??= new ThinkingBlock(pending.answer.root, onCode, true);
     pending.thinking.append(delta.reasoning);
   }
+  if (delta.step) {
+    pending.steps ??= new AgentSteps(pending.container, pending.answer.root);
+    pending.steps.update(delta.step);
+  }
+  if (delta.citations) {
+    showCitations(pending.container, delta.citations);
+  }
   if (delta.content) {
     pending.thinking?.fold();
     pending.answer.append(delta.content);
   }
   if (delta.status) {
     setStatus(delta.status);
-  } else if (delta.content || delta.reasoning) {
-    setStatus(null);
+  } else if (delta.content || delta.reasoning || delta.step) {
+    setStatus(delta.step?.phase === "started" ? `${delta.step.name}…` : null);
   }
   followTail();
 }
@@ -432,11 +499,13 @@ function finishTurn(turnId: string): PendingTurn | null {
   turn.status.hidden = true;
   turn.container.classList.remove("streaming");
   turn.thinking?.fold();
+  turn.steps?.settle();
   updateButtons();
+  budget.changed(); // the history now holds this turn
   return turn;
 }
 
-function onDone(turnId: string, result: ChatResult, notes: string[]): void {
+function onDone(turnId: string, result: Cited<ChatResult>, notes: string[]): void {
   const turn = finishTurn(turnId);
   if (!turn) {
     return;
@@ -447,6 +516,7 @@ function onDone(turnId: string, result: ChatResult, notes: string[]): void {
   }
   turn.answer.finish(result.content);
   addFooter(turn.container, "usage", `${result.model} · ${formatUsage(result.usage)}`);
+  showCitations(turn.container, result.citations);
   const stop = result.stopReason ?? (result.finishReason === "length" ? "truncated" : "complete");
   if (stop === "truncated") {
     addFooter(turn.container, "tag", "Truncated: the reply reached the token limit");
@@ -528,7 +598,29 @@ ui.prompt.addEventListener("keydown", (event) => {
     ui.send.click();
   }
 });
-ui.prompt.addEventListener("input", saveState);
+ui.prompt.addEventListener("input", () => {
+  saveState();
+  budget.changed();
+});
+ui.agent.addEventListener("change", () => {
+  saveState();
+  budget.changed();
+});
+// a file dragged from the explorer (VS Code needs Shift held to drop into a view) becomes a file chip
+document.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  document.body.classList.add("drop-target");
+});
+document.addEventListener("dragleave", () => document.body.classList.remove("drop-target"));
+document.addEventListener("drop", (event) => {
+  event.preventDefault();
+  document.body.classList.remove("drop-target");
+  if (event.dataTransfer) {
+    for (const choice of droppedFiles(event.dataTransfer)) {
+      chips.add(choice);
+    }
+  }
+});
 // Stop posts at once: its handler does no rendering, and rendering yields every frame, so it never waits.
 ui.stop.addEventListener("click", () => {
   if (pending) {
@@ -555,6 +647,7 @@ ui.deleteButton.addEventListener("click", () => {
 ui.profile.addEventListener("change", () => {
   showEffortPicker(null);
   post({ type: "selectProfile", profile: ui.profile.value });
+  budget.changed();
 });
 ui.effort.addEventListener("change", () => post({ type: "selectEffort", reasoningEffort: ui.effort.value || null }));
 
@@ -606,6 +699,12 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       break;
     case "setupResult":
       setup.result(message.ok, message.message);
+      break;
+    case "contextChoices":
+      chips.showChoices(message.query, message.choices);
+      break;
+    case "budget":
+      budget.show(message.requestId, message.budget, message.error);
       break;
   }
 });

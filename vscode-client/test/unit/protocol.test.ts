@@ -55,7 +55,7 @@ test("every Python constant exists in protocol.ts with the same value", () => {
 });
 
 test("request, command and action lists match the server's", () => {
-  assert.deepEqual([...P.REQUESTS].sort(), [P.CHAT, P.CONVERSATIONS, P.CONVERSATION, P.DELETE_CONVERSATION, P.MODELS, P.SET_API_KEY, P.RENAME_CONVERSATION].sort());
+  assert.deepEqual([...P.REQUESTS].sort(), [P.CHAT, P.CONVERSATIONS, P.CONVERSATION, P.DELETE_CONVERSATION, P.MODELS, P.SET_API_KEY, P.BUDGET, P.RENAME_CONVERSATION].sort());
   const tuple = (name: string): string[] => {
     const body = new RegExp(`^${name} = \\(([\\s\\S]*?)\\)`, "m").exec(python)?.[1] ?? "";
     return body.split(",").map((s) => s.trim()).filter(Boolean);
