@@ -15,12 +15,18 @@ _ERASE_LINE = "\r\x1b[K"
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 _NUMBER = re.compile(r"\d+")
+STEP_WIDTH = 60
+"""Longest running-step line on a terminal (after "ChatLS: ")."""
 
 
 def _field(params: Any, camel: str, snake: str) -> Any:
     """A notification field; pygls hands custom notifications over as objects with the wire's names."""
     value = getattr(params, camel, None)
     return getattr(params, snake, None) if value is None else value
+
+
+def _step_field(step: Any, name: str) -> Any:
+    return step.get(name) if isinstance(step, dict) else getattr(step, name, None)
 
 
 class DeltaPrinter:
@@ -48,6 +54,9 @@ class DeltaPrinter:
         reasoning = _field(params, "reasoning", "reasoning")
         status = _field(params, "status", "status")
         content = _field(params, "content", "content")
+        step = _field(params, "step", "step")
+        if step is not None:
+            self._step(step)
         if reasoning and self._thinking:
             self._reasoning(reasoning)
         if status:
@@ -91,6 +100,28 @@ class DeltaPrinter:
         self._write(self._err, f"{_ERASE_LINE}ChatLS: {status}")
         self._status_on_screen = True
 
+    def _step(self, step: Any) -> None:
+        """An agent tool step: "started" is the in-place status line on a terminal; "finished" is a line."""
+        name = _step_field(step, "name") or "tool"
+        summary = _step_field(step, "summary") or ""
+        if _step_field(step, "phase") == "started":
+            if self._live:  # one short line, so erasing it in place never leaves a wrapped remainder
+                shown = summary if summary.startswith(name) else f"{name}: {summary}".rstrip(": ")
+                self._status(shown if len(shown) <= STEP_WIDTH else shown[: STEP_WIDTH - 1] + "…")
+            return
+        ok = _step_field(step, "ok")
+        mark = "ok" if ok is None or ok else "not done"
+        self.note(f"[{_step_field(step, 'index') or '?'}] {name} ({mark}): {summary}".rstrip(": "))
+
+    def show(self, text: str) -> None:
+        """A block of lines on stderr (a proposed diff)."""
+        self._clear_status()
+        self._end_reasoning()
+        if self._answer_mid_line:
+            self._write(self._err, "\n")
+            self._answer_mid_line = False
+        self._write(self._err, text if text.endswith("\n") else text + "\n")
+
     def _reasoning(self, text: str) -> None:
         self._clear_status()
         if not self._in_reasoning:
@@ -119,3 +150,47 @@ class DeltaPrinter:
     def _write(stream: TextIO, text: str) -> None:
         stream.write(text)
         stream.flush()
+
+
+def _get(value: Any, name: str) -> Any:
+    """A field of an answer; pygls hands custom responses over as objects, tests as dicts."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def budget_report(budget: Any) -> str:
+    """`chatls ask --dry-run`: what the question would cost and what would be left out, for people."""
+    tokens, limit = _get(budget, "tokens") or 0, _get(budget, "inputBudget") or 0
+    lines = [
+        f"model: {_get(budget, 'model')}",
+        f"input: {tokens:,} of {limit:,} tokens "
+        f"(context window {_get(budget, 'contextWindow') or 0:,}, {_get(budget, 'replyReserve') or 0:,} kept "
+        "for the reply)",
+        f"  instructions: {_get(budget, 'instructionsTokens') or 0:,}",
+        f"  prompt: {_get(budget, 'promptTokens') or 0:,}",
+    ]
+    lines += [
+        f"  {_get(item, 'label')}: {_get(item, 'tokens') or 0:,}"
+        for item in _get(budget, "attachments") or []
+    ]
+    history = (
+        f"  history: {_get(budget, 'historyTokens') or 0:,} ({_get(budget, 'historyMessages') or 0} messages"
+    )
+    left_out = _get(budget, "leftOutMessages") or 0
+    lines.append(history + (f"; {left_out} older left out)" if left_out else ")"))
+    dropped = _get(budget, "leftOutAttachments") or []
+    if dropped:
+        lines.append(f"does not fit even without history: {', '.join(dropped)}")
+    lines.append("fits: yes" if _get(budget, "fits") else "fits: no — the question would be refused")
+    lines.append("nothing was sent (--dry-run)")
+    return "\n".join(lines) + "\n"
+
+
+def citation_list(citations: Any) -> str:
+    """On Your Data references as a numbered list ([doc1] is 1.), or "" when there are none."""
+    lines = []
+    for number, citation in enumerate(citations or [], start=1):
+        title = _get(citation, "title")
+        where = _get(citation, "url") or _get(citation, "filepath")
+        name = title or where or _get(citation, "chunkId") or "(untitled)"
+        lines.append(f"[{number}] {name}" + (f" — {where}" if where and where != name else ""))
+    return "\nSources:\n" + "\n".join(lines) + "\n" if lines else ""
