@@ -41,10 +41,7 @@ class FileChange:
 class TerminalAsker:
     """Asks yes/no questions on the controlling terminal, one at a time, without blocking the event loop."""
 
-    def __init__(
-        self, note: Callable[[str], None], interrupted: asyncio.Event, tty: str = "/dev/tty"
-    ) -> None:
-        self._note = note
+    def __init__(self, interrupted: asyncio.Event, tty: str = "/dev/tty") -> None:
         self._interrupted = interrupted
         self._tty = tty
         self._lock = asyncio.Lock()
