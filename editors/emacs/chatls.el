@@ -159,7 +159,8 @@ SECTION is `thinking' (the reasoning summary) or `answer'."
       (unless (bolp) (chatls--append "\n")))
     (chatls--append (format "> %s step %s %s: %s\n" mark (plist-get step :index) phase
                             (or (plist-get step :summary) (plist-get step :name))))
-    (push (list :index (plist-get step :index) :phase phase :name (plist-get step :name) :ok ok)
+    (push (list :index (plist-get step :index) :phase phase :name (plist-get step :name)
+                :ok (if ok t :json-false))
           chatls-steps)))
 
 (cl-defmethod eglot-handle-notification
@@ -572,6 +573,28 @@ keystroke can land in the source buffer."
     (funcall receive connection message)))
 
 (advice-add 'jsonrpc-connection-receive :around #'chatls--receive)
+
+(defun chatls--edited-paths (edit)
+  "The files the WorkspaceEdit EDIT (a plist) changes."
+  (append (mapcar (lambda (change)
+                    (let ((document (plist-get change :textDocument)))
+                      (and document (eglot--uri-to-path (plist-get document :uri)))))
+                  (plist-get edit :documentChanges))
+          (let (paths)
+            (cl-loop for (uri _edits) on (plist-get edit :changes) by #'cddr
+                     do (push (eglot--uri-to-path (substring (symbol-name uri) 1)) paths))
+            paths)))
+
+(cl-defmethod eglot-handle-request :around
+  (_server (_method (eql workspace/applyEdit)) &key label edit &allow-other-keys)
+  "The agent's changes, once allowed and applied, are saved: the files change on disk."
+  (let ((result (cl-call-next-method)))
+    (when (and (string-prefix-p "ChatLS agent" (or label "")) (eq (plist-get result :applied) t))
+      (dolist (path (delq nil (chatls--edited-paths edit)))
+        (let ((buffer (find-buffer-visiting path)))
+          (when (and buffer (buffer-modified-p buffer))
+            (with-current-buffer buffer (save-buffer))))))
+    result))
 
 (provide 'chatls)
 ;;; chatls.el ends here
