@@ -147,12 +147,29 @@ SECTION is `thinking' (the reasoning summary) or `answer'."
       (chatls--append "\n\n---\n\n"))
     (setq chatls--streaming-message message-id chatls--section section)))
 
+(defvar chatls-steps nil "Agent tool steps seen, newest first: plists :index :phase :name :ok.")
+
+(defun chatls--show-step (message-id step)
+  "Show the agent tool STEP (a plist) of MESSAGE-ID as a line of its own in *chatls*."
+  (chatls--enter-section message-id 'answer)
+  (let* ((phase (plist-get step :phase))
+         (ok (not (eq (plist-get step :ok) :json-false)))
+         (mark (cond ((equal phase "started") "…") (ok "✓") (t "✗"))))
+    (with-current-buffer (chatls-transcript-buffer)
+      (unless (bolp) (chatls--append "\n")))
+    (chatls--append (format "> %s step %s %s: %s\n" mark (plist-get step :index) phase
+                            (or (plist-get step :summary) (plist-get step :name))))
+    (push (list :index (plist-get step :index) :phase phase :name (plist-get step :name)
+                :ok (if ok t :json-false))
+          chatls-steps)))
+
 (cl-defmethod eglot-handle-notification
-  (_server (_method (eql chatls/delta)) &key conversationId messageId content status reasoning
+  (_server (_method (eql chatls/delta)) &key conversationId messageId content status reasoning step
            &allow-other-keys)
   "Show a streamed piece of a reply in *chatls*.
-That is its status, its reasoning summary or its text."
+That is its status, an agent step, its reasoning summary or its text."
   (when conversationId (setq chatls-conversation-id conversationId))
+  (when step (chatls--show-step messageId step))
   (when (stringp status) (chatls--set-status status))
   (when (and (stringp reasoning) (not (string-empty-p reasoning)))
     (chatls--enter-section messageId 'thinking)
@@ -184,10 +201,83 @@ That is its status, its reasoning summary or its text."
   (list :uri (eglot--path-to-uri (buffer-file-name))
         :range (list :start (eglot--pos-to-lsp-position beg) :end (eglot--pos-to-lsp-position end))))
 
+;;;; Attachments
+
+(defvar chatls-attachments nil
+  "Context items (docs/protocol.md, \"Context items\") sent with the next question, in order.")
+
+(defun chatls--describe (item)
+  "ITEM (a context item plist) in words."
+  (let ((name (and (plist-get item :uri) (file-relative-name (eglot--uri-to-path (plist-get item :uri))))))
+    (pcase (plist-get item :kind)
+      ("range" (format "lines %d-%d of %s"
+                       (1+ (plist-get (plist-get (plist-get item :range) :start) :line))
+                       (1+ (plist-get (plist-get (plist-get item :range) :end) :line)) name))
+      ("problems" (format "problems in %s (%d)" name (length (plist-get item :diagnostics))))
+      ("diff" (if (plist-get item :staged) "git diff (staged)" "git diff (working tree)"))
+      (kind (format "%s %s" kind name)))))
+
+(defun chatls--attach (item)
+  "Add ITEM to `chatls-attachments' and say so."
+  (setq chatls-attachments (append chatls-attachments (list item)))
+  (message "ChatLS: attached %s (%d for the next question)" (chatls--describe item) (length chatls-attachments))
+  item)
+
+(defun chatls--file-uri ()
+  (eglot--path-to-uri (or (buffer-file-name) (user-error "ChatLS: this buffer has no file"))))
+
+(defun chatls-attach-buffer ()
+  "Attach the current buffer's file to the next question."
+  (interactive)
+  (chatls--attach (list :kind "file" :uri (chatls--file-uri))))
+
+(defun chatls-attach-region (beg end)
+  "Attach the lines of the region (BEG END) to the next question."
+  (interactive "r")
+  (chatls--attach (list :kind "range" :uri (chatls--file-uri)
+                        :range (list :start (eglot--pos-to-lsp-position beg)
+                                     :end (eglot--pos-to-lsp-position end)))))
+
+(defun chatls-attach-problems ()
+  "Attach the current buffer's problems (its flymake diagnostics) to the next question."
+  (interactive)
+  (let ((diagnostics
+         (mapcar (lambda (d)
+                   (list :range (list :start (eglot--pos-to-lsp-position (flymake-diagnostic-beg d))
+                                      :end (eglot--pos-to-lsp-position (flymake-diagnostic-end d)))
+                         :message (flymake-diagnostic-text d)
+                         :severity (pcase (flymake-diagnostic-type d)
+                                     ((or 'eglot-error :error) 1) ((or 'eglot-warning :warning) 2) (_ 3))))
+                 (and (bound-and-true-p flymake-mode) (flymake-diagnostics)))))
+    (chatls--attach (list :kind "problems" :uri (chatls--file-uri) :diagnostics (vconcat diagnostics)))))
+
+(defun chatls-attach-diff (&optional staged)
+  "Attach the project's git diff to the next question; with a prefix argument (STAGED), the staged one."
+  (interactive "P")
+  (chatls--attach (append (list :kind "diff") (and staged (list :staged t)))))
+
+(defun chatls-attachments (&optional clear)
+  "Show what is attached to the next question; with a prefix argument (CLEAR), remove it all."
+  (interactive "P")
+  (if clear
+      (progn (setq chatls-attachments nil) (message "ChatLS: attachments cleared"))
+    (message "ChatLS: %s" (if chatls-attachments
+                              (mapconcat #'chatls--describe chatls-attachments "; ")
+                            "nothing attached"))))
+
 ;;;###autoload
-(defun chatls-chat (prompt &optional beg end profile)
+(defun chatls-agent (prompt)
+  "Send PROMPT to ChatLS in agent mode: it may read the project and propose edits.
+Each tool step is a line in *chatls*; commands and edits are asked about first."
+  (interactive (list (read-string "ChatLS agent: ")))
+  (let ((root (project-root (eglot--project (chatls--server)))))
+    (chatls-chat prompt nil nil nil (list :mode "agent" :workspaceUri (eglot--path-to-uri (expand-file-name root))))))
+
+;;;###autoload
+(defun chatls-chat (prompt &optional beg end profile extra)
   "Send PROMPT to ChatLS; with a region (BEG END), about that code.
-PROFILE names a profile other than the default.
+PROFILE names a profile other than the default; EXTRA is a plist of more params.
+What `chatls-attachments' holds is sent along, then cleared.
 The reply streams into *chatls*."
   (interactive
    (list (read-string "ChatLS: ")
@@ -197,9 +287,14 @@ The reply streams into *chatls*."
          (params (append (list :prompt prompt)
                          (and chatls-conversation-id (list :conversationId chatls-conversation-id))
                          (and profile (list :profile profile))
-                         (and beg end (list :context (chatls--region-context beg end))))))
-    (chatls--start-section "You")
+                         (and beg end (list :context (chatls--region-context beg end)))
+                         (and chatls-attachments (list :attachments (vconcat chatls-attachments)))
+                         extra))
+         (attached chatls-attachments))
+    (setq chatls-attachments nil)
+    (chatls--start-section (if (plist-get extra :mode) "You (agent)" "You"))
     (chatls--append prompt)
+    (dolist (item attached) (chatls--append (concat "\n- attached: " (chatls--describe item))))
     (setq chatls--streaming-message nil chatls--section nil)
     (chatls--send server :chatls/chat params
                   (lambda (result)
@@ -478,6 +573,28 @@ keystroke can land in the source buffer."
     (funcall receive connection message)))
 
 (advice-add 'jsonrpc-connection-receive :around #'chatls--receive)
+
+(defun chatls--edited-paths (edit)
+  "The files the WorkspaceEdit EDIT (a plist) changes."
+  (append (mapcar (lambda (change)
+                    (let ((document (plist-get change :textDocument)))
+                      (and document (eglot--uri-to-path (plist-get document :uri)))))
+                  (plist-get edit :documentChanges))
+          (let (paths)
+            (cl-loop for (uri _edits) on (plist-get edit :changes) by #'cddr
+                     do (push (eglot--uri-to-path (substring (symbol-name uri) 1)) paths))
+            paths)))
+
+(cl-defmethod eglot-handle-request :around
+  (_server (_method (eql workspace/applyEdit)) &key label edit &allow-other-keys)
+  "The agent's changes, once allowed and applied, are saved: the files change on disk."
+  (let ((result (cl-call-next-method)))
+    (when (and (string-prefix-p "ChatLS agent" (or label "")) (eq (plist-get result :applied) t))
+      (dolist (path (delq nil (chatls--edited-paths edit)))
+        (let ((buffer (find-buffer-visiting path)))
+          (when (and buffer (buffer-modified-p buffer))
+            (with-current-buffer buffer (save-buffer))))))
+    result))
 
 (provide 'chatls)
 ;;; chatls.el ends here

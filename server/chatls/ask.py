@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import stat
 import sys
@@ -27,11 +28,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
 from chatls import __version__, protocol
-from chatls.ask_output import DeltaPrinter
+from chatls.ask_output import DeltaPrinter, budget_report
+from chatls.ask_review import AgentReviewer, TerminalAsker
 
 EMULATOR_KEY_ENV = "CHATLS_EMULATOR_API_KEY"
 EMULATOR_DEPLOYMENT = "gpt-4o"
@@ -58,6 +61,27 @@ _LANGUAGES = {
     ".yaml": "yaml",
     ".lua": "lua",
 }
+
+
+_FILE_LINES = re.compile(r"^(.+):(\d+)-(\d+)$")
+
+
+CAPABILITIES = types.ClientCapabilities(
+    workspace=types.WorkspaceClientCapabilities(
+        apply_edit=True,
+        # Annotated edits come straight to the review below (diff, then y/n) instead of a blind question.
+        workspace_edit=types.WorkspaceEditClientCapabilities(
+            document_changes=True,
+            resource_operations=[types.ResourceOperationKind.Create],
+            change_annotation_support=types.ChangeAnnotationsSupportOptions(groups_on_label=False),
+        ),
+    ),
+    window=types.WindowClientCapabilities(
+        show_message=types.ShowMessageRequestClientCapabilities(
+            message_action_item=types.ClientShowMessageActionItemOptions(additional_properties_support=False)
+        )
+    ),
+)
 
 
 class AskError(Exception):
@@ -150,7 +174,7 @@ def _piped_stdin() -> str | None:
 
 
 def _chat_params(args: argparse.Namespace, stdin_text: str | None = None) -> dict[str, Any]:
-    if not args.prompt.strip():
+    if not args.prompt.strip() and not getattr(args, "dry_run", False):
         raise AskError("the prompt is empty")
     prompt = args.prompt
     params: dict[str, Any] = {}
@@ -159,29 +183,52 @@ def _chat_params(args: argparse.Namespace, stdin_text: str | None = None) -> dic
     conversation = _conversation_to_continue(args)
     if conversation:
         params["conversationId"] = conversation
+    folder = _workspace_folder(args)
+    if folder is not None and (args.workspace or getattr(args, "agent", False)):
+        params["workspaceUri"] = folder.as_uri()
+    if getattr(args, "agent", False):
+        params["mode"] = "agent"
+    files = args.file or []
+    if args.range and not files:
+        raise AskError("--range needs --file")
+    attachments = [_file_item(name, args.range if index == 0 else None) for index, name in enumerate(files)]
+    for staged in (False, True):
+        if getattr(args, "staged" if staged else "diff", False):
+            item: dict[str, Any] = {"kind": "diff", "uri": (folder or Path.cwd()).as_uri()}
+            if staged:
+                item["staged"] = True
+            attachments.append(item)
+    if attachments:
+        params["attachments"] = attachments
+    if stdin_text is not None:
+        # No context-item kind carries arbitrary text: piped input stays a fenced block in the prompt.
+        prompt = "\n\n".join([prompt, _fenced("standard input", stdin_text, "")])
+    params["prompt"] = prompt
+    return params
+
+
+def _workspace_folder(args: argparse.Namespace) -> Path | None:
+    """--workspace, else the current directory for agent mode and diffs (they need a folder)."""
     if args.workspace:
         folder = Path(args.workspace).expanduser().resolve()
         if not folder.is_dir():
             raise AskError(f"--workspace {args.workspace}: not a directory")
-        params["workspaceUri"] = folder.as_uri()
-    files = args.file or []
-    if args.range and not files:
-        raise AskError("--range needs --file")
-    paths = [_existing_file(name) for name in files]
-    if paths:
-        # The first file is the selection context the server formats (with --range: only those lines);
-        # further files and piped input are attached to the prompt as fenced blocks.
-        context: dict[str, Any] = {"uri": paths[0].as_uri()}
-        if args.range:
-            context["range"] = _line_range(args.range, paths[0].read_text(encoding="utf-8", errors="replace"))
-        params["context"] = context
-    attachments = [_fenced(str(path.name), _read(path), _language(path)) for path in paths[1:]]
-    if stdin_text is not None:
-        attachments.append(_fenced("standard input", stdin_text, ""))
-    if attachments:
-        prompt = "\n\n".join([prompt, *attachments])
-    params["prompt"] = prompt
-    return params
+        return folder
+    if getattr(args, "agent", False) or getattr(args, "diff", False) or getattr(args, "staged", False):
+        return Path.cwd().resolve()
+    return None
+
+
+def _file_item(spec: str, range_spec: str | None) -> dict[str, Any]:
+    """`--file PATH` (kind file) or `--file PATH:START-END` (kind range, 1-based inclusive lines)."""
+    name, lines = spec, range_spec
+    match = _FILE_LINES.match(spec)
+    if match and not Path(spec).expanduser().is_file():
+        name, lines = match.group(1), f"{match.group(2)}:{match.group(3)}"
+    path = _existing_file(name)
+    if lines is None:
+        return {"kind": "file", "uri": path.as_uri()}
+    return {"kind": "range", "uri": path.as_uri(), "range": _line_range(lines, _read(path))}
 
 
 def _conversation_to_continue(args: argparse.Namespace) -> str | None:
@@ -213,11 +260,6 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def _language(path: Path) -> str:
-    language = _LANGUAGES.get(path.suffix.lower(), "")
-    return "" if language == "shellscript" else language
-
-
 def _fenced(title: str, text: str, language: str) -> str:
     fence = "```"
     while fence in text:  # a fence longer than any run of backticks inside keeps the block whole
@@ -247,9 +289,21 @@ async def _ask(
 
     client = LanguageClient("chatls-ask", __version__)
     printer = DeltaPrinter(sys.stdout, sys.stderr, thinking=not args.no_thinking)
+    interrupted = asyncio.Event()
+    reviewer = AgentReviewer(TerminalAsker(interrupted), printer.show, printer.note, _workspace_folder(args))
     client.feature(protocol.DELTA)(lambda params: printer.delta(params))
     client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: printer.note(f"chatls: {params.message}"))
     client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: None)
+
+    # pygls marks the handler it registers, so each is a function of its own (a bound method cannot be).
+    async def message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        return await reviewer.message_request(params)
+
+    async def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return await reviewer.apply_edit(params)
+
+    client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(message_request)
+    client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
 
     command = [sys.executable, "-m", "chatls", "serve", "--log-level", args.log_level]
     if args.log_file:
@@ -259,28 +313,29 @@ async def _ask(
     # A session of its own: the terminal's Ctrl-C must reach only this client, which cancels in order.
     await client.start_io(*command, env=env, start_new_session=True)
     forward = asyncio.create_task(_forward_stderr(client, printer))
-    interrupted = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, interrupted.set)
     try:
-        folder = params.get("workspaceUri")
+        folder = _workspace_folder(args)
         await client.initialize_async(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
+                capabilities=CAPABILITIES,
                 process_id=os.getpid(),
                 initialization_options=init_options,
-                workspace_folders=[types.WorkspaceFolder(uri=folder, name=Path(args.workspace).name)]
+                workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)]
                 if folder
                 else None,
             )
         )
         client.initialized(types.InitializedParams())
-        if "context" in params:
-            _open_document(client, params["context"]["uri"], _existing_file(args.file[0]))
+        # The named files are open documents: the server reads them from the client, wherever they are.
+        for uri in dict.fromkeys(
+            item["uri"] for item in params.get("attachments", []) if item["kind"] != "diff"
+        ):
+            _open_document(client, uri)
         request_id = uuid.uuid4().hex
-        reply = asyncio.ensure_future(
-            client.protocol.send_request_async(protocol.CHAT, params, msg_id=request_id)
-        )
+        method = protocol.BUDGET if args.dry_run else protocol.CHAT
+        reply = asyncio.ensure_future(client.protocol.send_request_async(method, params, msg_id=request_id))
         if not await _first_of(reply, interrupted):
             return await _cancel(client, request_id, reply, interrupted, printer)
         try:
@@ -289,6 +344,11 @@ async def _ask(
             printer.finish()
             _say(f"chatls ask: error: {exc.message}")
             return 1
+        if args.dry_run:
+            sys.stdout.write(budget_report(result))
+            sys.stdout.flush()
+            return 0
+        printer.cite(getattr(result, "citations", None))
         printer.finish(getattr(result, "content", ""))
         _say(f"chatls ask: conversation {result.conversationId} ({result.model})")
         return 0
@@ -334,12 +394,17 @@ async def _cancel(
     return 130
 
 
-def _open_document(client: Any, uri: str, path: Path) -> None:
+def _open_document(client: Any, uri: str) -> None:
+    path = _path_of(uri)
     text = path.read_text(encoding="utf-8", errors="replace")
     item = types.TextDocumentItem(
         uri=uri, language_id=_LANGUAGES.get(path.suffix.lower(), "plaintext"), version=1, text=text
     )
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+
+
+def _path_of(uri: str) -> Path:
+    return Path(unquote(urlparse(uri).path))
 
 
 async def _stop(client: Any) -> None:

@@ -16,6 +16,8 @@ _ERASE_LINE = "\r\x1b[K"
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 _NUMBER = re.compile(r"\d+")
+STEP_WIDTH = 60
+"""Longest running-step line on a terminal (after "ChatLS: ")."""
 
 
 def _field(params: Any, camel: str, snake: str) -> Any:
@@ -34,6 +36,10 @@ def reference_line(number: int, citation: Any) -> str:
     where = next((fields[n] for n in ("url", "filepath") if fields[n] and fields[n] != label), None)
     chunk = f" (chunk {fields['chunkId']})" if fields["chunkId"] else ""
     return f"[{number}] {label}{chunk}" + (f" — {where}" if where else "")
+
+
+def _step_field(step: Any, name: str) -> Any:
+    return step.get(name) if isinstance(step, dict) else getattr(step, name, None)
 
 
 class DeltaPrinter:
@@ -62,9 +68,10 @@ class DeltaPrinter:
         reasoning = _field(params, "reasoning", "reasoning")
         status = _field(params, "status", "status")
         content = _field(params, "content", "content")
-        citations = _field(params, "citations", "citations")
-        if citations and not self._citations:
-            self._citations = list(citations)
+        self.cite(_field(params, "citations", "citations"))
+        step = _field(params, "step", "step")
+        if step is not None:
+            self._step(step)
         if reasoning and self._thinking:
             self._reasoning(reasoning)
         if status:
@@ -95,6 +102,11 @@ class DeltaPrinter:
             self._out.write("\nReferences:\n" + "".join(line + "\n" for line in lines))
         self._out.flush()
 
+    def cite(self, citations: Any) -> None:
+        """Remember the answer's references (the first list that arrives), printed after the answer."""
+        if citations and not self._citations:
+            self._citations = list(citations)
+
     # --- the parts -------------------------------------------------------------------------------------
     def _status(self, status: str) -> None:
         if not self._live:
@@ -110,6 +122,28 @@ class DeltaPrinter:
             return
         self._write(self._err, f"{_ERASE_LINE}ChatLS: {status}")
         self._status_on_screen = True
+
+    def _step(self, step: Any) -> None:
+        """An agent tool step: "started" is the in-place status line on a terminal; "finished" is a line."""
+        name = _step_field(step, "name") or "tool"
+        summary = _step_field(step, "summary") or ""
+        if _step_field(step, "phase") == "started":
+            if self._live:  # one short line, so erasing it in place never leaves a wrapped remainder
+                shown = summary if summary.startswith(name) else f"{name}: {summary}".rstrip(": ")
+                self._status(shown if len(shown) <= STEP_WIDTH else shown[: STEP_WIDTH - 1] + "…")
+            return
+        ok = _step_field(step, "ok")
+        mark = "ok" if ok is None or ok else "not done"
+        self.note(f"[{_step_field(step, 'index') or '?'}] {name} ({mark}): {summary}".rstrip(": "))
+
+    def show(self, text: str) -> None:
+        """A block of lines on stderr (a proposed diff)."""
+        self._clear_status()
+        self._end_reasoning()
+        if self._answer_mid_line:
+            self._write(self._err, "\n")
+            self._answer_mid_line = False
+        self._write(self._err, text if text.endswith("\n") else text + "\n")
 
     def _reasoning(self, text: str) -> None:
         self._clear_status()
@@ -139,3 +173,36 @@ class DeltaPrinter:
     def _write(stream: TextIO, text: str) -> None:
         stream.write(text)
         stream.flush()
+
+
+def _get(value: Any, name: str) -> Any:
+    """A field of an answer; pygls hands custom responses over as objects, tests as dicts."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def budget_report(budget: Any) -> str:
+    """`chatls ask --dry-run`: what the question would cost and what would be left out, for people."""
+    tokens, limit = _get(budget, "tokens") or 0, _get(budget, "inputBudget") or 0
+    lines = [
+        f"model: {_get(budget, 'model')}",
+        f"input: {tokens:,} of {limit:,} tokens "
+        f"(context window {_get(budget, 'contextWindow') or 0:,}, {_get(budget, 'replyReserve') or 0:,} kept "
+        "for the reply)",
+        f"  instructions: {_get(budget, 'instructionsTokens') or 0:,}",
+        f"  prompt: {_get(budget, 'promptTokens') or 0:,}",
+    ]
+    lines += [
+        f"  {_get(item, 'label')}: {_get(item, 'tokens') or 0:,}"
+        for item in _get(budget, "attachments") or []
+    ]
+    history = (
+        f"  history: {_get(budget, 'historyTokens') or 0:,} ({_get(budget, 'historyMessages') or 0} messages"
+    )
+    left_out = _get(budget, "leftOutMessages") or 0
+    lines.append(history + (f"; {left_out} older left out)" if left_out else ")"))
+    dropped = _get(budget, "leftOutAttachments") or []
+    if dropped:
+        lines.append(f"does not fit even without history: {', '.join(dropped)}")
+    lines.append("fits: yes" if _get(budget, "fits") else "fits: no — the question would be refused")
+    lines.append("nothing was sent (--dry-run)")
+    return "\n".join(lines) + "\n"

@@ -31,7 +31,10 @@ def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="ask one question through the language server and print the reply")
     ask.add_argument("prompt", help="what to ask")
     ask.add_argument(
-        "--file", action="append", help="a file the question is about (attached; repeat for several files)"
+        "--file",
+        action="append",
+        metavar="PATH[:START-END]",
+        help="attach a file, or only lines START to END of it (repeat for several)",
     )
     ask.add_argument(
         "--range", metavar="L1:L2", help="only lines L1 to L2 of the first --file (1-based, inclusive)"
@@ -46,6 +49,16 @@ def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
         "--no-thinking", action="store_true", help="do not print the model's reasoning summaries"
     )
     ask.add_argument("--workspace", metavar="DIR", help="workspace folder the conversation belongs to")
+    ask.add_argument("--diff", action="store_true", help="attach the git diff of the working tree")
+    ask.add_argument("--staged", action="store_true", help="attach the staged git diff")
+    ask.add_argument(
+        "--dry-run", action="store_true", help="print the tokens the question would take; send nothing"
+    )
+    ask.add_argument(
+        "--agent",
+        action="store_true",
+        help="agent mode: the model may read the workspace and propose edits (you approve each)",
+    )
     _add_logging_options(ask)
 
     conversations = commands.add_parser(

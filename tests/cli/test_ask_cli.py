@@ -169,8 +169,9 @@ def test_every_file_given_is_attached(tmp_path: Path, emulator_thread: ThreadedE
     )
     assert done.returncode == 0, done.stderr
     sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
-    assert "def alpha():" in sent and "a.py" in sent
-    assert "b.py:\n```python\ndef beta():\n    return 2\n```" in sent
+    # Each file is its own labelled block before the prompt, in the order given.
+    assert sent.index("def alpha():") < sent.index("def beta():") < sent.index("compare")
+    assert f"File: {second} (lines 1-3, language: python)" in sent
 
 
 # --- which conversation -------------------------------------------------------------------------------

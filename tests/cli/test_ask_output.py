@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from chatls.ask_output import DeltaPrinter
 
 
-def delta(**fields: str) -> SimpleNamespace:
+def delta(**fields: object) -> SimpleNamespace:
     return SimpleNamespace(conversationId="c1", messageId="m1", **fields)
 
 
@@ -73,3 +73,55 @@ def test_finish_prints_what_the_deltas_missed() -> None:
     p.delta(delta(content="Hello"))
     p.finish("Hello, world")
     assert out.getvalue() == "Hello, world\n"
+
+
+# --- agent steps, dry run, citations ----------------------------------------------------------------
+
+
+def test_finished_steps_are_lines_and_a_running_step_is_the_status_line() -> None:
+    p, out, err = printer(live=True)
+    long = "read_file " + "x" * 99
+    p.delta(SimpleNamespace(step=SimpleNamespace(index=1, phase="started", name="read_file", summary=long)))
+    p.delta(
+        delta(step=SimpleNamespace(index=1, phase="finished", name="read_file", summary="a.py", ok=False))
+    )
+    running, finished = err.getvalue().split("\r\x1b[K")[1:]
+    assert running.startswith("ChatLS: read_file xxx") and running.endswith("…") and len(running) == 68
+    assert finished == "[1] read_file (not done): a.py\n"
+    assert out.getvalue() == ""
+
+
+def test_piped_output_shows_only_finished_steps() -> None:
+    p, _, err = printer()
+    p.delta(delta(step=SimpleNamespace(index=2, phase="started", name="search", summary="search def")))
+    p.delta(
+        delta(step=SimpleNamespace(index=2, phase="finished", name="search", summary="2 matches", ok=True))
+    )
+    assert err.getvalue() == "[2] search (ok): 2 matches\n"
+
+
+def test_budget_report_names_every_part_and_what_is_left_out() -> None:
+    from chatls.ask_output import budget_report
+
+    report = budget_report(
+        {
+            "model": "gpt-4o",
+            "tokens": 130500,
+            "inputBudget": 128000,
+            "contextWindow": 128000,
+            "replyReserve": 4096,
+            "promptTokens": 3,
+            "instructionsTokens": 40,
+            "attachments": [{"label": "file big.py", "tokens": 130000}],
+            "historyTokens": 457,
+            "historyMessages": 2,
+            "leftOutMessages": 6,
+            "leftOutAttachments": ["file big.py"],
+            "fits": False,
+        }
+    )
+    assert "input: 130,500 of 128,000 tokens" in report
+    assert "  file big.py: 130,000" in report
+    assert "  history: 457 (2 messages; 6 older left out)" in report
+    assert "does not fit even without history: file big.py" in report
+    assert "fits: no" in report

@@ -107,6 +107,28 @@ function E.edit_via_menu(bufnr)
   E.obs.editBuffer = E.buffer_text(bufnr)
 end
 
+-- The server asks before applying an edit Neovim would apply unseen (window/showMessageRequest): answer
+-- with the action titled `title` ("Apply", "Allow"), as a user would pick it, and record each question.
+-- The helper asks with vim.fn.confirm; Neovim's own handler (bare runs) with vim.fn.inputlist.
+E.questions = {}
+function E.answer_questions(title)
+  vim.fn.confirm = function(message, choices)
+    table.insert(E.questions, message)
+    for i, label in ipairs(vim.split(choices, "\n", { plain = true })) do
+      if label:gsub("&", "") == title then return i end
+    end
+    return 0
+  end
+  vim.fn.inputlist = function(lines)
+    table.insert(E.questions, lines[1])
+    for _, line in ipairs(lines) do
+      local number, label = line:match("^(%d+)%. (.*)$")
+      if label == title then return tonumber(number) end
+    end
+    return 0
+  end
+end
+
 -- What the user is shown in the message area, oldest first. vim.notify (0.7 and 0.10) and the helper's
 -- echoes go through nvim_echo or nvim_err_writeln; 0.7's window/showMessage handler writes with
 -- nvim_out_write or nvim_err_writeln. Clearing echoes (empty text) are left out.

@@ -4,6 +4,7 @@
 -- Neovim's code-action menu. Observes only (see e2e.lua).
 local E = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/e2e.lua")
 local plan, obs = E.plan, E.obs
+E.answer_questions("Apply") -- the server asks before an edit Neovim would apply unseen
 
 vim.cmd("filetype on") -- -u NONE leaves detection off; a user's config has it on
 

@@ -4,6 +4,7 @@
 -- Observes only (see e2e.lua); the pytest wrapper asserts.
 local E = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/e2e.lua")
 local plan, obs = E.plan, E.obs
+E.answer_questions("Apply") -- the server asks before an edit Neovim would apply unseen
 local deltas = {} -- every chatls/delta, in arrival order
 local client
 

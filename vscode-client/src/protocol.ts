@@ -91,11 +91,6 @@ export type MessageStatus =
 export const MODE_CHAT = "chat";
 export const MODE_AGENT = "agent";
 
-// --- why a reply ended (ChatResult.stopReason) ------------------------------------------------
-export const STOP_COMPLETE = "complete";
-export const STOP_TRUNCATED = "truncated";
-export const STOP_TOOL_CALLS = "tool_calls";
-
 // --- JSON-RPC error codes the client reacts to -------------------------------------------------
 export const REQUEST_CANCELLED = -32800;
 
@@ -257,10 +252,10 @@ export interface MessageInfo {
   reasoning?: string | null;
   /** An agent reply's tool steps, in order. */
   steps?: AgentStep[] | null;
-  /** A question's attached context, as labels (e.g. "file app.py"). */
-  attachment?: string | null;
   /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
   citations?: Citation[] | null;
+  /** A question's attached context, as labels (e.g. "file app.py"). */
+  attachment?: string | null;
 }
 
 export interface ConversationInfo {

@@ -1,6 +1,6 @@
 -- ChatLS for Neovim 0.7+: starts `chatls serve` for your buffers, streams replies into a transcript buffer,
--- and adds :ChatLS, :ChatLSNew, :ChatLSCancel, :ChatLSTranscript and :ChatLSConversations. No other plugin
--- needed (no nvim-lspconfig).
+-- and adds :ChatLS, :ChatLSAgent, :ChatLSAttach, :ChatLSAttachments, :ChatLSNew, :ChatLSCancel,
+-- :ChatLSTranscript and :ChatLSConversations. No other plugin needed (no nvim-lspconfig).
 --
 --   set runtimepath+=/path/to/chatls/editors/nvim
 --   lua require("chatls").setup({ init_options = { profiles = {...}, defaultProfile = "..." } })
@@ -31,6 +31,7 @@ local pending = nil -- { client = ..., id = ... } of the chat in flight
 local streaming_message = nil -- messageId whose text the transcript's last lines hold
 local section = nil -- what the transcript's end shows of streaming_message: "thinking" or "answer"
 M.server_problem = nil -- why no server could be started (said once; repeated by :ChatLS)
+M.attachments = {} -- context items (docs/protocol.md "Context items") sent with the next question
 
 local function notify(msg, level) vim.notify("ChatLS: " .. msg, level or vim.log.levels.INFO) end
 
@@ -106,9 +107,21 @@ function M.reasoning_text(message_id)
   return M._thoughts and M._thoughts[message_id] or nil
 end
 
+-- An agent tool step: "started" and "finished" lines in the transcript, each on its own line.
+local function show_step(message_id, step)
+  enter(message_id, "answer")
+  local mark = step.phase == "started" and "…" or (step.ok == false and "✗" or "✓")
+  local buf = M.transcript_buffer()
+  local last = vim.api.nvim_buf_get_lines(buf, -2, -1, false)[1] or ""
+  append((last == "" and "" or "\n") .. ("> %s step %d %s: %s\n"):format(mark, step.index or 0, step.phase, step.summary or step.name))
+  M.steps = M.steps or {}
+  table.insert(M.steps, { index = step.index, phase = step.phase, name = step.name, ok = step.ok ~= false })
+end
+
 function M.on_delta(_, delta)
   if not delta then return end
   M.conversation_id = delta.conversationId or M.conversation_id
+  if type(delta.step) == "table" then show_step(delta.messageId, delta.step) end
   if type(delta.status) == "string" then set_status(delta.status) end
   if type(delta.reasoning) == "string" and delta.reasoning ~= "" then
     enter(delta.messageId, "thinking")
@@ -134,6 +147,31 @@ local function show_file(fname)
   vim.cmd("botright split " .. vim.fn.fnameescape(fname))
 end
 
+-- The files a WorkspaceEdit changes (documentChanges or changes).
+local function edited_files(edit)
+  local files = {}
+  for _, change in ipairs(edit and edit.documentChanges or {}) do
+    local uri = change.textDocument and change.textDocument.uri
+    if uri then table.insert(files, vim.uri_to_fname(uri)) end
+  end
+  for uri in pairs(edit and edit.changes or {}) do table.insert(files, vim.uri_to_fname(uri)) end
+  return files
+end
+
+-- window/showMessageRequest: the server asks before the agent runs a command or changes files. Answered
+-- with vim.fn.confirm (a modal prompt: typed keys cannot slip into a buffer); Esc declines.
+function M.on_message_request(_, params)
+  local actions = params and params.actions or {}
+  if #actions == 0 then
+    vim.notify("ChatLS: " .. (params and params.message or ""))
+    return vim.NIL
+  end
+  local choices = {}
+  for _, action in ipairs(actions) do table.insert(choices, "&" .. action.title:gsub("&", "&&")) end
+  local choice = vim.fn.confirm("ChatLS: " .. params.message, table.concat(choices, "\n"), #actions, "Question")
+  return actions[choice] or vim.NIL
+end
+
 -- workspace/applyEdit, around Neovim's own: a file the edit creates gets its directory first (0.7-0.9
 -- write the new file with io.open, which fails without it), and is saved and shown afterwards (Neovim
 -- leaves it empty on disk, its text in a hidden, unsaved buffer).
@@ -147,6 +185,15 @@ function M.on_apply_edit(err, params, ctx, config)
     end
   end
   local response = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx, config)
+  if response and response.applied and (params.label or ""):find("^ChatLS agent") then
+    -- The user allowed the agent's changes to these files: they are saved, as a reviewed edit would be.
+    for _, fname in ipairs(edited_files(params.edit)) do
+      local buf = vim.fn.bufnr(fname)
+      if buf ~= -1 and vim.api.nvim_buf_get_option(buf, "modified") then
+        vim.api.nvim_buf_call(buf, function() vim.cmd("silent noautocmd write") end)
+      end
+    end
+  end
   if response and response.applied then
     for _, fname in ipairs(created) do
       local buf = vim.fn.bufnr(fname)
@@ -197,7 +244,11 @@ local function client_config(root, cmd)
     cmd = cmd,
     root_dir = root,
     init_options = M.config.init_options,
-    handlers = { ["chatls/delta"] = M.on_delta, ["workspace/applyEdit"] = M.on_apply_edit },
+    handlers = {
+      ["chatls/delta"] = M.on_delta,
+      ["workspace/applyEdit"] = M.on_apply_edit,
+      ["window/showMessageRequest"] = M.on_message_request,
+    },
   }
 end
 
@@ -248,7 +299,12 @@ function M.chat(prompt, opts)
   if not client then
     return notify(M.server_problem or "no ChatLS server for this buffer (it has no file)", vim.log.levels.ERROR)
   end
-  local params = { prompt = prompt, conversationId = M.conversation_id, profile = opts.profile }
+  local params = { prompt = prompt, conversationId = M.conversation_id, profile = opts.profile, mode = opts.mode }
+  if opts.mode == "agent" then params.workspaceUri = vim.uri_from_fname(client.config.root_dir) end
+  if #M.attachments > 0 then
+    params.attachments = M.attachments
+    M.attachments = {}
+  end
   if opts.range then
     local last_text = vim.api.nvim_buf_get_lines(bufnr, opts.range[2] - 1, opts.range[2], false)[1] or ""
     local _, end_utf16 = vim.str_utfindex(last_text)
@@ -260,8 +316,9 @@ function M.chat(prompt, opts)
       },
     }
   end
-  start_section("You")
+  start_section(opts.mode == "agent" and "You (agent)" or "You")
   append(prompt)
+  for _, item in ipairs(params.attachments or {}) do append("\n- attached: " .. M.describe(item)) end
   streaming_message = nil
   local ok, id = client.request("chatls/chat", params, function(err, result)
     pending = nil
@@ -340,6 +397,58 @@ function M.browse_conversations(on_done)
   end, vim.api.nvim_get_current_buf())
 end
 
+-- Attachments ----------------------------------------------------------------------------------------
+
+local function lsp_range(bufnr, first, last)
+  local last_text = vim.api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1] or ""
+  local _, end_utf16 = vim.str_utfindex(last_text)
+  return { start = { line = first - 1, character = 0 }, ["end"] = { line = last - 1, character = end_utf16 } }
+end
+
+-- A context item in words, as the transcript and :ChatLSAttachments show it.
+function M.describe(item)
+  local name = item.uri and vim.fn.fnamemodify(vim.uri_to_fname(item.uri), ":~:.") or nil
+  if item.kind == "range" then
+    return ("lines %d-%d of %s"):format(item.range.start.line + 1, item.range["end"].line + 1, name)
+  elseif item.kind == "problems" then
+    return ("problems in %s (%d)"):format(name or "the workspace", #(item.diagnostics or {}))
+  elseif item.kind == "diff" then
+    return item.staged and "git diff (staged)" or "git diff (working tree)"
+  end
+  return ("%s %s"):format(item.kind, name or "")
+end
+
+-- Attach context to the next question: "buffer", "range" (lines first..last), "problems" (the buffer's
+-- diagnostics, as Neovim has them) or "diff" (staged = true for `git diff --staged`). Returns the item.
+function M.attach_context(kind, opts)
+  opts = opts or {}
+  local bufnr = vim.api.nvim_get_current_buf()
+  local uri = vim.api.nvim_buf_get_name(bufnr) ~= "" and vim.uri_from_bufnr(bufnr) or nil
+  local item
+  if kind == "buffer" then
+    item = { kind = "file", uri = uri }
+  elseif kind == "range" then
+    item = { kind = "range", uri = uri, range = lsp_range(bufnr, opts.first, opts.last) }
+  elseif kind == "problems" then
+    local diagnostics = {}
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      table.insert(diagnostics, {
+        range = lsp_range(bufnr, d.lnum + 1, (d.end_lnum or d.lnum) + 1),
+        message = d.message, severity = d.severity, source = d.source,
+      })
+    end
+    item = { kind = "problems", uri = uri, diagnostics = diagnostics }
+  elseif kind == "diff" then
+    item = { kind = "diff", staged = opts.staged or nil }
+  else
+    return notify("attach what? buffer, range, problems or diff", vim.log.levels.ERROR)
+  end
+  if item.uri == nil and kind ~= "diff" then return notify("this buffer has no file", vim.log.levels.ERROR) end
+  table.insert(M.attachments, item)
+  notify("attached " .. M.describe(item) .. (" (%d for the next question)"):format(#M.attachments))
+  return item
+end
+
 -- Code-action commands --------------------------------------------------------------------------------
 
 -- Neovim runs a code action's command through vim.lsp.commands[...] when one is registered. Ours sends the
@@ -387,6 +496,30 @@ function M.setup(opts)
     if prompt == "" then return end
     M.chat(prompt, { range = c.range > 0 and { c.line1, c.line2 } or nil })
   end, { nargs = "*", range = true, desc = "Ask ChatLS (with a range: about those lines)" })
+  vim.api.nvim_create_user_command("ChatLSAgent", function(c)
+    local prompt = c.args ~= "" and c.args or vim.fn.input("ChatLS agent: ")
+    if prompt == "" then return end
+    M.chat(prompt, { mode = "agent" })
+  end, { nargs = "*", desc = "Ask ChatLS in agent mode (it may read the project and propose edits)" })
+  vim.api.nvim_create_user_command("ChatLSAttach", function(c)
+    local kind = c.fargs[1] or "buffer"
+    if kind == "range" and c.range == 0 then kind = "buffer" end
+    M.attach_context(kind, { first = c.line1, last = c.line2, staged = c.fargs[2] == "staged" })
+  end, {
+    nargs = "*", range = true,
+    complete = function() return { "buffer", "range", "problems", "diff" } end,
+    desc = "Attach the buffer, the lines (with a range), its problems or the git diff to the next question",
+  })
+  vim.api.nvim_create_user_command("ChatLSAttachments", function(c)
+    if c.args == "clear" then
+      M.attachments = {}
+      return notify("attachments cleared")
+    end
+    if #M.attachments == 0 then return notify("nothing attached") end
+    local lines = {}
+    for i, item in ipairs(M.attachments) do table.insert(lines, ("%d. %s"):format(i, M.describe(item))) end
+    notify("attached:\n" .. table.concat(lines, "\n"))
+  end, { nargs = "?", complete = function() return { "clear" } end, desc = "List (or clear) the attachments" })
   vim.api.nvim_create_user_command("ChatLSNew", M.new_conversation, { desc = "Start a new ChatLS conversation" })
   vim.api.nvim_create_user_command("ChatLSCancel", M.cancel, { desc = "Stop the ChatLS reply in progress" })
   vim.api.nvim_create_user_command("ChatLSTranscript", M.open_transcript, { desc = "Reopen the ChatLS transcript" })
