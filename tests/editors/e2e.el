@@ -17,6 +17,16 @@
 (setq eglot-confirm-server-initiated-edits nil) ; otherwise applyEdit asks y-or-n-p on stdin
 (setq eglot-sync-connect t)
 
+(defvar e2e-server-question-answer "Apply"
+  "What the user picks when the server asks (window/showMessageRequest: ChatLS asks before an edit in editors
+that cannot preview it); eglot asks with `completing-read', which would read stdin in batch mode.")
+(advice-add 'completing-read :around
+            (lambda (orig prompt collection &rest args)
+              (if (and (stringp prompt) (string-match-p "Server reports" prompt)
+                       (member e2e-server-question-answer (all-completions "" collection)))
+                  e2e-server-question-answer
+                (apply orig prompt collection args))))
+
 (defvar e2e-plan
   (json-parse-string (getenv "CHATLS_E2E_PLAN")
                      :object-type 'plist :array-type 'array :null-object nil :false-object :json-false))
@@ -93,9 +103,11 @@ Returns the titles the menu offered."
          (offered nil)
          (last-nonmenu-event ?\r))        ; a key event: eglot then asks with completing-read, not a popup
     (cl-letf (((symbol-function 'completing-read)
-               (lambda (_prompt collection &rest _)
-                 (setq offered (mapcar (lambda (c) (if (consp c) (car c) c)) collection))
-                 title)))
+               (lambda (prompt collection &rest _)
+                 (if (string-match-p "Server reports" prompt) ; the server asking before the edit
+                     e2e-server-question-answer
+                   (setq offered (mapcar (lambda (c) (if (consp c) (car c) c)) collection))
+                   title))))
       (eglot-code-actions (car region) (cdr region) nil t))
     (vconcat offered)))
 
