@@ -6,7 +6,7 @@ records holds exactly those, in that order, before the question; the stored ques
 The screenshot of the chips and the budget line goes to vscode-client/media/screenshots/context-chips.png.
 
 Agent mode: "add a type hint to every function in src/" with the emulator's tool script; the panel shows
-the steps, the proposal is accepted in VS Code's Refactor Preview, and the files change on disk.
+the steps, the proposal is accepted in the extension's diff review, and the files change on disk.
 """
 
 from __future__ import annotations

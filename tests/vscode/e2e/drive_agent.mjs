@@ -3,7 +3,7 @@
 // Env: CS_URL, WS, ARTIFACTS, RESULT, CLIENT_DIR, SHOTS.
 import fs from "node:fs";
 import path from "node:path";
-import { Steps, env, launch, openPanel, openWorkbench, runCommand } from "./workbench.mjs";
+import { Steps, env, findFrame, launch, openPanel, openWorkbench, runCommand } from "./workbench.mjs";
 
 const CS_URL = env("CS_URL");
 const WS = env("WS");
@@ -28,18 +28,14 @@ try {
   });
 
   await steps.step("review", async () => {
-    // the proposal is one annotated WorkspaceEdit: VS Code opens it in the Refactor Preview
-    const apply = page.locator(".part.panel .monaco-button", { hasText: "Apply" }).first();
-    await apply.waitFor({ timeout: 90000 });
-    const rows = await page.$$eval(".part.panel .monaco-list-row", (r) => r.map((x) => x.textContent.trim()));
+    // the proposal is one annotated multi-file WorkspaceEdit: the extension's review (diff + Accept/Discard)
+    const review = await findFrame(page, "#accept", 90000);
+    await page.waitForSelector(".monaco-diff-editor", { timeout: 20000 });
+    const rows = await review.$$eval(".files li", (items) => items.map((i) => i.textContent.trim()));
     const running = await frame.$$eval(".agent-steps details.step", (els) => els.map((e) => e.className));
     await page.screenshot({ path: path.join(ARTIFACTS, "agent-review.png") });
-    // tick every change (a file's box ticks its changes too), one at a time: each click re-renders the tree
-    const unchecked = page.locator(".part.panel .monaco-list-row .monaco-checkbox:not(.checked)");
-    for (let i = 0; i < 10 && (await unchecked.count()) > 0; i += 1) {
-      await unchecked.first().click();
-    }
-    await apply.click();
+    await review.click("#accept");
+    await page.waitForFunction(() => !document.querySelector(".monaco-diff-editor"), null, { timeout: 30000 });
     return { rows, running };
   });
 
