@@ -67,6 +67,8 @@ def _server_keys() -> set[str]:
 
 
 def _json_type(annotation: str) -> str:
+    if annotation.startswith("tuple[MCPServerConfig"):
+        return "object"  # written by name (`{"git": {...}}`), kept as a tuple of parsed servers
     if annotation.startswith("tuple["):
         return "array"
     base = annotation.split("|")[0].strip()
