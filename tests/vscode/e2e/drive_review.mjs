@@ -253,12 +253,20 @@ try {
     await page.keyboard.press("Escape");
     await runCommand(page, "Preferences: Open Settings (UI)");
     await page.waitForSelector(".settings-editor .suggest-input-container", { timeout: 20000 });
-    await page.locator(".settings-editor .suggest-input-container").first().click();
-    await page.keyboard.type("@ext:chatls.chatls");
+    // The settings list is virtual: with thirty settings, only those in view are in the DOM, so each
+    // setting checked here is searched for by name rather than scrolled to.
+    const search = async (query) => {
+      await page.locator(".settings-editor .suggest-input-container").first().click();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(query);
+    };
+    await search("@ext:chatls.chatls context lines");
     await page.locator(".settings-editor .setting-item-contents .setting-item-title", { hasText: "Context Lines" }).first().waitFor({ timeout: 20000 });
     const titles = await page.$$eval(".settings-editor .setting-item-contents .setting-item-title",
       (t) => t.map((x) => x.textContent.trim()).filter(Boolean));
+    await search("@ext:chatls.chatls log level");
     const logLevel = page.locator(".settings-editor .setting-item-contents", { hasText: "Log Level" }).first();
+    await logLevel.waitFor({ timeout: 20000 });
     await logLevel.scrollIntoViewIfNeeded();
     const choices = await logLevel.locator("select option").allTextContents().catch(() => []);
     await page.screenshot({ path: path.join(ARTIFACTS, "settings.png") });
