@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.waiting import wait_until_async
 
 from chatls.agent.commands import CommandRunner, CommandSettings
 from chatls.agent.paths import ToolError, Workspace
@@ -58,7 +59,7 @@ async def test_an_approved_command_runs_in_the_workspace_with_capped_output(tmp_
 
 async def test_a_command_over_its_timeout_is_stopped(tmp_path: Path) -> None:
     out = await runner(tmp_path, Approvals(True), timeout_seconds=0.5).run(
-        f"{sys.executable} -c 'import time; time.sleep(30)'"
+        f"{sys.executable} -c 'import time; time.sleep(30)'"  # the slow command the timeout must stop
     )
     assert "timed out" in out and "stopped after 0.5 s" in out
 
@@ -78,19 +79,18 @@ async def test_stop_kills_a_running_command_and_its_children(tmp_path: Path) -> 
         f"open({str(pid_file)!r},'w').write(str(p.pid));time.sleep(60)"
     )
     task = asyncio.create_task(runner(tmp_path, Approvals(True)).run(f'{sys.executable} -c "{script}"'))
-    while not pid_file.exists() or not pid_file.read_text():
-        await asyncio.sleep(0.02)
+    await wait_until_async(lambda: pid_file.exists() and pid_file.read_text(), "the command's child to start")
     child = int(pid_file.read_text())
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(200):  # the kill is sent before the task ends; the child is reaped by init meanwhile
+
+    def child_gone() -> bool:
         try:
             os.kill(child, 0)
         except ProcessLookupError:
-            break
-        if Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
-            break
-        await asyncio.sleep(0.01)
-    else:
-        pytest.fail("the command's child process survived Stop")
+            return True
+        return Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"  # killed, not yet reaped by init
+
+    # the kill is sent before the task ends; the child is reaped by init meanwhile
+    await wait_until_async(child_gone, "the command's child process to be gone after Stop", timeout=5)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from tests.support.waiting import wait_until_async
 
 from chatls import edits
 from chatls.agent.commands import CommandRunner, CommandSettings
@@ -186,8 +187,7 @@ async def test_stop_interrupts_the_loop_at_once(project: Path) -> None:
             model, Conversation(None, (ChatMessage("user", "go"),)), ChatOptions(), tools, lambda e: None
         )
     )
-    while not model.seen:
-        await asyncio.sleep(0)
+    await wait_until_async(lambda: model.seen, "the model to be asked", interval=0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

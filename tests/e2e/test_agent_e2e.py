@@ -15,6 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 from tests.support.lsp import SPEC_WARNINGS_ARE_ERRORS, OpenSession, chat, init_options, request
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -139,10 +140,9 @@ async def test_stop_during_a_running_command_ends_at_once_and_keeps_the_steps(
         pending = asyncio.ensure_future(
             client.protocol.send_request_async("chatls/chat", params, msg_id="a1")
         )
-        deadline = asyncio.get_running_loop().time() + 60
-        while ("started", "run_command", True) not in steps(client):
-            assert asyncio.get_running_loop().time() < deadline, "the command never started"
-            await asyncio.sleep(0.05)
+        await wait_until_async(
+            lambda: ("started", "run_command", True) in steps(client), "the command to start", timeout=60
+        )
         client.cancel_request(types.CancelParams(id="a1"))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(pending, 10)

@@ -20,6 +20,7 @@ from tests.support.lsp import (
     request,
     statuses,
 )
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 from chatls.emulator.replies import split_pieces
@@ -27,16 +28,6 @@ from chatls.emulator.replies import split_pieces
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
 LONG_REPLY = " ".join(f"word{i}" for i in range(400))
-
-
-async def wait_until(condition, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll `condition()` until true (the generous deadline only guards against hanging)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def slow_replies(emulator: RunningEmulator, tokens_per_second: float = 40) -> None:
@@ -103,7 +94,7 @@ async def test_cancelling_a_chat_closes_the_stream_and_keeps_the_partial_reply(
     await slow_replies(emulator)
     async with session() as client:
         pending = start_chat(client, "Answer slowly", "chat-1")
-        await wait_until(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
+        await wait_until_async(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
         client.cancel_request(types.CancelParams(id="chat-1"))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(pending, 20)
@@ -205,7 +196,7 @@ async def test_chat_command_is_cancellable_through_its_progress(
                 types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Answer slowly"}])
             )
         )
-        await wait_until(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
+        await wait_until_async(lambda: delta_text(client.deltas).count("word") >= 3, "the first words")  # type: ignore[attr-defined]
         tokens = list(client.progress_reports)
         assert len(tokens) == 1
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=tokens[0]))
@@ -277,7 +268,7 @@ async def test_shutdown_finishes_a_chat_and_a_command_in_flight(
                 types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Also slowly"}])
             )
         )
-        await wait_until(lambda: len(replies_with_text(client)) == 2, "both replies' first words")
+        await wait_until_async(lambda: len(replies_with_text(client)) == 2, "both replies' first words")
         # the session's exit sends shutdown + exit while both are streaming (pygls#606 would fail it)
     with pytest.raises(JsonRpcRequestCancelled):
         await chatting

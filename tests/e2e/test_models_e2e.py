@@ -3,11 +3,11 @@ retirement warning once per session, and an inferred model with a large reply bu
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from pytest_lsp import LanguageClient
 from tests.support.lsp import SPEC_WARNINGS_ARE_ERRORS, OpenSession, chat, init_options, profile, request
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -26,14 +26,12 @@ contxt_window = 1000
 
 
 async def messages_containing(client: LanguageClient, text: str) -> list[str]:
-    """showMessage texts containing `text`, once one arrived (the wait is only a guard)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        found = [m.message for m in client.messages if text in m.message]
-        if found or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.05)
+    """showMessage texts containing `text`, once one arrived."""
+    return await wait_until_async(
+        lambda: [m.message for m in client.messages if text in m.message],
+        f"a showMessage containing {text!r}",
+        last_seen=lambda: [m.message for m in client.messages],
+    )
 
 
 async def test_models_show_user_inferred_and_retiring_rows_and_warn_once(
@@ -61,8 +59,8 @@ async def test_models_show_user_inferred_and_retiring_rows_and_warn_once(
         bad_key = await messages_containing(client, "contxt_window")
         retired = await messages_containing(client, "Profile 'old' uses o1")
         hello = await chat(client, "Say hello")
-        await asyncio.sleep(0.2)  # a repeated warning would have arrived by now
-        all_messages = [m.message for m in client.messages]
+    # read after shutdown was answered: a repeated warning, sent before that answer, would be here
+    all_messages = [m.message for m in client.messages]
 
     assert first == second
     mine, future, old = (entry["capabilities"] for entry in first)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from tests.support.lsp import (
     request,
     server_env,
 )
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -28,14 +28,28 @@ pytestmark = SPEC_WARNINGS_ARE_ERRORS
 
 
 async def messages_naming(client: LanguageClient, key: str, *, at_least: int = 1) -> list[str]:
-    """showMessage texts that name `key`, once at least `at_least` arrived (the wait is only a guard)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        found = [m.message for m in client.messages if f"`{key}`" in m.message]
-        if len(found) >= at_least or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.05)
+    """showMessage texts that name `key`, once at least `at_least` arrived."""
+
+    def naming() -> list[str]:
+        return [m.message for m in client.messages if f"`{key}`" in m.message]
+
+    await wait_until_async(
+        lambda: len(naming()) >= at_least,
+        f"{at_least} showMessage naming `{key}`",
+        last_seen=lambda: [m.message for m in client.messages],
+    )
+    return naming()
+
+
+async def settings_fetched(client: LanguageClient, since: int) -> None:
+    """Wait until the server has asked for its settings again (more than `since` requests in all). The
+    answer is applied before any request sent after it, so the next request sees the new settings."""
+    requests: list[object] = client.configuration_requests  # type: ignore[attr-defined]
+    await wait_until_async(lambda: len(requests) > since, "the server to fetch its settings")
+
+
+def fetches(client: LanguageClient) -> int:
+    return len(client.configuration_requests)  # type: ignore[attr-defined]
 
 
 async def system_message(emulator: RunningEmulator) -> str:
@@ -58,8 +72,8 @@ async def test_invalid_initialization_option_is_reported_once_and_the_server_kee
     async with session(init_options=options, env=env) as client:
         found = await messages_naming(client, "maxHistoryMessages")
         result = await chat(client, "still there?")
-        await asyncio.sleep(0.2)
-        messages = [m.message for m in client.messages]
+    # read after shutdown was answered: a repeated message, sent before that answer, would be here
+    messages = [m.message for m in client.messages]
 
     assert len(found) == 1, messages
     assert "expected an integer" in found[0]
@@ -73,9 +87,9 @@ async def test_workspace_settings_apply_and_an_invalid_change_keeps_the_last_goo
     pulls = has_capability(preset, "configuration")
     configuration = {"instructions": "Answer like a pirate."} if pulls else None
     async with session(configuration=configuration) as client:
+        # Pulled settings are fetched before any request is served; pushed ones are applied in order.
         if not pulls:  # Neovim 0.7 pushes settings in the notification instead
             push(client, {"instructions": "Answer like a pirate."})
-        await asyncio.sleep(0.3)
         await chat(client, "first")
         first_instructions = await system_message(emulator)
 
@@ -84,9 +98,11 @@ async def test_workspace_settings_apply_and_an_invalid_change_keeps_the_last_goo
         await chat(client, "second")
         kept_instructions = await system_message(emulator)
 
+        before = fetches(client)
         change(client, pulls, {"instructions": 43})  # the same mistake again: no second message
-        await chat(client, "third")
-        await asyncio.sleep(0.2)
+        if pulls:
+            await settings_fetched(client, since=before)
+        await chat(client, "third")  # answered after the change was applied: a second message came first
         again = await messages_naming(client, "instructions")
 
     assert first_instructions == "Answer like a pirate."
@@ -117,8 +133,9 @@ async def test_folder_scoped_settings_apply_to_that_folder(
         client.set_configuration(
             {"instructions": "For this folder."}, section="chatls", scope_uri=project.as_uri()
         )
+        before = fetches(client)
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-        await asyncio.sleep(0.3)
+        await settings_fetched(client, since=before)
         await chat(client, "in the folder", workspaceUri=project.as_uri())
         in_folder = await system_message(emulator)
         await chat(client, "elsewhere", workspaceUri="file:///somewhere/else")
@@ -226,10 +243,7 @@ async def test_damaged_database_is_moved_aside_and_the_user_is_told(
     state_dir.mkdir(parents=True)
     (state_dir / "chatls.db").write_bytes(b"this is not a database" * 100)
     async with session() as client:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while not client.messages and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: client.messages, "the message about the damaged database")
         result = await chat(client, "fresh start")
 
     assert len(client.messages) == 1

@@ -23,13 +23,12 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     profile,
     request,
-    server_env,
+    session_settings,
 )
+from tests.support.waiting import wait_until_async
 
 from chatls import protocol
 from chatls.emulator.fixture import RunningEmulator
@@ -44,30 +43,9 @@ STORY = "once upon a time there was a loop that never ended at all"
 
 
 def settings(tmp_path: Path, url: str, deployment: str, **options: Any) -> dict[str, Any]:
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    return {
-        "init_options": init_options(
-            url,
-            state_dir=tmp_path / "state",
-            profiles=[profile(url, deployment=deployment, api_version="v1")],
-            **options,
-        ),
-        "env": server_env(config_home=tmp_path / "config"),
-        "folders": [folder(project)],
-    }
-
-
-async def until(condition: Any, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_LIMIT
-    while True:
-        value = condition()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    """A window on `deployment` over the v1 API, on this test's shared state directory and project."""
+    profiles = [profile(url, deployment=deployment, api_version="v1")]
+    return session_settings(tmp_path, url, profiles=profiles, **options)
 
 
 def stored_reply(db_path: Path) -> dict[str, Any] | None:
@@ -126,9 +104,10 @@ async def test_a_background_run_survives_kill_9_and_lands_complete_once(
     async with lsp_session("visual-studio-code", shutdown=False, **session) as client:
         turn = asyncio.ensure_future(chat(client, "Prove it terminates"))
         try:
-            started = await until(
+            started = await wait_until_async(
                 lambda: (r := stored_reply(db_path)) is not None and r["runHandle"] is not None and r,
                 "the run handle to be stored",
+                timeout=WAIT_LIMIT,
             )
             assert started["status"] == protocol.STATUS_PENDING
             server = client._server
@@ -140,9 +119,10 @@ async def test_a_background_run_survives_kill_9_and_lands_complete_once(
             await asyncio.gather(turn, return_exceptions=True)
 
     async with lsp_session("visual-studio-code", **session) as client:
-        await until(
+        await wait_until_async(
             lambda: (r := stored_reply(db_path)) is not None and r["status"] == "complete",
             "the resumed reply",
+            timeout=WAIT_LIMIT,
         )
         stored = await request(client, "chatls/conversation", {"conversationId": started["conversationId"]})
         resumed = [d for d in client.deltas if d["messageId"] == started["id"]]  # type: ignore[attr-defined]
@@ -171,9 +151,10 @@ async def test_stop_on_a_background_run_cancels_it_upstream(
         pending = asyncio.ensure_future(
             client.protocol.send_request_async("chatls/chat", {"prompt": "think long"}, msg_id="bg-1")
         )
-        started = await until(
+        started = await wait_until_async(
             lambda: (r := stored_reply(db_path)) is not None and r["runHandle"] is not None and r,
             "the run handle",
+            timeout=WAIT_LIMIT,
         )
         client.cancel_request(types.CancelParams(id="bg-1"))
         with pytest.raises(JsonRpcRequestCancelled):

@@ -13,21 +13,12 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from tests.support.lsp import SPEC_WARNINGS_ARE_ERRORS, OpenSession, chat, init_options, request
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 from chatls.store import ConversationStore
 
 pytestmark = SPEC_WARNINGS_ARE_ERRORS
-
-
-async def wait_until(condition: Any, what: str, timeout: float = 20.0) -> None:
-    """Poll `condition()` until true (the generous deadline only guards against hanging)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_the_first_delta_names_the_ids_before_any_content(session: OpenSession) -> None:
@@ -54,7 +45,7 @@ async def test_a_command_cancelled_before_any_content_still_returns_the_ids(
                 types.ExecuteCommandParams(command="chatls.chat", arguments=[{"prompt": "Wait for it"}])
             )
         )
-        await wait_until(lambda: client.deltas and client.progress_reports, "the first delta")  # type: ignore[attr-defined]
+        await wait_until_async(lambda: client.deltas and client.progress_reports, "the first delta")  # type: ignore[attr-defined]
         token = next(iter(client.progress_reports))
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         result = await asyncio.wait_for(pending, 20)

@@ -3,11 +3,11 @@ cancel, encrypted reasoning, chaining, tool scripts, faults, and the family rule
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import openai
 import pytest
+from tests.support.waiting import wait_until_async
 
 from chatls.emulator.fixture import RunningEmulator
 
@@ -96,10 +96,12 @@ async def test_background_run_survives_its_client_and_resumes_after_a_sequence_n
     assert created.status == "queued" and created.background is True
     await first.close()  # the client goes away; the run goes on in the emulator
     second = clients(emulator)["v1"]
-    polled = await second.responses.retrieve(created.id)
-    while polled.status in ("queued", "in_progress"):
-        await asyncio.sleep(0.02)
+
+    async def finished() -> Any:
         polled = await second.responses.retrieve(created.id)
+        return polled if polled.status not in ("queued", "in_progress") else None
+
+    polled = await wait_until_async(finished, "the background run to finish")
     assert polled.status == "completed"
     assert polled.output_text == "word " * 40
     await second.close()

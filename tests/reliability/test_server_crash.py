@@ -16,12 +16,11 @@ import pytest
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     request,
-    server_env,
+    session_settings,
 )
+from tests.support.waiting import wait_until_async
 
 from chatls import protocol
 from chatls.emulator.fixture import StartEmulator
@@ -50,16 +49,16 @@ def stored_reply(db_path: Path) -> tuple[str, str] | None:
 
 async def partial_reply_saved(db_path: Path) -> str:
     """Wait until some of the streaming reply has been saved; its content."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_LIMIT
-    while loop.time() < deadline:
-        if db_path.exists():
-            row = stored_reply(db_path)
-            if row is not None and row[0]:
-                assert row[1] == protocol.STATUS_PENDING
-                return row[0]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no partial reply saved within {WAIT_LIMIT} s")
+
+    def saved_part() -> tuple[str, str] | None:
+        row = stored_reply(db_path) if db_path.exists() else None
+        return row if row is not None and row[0] else None
+
+    content, status = await wait_until_async(
+        saved_part, "part of the streaming reply to be saved", timeout=WAIT_LIMIT
+    )
+    assert status == protocol.STATUS_PENDING
+    return str(content)
 
 
 def integrity(db_path: Path) -> list[Any]:
@@ -77,15 +76,8 @@ async def test_sigkill_mid_stream_loses_nothing(start_emulator: StartEmulator, t
     emulator = await start_emulator()
     await emulator.add_reply("(?i)long story", LONG_REPLY)
     await emulator.set_timing("gpt-4o", tokens_per_second=20)
-    project = tmp_path / "project"
-    project.mkdir()
-    state = tmp_path / "state"
-    db_path = state / DB_FILENAME
-    session: dict[str, Any] = {
-        "init_options": init_options(emulator.url, state_dir=state),
-        "env": server_env(config_home=tmp_path / "config"),
-        "folders": [folder(project)],
-    }
+    db_path = tmp_path / "state" / DB_FILENAME
+    session = session_settings(tmp_path, emulator.url)
     prompt = "tell me a long story"
 
     async with lsp_session("visual-studio-code", shutdown=False, **session) as client:

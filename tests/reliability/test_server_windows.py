@@ -11,18 +11,15 @@ import sqlite3
 from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_lsp import LanguageClient
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     request,
-    server_env,
+    session_settings,
 )
 
 from chatls.emulator.fixture import StartEmulator
@@ -58,14 +55,7 @@ async def test_two_windows_chat_at_once_and_lose_nothing(
 ) -> None:
     emulator = await start_emulator()
     await emulator.set_timing("gpt-4o", tokens_per_second=400)  # streams overlap across the two windows
-    project = tmp_path / "project"
-    project.mkdir()
-    state = tmp_path / "state"
-    session: dict[str, Any] = {
-        "init_options": init_options(emulator.url, state_dir=state),
-        "env": server_env(config_home=tmp_path / "config"),
-        "folders": [folder(project)],
-    }
+    session = session_settings(tmp_path, emulator.url)
     async with AsyncExitStack() as stack:
         a, b = await asyncio.gather(
             stack.enter_async_context(lsp_session("visual-studio-code", **session)),
@@ -95,7 +85,7 @@ async def test_two_windows_chat_at_once_and_lose_nothing(
             assert Counter(replies) == Counter(f"Echo from gpt-4o: {text}" for text in expected)
             assert {m["status"] for m in messages} == {"complete"}
 
-    db = sqlite3.connect(state / DB_FILENAME)
+    db = sqlite3.connect(tmp_path / "state" / DB_FILENAME)
     try:
         assert [row[0] for row in db.execute("PRAGMA integrity_check")] == ["ok"]
     finally:

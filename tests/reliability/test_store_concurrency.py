@@ -26,7 +26,7 @@ from chatls.store import ConversationStore
 
 state, shared, name, count, go = sys.argv[1:6]
 state, count, go = Path(state), int(count), Path(go)
-while not go.exists():
+while not go.exists():  # the start gate that makes the writers race (the test's subject), not a barrier
     time.sleep(0.005)
 with ConversationStore.open(state) as store:
     own = store.create_conversation("file:///shared/project", f"own {name}")
@@ -47,7 +47,7 @@ from pathlib import Path
 from chatls.store import ConversationStore
 
 state, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-while not go.exists():
+while not go.exists():  # the start gate that makes the first opens race (the test's subject)
     time.sleep(0.002)
 with ConversationStore.open(state) as store:
     conversation = store.create_conversation("file:///fresh", name)

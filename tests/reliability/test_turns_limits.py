@@ -22,12 +22,10 @@ from pygls.exceptions import JsonRpcException
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     profile,
     request,
-    server_env,
+    session_settings,
 )
 
 from chatls import errors
@@ -40,13 +38,7 @@ CANARY_KEY = "sk-canary-0123456789abcdef0123456789abcdef"
 
 
 def session(tmp_path: Path, url: str, **options: Any) -> dict[str, Any]:
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    return {
-        "init_options": init_options(url, state_dir=tmp_path / "state", **options),
-        "env": server_env(CANARY_KEY, config_home=tmp_path / "config"),
-        "folders": [folder(project)],
-    }
+    return session_settings(tmp_path, url, api_key=CANARY_KEY, **options)
 
 
 def stored_rows(db_path: Path) -> tuple[int, int]:

@@ -18,13 +18,12 @@ from typing import Any
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     profile,
     request,
-    server_env,
+    session_settings,
 )
+from tests.support.waiting import wait_until_async
 
 from chatls import protocol
 from chatls.emulator.fixture import StartEmulator
@@ -40,24 +39,7 @@ WAIT_LIMIT = 30.0
 
 def sessions(tmp_path: Path, url: str, deployment: str = "gpt-4o") -> dict[str, Any]:
     """Settings for a window on the shared state directory and project of this test."""
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    return {
-        "init_options": init_options(
-            url, state_dir=tmp_path / "state", profiles=[profile(url, deployment=deployment)]
-        ),
-        "env": server_env(config_home=tmp_path / "config"),
-        "folders": [folder(project)],
-    }
-
-
-async def until(condition: Any, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_LIMIT
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    return session_settings(tmp_path, url, profiles=[profile(url, deployment=deployment)])
 
 
 def saved_text(db_path: Path, message_id: str) -> str:
@@ -85,10 +67,11 @@ async def test_a_reply_whose_server_was_killed_shows_interrupted_at_once_and_ret
         watcher = await stack.enter_async_context(lsp_session("visual-studio-code", **session))
         turn = asyncio.create_task(chat(doomed, prompt))
         try:
-            await until(lambda: bool(doomed.deltas), "the first delta")  # type: ignore[attr-defined]
+            await wait_until_async(lambda: bool(doomed.deltas), "the first delta")  # type: ignore[attr-defined]
             first = doomed.deltas[0]  # type: ignore[attr-defined]
             conversation_id, reply_id = first["conversationId"], first["messageId"]
-            await until(lambda: bool(saved_text(tmp_path / "state" / DB_FILENAME, reply_id)), "a saved part")
+            db_path = tmp_path / "state" / DB_FILENAME
+            await wait_until_async(lambda: bool(saved_text(db_path, reply_id)), "a saved part")
 
             # another window sees the reply in progress: its server is alive
             stored = await request(watcher, "chatls/conversation", {"conversationId": conversation_id})
@@ -136,7 +119,7 @@ async def test_two_windows_interleaving_turns_in_one_conversation_lose_nothing(
         lsp_session("visual-studio-code", **fast) as window_b,
     ):
         turn_a = asyncio.create_task(chat(window_a, "question a"))
-        await until(
+        await wait_until_async(
             lambda: any(d.get("content") for d in window_a.deltas),  # type: ignore[attr-defined]
             "window A's reply to start streaming",
         )

@@ -6,8 +6,9 @@ Typical use (every e2e test talks to the emulator over loopback HTTP):
         result = await chat(client, prompt="hello", workspace_uri=folder_uri)
         assert "".join(d["content"] for d in client.deltas if d.get("content")) == result["content"]
 
-`client.deltas` holds every `chatls/delta` as a plain dict (camelCase keys, as on the wire) and
-`client.applied_edits` every `workspace/applyEdit` the server sent.
+`client.deltas` holds every `chatls/delta` as a plain dict (camelCase keys, as on the wire),
+`client.applied_edits` every `workspace/applyEdit` the server sent and `client.configuration_requests` every
+`workspace/configuration` it asked. To wait for one of them use `tests.support.waiting`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any, Union
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, default_converter, register_lsp_features
 
 OpenSession = Callable[..., AbstractAsyncContextManager[LanguageClient]]
 """`session(**overrides)` fixtures: open an `lsp_session` with test defaults filled in."""
@@ -107,6 +109,30 @@ def init_options(
         options["stateDir"] = str(state_dir)
     options.update(overrides)
     return options
+
+
+def session_settings(
+    tmp_path: Path,
+    emulator_url: str,
+    *,
+    api_key: str = "test-key",
+    profiles: Iterable[Mapping[str, Any]] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """`lsp_session` keyword arguments for a window on this test's state directory (tmp_path/state) and
+    project (tmp_path/project, created): windows opened with the same ones share one history.
+
+    `profiles` and `options` go to `init_options`; the environment holds `api_key` and a private config home.
+    """
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    return {
+        "init_options": init_options(
+            emulator_url, state_dir=tmp_path / "state", profiles=profiles, **options
+        ),
+        "env": server_env(api_key, config_home=tmp_path / "config"),
+        "folders": [folder(project)],
+    }
 
 
 def fix_code_action_union(client: LanguageClient) -> None:
@@ -218,6 +244,30 @@ def answer_message_requests(client: LanguageClient) -> list[types.ShowMessageReq
     return asked
 
 
+def make_client() -> LanguageClient:
+    """pytest-lsp's test client (`make_test_lsp_client`) with our own `workspace/configuration` handler."""
+    client = LanguageClient(converter_factory=default_converter)
+    features = {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m != types.WORKSPACE_CONFIGURATION}
+    register_lsp_features(client, features)
+    record_configuration_requests(client)
+    return client
+
+
+def record_configuration_requests(client: LanguageClient) -> list[types.ConfigurationParams]:
+    """Answer `workspace/configuration` as pytest-lsp does (from `client.set_configuration`) and record each
+    request on `client.configuration_requests`, so a test that changes settings can wait for the server to
+    have fetched them instead of sleeping. For a client made without that handler (`make_client`)."""
+    requests: list[types.ConfigurationParams] = []
+
+    @client.feature(types.WORKSPACE_CONFIGURATION)
+    def on_configuration(params: types.ConfigurationParams) -> list[Any]:
+        requests.append(params)
+        return [client.get_configuration(section=i.section, scope_uri=i.scope_uri) for i in params.items]
+
+    client.configuration_requests = requests  # type: ignore[attr-defined]
+    return requests
+
+
 def accept_registrations(client: LanguageClient) -> list[types.RegistrationParams]:
     """Answer `client/registerCapability` (pytest-lsp has no default handler) and record each request."""
     registrations: list[types.RegistrationParams] = []
@@ -259,7 +309,7 @@ async def lsp_session(
 
     `configuration` is what the client answers to `workspace/configuration` for section `chatls`.
     """
-    client = make_test_lsp_client()
+    client = make_client()
     fix_code_action_union(client)
     record_deltas(client)
     record_applied_edits(client)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from tests.support.waiting import wait_until_async
 
 from chatls.deltas import DeltaCoalescer
 from chatls.protocol import DeltaNotification
@@ -36,8 +36,7 @@ async def test_pending_content_is_flushed_by_the_timer() -> None:
     coalescer.content("first")
     coalescer.content("second")
     assert [d.content for d in sent] == ["first"]
-    while len(sent) < 2:
-        await asyncio.sleep(0.005)
+    await wait_until_async(lambda: len(sent) >= 2, "the timer to flush the pending content")
     assert [d.content for d in sent] == ["first", "second"]
     coalescer.close()
     assert len(sent) == 2

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
+from tests.support.waiting import wait_until_async
 
 from chatls import chat_service, protocol, tokens
 from chatls.azure.errors import ContextLengthExceeded, ServiceError
@@ -79,7 +80,7 @@ class ScriptedBackend:
                 if self.on_event is not None:
                     self.on_event(item)
                 yield item
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # not a barrier: a real stream lets the loop run between events
         finally:
             self.closed += 1
 
@@ -172,8 +173,7 @@ async def test_cancelling_stores_the_partial_reply_and_closes_the_stream(store: 
     task = asyncio.ensure_future(
         ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
-    while not any(d.content for d in deltas):
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: any(d.content for d in deltas), "the first content delta")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -299,8 +299,7 @@ async def test_a_streaming_reply_is_saved_while_it_streams(
     task = asyncio.ensure_future(
         ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
-    while "".join(d.content or "" for d in deltas) != "ab":
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: "".join(d.content or "" for d in deltas) == "ab", 'the deltas "a", "b"')
     conversation = store.list_conversations(WORKSPACE)[0].id
     saved = roles_and_statuses(store, conversation)[-1]
     task.cancel()
@@ -404,8 +403,7 @@ async def test_a_cancelled_reply_can_be_retried_and_later_turns_see_one_answer(
     service = ChatService(Environment(store, backend))
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(service.run_turn(Turn("Q", WORKSPACE), deltas.append))
-    while not any(d.content for d in deltas):
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: any(d.content for d in deltas), "the first content delta")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -481,16 +479,14 @@ async def test_a_long_silent_turn_keeps_renewing_its_lease(
     task = asyncio.ensure_future(
         ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
-    while not deltas:
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: deltas, "the first delta")
 
     def lease() -> str:
         row = store._db.execute("SELECT lease_expires FROM owners WHERE id = ?", (store.owner.id,)).fetchone()
         return str(row[0])
 
     first = lease()
-    while lease() == first:
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: lease() != first, "the lease to be renewed", last_seen=lease)
     assert store.settle_orphaned_replies() == []  # a live turn's reply is never settled
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -565,9 +561,11 @@ async def test_a_prompt_too_large_leaves_nothing_behind_and_never_blocks_the_loo
 ) -> None:
     """Counting runs in a worker thread: here it cannot finish until the event loop has run something else."""
     loop_ran = threading.Event()
+    counting = threading.Event()
 
     class SlowCounter:
         def count(self, text: str) -> int:
+            counting.set()
             assert loop_ran.wait(10), "the event loop was blocked while the prompt was counted"
             return len(text)
 
@@ -577,7 +575,7 @@ async def test_a_prompt_too_large_leaves_nothing_behind_and_never_blocks_the_loo
     turn = asyncio.ensure_future(
         ChatService(Environment(store, backend)).run_turn(Turn("w" * 20_000_000, WORKSPACE), lambda d: None)
     )
-    await asyncio.sleep(0)  # the turn starts counting; then the loop runs this
+    await wait_until_async(counting.is_set, "the prompt to be counted")  # the loop runs meanwhile
     loop_ran.set()
     with pytest.raises(JsonRpcException) as failure:
         await turn
@@ -693,8 +691,7 @@ async def start_background_turn(
     backend.on_event = look
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(service.run_turn(Turn("long job", WORKSPACE), deltas.append))
-    while not any(d.content for d in deltas):
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: any(d.content for d in deltas), "the first content delta")
     assert handles_at_first_content == [HANDLE]  # stored (committed) before anything else happened
     return task, deltas
 

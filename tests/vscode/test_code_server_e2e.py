@@ -19,13 +19,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.waiting import wait_until
 
 from chatls.emulator.fixture import emulator_in_thread
 
@@ -98,16 +98,18 @@ def _code_server(workdir: Path, workspace: Path, vsix: Path, env: dict[str, str]
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                pytest.fail(f"code-server exited before it answered; see {log_path}")
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            except OSError:
+                return False
+            return True
+
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        pytest.fail(f"code-server did not start; see {log_path}")
-                    time.sleep(0.2)
+            wait_until(healthy, f"code-server to answer /healthz (see {log_path})", timeout=60, interval=0.2)
             yield url
         finally:
             with contextlib.suppress(ProcessLookupError):

@@ -71,7 +71,7 @@ async def test_closing_the_consumer_while_it_waits_closes_the_source() -> None:
     source.released.put_nowait(ReasoningEvent("x"))
     assert await anext(events) == ReasoningEvent("x")
     waiting = asyncio.ensure_future(anext(events))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # not a clock: one turn of the loop, so the consumer is waiting when cancelled
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
