@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.vscode.test_code_server_e2e import (
+from tests.support.code_server import (
     ARTIFACTS_ROOT,
     CANARY_KEY,
-    _assert_steps,
-    _check_deps,
-    _code_server,
-    _code_server_env,
-    _fresh_dir,
-    _run_driver,
-    _user_settings,
+    assert_steps,
+    check_deps,
+    code_server,
+    code_server_env,
+    fresh_dir,
+    run_driver,
+    write_user_settings,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -104,20 +104,20 @@ def _workspace(root: Path, emulator_url: str, state_dir: Path) -> Path:
 
 @pytest.mark.timeout(300)
 def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, tmp_path: Path) -> None:
-    _check_deps()
-    artifacts = _fresh_dir(ARTIFACTS_ROOT / "context")
-    env = {**_code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
+    check_deps()
+    artifacts = fresh_dir(ARTIFACTS_ROOT / "context")
+    env = {**code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
         workspace = _workspace(tmp_path, emu.url, tmp_path / "state")
-        _user_settings(tmp_path / "cs" / "data")
-        with _code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
-            result = _run_driver(
+        write_user_settings(tmp_path / "cs" / "data")
+        with code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
+            result = run_driver(
                 "drive_context.mjs", built_client, artifacts, tmp_path / "result.json",
                 CS_URL=url, WS=str(workspace), SHOTS=str(SHOTS),
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
         requests = emu.chat_requests()
-    steps = _assert_steps(result, ("workbench", "attach", "send", "stored"))
+    steps = assert_steps(result, ("workbench", "attach", "send", "stored"))
 
     attached = steps["attach"]
     assert attached["chips"] == ["hello.py", "#problems", "#diff"], attached
@@ -147,24 +147,24 @@ def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, t
 def test_agent_steps_shown_and_the_reviewed_proposal_changes_the_files(
     built_client: Path, tmp_path: Path
 ) -> None:
-    _check_deps()
-    artifacts = _fresh_dir(ARTIFACTS_ROOT / "agent")
-    env = {**_code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
+    check_deps()
+    artifacts = fresh_dir(ARTIFACTS_ROOT / "agent")
+    env = {**code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
         workspace = _workspace(tmp_path, emu.url, tmp_path / "state")
         src = workspace / "src"
         src.mkdir()
         (src / "a.py").write_text("def double(x):\n    return 2 * x\n")
         (src / "b.py").write_text("def greet(name):\n    return 'hi ' + name\n")
-        _user_settings(tmp_path / "cs" / "data")
-        with _code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
-            result = _run_driver(
+        write_user_settings(tmp_path / "cs" / "data")
+        with code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
+            result = run_driver(
                 "drive_agent.mjs", built_client, artifacts, tmp_path / "result.json",
                 CS_URL=url, WS=str(workspace), SHOTS=str(SHOTS),
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
         requests = emu.chat_requests()
-    steps = _assert_steps(result, ("ask", "review", "answer"))
+    steps = assert_steps(result, ("ask", "review", "answer"))
 
     assert any(r["body"].get("tools") for r in requests), "the agent request offered tools"
     answer = steps["answer"]

@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.vscode.test_code_server_e2e import (
+from tests.support.code_server import (
     ARTIFACTS_ROOT,
     CANARY_KEY,
-    _assert_steps,
-    _check_deps,
-    _code_server,
-    _code_server_env,
-    _fresh_dir,
-    _is_secret_store,
-    _run_driver,
-    _user_settings,
+    assert_steps,
+    check_deps,
+    code_server,
+    code_server_env,
+    fresh_dir,
+    is_secret_store,
+    run_driver,
+    write_user_settings,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -66,24 +66,24 @@ THEMES = {"light": "Default Light Modern", "dark": "Default Dark Modern"}
 def test_first_run_setup_error_actions_and_retry_in_code_server(
     built_client: Path, tmp_path: Path, theme: str
 ) -> None:
-    _check_deps()
-    artifacts = _fresh_dir(ARTIFACTS_ROOT / f"panel-{theme}")
+    check_deps()
+    artifacts = fresh_dir(ARTIFACTS_ROOT / f"panel-{theme}")
     state_dir = tmp_path / "state"
-    env = _code_server_env(tmp_path, os.environ["PATH"])
+    env = code_server_env(tmp_path, os.environ["PATH"])
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
         workspace = _first_run_workspace(tmp_path, state_dir)
-        _user_settings(tmp_path / "cs" / "data")
+        write_user_settings(tmp_path / "cs" / "data")
         user_file = tmp_path / "cs" / "data" / "User" / "settings.json"
         user = json.loads(user_file.read_text())
         user_file.write_text(json.dumps({**user, "workbench.colorTheme": THEMES[theme]}))
-        with _code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
-            result = _run_driver(
+        with code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
+            result = run_driver(
                 "drive_panel.mjs", built_client, artifacts, tmp_path / "result.json",
                 CS_URL=url, WS=str(workspace), EMU_URL=emu.url, API_KEY=CANARY_KEY,
                 SHOTS=str(SHOTS), THEME=theme,
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
-    steps = _assert_steps(
+    steps = assert_steps(
         result, ("guidedSetup", "errorActions", "setApiKeyButton", "retry", "conversationList")
     )
 
@@ -117,6 +117,6 @@ def test_first_run_setup_error_actions_and_retry_in_code_server(
         for base in (tmp_path / "cs", workspace, state_dir)
         if base.exists()
         for p in base.rglob("*")
-        if p.is_file() and CANARY_KEY.encode() in p.read_bytes() and not _is_secret_store(p)
+        if p.is_file() and CANARY_KEY.encode() in p.read_bytes() and not is_secret_store(p)
     ]
     assert leaks == [], f"API key found in {leaks}"

@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.vscode.test_code_server_e2e import (
+from tests.support.code_server import (
     ARTIFACTS_ROOT,
-    _assert_steps,
-    _check_deps,
-    _code_server,
-    _code_server_env,
-    _fresh_dir,
-    _run_driver,
-    _user_settings,
+    assert_steps,
+    check_deps,
+    code_server,
+    code_server_env,
+    fresh_dir,
+    run_driver,
+    write_user_settings,
 )
 
 from chatls.emulator.fixture import emulator_in_thread
@@ -76,21 +76,21 @@ def _workspace(root: Path, endpoint: str) -> Path:
 
 @pytest.mark.timeout(400)
 def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path, tmp_path: Path) -> None:
-    _check_deps()
-    artifacts = _fresh_dir(ARTIFACTS_ROOT / "review")
-    env = _code_server_env(tmp_path, os.environ["PATH"])
+    check_deps()
+    artifacts = fresh_dir(ARTIFACTS_ROOT / "review")
+    env = code_server_env(tmp_path, os.environ["PATH"])
     data = tmp_path / "cs" / "data"
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
         workspace = _workspace(tmp_path, emu.url)
-        _user_settings(data)
-        with _code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
-            result = _run_driver(
+        write_user_settings(data)
+        with code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
+            result = run_driver(
                 "drive_review.mjs", built_client, artifacts, tmp_path / "result.json",
                 CS_URL=url, WS=str(workspace), KEY_ALPHA=KEY_ALPHA, KEY_BETA=KEY_BETA,
                 EMU_CONTROL=emu.control_url,
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
-    steps = _assert_steps(
+    steps = assert_steps(
         result,
         (
             "workbench",
