@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
 from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     chat,
-    folder,
-    init_options,
     lsp_session,
     request,
-    server_env,
+    session_settings,
 )
 
 from chatls import errors
@@ -110,60 +109,65 @@ async def test_upstream_faults_reach_the_editor_as_actionable_errors(
     key = f"canary-{uuid.uuid4().hex}"
     emulator = await start_emulator()
     await emulator.add_reply("(?i)fault", LONG_REPLY)
-    project = tmp_path / "project"
-    project.mkdir()
     # two attempts, at most 2 s of waiting per request: the 503s use it up, the 429 asks for more
-    options = init_options(
-        emulator.url, state_dir=tmp_path / "state", retryMaxAttempts=2, retryMaxWaitSeconds=2
-    )
-    async with lsp_session(
-        "visual-studio-code",
-        init_options=options,
-        env=server_env(key, config_home=tmp_path / "config"),
-        folders=[folder(project)],
-    ) as client:
+    session = session_settings(tmp_path, emulator.url, api_key=key, retryMaxAttempts=2, retryMaxWaitSeconds=2)
+    async with lsp_session("visual-studio-code", **session) as client:
         for fault in FAULTS:
-            await emulator.add_fault(**fault.spec)
-            sent_before = len(await emulator.chat_requests())
-            client.deltas.clear()  # type: ignore[attr-defined]
-            with pytest.raises(JsonRpcException) as failure:
-                await chat(client, f"fault: {fault.name}")
-            error = failure.value
-            assert isinstance(error.data, dict), error
-            attempts = len(await emulator.chat_requests()) - sent_before
-            assert (error.code, error.data["kind"]) == (fault.code, fault.kind), (fault.name, error.data)
-            assert attempts == fault.attempts, (fault.name, attempts)
-            if fault.kind == "rate_limit":
-                assert error.data["retryAfter"] == 120  # the editor can offer "retry in 2 minutes"
-            message = error.message
-            assert len(message) > 20 and message.strip() == message
-            for word in fault.says:
-                assert word.lower() in message.lower(), (fault.name, message)
-            assert_clean(json.dumps([message, error.data]), key, emulator)
-
-            deltas = client.deltas  # type: ignore[attr-defined]
-            assert deltas, fault.name  # the turn started and said so
-            conversation_id = deltas[0]["conversationId"]
-            stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
-            question = f"fault: {fault.name}"
-            user, reply = stored["messages"]
-            assert (user["role"], user["content"], user["status"]) == ("user", question, "complete")
-            assert (reply["role"], reply["status"]) == ("assistant", fault.stored_status), fault.name
-            shown = "".join(d.get("content") or "" for d in deltas)
-            assert reply["content"] == shown  # what the editor showed is what is kept
-            assert bool(shown) == fault.partial and LONG_REPLY.startswith(shown), (fault.name, shown)
-
-            # Retry (the fault is used up): the question is answered again, not stored twice
-            retried = await chat(client, question, conversationId=conversation_id, retryOf=reply["id"])
-            assert retried["content"] == LONG_REPLY
-            stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
-            assert [(m["role"], m["content"], m["status"]) for m in stored["messages"]] == [
-                ("user", question, "complete"),
-                ("assistant", shown, fault.stored_status),
-                ("assistant", LONG_REPLY, "complete"),
-            ]
+            reply, shown = await fails_actionably_and_keeps_the_partial_reply(client, emulator, fault, key)
+            await retry_answers_without_storing_the_question_twice(client, fault, reply, shown)
 
         after = await chat(client, "and now a normal question")
         assert after["content"] == "Echo from gpt-4o: and now a normal question"
         listed = await request(client, "chatls/conversations", {})
         assert len(listed) == len(FAULTS) + 1
+
+
+async def fails_actionably_and_keeps_the_partial_reply(
+    client: LanguageClient, emulator: RunningEmulator, fault: Fault, key: str
+) -> tuple[dict[str, Any], str]:
+    """One chat meets `fault`: one actionable JSON-RPC error, and the reply stored with what was shown.
+    Returns the stored reply and the text the editor showed."""
+    await emulator.add_fault(**fault.spec)
+    sent_before = len(await emulator.chat_requests())
+    client.deltas.clear()  # type: ignore[attr-defined]
+    with pytest.raises(JsonRpcException) as failure:
+        await chat(client, f"fault: {fault.name}")
+    error = failure.value
+    assert isinstance(error.data, dict), error
+    attempts = len(await emulator.chat_requests()) - sent_before
+    assert (error.code, error.data["kind"]) == (fault.code, fault.kind), (fault.name, error.data)
+    assert attempts == fault.attempts, (fault.name, attempts)
+    if fault.kind == "rate_limit":
+        assert error.data["retryAfter"] == 120  # the editor can offer "retry in 2 minutes"
+    message = error.message
+    assert len(message) > 20 and message.strip() == message
+    for word in fault.says:
+        assert word.lower() in message.lower(), (fault.name, message)
+    assert_clean(json.dumps([message, error.data]), key, emulator)
+
+    deltas = client.deltas  # type: ignore[attr-defined]
+    assert deltas, fault.name  # the turn started and said so
+    conversation_id = deltas[0]["conversationId"]
+    stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
+    user, reply = stored["messages"]
+    assert (user["role"], user["content"], user["status"]) == ("user", f"fault: {fault.name}", "complete")
+    assert (reply["role"], reply["status"]) == ("assistant", fault.stored_status), fault.name
+    shown = "".join(d.get("content") or "" for d in deltas)
+    assert reply["content"] == shown  # what the editor showed is what is kept
+    assert bool(shown) == fault.partial and LONG_REPLY.startswith(shown), (fault.name, shown)
+    return {**reply, "conversationId": conversation_id}, shown
+
+
+async def retry_answers_without_storing_the_question_twice(
+    client: LanguageClient, fault: Fault, reply: dict[str, Any], shown: str
+) -> None:
+    """Retry (the fault is used up): the question is answered again, not stored twice."""
+    question, conversation_id = f"fault: {fault.name}", reply["conversationId"]
+    retried = await chat(client, question, conversationId=conversation_id, retryOf=reply["id"])
+    assert retried["content"] == LONG_REPLY
+    stored = await request(client, "chatls/conversation", {"conversationId": conversation_id})
+    assert [(m["role"], m["content"], m["status"]) for m in stored["messages"]] == [
+        ("user", question, "complete"),
+        ("assistant", shown, fault.stored_status),
+        ("assistant", LONG_REPLY, "complete"),
+    ]

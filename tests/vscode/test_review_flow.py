@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,41 @@ def _workspace(root: Path, endpoint: str) -> Path:
     return workspace
 
 
-@pytest.mark.timeout(400)
-def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path, tmp_path: Path) -> None:
+REVIEW_STEPS = (
+    "workbench",
+    "keys",
+    "discard",
+    "acceptWithKeyboardOnPickedProfile",
+    "generateTestsCreatesFile",
+    "noBorrowedKey",
+    "clearKey",
+    "noWarningEver",
+    "settingsUi",
+)
+"""Every step of drive_review.mjs, in order."""
+ONE_SESSION = pytest.mark.timeout(400)
+"""For every test below on `review_run`: the first one to run waits for the session; the others read it."""
+
+
+@dataclass(frozen=True)
+class ReviewRun:
+    """What one code-server session driven through drive_review.mjs left behind."""
+
+    result: dict[str, Any]
+    workspace: Path
+    artifacts: Path
+
+    def step(self, name: str) -> dict[str, Any]:
+        """Step `name`'s report, after asserting it passed."""
+        report: dict[str, Any] = assert_steps(self.result, (name,))[name]
+        return report
+
+
+@pytest.fixture(scope="module")
+def review_run(built_client: Path, tmp_path_factory: pytest.TempPathFactory) -> ReviewRun:
+    """One code-server session runs the whole review flow (one launch for all the tests that read it)."""
     check_deps()
+    tmp_path = tmp_path_factory.mktemp("review-run")
     artifacts = fresh_dir(ARTIFACTS_ROOT / "review")
     env = code_server_env(tmp_path, os.environ["PATH"])
     data = tmp_path / "cs" / "data"
@@ -90,22 +123,18 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
                 EMU_CONTROL=emu.control_url,
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
-    steps = assert_steps(
-        result,
-        (
-            "workbench",
-            "keys",
-            "discard",
-            "acceptWithKeyboardOnPickedProfile",
-            "generateTestsCreatesFile",
-            "noBorrowedKey",
-            "clearKey",
-            "noWarningEver",
-            "settingsUi",
-        ),
-    )
+    return ReviewRun(result, workspace, artifacts)
 
-    discard = steps["discard"]
+
+@ONE_SESSION
+def test_the_workbench_opens_and_each_profile_gets_its_own_key(review_run: ReviewRun) -> None:
+    review_run.step("workbench")
+    review_run.step("keys")
+
+
+@ONE_SESSION
+def test_the_review_streams_shows_the_diff_and_discard_changes_nothing(review_run: ReviewRun) -> None:
+    discard = review_run.step("discard")
     # streaming: the progress shows the reply's text arriving, not a count
     assert "characters received" not in discard["progress"], discard
     assert "type hints" in discard["progress"] or "def add" in discard["progress"], discard
@@ -117,37 +146,60 @@ def test_review_accept_discard_new_file_and_per_profile_keys(built_client: Path,
     assert discard["after"] == discard["before"]
     assert not any("no edit applied" in toast for toast in discard["warnings"]), discard
 
-    accepted = steps["acceptWithKeyboardOnPickedProfile"]
+
+@ONE_SESSION
+def test_ctrl_enter_accepts_the_edit_made_on_the_picked_profile(review_run: ReviewRun) -> None:
+    accepted = review_run.step("acceptWithKeyboardOnPickedProfile")
     assert "/deployments/gpt-4o-mini/" in accepted["requestPath"], accepted
     assert accepted["requestStatus"] == 200, accepted
     assert accepted["keyboardAccepted"], "Ctrl+Enter in the diff accepts the edit"
-    assert (workspace / "hello.py").read_text() == TYPED
+    assert (review_run.workspace / "hello.py").read_text() == TYPED
 
-    created = steps["generateTestsCreatesFile"]
+
+@ONE_SESSION
+def test_generate_tests_creates_the_new_file(review_run: ReviewRun) -> None:
+    created = review_run.step("generateTestsCreatesFile")
     assert created["files"] == ["tests/test_hello.py new file"], created
-    assert "def test_add():" in (workspace / "tests" / "test_hello.py").read_text()
+    assert "def test_add():" in (review_run.workspace / "tests" / "test_hello.py").read_text()
 
+
+@ONE_SESSION
+def test_a_profile_without_a_key_is_refused_instead_of_borrowing_one(review_run: ReviewRun) -> None:
     # a profile without a key of its own is refused (by the server, before sending) instead of borrowing
     # alpha's or beta's: no request left, and the message says what to do, with the button for it
-    borrowed = steps["noBorrowedKey"]
+    borrowed = review_run.step("noBorrowedKey")
     assert borrowed["requests"] == 0, borrowed
     assert borrowed["message"].startswith("ChatLS: No API key for profile 'gamma'"), borrowed
     assert "Set API Key" in borrowed["buttons"] and "Code: -320" not in borrowed["message"], borrowed
+
+
+@ONE_SESSION
+def test_clear_api_key_stops_the_profile_at_once(review_run: ReviewRun) -> None:
     # Clear API Key stops the profile at once, without a restart
-    cleared = steps["clearKey"]
+    cleared = review_run.step("clearKey")
     assert "cleared" in cleared["message"] and cleared["requests"] == 0, cleared
 
-    notifications = steps["noWarningEver"]["all"]
+
+@ONE_SESSION
+def test_no_edit_warning_or_failed_command_is_ever_shown(review_run: ReviewRun) -> None:
+    notifications = review_run.step("noWarningEver")["all"]
     assert not any("no edit applied" in text for text in notifications), notifications
     assert not any("Request workspace/executeCommand failed" in text for text in notifications), notifications
 
-    settings_ui = steps["settingsUi"]
+
+@ONE_SESSION
+def test_the_settings_ui_names_the_server_default_instead_of_null(review_run: ReviewRun) -> None:
+    settings_ui = review_run.step("settingsUi")
     # the Settings UI: a log level without a literal null, the server's default named instead. (Search
     # results prefix each title with a category VS Code derives from the key, "Chatls"; the contents tree
     # shows the group's title, ChatLS, and no prefix: nothing in package.json changes the former.)
     assert any("Context Lines" in title for title in settings_ui["titles"]), settings_ui
     assert "null" not in settings_ui["choices"] and "(server default: info)" in settings_ui["choices"]
 
+
+@ONE_SESSION
+def test_the_review_screenshots_are_published_once_every_step_passed(review_run: ReviewRun) -> None:
+    assert_steps(review_run.result, REVIEW_STEPS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name in ("review-light.png", "review-dark.png", "review-new-file.png", "edit-streaming.png"):
-        shutil.copy(artifacts / name, SCREENSHOTS / name)
+        shutil.copy(review_run.artifacts / name, SCREENSHOTS / name)
