@@ -1,7 +1,9 @@
-"""The linters are part of the suite: ruff on everything Python, mypy --strict on the package."""
+"""The linters are part of the suite (ruff on everything Python, mypy --strict on the package), and tests wait
+on events, not clocks."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +24,34 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_passes_on_the_package() -> None:
     result = run("mypy", "--no-error-summary")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+NOT_YET_WAITING_ON_EVENTS = {"tests/actions/test_actions_safety.py", "tests/cli/test_serve_cli.py"}
+"""Test files whose polling loops still sleep a fixed time (owned by others; for tests/support/waiting.py)."""
+
+
+def fixed_sleeps(path: Path) -> list[int]:
+    """Lines calling `sleep(<number>)` (time or asyncio) without a comment saying why it is not a barrier."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "sleep"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and "#" not in lines[node.lineno - 1]
+    ]
+
+
+def test_tests_wait_on_events_not_on_fixed_sleeps() -> None:
+    """Tests wait with tests/support/waiting.py; a sleep that is a test's subject says so in a comment."""
+    offenders = {
+        f"{relative}:{line}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if (relative := path.relative_to(ROOT).as_posix()) not in NOT_YET_WAITING_ON_EVENTS
+        for line in fixed_sleeps(path)
+    }
+    assert offenders == set(), "wait on an event or condition (tests/support/waiting.py) instead"
