@@ -102,7 +102,7 @@ async def test_workspace_settings_apply_and_an_invalid_change_keeps_the_last_goo
         change(client, pulls, {"instructions": 43})  # the same mistake again: no second message
         if pulls:
             await settings_fetched(client, since=before)
-        await chat(client, "third")  # answered after the change was applied: a second message came first
+        await chat(client, "third")  # answered after the change was applied: a second message would be here
         again = await messages_naming(client, "instructions")
 
     assert first_instructions == "Answer like a pirate."
