@@ -9,6 +9,7 @@ import path from "node:path";
 import fs from "node:fs";
 import {
   Steps, editorText, emulator as control, env, findFrame, launch, openPanel, openWorkbench, panelShot, runCommand,
+  waitUntil,
 } from "./workbench.mjs";
 
 const CS_URL = env("CS_URL");
@@ -35,14 +36,6 @@ function serverStarts() {
     }
   }
   return count;
-}
-
-async function waitFor(predicate, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function setApiKey(profile) {
@@ -360,7 +353,7 @@ try {
     settings["chatls.profiles"].push({ ...base, name: "mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini" });
     settings["chatls.defaultProfile"] = "mini";
     fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-    await waitFor(() => serverStarts() > starts, "a server restart after the settings change");
+    await waitUntil(() => serverStarts() > starts, "a server restart after the settings change");
     await page.locator(".statusbar-item", { hasText: "mini" }).first().waitFor({ timeout: 30000 });
     await setApiKey("mini");
     const view = await findFrame(page, "#send");
@@ -373,7 +366,7 @@ try {
   await step("restartServer", async () => {
     const starts = serverStarts();
     await runCommand(page, "ChatLS: Restart Server");
-    await waitFor(() => serverStarts() > starts, "a server start after 'ChatLS: Restart Server'");
+    await waitUntil(() => serverStarts() > starts, "a server start after 'ChatLS: Restart Server'");
     await page.waitForSelector(READY.replace("emulator", "mini"), { timeout: 30000 });
     const view = await findFrame(page, "#send");
     const usage = await chat(view, "hello after restart");

@@ -4,7 +4,7 @@
 // Env: CS_URL, WS, ARTIFACTS, RESULT, CLIENT_DIR, EMU_URL, API_KEY, SHOTS (where the README screenshots go).
 import fs from "node:fs";
 import path from "node:path";
-import { Steps, env, launch, openWorkbench } from "./workbench.mjs";
+import { Steps, env, findFrame, launch, openWorkbench } from "./workbench.mjs";
 
 const CS_URL = env("CS_URL");
 const WS = env("WS");
@@ -25,17 +25,6 @@ async function sidebarShot(page, name) {
   return file;
 }
 
-async function chatFrame(page, selector) {
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (await frame.$(selector).catch(() => null)) return frame;
-    }
-    await page.waitForTimeout(300);
-  }
-  throw new Error(`no frame with ${selector}`);
-}
-
 const browser = await launch();
 let page;
 try {
@@ -46,7 +35,7 @@ try {
     await openWorkbench(page, CS_URL, WS, null);
     await page.locator('.activitybar .action-item .action-label[aria-label^="ChatLS"]').first().click();
     await page.mouse.move(900, 450); // away from the activity bar: its tooltip must not cover the form
-    frame = await chatFrame(page, "#setup");
+    frame = await findFrame(page, "#setup", 60000);
     await frame.waitForSelector("#setup:not([hidden])", { timeout: 60000 });
     const composerHidden = !(await frame.isVisible("#prompt"));
     await frame.fill("#setup input[name=endpoint]", EMU_URL);

@@ -6,7 +6,9 @@
 // Env: CS_URL, WS, KEY_ALPHA, KEY_BETA, EMU_CONTROL, ARTIFACTS, RESULT, CLIENT_DIR.
 import fs from "node:fs";
 import path from "node:path";
-import { Steps, editorText, emulator as control, env, findFrame, launch, openWorkbench, runCommand } from "./workbench.mjs";
+import {
+  Steps, editorText, emulator as control, env, findFrame, launch, openWorkbench, runCommand, waitUntil,
+} from "./workbench.mjs";
 
 const CS_URL = env("CS_URL");
 const WS = env("WS");
@@ -24,13 +26,10 @@ async function requests() {
 
 /** Wait until the emulator has answered a request to `deployment` beyond the first `seen`; returns it. */
 async function nextRequest(deployment, seen, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitUntil(async () => {
     const matching = (await requests()).filter((r) => r.path.includes(`/deployments/${deployment}/`) && r.status !== null);
-    if (matching.length > seen) return matching[seen];
-    if (Date.now() > deadline) throw new Error(`no request to ${deployment}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+    return matching.length > seen ? matching[seen] : null;
+  }, `an answered request to ${deployment}`, timeoutMs);
 }
 
 async function countRequests(deployment) {

@@ -12,6 +12,18 @@ export function env(name) {
 const require = createRequire(path.join(env("CLIENT_DIR"), "package.json"));
 const { chromium } = require("playwright-core");
 
+/** Wait until `predicate()` (sync or async) returns something truthy, and return it; the timeout is a hang
+ * guard, and its error names what was awaited (the drivers' one polling helper, like tests/support/waiting.py). */
+export async function waitUntil(predicate, what, timeoutMs = 30000, intervalMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** Runs named steps, records their results, and writes them to RESULT at the end. */
 export class Steps {
   constructor(resultFile) {
@@ -77,14 +89,12 @@ export async function runCommand(page, title) {
 }
 
 export async function findFrame(page, selector, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  return waitUntil(async () => {
     for (const frame of page.frames()) {
       if (await frame.$(selector).catch(() => null)) return frame;
     }
-    await page.waitForTimeout(300);
-  }
-  throw new Error(`no frame with ${selector}`);
+    return null;
+  }, `a frame with ${selector}`, timeoutMs, 300);
 }
 
 /** Open the ChatLS activity-bar container and return the chat webview's frame once profiles are in. */
