@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
-from chatls import config
+from chatls import config, settings_spec
 from chatls.azure import profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def _camel(name: str) -> str:
 
 SERVER_SETTINGS = {_camel(field.name): field for field in attrs.fields(config.Settings)}
 JSON_TYPES = {"int": "integer", "float": "number", "str": "string", "Path": "string", "bool": "boolean"}
-CHOICES = {"logLevel": config.LOG_LEVELS, "reasoningEffort": config.REASONING_EFFORTS}
+CHOICES = {"logLevel": settings_spec.LOG_LEVELS, "reasoningEffort": settings_spec.REASONING_EFFORTS}
 
 
 def _server_keys() -> set[str]:
