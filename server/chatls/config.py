@@ -33,6 +33,7 @@ of "5" to 5).
 # ruff: noqa: RUF009 -- the defaults of `Settings` are the declaration's (immutable values)
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import math
@@ -339,7 +340,7 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
         if check is None:
             raise ConfigError(str(key), _unknown_key_reason(str(key), _CHECKS))
         values[_ATTRIBUTES[key]] = check(key, value)
-    settings = Settings(**values)
+    settings = _with_request_timeout(Settings(**values), raw.get("profiles"))
     if settings.default_profile is not None and settings.profiles:
         names = [p.name for p in settings.profiles]
         if settings.default_profile not in names:
@@ -349,6 +350,18 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
                 f"no profile named {settings.default_profile!r}; configured profiles: {known}",
             )
     return settings
+
+
+def _with_request_timeout(settings: Settings, raw_profiles: Any) -> Settings:
+    """Profiles that set no `timeout` of their own wait `requestTimeoutSeconds` for a reply."""
+    if not settings.profiles:
+        return settings
+    timeout = settings.request_timeout_seconds
+    profiles = tuple(
+        profile if "timeout" in item else dataclasses.replace(profile, timeout=timeout)
+        for profile, item in zip(settings.profiles, raw_profiles, strict=True)
+    )
+    return attrs.evolve(settings, profiles=profiles)
 
 
 def _unknown_key_reason(key: str, known: Mapping[str, Any]) -> str:

@@ -105,7 +105,7 @@ def test_each_setting_matches_its_server_declaration(key: str) -> None:
 
 def test_profile_items_match_the_profile_reader() -> None:
     items = PROPERTIES["chatls.profiles"]["items"]
-    readers = profile._READERS  # the one table of profile keys the server reads
+    readers = {declared.key for declared in profile.PROFILE_KEYS}  # the one declaration of profile keys
     assert set(items["properties"]) == set(readers), "profile keys drifted"
     assert items["properties"]["reasoningEffort"]["enum"] == list(profile.REASONING_EFFORTS)
     assert items["properties"]["verbosity"]["enum"] == list(profile.VERBOSITY_LEVELS)
