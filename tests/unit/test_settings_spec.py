@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -70,3 +76,37 @@ def test_every_setting_has_words_and_a_known_scope() -> None:
         assert setting.summary.strip() and setting.scope in ("server", "workspace", "client"), setting.key
         assert setting.kind in PYTHON_TYPES, setting.key
         assert (setting.kind == "choice") == bool(setting.choices), setting.key
+
+
+# --- derived artefacts: docs/configuration.md's tables and VS Code's contributes.configuration ---------
+REPO = Path(__file__).resolve().parents[2]
+GENERATOR = REPO / "scripts" / "gen_settings.py"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_settings", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_vscode_settings_are_generated_from_the_declaration() -> None:
+    package = json.loads((REPO / "vscode-client" / "package.json").read_text(encoding="utf-8"))
+    properties = package["contributes"]["configuration"]["properties"]
+    assert properties == _generator().vscode_properties(), "run: python scripts/gen_settings.py --write"
+
+
+def test_the_generator_reports_a_drifted_artefact_and_rewrites_it() -> None:
+    generator = _generator()
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert generator.doc_text(doc) == doc, "run: python scripts/gen_settings.py --write"
+    drifted = doc.replace("| `contextLines` | integer 0–1000 | `20` |", "| `contextLines` | integer | `30` |")
+    assert drifted != doc and generator.doc_text(drifted) == doc
+
+
+def test_the_generator_check_passes_on_the_repository() -> None:
+    result = subprocess.run(
+        [sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
