@@ -80,10 +80,10 @@ def _add_logging_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-file", help="write the server log here instead of stderr")
     parser.add_argument(
         "--log-level",
-        default="WARNING",
         type=str.upper,
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="server log level (prompts and replies appear only at DEBUG; secrets never)",
+        help="server log level (prompts and replies appear only at DEBUG; secrets never); wins over the "
+        "logLevel setting (default WARNING)",
     )
     parser.add_argument(
         "--pygls-log-level",

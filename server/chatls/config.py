@@ -340,7 +340,7 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
         if check is None:
             raise ConfigError(str(key), _unknown_key_reason(str(key), _CHECKS))
         values[_ATTRIBUTES[key]] = check(key, value)
-    settings = _with_request_timeout(Settings(**values), raw.get("profiles"))
+    settings = _with_profile_defaults(Settings(**values), raw.get("profiles"))
     if settings.default_profile is not None and settings.profiles:
         names = [p.name for p in settings.profiles]
         if settings.default_profile not in names:
@@ -352,16 +352,24 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
     return settings
 
 
-def _with_request_timeout(settings: Settings, raw_profiles: Any) -> Settings:
-    """Profiles that set no `timeout` of their own wait `requestTimeoutSeconds` for a reply."""
-    if not settings.profiles:
+def _with_profile_defaults(settings: Settings, raw_profiles: Any) -> Settings:
+    """Each profile that leaves out a key some setting stands in for (`timeout`: `requestTimeoutSeconds`)
+    gets that setting's value, so the adapter reads one resolved profile."""
+    filled = [s for s in BY_KEY.values() if s.profile_default is not None]
+    if not settings.profiles or not filled:
         return settings
-    timeout = settings.request_timeout_seconds
-    profiles = tuple(
-        profile if "timeout" in item else dataclasses.replace(profile, timeout=timeout)
-        for profile, item in zip(settings.profiles, raw_profiles, strict=True)
-    )
-    return attrs.evolve(settings, profiles=profiles)
+    from chatls.azure.profile import PROFILE_KEYS  # already imported by parse_profile
+
+    attributes = {declared.key: declared.attribute for declared in PROFILE_KEYS}
+    profiles = []
+    for profile, item in zip(settings.profiles, raw_profiles, strict=True):
+        missing = {
+            attributes[s.profile_default]: getattr(settings, s.attribute)
+            for s in filled
+            if s.profile_default is not None and s.profile_default not in item
+        }
+        profiles.append(dataclasses.replace(profile, **missing))
+    return attrs.evolve(settings, profiles=tuple(profiles))
 
 
 def _unknown_key_reason(key: str, known: Mapping[str, Any]) -> str:

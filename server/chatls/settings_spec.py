@@ -65,6 +65,8 @@ class Setting:
     """The default in words, where the value itself says little (`None`, a long text, a list)."""
     vscode: Mapping[str, Any] = field(default_factory=dict)
     """VS Code-only presentation merged into the generated property (e.g. `editPresentationStyle`)."""
+    profile_default: str | None = None
+    """The profile key this setting fills in for each profile that does not set it (e.g. `timeout`)."""
 
     @property
     def attribute(self) -> str:
@@ -143,8 +145,8 @@ SETTINGS: tuple[Setting, ...] = (
         "reasoningEffort",
         "choice",
         None,
-        "Reasoning effort for reasoning models, overriding every profile's `reasoningEffort`.",
-        "A request's own value (the chat panel's picker) wins over both.",
+        "Reasoning effort for reasoning models, overriding every profile's reasoningEffort; a request's own "
+        "value (the chat panel's picker) wins over both.",
         choices=REASONING_EFFORTS,
         default_words="each profile's own",
     ),
@@ -152,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
         "stateDir",
         "directory",
         None,
-        "Directory of the conversation database `chatls.db`.",
+        "Directory of the conversation database, chatls.db.",
         "`~/.local/state/chatls` on Linux, `$XDG_STATE_HOME/chatls` when set.",
         scope="server",
         default_words="the per-user state directory",
@@ -203,6 +205,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds one upstream request may take (reasoning models can think for minutes), for each profile "
         "that sets no timeout of its own.",
         minimum=1,
+        profile_default="timeout",
     ),
     Setting(
         "retryMaxAttempts",
