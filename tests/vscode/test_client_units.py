@@ -58,7 +58,7 @@ def _camel(name: str) -> str:
 
 SERVER_SETTINGS = {_camel(field.name): field for field in attrs.fields(config.Settings)}
 JSON_TYPES = {"int": "integer", "float": "number", "str": "string", "Path": "string", "bool": "boolean"}
-CHOICES = {"logLevel": settings_spec.LOG_LEVELS, "reasoningEffort": settings_spec.REASONING_EFFORTS}
+CHOICES = {s.key: s.choices for s in settings_spec.SERVER_SETTINGS if s.choices}
 
 
 def _server_keys() -> set[str]:
@@ -101,6 +101,13 @@ def test_each_setting_matches_its_server_declaration(key: str) -> None:
     if described:
         assert float(described[1]) == float(field.default), f"{key}: description names another default"
     assert ui.get("description") or ui.get("markdownDescription"), key
+
+
+def test_settings_read_only_at_start_restart_the_server() -> None:
+    listed = re.search(r"RESTART_SETTINGS = \[(.*?)\]", SETTINGS_TS, re.S)
+    assert listed is not None
+    restart = set(re.findall(r'"chatls\.([\w.]+)"', listed[1]))
+    assert {s.key for s in settings_spec.SERVER_SETTINGS if s.scope == "server"} <= restart
 
 
 def test_profile_items_match_the_profile_reader() -> None:
