@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from chatls.azure import versions
 from chatls.azure.data_sources import DataSource, DataSourceError, read_sources
 from chatls.logging_setup import looks_like_secret, shown_value
-from chatls.settings_spec import REASONING_EFFORTS
+from chatls.settings_spec import REASONING_EFFORTS, default
 
 AuthMode = Literal["apiKey", "entra"]
 WireChoice = Literal["chat", "responses"]
@@ -60,8 +60,8 @@ class Profile:
     temperature: float | None = None
     verbosity: str | None = None
     context_window: int | None = None
-    timeout: float = 600.0
-    """Seconds to wait for a reply (reasoning models can think for minutes)."""
+    timeout: float = default("requestTimeoutSeconds")
+    """Seconds to wait for a reply: the profile's `timeout`, else the `requestTimeoutSeconds` setting."""
     wire: WireChoice | None = None
     """Force one API ("chat" = Chat Completions, "responses" = Responses); None = as the model prefers."""
     background: bool | None = None
