@@ -1,5 +1,8 @@
 """Settings: layers, merging and validation.
 
+Which settings exist, with their kinds, defaults, bounds and words, is declared once in
+`chatls.settings_spec`; this module builds the validators and `Settings`' defaults from that declaration.
+
 Layers, lowest to highest:
 
 1. built-in defaults (the field defaults of `Settings`);
