@@ -305,7 +305,7 @@ async def _ask(
     client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(message_request)
     client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
 
-    command = [sys.executable, "-m", "chatls", "serve", "--log-level", args.log_level]
+    command = [sys.executable, "-m", "chatls", "serve", "--log-level", args.log_level or "WARNING"]
     if args.log_file:
         command += ["--log-file", args.log_file]
     if args.pygls_log_level:

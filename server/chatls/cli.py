@@ -77,18 +77,21 @@ def build_parser(*, emulator_arguments: bool = True) -> argparse.ArgumentParser:
 
 
 def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    from chatls.settings_spec import LOG_LEVELS
+
+    levels = tuple(level.upper() for level in LOG_LEVELS)
     parser.add_argument("--log-file", help="write the server log here instead of stderr")
     parser.add_argument(
         "--log-level",
-        default="WARNING",
         type=str.upper,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="server log level (prompts and replies appear only at DEBUG; secrets never)",
+        choices=levels,
+        help="server log level (prompts and replies appear only at DEBUG; secrets never); wins over the "
+        "logLevel setting (default WARNING)",
     )
     parser.add_argument(
         "--pygls-log-level",
         type=str.upper,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        choices=levels,
         help="pygls' own log level; at INFO it logs every message body (default WARNING)",
     )
 

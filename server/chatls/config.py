@@ -1,5 +1,8 @@
 """Settings: layers, merging and validation.
 
+Which settings exist, with their kinds, defaults, bounds and words, is declared once in
+`chatls.settings_spec`; this module builds the validators and `Settings`' defaults from that declaration.
+
 Layers, lowest to highest:
 
 1. built-in defaults (the field defaults of `Settings`);
@@ -30,8 +33,10 @@ configuration. `validate_settings` checks one mapping: unknown keys and wrong ty
 of "5" to 5).
 """
 
+# ruff: noqa: RUF009 -- the defaults of `Settings` are the declaration's (immutable values)
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import math
@@ -44,8 +49,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chatls.agent.mcp_servers import MCPServerConfig
-from chatls.agent.policy import DEFAULT_SECRET_PATTERNS
 from chatls.logging_setup import shown_value
+from chatls.settings_spec import BY_KEY, CLIENT_ONLY_KEYS, Setting, default
+from chatls.settings_spec import DEFAULT_INSTRUCTIONS as DEFAULT_INSTRUCTIONS  # re-exported
 
 if TYPE_CHECKING:
     from chatls.azure.profile import Profile
@@ -56,19 +62,6 @@ ENV_API_KEY = "AZURE_OPENAI_API_KEY"
 ENV_DEPLOYMENT = "AZURE_OPENAI_DEPLOYMENT"
 ENV_API_VERSION = "OPENAI_API_VERSION"
 ENV_PROFILE_NAME = "default"
-
-DEFAULT_INSTRUCTIONS = (
-    "You are ChatLS, a coding assistant inside the user's editor. Answer concisely and precisely. "
-    "Put code in fenced Markdown blocks tagged with their language."
-)
-
-CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
-"""Keys of the editor's `chatls` section that belong to the client (e.g. `chatls.server.pythonPath`,
-`chatls.trace.server`); the server ignores them instead of calling them typos."""
-
-LOG_LEVELS = ("debug", "info", "warning", "error")
-CONFIRM_EDITS = ("auto", "always", "never")
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 Layer = tuple[str, Any]
 """(source name for messages, raw mapping or None)."""
@@ -98,70 +91,39 @@ class NoProfileError(ConfigError):
         return self.reason
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 @attrs.frozen
 class Settings:
-    """Validated settings for one workspace folder; each field's settings key is its name in camelCase."""
+    """Validated settings for one workspace folder. Each attribute is a setting of `chatls.settings_spec`
+    (key in camelCase, words, default, bounds); a test checks the two lists and the types agree."""
 
-    profiles: tuple[Profile, ...] = ()
+    profiles: tuple[Profile, ...] = default("profiles")
     """Validated `chatls.azure.Profile` objects, in the order given."""
-    default_profile: str | None = None
-    """Name of the profile to use when a request names none; the first profile when unset."""
-    instructions: str = DEFAULT_INSTRUCTIONS
-    """Instructions sent with every chat (as the system or developer message, whichever the model takes)."""
-    reasoning_effort: str | None = None
-    """Overrides every profile's `reasoningEffort` when set (a request's own value wins over both)."""
-    state_dir: Path | None = None
-    """Directory of the conversation database; `default_state_dir()` when unset."""
-    log_level: str = "info"
-    """debug, info, warning or error (`--log-level` on the command line wins)."""
-    max_history_messages: int = 200
-    """Upper bound on earlier messages sent with a prompt, on top of the token budget."""
-    max_completion_tokens: int = 4096
-    """Tokens reserved for the reply of a non-reasoning model whose profile sets no `maxCompletionTokens`."""
-    reasoning_max_completion_tokens: int = 25_000
-    """Tokens reserved for the reply (thinking included) of a reasoning model whose profile sets none."""
-    context_window_reserve: int = 256
-    """Tokens kept free besides the reply budget, for framing the counters cannot see."""
-    request_timeout_seconds: float = 600.0
-    """Seconds one upstream request may take (reasoning models can think for minutes)."""
-    retry_max_attempts: int = 5
-    """Attempts per request, the first included, on 429/408/409/5xx and connection errors."""
-    retry_max_wait_seconds: float = 60.0
-    """Most seconds spent waiting between retries of one request before giving up."""
-    context_lines: int = 20
-    """Lines above and below a selection sent along with code actions."""
-    reasoning_summaries: bool = True
-    """Ask reasoning models for summaries of their thinking (streamed apart from the answer) where offered."""
-    models_file: Path | None = None
-    """A `models.toml` adding or overriding rows of the capability table (docs/adapter.md)."""
-    agent_max_steps: int = 25
-    """Most tool calls one agent turn makes before the model must answer (docs/agent.md)."""
-    agent_run_commands: bool = False
-    """Offer the agent `run_command`; each command line still needs the user's approval."""
-    agent_command_shell: bool = False
-    """Run the agent's commands through /bin/sh (pipes, redirections); without it they run as one program."""
-    agent_command_timeout_seconds: float = 60.0
-    """An agent command running longer is killed, with its children."""
-    agent_approval_timeout_seconds: float = 120.0
-    """An approval the user leaves unanswered this long counts as declined."""
-    agent_allow_secret_files: bool = False
-    """Let agent tools read files that look like secrets (.env, private keys, credentials)."""
-    agent_secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
-    """gitignore-style patterns of files that look like secrets."""
-    mcp_servers: tuple[MCPServerConfig, ...] = ()
-    """MCP servers whose tools the agent may call: `{name: {command, args, env, cwd} | {url}, approval}`."""
-    max_file_bytes: int = 500_000
-    """Largest file read from disk for a document the editor has not open (e.g. a chat's `context.uri`)."""
-    max_edit_bytes: int = 200_000
-    """Largest code a code action applies as an edit; a bigger reply is shown, not applied."""
-    confirm_edits: str = "auto"
-    """Ask before a code action edits a file: `auto` (when the editor cannot preview the edit), `always`,
-    `never`."""
+    default_profile: str | None = default("defaultProfile")
+    instructions: str = default("instructions")
+    reasoning_effort: str | None = default("reasoningEffort")
+    state_dir: Path | None = default("stateDir")
+    log_level: str = default("logLevel")
+    max_history_messages: int = default("maxHistoryMessages")
+    max_completion_tokens: int = default("maxCompletionTokens")
+    reasoning_max_completion_tokens: int = default("reasoningMaxCompletionTokens")
+    context_window_reserve: int = default("contextWindowReserve")
+    request_timeout_seconds: float = default("requestTimeoutSeconds")
+    retry_max_attempts: int = default("retryMaxAttempts")
+    retry_max_wait_seconds: float = default("retryMaxWaitSeconds")
+    context_lines: int = default("contextLines")
+    reasoning_summaries: bool = default("reasoningSummaries")
+    models_file: Path | None = default("modelsFile")
+    agent_max_steps: int = default("agentMaxSteps")
+    agent_run_commands: bool = default("agentRunCommands")
+    agent_command_shell: bool = default("agentCommandShell")
+    agent_command_timeout_seconds: float = default("agentCommandTimeoutSeconds")
+    agent_approval_timeout_seconds: float = default("agentApprovalTimeoutSeconds")
+    agent_allow_secret_files: bool = default("agentAllowSecretFiles")
+    agent_secret_patterns: tuple[str, ...] = default("agentSecretPatterns")
+    mcp_servers: tuple[MCPServerConfig, ...] = default("mcpServers")
+    max_file_bytes: int = default("maxFileBytes")
+    max_edit_bytes: int = default("maxEditBytes")
+    confirm_edits: str = default("confirmEdits")
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else `defaultProfile`, else the first; `ConfigError` saying what to set."""
@@ -338,37 +300,35 @@ def _mcp_servers(key: str, value: Any) -> tuple[MCPServerConfig, ...]:
     return tuple(servers)
 
 
-_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+_KIND_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "string": _string,
+    "name": _name,
+    "boolean": _boolean,
+    "directory": _directory,
+    "tomlFile": _models_file,
     "profiles": _profiles,
-    "defaultProfile": _name,
-    "instructions": _string,
-    "reasoningEffort": _choice(REASONING_EFFORTS),
-    "stateDir": _directory,
-    "logLevel": _choice(LOG_LEVELS, fold_case=True),
-    "maxHistoryMessages": _integer(0),
-    "maxCompletionTokens": _integer(1),
-    "reasoningMaxCompletionTokens": _integer(1),
-    "contextWindowReserve": _integer(0),
-    "requestTimeoutSeconds": _seconds(1),
-    "retryMaxAttempts": _integer(1, 20),
-    "retryMaxWaitSeconds": _seconds(0),
-    "contextLines": _integer(0, 1000),
-    "reasoningSummaries": _boolean,
-    "modelsFile": _models_file,
-    "maxFileBytes": _integer(1),
-    "maxEditBytes": _integer(1),
-    "confirmEdits": _choice(CONFIRM_EDITS),
-    "agentMaxSteps": _integer(1, 200),
-    "agentRunCommands": _boolean,
-    "agentCommandShell": _boolean,
-    "agentCommandTimeoutSeconds": _seconds(1),
-    "agentApprovalTimeoutSeconds": _seconds(1),
-    "agentAllowSecretFiles": _boolean,
-    "agentSecretPatterns": _strings,
+    "strings": _strings,
     "mcpServers": _mcp_servers,
 }
-_ATTRIBUTES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
-assert set(_ATTRIBUTES) == set(_CHECKS), "every Settings field needs a check"
+
+
+def _check_for(setting: Setting) -> Callable[[str, Any], Any]:
+    """The validator of one declared setting: its kind's, with the declared bounds or choices."""
+    if setting.kind == "integer":
+        assert setting.minimum is not None
+        maximum = int(setting.maximum) if setting.maximum is not None else None
+        return _integer(int(setting.minimum), maximum)
+    if setting.kind == "seconds":
+        assert setting.minimum is not None
+        return _seconds(setting.minimum)
+    if setting.kind == "choice":
+        return _choice(setting.choices, fold_case=setting.fold_case)
+    return _KIND_CHECKS[setting.kind]
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {key: _check_for(s) for key, s in BY_KEY.items()}
+_ATTRIBUTES = {key: s.attribute for key, s in BY_KEY.items()}
+assert set(_ATTRIBUTES.values()) == {f.name for f in attrs.fields(Settings)}, "Settings drifted from the spec"
 
 
 def validate_settings(raw: Mapping[str, Any]) -> Settings:
@@ -383,7 +343,7 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
         if check is None:
             raise ConfigError(str(key), _unknown_key_reason(str(key), _CHECKS))
         values[_ATTRIBUTES[key]] = check(key, value)
-    settings = Settings(**values)
+    settings = _with_profile_defaults(Settings(**values), raw.get("profiles"))
     if settings.default_profile is not None and settings.profiles:
         names = [p.name for p in settings.profiles]
         if settings.default_profile not in names:
@@ -393,6 +353,26 @@ def validate_settings(raw: Mapping[str, Any]) -> Settings:
                 f"no profile named {settings.default_profile!r}; configured profiles: {known}",
             )
     return settings
+
+
+def _with_profile_defaults(settings: Settings, raw_profiles: Any) -> Settings:
+    """Each profile that leaves out a key some setting stands in for (`timeout`: `requestTimeoutSeconds`)
+    gets that setting's value, so the adapter reads one resolved profile."""
+    filled = [s for s in BY_KEY.values() if s.profile_default is not None]
+    if not settings.profiles or not filled:
+        return settings
+    from chatls.azure.profile import PROFILE_KEYS  # already imported by parse_profile
+
+    attributes = {declared.key: declared.attribute for declared in PROFILE_KEYS}
+    profiles = []
+    for profile, item in zip(settings.profiles, raw_profiles, strict=True):
+        missing = {
+            attributes[s.profile_default]: getattr(settings, s.attribute)
+            for s in filled
+            if s.profile_default is not None and s.profile_default not in item
+        }
+        profiles.append(dataclasses.replace(profile, **missing))
+    return attrs.evolve(settings, profiles=tuple(profiles))
 
 
 def _unknown_key_reason(key: str, known: Mapping[str, Any]) -> str:

@@ -109,11 +109,17 @@ class ExpectedErrorFilter(logging.Filter):
         return not isinstance(error, JsonRpcException) or isinstance(error, JsonRpcInternalError)
 
 
+_level_from_command_line = False
+"""True when `--log-level` was given: it wins over the `logLevel` setting."""
+
+
 def configure_logging(
-    level: str = "WARNING", *, log_file: str | Path | None = None, pygls_level: str | None = None
+    level: str | None = None, *, log_file: str | Path | None = None, pygls_level: str | None = None
 ) -> logging.Handler:
     """Send ChatLS's records at `level` to stderr (or `log_file`); pygls stays at WARNING unless
-    `pygls_level`."""
+    `pygls_level`. Without a `level`, WARNING until `use_level_setting` applies the `logLevel` setting."""
+    global _level_from_command_line
+    _level_from_command_line = level is not None
     handler: logging.Handler
     if log_file is not None:
         make_private(log_file)
@@ -127,7 +133,7 @@ def configure_logging(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(_level(level))
+    root.setLevel(_level(level or "WARNING"))
     logging.getLogger("pygls").setLevel(_level(pygls_level) if pygls_level else logging.WARNING)
     json_rpc = logging.getLogger("pygls.protocol.json_rpc")
     if not any(isinstance(f, ExpectedErrorFilter) for f in json_rpc.filters):
@@ -147,6 +153,12 @@ def make_private(path: str | Path) -> None:
             os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+
+
+def use_level_setting(level: str) -> None:
+    """Apply the `logLevel` setting, unless `--log-level` was given (the command line wins)."""
+    if not _level_from_command_line:
+        logging.getLogger().setLevel(_level(level))
 
 
 def _level(name: str) -> int:

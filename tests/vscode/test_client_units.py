@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
-from chatls import config
+from chatls import config, settings_spec
 from chatls.azure import profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def _camel(name: str) -> str:
 
 SERVER_SETTINGS = {_camel(field.name): field for field in attrs.fields(config.Settings)}
 JSON_TYPES = {"int": "integer", "float": "number", "str": "string", "Path": "string", "bool": "boolean"}
-CHOICES = {"logLevel": config.LOG_LEVELS, "reasoningEffort": config.REASONING_EFFORTS}
+CHOICES = {s.key: s.choices for s in settings_spec.SERVER_SETTINGS if s.choices}
 
 
 def _server_keys() -> set[str]:
@@ -103,9 +103,16 @@ def test_each_setting_matches_its_server_declaration(key: str) -> None:
     assert ui.get("description") or ui.get("markdownDescription"), key
 
 
+def test_settings_read_only_at_start_restart_the_server() -> None:
+    listed = re.search(r"RESTART_SETTINGS = \[(.*?)\]", SETTINGS_TS, re.S)
+    assert listed is not None
+    restart = set(re.findall(r'"chatls\.([\w.]+)"', listed[1]))
+    assert {s.key for s in settings_spec.SERVER_SETTINGS if s.scope == "server"} <= restart
+
+
 def test_profile_items_match_the_profile_reader() -> None:
     items = PROPERTIES["chatls.profiles"]["items"]
-    readers = profile._READERS  # the one table of profile keys the server reads
+    readers = {declared.key for declared in profile.PROFILE_KEYS}  # the one declaration of profile keys
     assert set(items["properties"]) == set(readers), "profile keys drifted"
     assert items["properties"]["reasoningEffort"]["enum"] == list(profile.REASONING_EFFORTS)
     assert items["properties"]["verbosity"]["enum"] == list(profile.VERBOSITY_LEVELS)

@@ -1,15 +1,17 @@
 """Profiles: which Azure OpenAI endpoint, deployment(s), api-version and auth a chat uses.
 
-`Profile.from_dict` reads the camelCase keys of the settings contract and rejects anything it does not
-know with a `ProfileError` naming the key. A profile never holds a secret: the API key is read from the
-named environment variable, or handed to the client at run time, when a chat starts.
+`PROFILE_KEYS` declares each camelCase key once (reader, JSON schema, default and words); `Profile.from_dict`
+reads with it and rejects anything it does not know with a `ProfileError` naming the key, and
+`scripts/gen_settings.py` writes docs/configuration.md's profile table and VS Code's profile schema from it.
+A profile never holds a secret: the API key is read from the named environment variable, or handed to the
+client at run time, when a chat starts.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -17,11 +19,11 @@ from urllib.parse import urlsplit
 from chatls.azure import versions
 from chatls.azure.data_sources import DataSource, DataSourceError, read_sources
 from chatls.logging_setup import looks_like_secret, shown_value
+from chatls.settings_spec import REASONING_EFFORTS, default
 
 AuthMode = Literal["apiKey", "entra"]
 WireChoice = Literal["chat", "responses"]
 
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 WIRES = ("chat", "responses")
 VERBOSITY_LEVELS = ("low", "medium", "high")
 DEFAULT_API_KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -58,8 +60,8 @@ class Profile:
     temperature: float | None = None
     verbosity: str | None = None
     context_window: int | None = None
-    timeout: float = 600.0
-    """Seconds to wait for a reply (reasoning models can think for minutes)."""
+    timeout: float = default("requestTimeoutSeconds")
+    """Seconds to wait for a reply: the profile's `timeout`, else the `requestTimeoutSeconds` setting."""
     wire: WireChoice | None = None
     """Force one API ("chat" = Chat Completions, "responses" = Responses); None = as the model prefers."""
     background: bool | None = None
@@ -78,15 +80,15 @@ class Profile:
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
         if not isinstance(data, Mapping):
             raise ProfileError("profiles", f"each profile must be an object, not {type(data).__name__}")
-        unknown = sorted(set(data) - set(_READERS))
+        unknown = sorted(set(data) - set(_BY_KEY))
         if unknown:
             raise ProfileError(
-                str(unknown[0]), f"unknown profile key; known keys are {', '.join(sorted(_READERS))}"
+                str(unknown[0]), f"unknown profile key; known keys are {', '.join(sorted(_BY_KEY))}"
             )
         values: dict[str, Any] = {}
         for key, value in data.items():
-            field_name, reader = _READERS[key]
-            values[field_name] = reader(key, value)
+            declared = _BY_KEY[key]
+            values[declared.attribute] = declared.read(key, value)
         if values.get("data_sources") and values.get("wire") == "responses":
             raise ProfileError(
                 "wire", 'dataSources are sent on Chat Completions only: remove "wire" or set it to "chat"'
@@ -242,23 +244,127 @@ def _data_sources(key: str, value: Any) -> tuple[DataSource, ...]:
         raise ProfileError(exc.path, exc.reason) from None
 
 
-_READERS: dict[str, tuple[str, Any]] = {
-    "name": ("name", _text),
-    "endpoint": ("endpoint", _endpoint),
-    "deployment": ("deployments", _deployments),
-    "model": ("model", _text),
-    "apiVersion": ("api_version", _api_version),
-    "auth": ("auth", _auth),
-    "apiKeyEnv": ("api_key_env", _env_name),
-    "apiKeyHeader": ("api_key_header", _matching(_HEADER_NAME, "an HTTP header name")),
-    "maxCompletionTokens": ("max_completion_tokens", _positive_int),
-    "reasoningEffort": ("reasoning_effort", _choice(REASONING_EFFORTS)),
-    "temperature": ("temperature", _temperature),
-    "verbosity": ("verbosity", _choice(VERBOSITY_LEVELS)),
-    "contextWindow": ("context_window", _positive_int),
-    "timeout": ("timeout", _timeout),
-    "wire": ("wire", _choice(WIRES)),
-    "background": ("background", _flag),
-    "store": ("store", _flag),
-    "dataSources": ("data_sources", _data_sources),
-}
+@dataclass(frozen=True)
+class ProfileKey:
+    """One profile key: how it is read and how it is presented (docs, VS Code's settings schema)."""
+
+    key: str
+    attribute: str
+    """The `Profile` field it fills."""
+    read: Callable[[str, Any], Any]
+    schema: Mapping[str, Any]
+    """JSON Schema of the value, for VS Code's settings editor."""
+    doc_type: str
+    doc_default: str
+    summary: str
+    """Plain words: the schema's description and the start of the docs' "Meaning"."""
+    details: str = ""
+    """More Markdown for docs/configuration.md only."""
+
+
+PROFILE_KEYS: tuple[ProfileKey, ...] = (
+    ProfileKey(
+        "name", "name", _text, {"type": "string"}, "string", "`default`",
+        "Profile name shown in the pickers.",
+        "How requests, `defaultProfile` and the editor's picker refer to it. Unique.",
+    ),
+    ProfileKey(
+        "endpoint", "endpoint", _endpoint, {"type": "string"}, "http(s) URL", "— (needed to chat)",
+        "Resource endpoint, e.g. https://contoso.openai.azure.com, an API Management gateway or an "
+        "OpenAI-compatible URL.",
+        "Also `*.cognitiveservices.azure.com` and `*.services.ai.azure.com`.",
+    ),
+    ProfileKey(
+        "deployment", "deployments", _deployments,
+        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "string or array of strings", "— (needed to chat)",
+        "Deployment name, or a list of deployments to fail over between.",
+        "With several, ChatLS fails over to the next when one is exhausted.",
+    ),
+    ProfileKey(
+        "model", "model", _text, {"type": "string"}, "string", "from the deployment name or the first reply",
+        "Model family and version the deployment runs (e.g. gpt-4o, o3-mini); guessed when absent.",
+        "Decides which parameters are sent.",
+    ),
+    ProfileKey(
+        "apiVersion", "api_version", _api_version, {"type": "string"}, "`v1` or a dated version",
+        f"`{DEFAULT_API_VERSION}`",
+        "Dated api-version (e.g. 2024-12-01-preview) or v1.",
+        "e.g. `2024-10-21`, `2024-12-01-preview`.",
+    ),
+    ProfileKey(
+        "auth", "auth", _auth, {"type": "string", "enum": ["apiKey", "entra"], "default": "apiKey"},
+        "`apiKey` or `entra`", "`apiKey`",
+        "API key or Microsoft Entra ID (needs chatls[entra]).",
+        "`entra` uses `DefaultAzureCredential`.",
+    ),
+    ProfileKey(
+        "apiKeyEnv", "api_key_env", _env_name, {"type": "string", "default": DEFAULT_API_KEY_ENV},
+        "environment variable name", f"`{DEFAULT_API_KEY_ENV}`",
+        "Environment variable the server reads the key from. The extension fills it from secret storage.",
+        "The key itself never goes into settings.",
+    ),
+    ProfileKey(
+        "apiKeyHeader", "api_key_header", _matching(_HEADER_NAME, "an HTTP header name"), {"type": "string"},
+        "HTTP header name", "`api-key`",
+        "Custom header for the key (API gateways).",
+    ),
+    ProfileKey(
+        "maxCompletionTokens", "max_completion_tokens", _positive_int, {"type": "integer", "minimum": 1},
+        "integer ≥ 1", "`maxCompletionTokens` / `reasoningMaxCompletionTokens` above",
+        "Completion budget (reasoning included for reasoning models).",
+    ),
+    ProfileKey(
+        "reasoningEffort", "reasoning_effort", _choice(REASONING_EFFORTS),
+        {"type": "string", "enum": list(REASONING_EFFORTS)}, "`none` … `xhigh`", "model default",
+        "Reasoning effort for reasoning models.",
+        "Dropped (with a note) for models that do not take it.",
+    ),
+    ProfileKey(
+        "temperature", "temperature", _temperature, {"type": "number", "minimum": 0, "maximum": 2},
+        "number 0–2", "model default",
+        "Sampling temperature, only sent to models that accept it.",
+    ),
+    ProfileKey(
+        "verbosity", "verbosity", _choice(VERBOSITY_LEVELS),
+        {"type": "string", "enum": list(VERBOSITY_LEVELS)}, "`low`, `medium`, `high`", "model default",
+        "Verbosity for models that support it (gpt-5 family).",
+    ),
+    ProfileKey(
+        "contextWindow", "context_window", _positive_int, {"type": "integer", "minimum": 1},
+        "integer ≥ 1", "from the capability table",
+        "Context window in tokens, when the model table does not know the deployment's model.",
+        "Also overrides a known model's window, e.g. for a smaller gateway limit.",
+    ),
+    ProfileKey(
+        "timeout", "timeout", _timeout, {"type": "number", "exclusiveMinimum": 0},
+        "number > 0", "`requestTimeoutSeconds`",
+        "Seconds one request to this profile may take.",
+        "Unset: the `requestTimeoutSeconds` setting.",
+    ),
+    ProfileKey(
+        "wire", "wire", _choice(WIRES), {"type": "string", "enum": list(WIRES)},
+        "`chat` or `responses`", "as the model prefers",
+        "Force Chat Completions or the Responses API; by default Responses wherever it brings reasoning "
+        "summaries.",
+        "See docs/adapter.md.",
+    ),
+    ProfileKey(
+        "background", "background", _flag, {"type": "boolean"}, "boolean", "as the model prefers",
+        "Run replies as resumable Responses background runs (Azure keeps them); default on for o3-pro and "
+        "the -pro models.",
+    ),
+    ProfileKey(
+        "store", "store", _flag, {"type": "boolean", "default": False}, "boolean", "`false`",
+        "Let Azure keep replies (30 days) and chain turns with previous_response_id.",
+        "Less upload; the service retains the conversation.",
+    ),
+    ProfileKey(
+        "dataSources", "data_sources", _data_sources, {"type": "array", "items": {"type": "object"}},
+        "array of data sources", "none",
+        "On Your Data: Azure AI Search (or other) sources for gpt-4o / gpt-4o-mini; secrets as keyEnv or "
+        "keySecret, never inline (see docs/configuration.md).",
+        "Ground every answer in these sources and get numbered citations; Chat Completions only (see below).",
+    ),
+)  # fmt: skip
+_BY_KEY = {declared.key: declared for declared in PROFILE_KEYS}

@@ -258,7 +258,10 @@ def diagnostic_note(diagnostic: types.Diagnostic) -> prompts.DiagnosticNote:
 
 # --- what the model sees -------------------------------------------------------------------------
 def prompt_selection(ls: ChatLSServer, snapshot: Snapshot) -> prompts.Selection:
-    before, after = prompts.surroundings(snapshot.text[: snapshot.start], snapshot.text[snapshot.end :])
+    lines = ls.settings_for(workspaces.folder_for(snapshot.uri, ls.workspace.folders.keys())).context_lines
+    before, after = prompts.surroundings(
+        snapshot.text[: snapshot.start], snapshot.text[snapshot.end :], radius=lines
+    )
     first_line = edits.position_at(snapshot.text, snapshot.start, snapshot.encoding).line
     return prompts.Selection(
         file_name=shown_path(ls, snapshot.uri),

@@ -16,6 +16,7 @@ import logging
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
+from chatls.logging_setup import use_level_setting
 from chatls.server import ChatLSServer
 from chatls.workspaces import normalise_uri
 
@@ -38,6 +39,7 @@ async def initialized(ls: ChatLSServer, params: types.InitializedParams) -> None
         ls.reload_settings()
         if _supports_configuration(ls):
             await fetch_configuration(ls)
+        use_level_setting(ls.settings.log_level)  # a server-scope setting: read once, at start
         ls.open_store_early()
     finally:
         ls.mark_configured()  # requests waiting in `ls.ready()` go ahead
