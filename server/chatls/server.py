@@ -20,7 +20,7 @@ from chatls.agent.host import AgentResources
 from chatls.chat_service import ChatService
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
-from chatls.protocol import DELTA, ChatLSProtocol, DeltaNotification
+from chatls.protocol import DELTA, CapabilitiesInfo, ChatLSProtocol, DeltaNotification, ModelInfo
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
@@ -145,17 +145,17 @@ class ChatLSServer(LanguageServer):
         chosen: Profile = settings.profile(profile)
         return settings, chosen
 
-    def describe_profiles(self, workspace_uri: str | None = None) -> list[dict[str, Any]]:
+    def describe_profiles(self, workspace_uri: str | None = None) -> list[ModelInfo]:
         """`chatls/models`: each profile (no secrets) with its resolved capabilities."""
         settings = self.settings_for(workspace_uri)
         default = settings.default_profile or (settings.profiles[0].name if settings.profiles else None)
         described = []
         for profile in settings.profiles:
-            entry: dict[str, Any] = {**profile.to_dict(), "default": profile.name == default}
+            entry = ModelInfo(profile.to_dict(), profile.name == default)
             try:
-                entry["capabilities"] = _capabilities_json(self.backend(profile, settings).capabilities)
+                entry.capabilities = capabilities_info(self.backend(profile, settings).capabilities)
             except Exception as exc:
-                entry["error"] = to_jsonrpc(exc).message
+                entry.error = to_jsonrpc(exc).message
             described.append(entry)
         return described
 
@@ -328,21 +328,22 @@ class ChatLSServer(LanguageServer):
             self.show_message_once("ChatLS hit an internal error; the server log has the details.")
 
 
-def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
-    return {
-        "family": caps.family,
-        "reasoning": caps.reasoning,
-        "streaming": caps.streaming,
-        "contextWindow": caps.context_window,
-        "inputLimit": caps.input_limit,
-        "maxOutputTokens": caps.max_output_tokens,
-        "resolution": caps.resolution,
-        "reportedModel": caps.details.get("reportedModel"),
-        "deprecated": caps.deprecated,
-        "retires": caps.retires,
-        "replacement": caps.replacement,
-        "details": caps.details,
-    }
+def capabilities_info(caps: ModelCapabilities) -> CapabilitiesInfo:
+    """What `chatls/models` shows of a model's capabilities."""
+    return CapabilitiesInfo(
+        family=caps.family,
+        reasoning=caps.reasoning,
+        streaming=caps.streaming,
+        context_window=caps.context_window,
+        input_limit=caps.input_limit,
+        max_output_tokens=caps.max_output_tokens,
+        resolution=caps.resolution,
+        reported_model=caps.details.get("reportedModel"),
+        deprecated=caps.deprecated,
+        retires=caps.retires,
+        replacement=caps.replacement,
+        details=caps.details,
+    )
 
 
 def create_server() -> ChatLSServer:

@@ -19,7 +19,7 @@ import pytest
 from chatls import errors, protocol
 from chatls.azure.capabilities import resolve_capabilities
 from chatls.azure.profile import Profile
-from chatls.server import _capabilities_json
+from chatls.server import capabilities_info
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -186,7 +186,7 @@ def test_result_examples_have_exactly_the_payload_fields(example: Example) -> No
 
 def _check_models(value: Any, example: Example) -> None:
     assert isinstance(value, list) and value, example
-    capability_keys = set(_capabilities_json(resolve_capabilities(model="gpt-4o")))
+    capability_keys = set(protocol.unstructure(capabilities_info(resolve_capabilities(model="gpt-4o"))))
     for entry in value:
         described = {k: v for k, v in entry.items() if k not in {"default", "capabilities", "error"}}
         assert Profile.from_dict(described).to_dict() == described, example
