@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -121,31 +121,27 @@ class RunControl(Protocol):
     async def cancel_run(self, handle: dict[str, Any]) -> None: ...
 
 
-class TurnEnvironment(Protocol):
-    """What the server provides to a turn: settings, the adapter client for a profile, and the store."""
+@dataclass(frozen=True)
+class TurnParts:
+    """What a turn needs from its host, handed over rather than looked up: the server builds one from its
+    own state (`ChatLSServer.turn_parts`); tests build one from a real store and a scripted backend."""
 
-    async def ready(self) -> None:
-        """Wait until the settings are loaded."""
-        ...
-
-    def turn_settings(self, profile: str | None, workspace_uri: str | None) -> tuple[Settings, Profile]:
-        """The settings for the workspace and the chosen profile (`ConfigError` saying what to set)."""
-        ...
-
-    def backend(self, profile: Profile, settings: Settings) -> ChatBackend: ...
-
-    @property
-    def store(self) -> ConversationStore: ...
-
-    @property
-    def stopping(self) -> bool:
-        """The server is shutting down: a cancelled background turn is left to be resumed, not cancelled."""
-        ...
+    ready: Callable[[], Awaitable[None]]
+    """Wait until the settings are loaded."""
+    turn_settings: Callable[[str | None, str | None], tuple[Settings, Profile]]
+    """(profile name, workspace) → the workspace's settings and the chosen profile (`ConfigError` saying
+    what to set)."""
+    backend: Callable[[Profile, Settings], ChatBackend]
+    """The adapter client for a profile (cached by the host)."""
+    store: Callable[[], ConversationStore]
+    """The conversation store (opened on first use, so a settings change can still move it)."""
+    stopping: Callable[[], bool]
+    """The host is shutting down: a cancelled background turn is left to be resumed, not cancelled."""
 
 
 class ChatService:
-    def __init__(self, env: TurnEnvironment) -> None:
-        self._env = env
+    def __init__(self, parts: TurnParts) -> None:
+        self._parts = parts
 
     async def run_turn(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
         """Run one turn; see the module docstring for what is stored when.
@@ -154,7 +150,7 @@ class ChatService:
         is stored as `cancelled` and `CancelledError` propagates.
         """
         try:
-            await self._env.ready()
+            await self._parts.ready()
             return await self._run(turn, on_delta)
         except (asyncio.CancelledError, JsonRpcException):
             raise
@@ -163,7 +159,7 @@ class ChatService:
 
     async def _run(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
         plan = self._plan(turn)
-        store = self._env.store
+        store = self._parts.store()
         conversation_id = self._existing_conversation(turn)
         question: MessageRecord | None = None
         if conversation_id is not None:
@@ -210,8 +206,8 @@ class ChatService:
 
     async def _stopped(self, plan: _Plan, ids: TurnIds, parts: _Reply) -> None:
         """The turn was cancelled: by the user (Stop), or by a server shutting down."""
-        store = self._env.store
-        if parts.handle is not None and self._env.stopping:
+        store = self._parts.store()
+        if parts.handle is not None and self._parts.stopping():
             # The run goes on upstream: the next server resumes it (see `resume_runs`).
             store.update_message(ids.reply_id, content=parts.text, reasoning=parts.reasoning)
             store.disown(ids.reply_id)
@@ -226,22 +222,22 @@ class ChatService:
         """Resume every pending background reply no live server owns (left by a server that stopped or died):
         each is claimed by this server, streamed to `on_delta` (the client may not know the reply; its
         deltas carry the ids) and stored once, complete with its full text. Returns how many were resumed."""
-        await self._env.ready()
-        claimed = self._env.store.claim_resumable_replies()
+        await self._parts.ready()
+        claimed = self._parts.store().claim_resumable_replies()
         if claimed:
             log.info("resuming %d background reply(s) left by an earlier server", len(claimed))
             await asyncio.gather(*(self._resume(reply, on_delta) for reply in claimed))
         return len(claimed)
 
     async def _resume(self, reply: MessageRecord, on_delta: DeltaSink) -> None:
-        store = self._env.store
+        store = self._parts.store()
         assert reply.run_handle is not None
         deltas = DeltaCoalescer(on_delta, reply.conversation_id, reply.id)
         parts = _Reply(store, reply.id, text=reply.content, reasoning=reply.reasoning, save_partial=False)
         heartbeat = asyncio.ensure_future(_keep_alive(store))
         try:
-            settings, profile = self._env.turn_settings(reply.profile, None)
-            backend = self._env.backend(profile, settings)
+            settings, profile = self._parts.turn_settings(reply.profile, None)
+            backend = self._parts.backend(profile, settings)
             if not isinstance(backend, RunControl):
                 raise ChatLSError("this profile's client cannot resume background runs", kind="internal")
             deltas.status(f"resuming the reply from {profile.deployment or profile.name}")
@@ -265,8 +261,8 @@ class ChatService:
     def _plan(self, turn: Turn) -> _Plan:
         from chatls.azure.types import ChatOptions
 
-        settings, profile = self._env.turn_settings(turn.profile, turn.workspace_uri)
-        backend = self._env.backend(profile, settings)
+        settings, profile = self._parts.turn_settings(turn.profile, turn.workspace_uri)
+        backend = self._parts.backend(profile, settings)
         caps = backend.capabilities
         reasoning = caps.reasoning
         default_budget = (
@@ -293,7 +289,7 @@ class ChatService:
 
     def _question_to_retry(self, turn: Turn, conversation_id: str, reply_id: str) -> MessageRecord:
         """The stored question a failed reply answered; InvalidParams unless the retry is well-formed."""
-        store = self._env.store
+        store = self._parts.store()
         reply = store.get_message(reply_id)
         if reply is None:
             raise invalid_params(f"invalid params: unknown message {reply_id!r} @ $.retryOf")
@@ -335,7 +331,7 @@ class ChatService:
         """The conversation the turn continues (checked), or None when the turn starts a new one."""
         if turn.conversation_id is None:
             return None
-        record = self._env.store.get_conversation(turn.conversation_id)
+        record = self._parts.store().get_conversation(turn.conversation_id)
         if record is None:
             raise invalid_params(f"unknown conversationId {turn.conversation_id!r}")
         if turn.workspace_uri is not None and record.workspace_uri != turn.workspace_uri:
@@ -377,7 +373,7 @@ class ChatService:
 
         `attached` is (label, text) per attachment, in order; their texts joined are `turn.attachment`.
         """
-        await self._env.ready()
+        await self._parts.ready()
         plan = self._plan(turn)
         conversation_id = self._existing_conversation(turn)
         return await asyncio.to_thread(self._count, turn, plan, conversation_id, attached)
@@ -394,7 +390,7 @@ class ChatService:
         prompt = tokens.REPLY_PRIMER + tokens.message_tokens(counter, turn.prompt)
         instructions = tokens.message_tokens(counter, plan.instructions) if plan.instructions else 0
         items = [protocol.BudgetItem(label, tokens.message_tokens(counter, text)) for label, text in attached]
-        earlier = list(chat_messages(self._env.store.iter_recent_messages(conversation_id))) if (
+        earlier = list(chat_messages(self._parts.store().iter_recent_messages(conversation_id))) if (
             conversation_id is not None) else []  # fmt: skip
         fixed = prompt + instructions + sum(item.tokens for item in items)
         left_out_attachments: list[str] = []
@@ -428,7 +424,7 @@ class ChatService:
 
         earlier: Iterable[ChatMessage] = ()
         if conversation_id is not None:
-            history = self._env.store.iter_recent_messages(conversation_id)
+            history = self._parts.store().iter_recent_messages(conversation_id)
             earlier = chat_messages(history if question is None else before(history, question.id))
         # Input and reply share the context window, and some models cap the input below the rest of the
         # window (GPT-5: 272k of 400k): the budget is whichever is smaller.

@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
 from chatls.agent.host import AgentResources
-from chatls.chat_service import ChatService
+from chatls.chat_service import ChatService, TurnParts
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
 from chatls.protocol import DELTA, CapabilitiesInfo, ChatLSProtocol, DeltaNotification, ModelInfo
@@ -53,7 +53,7 @@ class ChatLSServer(LanguageServer):
         """The `chatls` section per workspace folder (normalised URI), when the client scopes settings."""
         self.runtime_keys: dict[str, str] = {}
         """API keys handed over by `chatls/setApiKey`, per profile name; memory only."""
-        self.chat_service = ChatService(self)
+        self.chat_service = ChatService(self.turn_parts())
         self._resolved: Resolved | None = None
         self._folder_resolved: dict[str, Resolved] = {}
         self._pending_errors: list[ConfigError] = []
@@ -68,6 +68,16 @@ class ChatLSServer(LanguageServer):
         self.agent_resources = AgentResources()
         """MCP servers and cached diagnostics shared by agent turns (docs/agent.md)."""
         """Set by `shutdown`: background runs in flight are left for the next server to resume."""
+
+    def turn_parts(self) -> TurnParts:
+        """What the chat service needs from this server, handed over (it never sees the server itself)."""
+        return TurnParts(
+            ready=self.ready,
+            turn_settings=self.turn_settings,
+            backend=self.backend,
+            store=lambda: self.store,
+            stopping=lambda: self.stopping,
+        )
 
     async def ready(self) -> None:
         """Wait until `initialized` has loaded the settings (workspace/configuration included).
