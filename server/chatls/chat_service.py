@@ -37,9 +37,23 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pygls.exceptions import JsonRpcException
 
-from chatls import protocol
+from chatls import protocol, tokens
+from chatls.agent.loop import AgentRun, StepEvent, run_agent
+from chatls.agent.transcript import steps_json
+from chatls.azure.errors import ContextLengthExceeded
+from chatls.azure.types import (
+    ChatMessage,
+    ChatOptions,
+    CitationsEvent,
+    ContentEvent,
+    Conversation,
+    ReasoningEvent,
+    RunStartedEvent,
+    StatusEvent,
+)
+from chatls.azure.types import ChatResult as AdapterResult
 from chatls.deltas import DeltaCoalescer, DeltaSink
-from chatls.errors import CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
+from chatls.errors import CONFIGURATION_ERROR, CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
 from chatls.history import before, chat_messages, with_attachment
 from chatls.store.liveness import RENEW_INTERVAL
 from chatls.workspaces import NO_FOLDER
@@ -49,8 +63,7 @@ if TYPE_CHECKING:
 
     from chatls.agent.tools import AgentTools
     from chatls.azure.profile import Profile
-    from chatls.azure.types import ChatEvent, ChatMessage, ChatOptions, Conversation, ModelCapabilities
-    from chatls.azure.types import ChatResult as AdapterResult
+    from chatls.azure.types import ChatEvent, ModelCapabilities
     from chatls.config import Settings
     from chatls.store import ConversationStore
     from chatls.store.records import MessageRecord, TurnIds
@@ -259,8 +272,6 @@ class ChatService:
         log.info("resumed reply %s: %d characters, complete", reply.id, len(result.content))
 
     def _plan(self, turn: Turn) -> _Plan:
-        from chatls.azure.types import ChatOptions
-
         settings, profile = self._parts.turn_settings(turn.profile, turn.workspace_uri)
         backend = self._parts.backend(profile, settings)
         caps = backend.capabilities
@@ -349,10 +360,6 @@ class ChatService:
         deltas: DeltaCoalescer,
         parts: _Reply,
     ) -> AdapterResult:
-        from chatls import tokens
-        from chatls.azure.errors import ContextLengthExceeded
-        from chatls.azure.types import ChatMessage, Conversation
-
         prompt = with_attachment(turn.attachment, turn.prompt)
         if turn.agent is not None:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
@@ -381,8 +388,6 @@ class ChatService:
     def _count(
         self, turn: Turn, plan: _Plan, conversation_id: str | None, attached: list[tuple[str, str]]
     ) -> protocol.BudgetResult:
-        from chatls import tokens
-
         counter = tokens.counter_for(plan.caps.family)
         reserve = plan.completion_reserve
         window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
@@ -420,8 +425,6 @@ class ChatService:
         self, turn: Turn, plan: _Plan, conversation_id: str | None, question: MessageRecord | None
     ) -> FittedContext[ChatMessage]:
         """The history that fits beside the prompt (runs in a worker thread: it counts tokens)."""
-        from chatls import tokens
-
         earlier: Iterable[ChatMessage] = ()
         if conversation_id is not None:
             history = self._parts.store().iter_recent_messages(conversation_id)
@@ -562,13 +565,9 @@ class _Plan:
 
 
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
-    from chatls.azure.types import (
-        ChatResult,
-    )
-
     try:
         async for event in events:
-            if isinstance(event, ChatResult):
+            if isinstance(event, AdapterResult):
                 return event
             _take(event, deltas, parts)
     finally:
@@ -580,8 +579,6 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
 
 def _take(event: object, deltas: DeltaCoalescer, parts: _Reply) -> None:
     """One adapter event before the result: to the client and into the reply."""
-    from chatls.azure.types import CitationsEvent, ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
-
     if isinstance(event, CitationsEvent):
         deltas.citations([_citation(c) for c in event.citations])
     elif isinstance(event, ContentEvent):
@@ -601,15 +598,13 @@ async def _run_agent(
 ) -> AdapterResult:
     """Model → tools → model until the model answers; every finished step is stored with the reply at once,
     so a Stop (or a killed server) keeps the steps so far."""
-    from chatls.agent.loop import AgentRun, StepEvent, run_agent
-    from chatls.agent.transcript import steps_json
-
     if not plan.caps.tools:
         model = plan.caps.model or plan.profile.deployment or plan.profile.name
         raise ChatLSError(
             f"Agent mode is unavailable for {model}: the model takes no function tools. Chat still works; "
             "for agent mode pick a profile whose model takes tools (e.g. o3-mini, gpt-4.1, gpt-5.x).",
             kind="agent_unavailable",
+            code=CONFIGURATION_ERROR,  # docs/protocol.md: -32010, pick another profile
         )
     run = AgentRun()
     parts.steps = lambda: steps_json(run)

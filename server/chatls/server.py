@@ -1,7 +1,8 @@
 """`ChatLSServer`: the pygls server and the state its features share; `create_server()` composes the features.
 
-Heavy modules (the openai SDK, the SQLite store, tiktoken) are imported on first use, not at start-up: the
-time to answer `initialize` must stay close to that of a bare pygls server.
+The heavy ones (the openai SDK, tiktoken's encodings) are loaded on first use, not at start-up (`initialized`
+loads them once `initialize` is answered): the time to answer `initialize` must stay close to that of a bare
+pygls server. Everything else the server needs, including the adapter's types and errors, is cheap to import.
 """
 
 from __future__ import annotations
@@ -13,25 +14,30 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
 from chatls.agent.host import AgentResources
+from chatls.azure.data_sources import secret_env_names
+from chatls.azure.lifecycle import lifecycle_warning
+from chatls.azure.models_file import load_models_file
+from chatls.azure.retry import RetryPolicy
 from chatls.chat_service import ChatService, TurnParts
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
 from chatls.protocol import DELTA, CapabilitiesInfo, ChatLSProtocol, DeltaNotification, ModelInfo
+from chatls.store import ConversationStore
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
-    from pygls.exceptions import JsonRpcException, PyglsError
+    from pygls.exceptions import PyglsError
 
-    from chatls.azure import AzureChatClient, RetryPolicy
     from chatls.azure.capabilities import CapabilityTable
+    from chatls.azure.client import AzureChatClient
     from chatls.azure.profile import Profile
     from chatls.azure.types import ModelCapabilities
     from chatls.config import ConfigError, Resolved, Settings
-    from chatls.store import ConversationStore
 
     _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable, dict[str, str]]
 
@@ -172,10 +178,7 @@ class ChatLSServer(LanguageServer):
     # --- adapter clients ---------------------------------------------------------------------------------
     def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
         """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
-        from chatls.azure import AzureChatClient, RetryPolicy
-        from chatls.azure.data_sources import secret_env_names
-        from chatls.azure.lifecycle import lifecycle_warning
-        from chatls.azure.models_file import load_models_file
+        from chatls.azure.client import AzureChatClient  # the openai SDK: loaded after `initialize`
 
         chosen = settings or self.settings
         retry = RetryPolicy(
@@ -240,8 +243,6 @@ class ChatLSServer(LanguageServer):
         return self._store
 
     def _open_store(self) -> ConversationStore:
-        from chatls.store import ConversationStore
-
         store = ConversationStore.open(self.settings.resolved_state_dir())
         try:
             # Replies a server that is gone left `pending` (a live one keeps its lease): retryable now.
@@ -324,8 +325,6 @@ class ChatLSServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: type[PyglsError | JsonRpcException]) -> None:
         # Request errors are answered in the response; everything else is logged and shown at most once.
-        from pygls.exceptions import FeatureRequestError, JsonRpcException
-
         if source is FeatureRequestError:
             return
         log.error("server error (%s): %s", source.__name__, error, exc_info=error)

@@ -13,8 +13,9 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from chatls import lsp_edge, protocol
-from chatls.chat_service import Turn
-from chatls.context_items import Attached
+from chatls.agent.host import prepare_agent
+from chatls.chat_service import AgentTurn, Turn
+from chatls.context_items import Attached, joined, render_items
 from chatls.editor_folders import shown_path, workspace_of
 from chatls.errors import invalid_params
 from chatls.lsp_edge import send_delta
@@ -87,24 +88,18 @@ async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
 
 async def attachments_of(ls: ChatLSServer, p: protocol.ChatParams) -> str | None:
     """The attached context items as one block (labelled per item), or None."""
-    from chatls.context_items import joined
-
     return joined(await _rendered(ls, p))
 
 
 async def _rendered(ls: ChatLSServer, p: protocol.ChatParams) -> list[Attached]:
     if not p.attachments:
         return []
-    from chatls.context_items import render_items
-
     await ls.ready()  # maxFileBytes comes with the settings
     return await render_items(ls, p.attachments, ls.settings.max_file_bytes)
 
 
 async def budget(ls: ChatLSServer, p: protocol.ChatParams) -> protocol.BudgetResult:
     """`chatls/budget`: the tokens a `chatls/chat` with these params would take, and what is left out."""
-    from chatls.context_items import joined
-
     if not p.prompt.strip():
         p.prompt = " "  # the input may be empty while the user is still choosing what to attach
     document = await context_document(ls, p)
@@ -176,9 +171,6 @@ async def with_agent(ls: ChatLSServer, p: protocol.ChatParams, turn: Turn) -> Tu
         return turn
     if p.mode != protocol.MODE_AGENT:
         raise invalid_params(f'invalid params: mode must be "chat" or "agent", got {p.mode!r} @ $.mode')
-    from chatls.agent.host import prepare_agent
-    from chatls.chat_service import AgentTurn
-
     await ls.ready()
     settings = ls.settings_for(turn.workspace_uri)
     tools = await prepare_agent(ls, settings, ls.agent_resources)
