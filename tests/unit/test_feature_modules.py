@@ -4,6 +4,9 @@ features/), so a feature can be read, changed or removed alone."""
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
+import typing
 from pathlib import Path
 
 import chatls.features
@@ -57,3 +60,23 @@ def test_the_check_sees_every_way_of_importing_a_sibling() -> None:
         assert sibling_imports(source, "actions"), source
     assert sibling_imports("from chatls.lsp_edge import send_delta", "actions") == []
     assert sibling_imports("from chatls.features.chat import x", "chat") == []  # itself, not a sibling
+
+
+TYPED_MODULES = ("chatls.features.chat", "chatls.features.conversations", "chatls.features.lifecycle")
+"""Modules whose handlers are typed end to end (features/actions.py and code_actions.py: not yet)."""
+
+
+def test_handlers_take_and_return_classes_never_any() -> None:
+    checked = 0
+    for name in TYPED_MODULES:
+        module = importlib.import_module(name)
+        for function_name, function in inspect.getmembers(module, inspect.iscoroutinefunction):
+            if function.__module__ != name or function_name.startswith("_"):
+                continue
+            hints = typing.get_type_hints(function)
+            assert "return" in hints, f"{name}.{function_name} declares no result type"
+            for what, hint in hints.items():
+                assert hint is not typing.Any, f"{name}.{function_name}: {what} is Any"
+                assert "Any" not in repr(hint), f"{name}.{function_name}: {what} is {hint!r}"
+            checked += 1
+    assert checked >= 10
