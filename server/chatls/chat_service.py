@@ -31,15 +31,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pygls.exceptions import JsonRpcException
 
-from chatls import protocol
+from chatls import protocol, tokens
+from chatls.agent.loop import AgentRun, StepEvent, run_agent
+from chatls.agent.transcript import steps_json
+from chatls.azure.errors import ContextLengthExceeded
+from chatls.azure.types import (
+    ChatMessage,
+    ChatOptions,
+    CitationsEvent,
+    ContentEvent,
+    Conversation,
+    ReasoningEvent,
+    RunStartedEvent,
+    StatusEvent,
+)
+from chatls.azure.types import ChatResult as AdapterResult
 from chatls.deltas import DeltaCoalescer, DeltaSink
-from chatls.errors import CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
+from chatls.errors import CONFIGURATION_ERROR, CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
 from chatls.history import before, chat_messages, with_attachment
 from chatls.store.liveness import RENEW_INTERVAL
 from chatls.workspaces import NO_FOLDER
@@ -49,8 +63,7 @@ if TYPE_CHECKING:
 
     from chatls.agent.tools import AgentTools
     from chatls.azure.profile import Profile
-    from chatls.azure.types import ChatEvent, ChatMessage, ChatOptions, Conversation, ModelCapabilities
-    from chatls.azure.types import ChatResult as AdapterResult
+    from chatls.azure.types import ChatEvent, ModelCapabilities
     from chatls.config import Settings
     from chatls.store import ConversationStore
     from chatls.store.records import MessageRecord, TurnIds
@@ -121,31 +134,27 @@ class RunControl(Protocol):
     async def cancel_run(self, handle: dict[str, Any]) -> None: ...
 
 
-class TurnEnvironment(Protocol):
-    """What the server provides to a turn: settings, the adapter client for a profile, and the store."""
+@dataclass(frozen=True)
+class TurnParts:
+    """What a turn needs from its host, handed over rather than looked up: the server builds one from its
+    own state (`ChatLSServer.turn_parts`); tests build one from a real store and a scripted backend."""
 
-    async def ready(self) -> None:
-        """Wait until the settings are loaded."""
-        ...
-
-    def turn_settings(self, profile: str | None, workspace_uri: str | None) -> tuple[Settings, Profile]:
-        """The settings for the workspace and the chosen profile (`ConfigError` saying what to set)."""
-        ...
-
-    def backend(self, profile: Profile, settings: Settings) -> ChatBackend: ...
-
-    @property
-    def store(self) -> ConversationStore: ...
-
-    @property
-    def stopping(self) -> bool:
-        """The server is shutting down: a cancelled background turn is left to be resumed, not cancelled."""
-        ...
+    ready: Callable[[], Awaitable[None]]
+    """Wait until the settings are loaded."""
+    turn_settings: Callable[[str | None, str | None], tuple[Settings, Profile]]
+    """(profile name, workspace) → the workspace's settings and the chosen profile (`ConfigError` saying
+    what to set)."""
+    backend: Callable[[Profile, Settings], ChatBackend]
+    """The adapter client for a profile (cached by the host)."""
+    store: Callable[[], ConversationStore]
+    """The conversation store (opened on first use, so a settings change can still move it)."""
+    stopping: Callable[[], bool]
+    """The host is shutting down: a cancelled background turn is left to be resumed, not cancelled."""
 
 
 class ChatService:
-    def __init__(self, env: TurnEnvironment) -> None:
-        self._env = env
+    def __init__(self, parts: TurnParts) -> None:
+        self._parts = parts
 
     async def run_turn(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
         """Run one turn; see the module docstring for what is stored when.
@@ -154,7 +163,7 @@ class ChatService:
         is stored as `cancelled` and `CancelledError` propagates.
         """
         try:
-            await self._env.ready()
+            await self._parts.ready()
             return await self._run(turn, on_delta)
         except (asyncio.CancelledError, JsonRpcException):
             raise
@@ -163,7 +172,7 @@ class ChatService:
 
     async def _run(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
         plan = self._plan(turn)
-        store = self._env.store
+        store = self._parts.store()
         conversation_id = self._existing_conversation(turn)
         question: MessageRecord | None = None
         if conversation_id is not None:
@@ -210,8 +219,8 @@ class ChatService:
 
     async def _stopped(self, plan: _Plan, ids: TurnIds, parts: _Reply) -> None:
         """The turn was cancelled: by the user (Stop), or by a server shutting down."""
-        store = self._env.store
-        if parts.handle is not None and self._env.stopping:
+        store = self._parts.store()
+        if parts.handle is not None and self._parts.stopping():
             # The run goes on upstream: the next server resumes it (see `resume_runs`).
             store.update_message(ids.reply_id, content=parts.text, reasoning=parts.reasoning)
             store.disown(ids.reply_id)
@@ -226,22 +235,22 @@ class ChatService:
         """Resume every pending background reply no live server owns (left by a server that stopped or died):
         each is claimed by this server, streamed to `on_delta` (the client may not know the reply; its
         deltas carry the ids) and stored once, complete with its full text. Returns how many were resumed."""
-        await self._env.ready()
-        claimed = self._env.store.claim_resumable_replies()
+        await self._parts.ready()
+        claimed = self._parts.store().claim_resumable_replies()
         if claimed:
             log.info("resuming %d background reply(s) left by an earlier server", len(claimed))
             await asyncio.gather(*(self._resume(reply, on_delta) for reply in claimed))
         return len(claimed)
 
     async def _resume(self, reply: MessageRecord, on_delta: DeltaSink) -> None:
-        store = self._env.store
+        store = self._parts.store()
         assert reply.run_handle is not None
         deltas = DeltaCoalescer(on_delta, reply.conversation_id, reply.id)
         parts = _Reply(store, reply.id, text=reply.content, reasoning=reply.reasoning, save_partial=False)
         heartbeat = asyncio.ensure_future(_keep_alive(store))
         try:
-            settings, profile = self._env.turn_settings(reply.profile, None)
-            backend = self._env.backend(profile, settings)
+            settings, profile = self._parts.turn_settings(reply.profile, None)
+            backend = self._parts.backend(profile, settings)
             if not isinstance(backend, RunControl):
                 raise ChatLSError("this profile's client cannot resume background runs", kind="internal")
             deltas.status(f"resuming the reply from {profile.deployment or profile.name}")
@@ -263,10 +272,8 @@ class ChatService:
         log.info("resumed reply %s: %d characters, complete", reply.id, len(result.content))
 
     def _plan(self, turn: Turn) -> _Plan:
-        from chatls.azure.types import ChatOptions
-
-        settings, profile = self._env.turn_settings(turn.profile, turn.workspace_uri)
-        backend = self._env.backend(profile, settings)
+        settings, profile = self._parts.turn_settings(turn.profile, turn.workspace_uri)
+        backend = self._parts.backend(profile, settings)
         caps = backend.capabilities
         reasoning = caps.reasoning
         default_budget = (
@@ -293,7 +300,7 @@ class ChatService:
 
     def _question_to_retry(self, turn: Turn, conversation_id: str, reply_id: str) -> MessageRecord:
         """The stored question a failed reply answered; InvalidParams unless the retry is well-formed."""
-        store = self._env.store
+        store = self._parts.store()
         reply = store.get_message(reply_id)
         if reply is None:
             raise invalid_params(f"invalid params: unknown message {reply_id!r} @ $.retryOf")
@@ -335,7 +342,7 @@ class ChatService:
         """The conversation the turn continues (checked), or None when the turn starts a new one."""
         if turn.conversation_id is None:
             return None
-        record = self._env.store.get_conversation(turn.conversation_id)
+        record = self._parts.store().get_conversation(turn.conversation_id)
         if record is None:
             raise invalid_params(f"unknown conversationId {turn.conversation_id!r}")
         if turn.workspace_uri is not None and record.workspace_uri != turn.workspace_uri:
@@ -353,10 +360,6 @@ class ChatService:
         deltas: DeltaCoalescer,
         parts: _Reply,
     ) -> AdapterResult:
-        from chatls import tokens
-        from chatls.azure.errors import ContextLengthExceeded
-        from chatls.azure.types import ChatMessage, Conversation
-
         prompt = with_attachment(turn.attachment, turn.prompt)
         if turn.agent is not None:
             conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
@@ -377,7 +380,7 @@ class ChatService:
 
         `attached` is (label, text) per attachment, in order; their texts joined are `turn.attachment`.
         """
-        await self._env.ready()
+        await self._parts.ready()
         plan = self._plan(turn)
         conversation_id = self._existing_conversation(turn)
         return await asyncio.to_thread(self._count, turn, plan, conversation_id, attached)
@@ -385,8 +388,6 @@ class ChatService:
     def _count(
         self, turn: Turn, plan: _Plan, conversation_id: str | None, attached: list[tuple[str, str]]
     ) -> protocol.BudgetResult:
-        from chatls import tokens
-
         counter = tokens.counter_for(plan.caps.family)
         reserve = plan.completion_reserve
         window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
@@ -394,7 +395,7 @@ class ChatService:
         prompt = tokens.REPLY_PRIMER + tokens.message_tokens(counter, turn.prompt)
         instructions = tokens.message_tokens(counter, plan.instructions) if plan.instructions else 0
         items = [protocol.BudgetItem(label, tokens.message_tokens(counter, text)) for label, text in attached]
-        earlier = list(chat_messages(self._env.store.iter_recent_messages(conversation_id))) if (
+        earlier = list(chat_messages(self._parts.store().iter_recent_messages(conversation_id))) if (
             conversation_id is not None) else []  # fmt: skip
         fixed = prompt + instructions + sum(item.tokens for item in items)
         left_out_attachments: list[str] = []
@@ -424,11 +425,9 @@ class ChatService:
         self, turn: Turn, plan: _Plan, conversation_id: str | None, question: MessageRecord | None
     ) -> FittedContext[ChatMessage]:
         """The history that fits beside the prompt (runs in a worker thread: it counts tokens)."""
-        from chatls import tokens
-
         earlier: Iterable[ChatMessage] = ()
         if conversation_id is not None:
-            history = self._env.store.iter_recent_messages(conversation_id)
+            history = self._parts.store().iter_recent_messages(conversation_id)
             earlier = chat_messages(history if question is None else before(history, question.id))
         # Input and reply share the context window, and some models cap the input below the rest of the
         # window (GPT-5: 272k of 400k): the budget is whichever is smaller.
@@ -566,13 +565,9 @@ class _Plan:
 
 
 async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, parts: _Reply) -> AdapterResult:
-    from chatls.azure.types import (
-        ChatResult,
-    )
-
     try:
         async for event in events:
-            if isinstance(event, ChatResult):
+            if isinstance(event, AdapterResult):
                 return event
             _take(event, deltas, parts)
     finally:
@@ -584,8 +579,6 @@ async def _consume(events: AsyncIterator[ChatEvent], deltas: DeltaCoalescer, par
 
 def _take(event: object, deltas: DeltaCoalescer, parts: _Reply) -> None:
     """One adapter event before the result: to the client and into the reply."""
-    from chatls.azure.types import CitationsEvent, ContentEvent, ReasoningEvent, RunStartedEvent, StatusEvent
-
     if isinstance(event, CitationsEvent):
         deltas.citations([_citation(c) for c in event.citations])
     elif isinstance(event, ContentEvent):
@@ -605,15 +598,13 @@ async def _run_agent(
 ) -> AdapterResult:
     """Model → tools → model until the model answers; every finished step is stored with the reply at once,
     so a Stop (or a killed server) keeps the steps so far."""
-    from chatls.agent.loop import AgentRun, StepEvent, run_agent
-    from chatls.agent.transcript import steps_json
-
     if not plan.caps.tools:
         model = plan.caps.model or plan.profile.deployment or plan.profile.name
         raise ChatLSError(
             f"Agent mode is unavailable for {model}: the model takes no function tools. Chat still works; "
             "for agent mode pick a profile whose model takes tools (e.g. o3-mini, gpt-4.1, gpt-5.x).",
             kind="agent_unavailable",
+            code=CONFIGURATION_ERROR,  # docs/protocol.md: -32010, pick another profile
         )
     run = AgentRun()
     parts.steps = lambda: steps_json(run)

@@ -17,6 +17,26 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from chatls.azure.errors import (
+    AuthError,
+    AzureError,
+    BadRequest,
+    ContentFilterError,
+    ContextLengthExceeded,
+    DeploymentNotFound,
+    IncompleteReply,
+    ModelRetired,
+    NetworkError,
+    OperationNotSupported,
+    RateLimitExhausted,
+    ReasoningBudgetExhausted,
+    ServiceError,
+)
+from chatls.azure.errors import ConfigurationError as AdapterConfigurationError
+from chatls.azure.profile import ProfileError
+from chatls.config import ConfigError
+from chatls.store import ConversationNotFound, MessageNotFound, StoreError
+
 log = logging.getLogger(__name__)
 
 UPSTREAM_ERROR = -32000
@@ -45,31 +65,32 @@ STORAGE_ERROR = -32019
 INTERNAL_ERROR = -32099
 """A bug in ChatLS; the details are in the server log, never in the response."""
 
+_ADAPTER_CODES: tuple[tuple[type[AzureError], int], ...] = (
+    (AdapterConfigurationError, CONFIGURATION_ERROR),
+    (OperationNotSupported, CONFIGURATION_ERROR),  # the deployment is no chat model, or the wire is forced
+    (ModelRetired, CONFIGURATION_ERROR),  # deploy a current model
+    (AuthError, AUTHENTICATION_ERROR),
+    (DeploymentNotFound, DEPLOYMENT_NOT_FOUND),
+    (RateLimitExhausted, RATE_LIMITED),
+    (ContentFilterError, CONTENT_FILTERED),
+    (ContextLengthExceeded, CONTEXT_TOO_LONG),
+    (NetworkError, UNAVAILABLE),
+    (ServiceError, UNAVAILABLE),
+    (IncompleteReply, UNAVAILABLE),  # a stream cut short (proxy, gateway): try again
+    (BadRequest, REQUEST_REJECTED),
+    (ReasoningBudgetExhausted, REASONING_BUDGET),
+)
+"""The code of each adapter error type; any other `AzureError` (e.g. `RunLost`) is UPSTREAM_ERROR."""
+
+
 _CODES_BY_KIND = {
-    "configuration": CONFIGURATION_ERROR,
-    "authentication": AUTHENTICATION_ERROR,
-    "auth": AUTHENTICATION_ERROR,
-    "permission": AUTHENTICATION_ERROR,
-    "not_found": DEPLOYMENT_NOT_FOUND,
-    "deployment_not_found": DEPLOYMENT_NOT_FOUND,
-    "rate_limit": RATE_LIMITED,
-    "rate_limited": RATE_LIMITED,
-    "content_filter": CONTENT_FILTERED,
-    "context_length": CONTEXT_TOO_LONG,
-    "context_length_exceeded": CONTEXT_TOO_LONG,
-    "network": UNAVAILABLE,
-    "timeout": UNAVAILABLE,
-    "unavailable": UNAVAILABLE,
-    "server": UNAVAILABLE,
-    "service": UNAVAILABLE,
-    "bad_request": REQUEST_REJECTED,
-    "api_version": CONFIGURATION_ERROR,
-    "reasoning_budget": REASONING_BUDGET,
-    "operation_not_supported": CONFIGURATION_ERROR,  # the deployment is no chat model, or the wire is forced
-    "model_retired": CONFIGURATION_ERROR,  # deploy a current model
-    "incomplete_reply": UNAVAILABLE,  # a stream cut short (proxy, gateway): try again
+    **{error_type.kind: code for error_type, code in _ADAPTER_CODES},
+    "configuration": CONFIGURATION_ERROR,  # a ChatLS setting (`ConfigurationError` below)
     "agent_unavailable": CONFIGURATION_ERROR,
+    "storage": STORAGE_ERROR,
+    "internal": INTERNAL_ERROR,
 }
+"""Every `data.kind` ChatLS sends with a code of its own (derived: the adapter's kinds from their types)."""
 
 
 class ChatLSError(JsonRpcException):
@@ -104,7 +125,16 @@ def invalid_params(message: str) -> JsonRpcInvalidParams:
     return JsonRpcInvalidParams(message=message)
 
 
+def code_for(error: AzureError) -> int:
+    """The JSON-RPC code of an adapter error, by its type."""
+    for error_type, code in _ADAPTER_CODES:
+        if isinstance(error, error_type):
+            return code
+    return UPSTREAM_ERROR
+
+
 def code_for_kind(kind: str) -> int:
+    """The code errors of this `data.kind` are sent with (for clients' and docs' checks)."""
     return _CODES_BY_KIND.get(kind, UPSTREAM_ERROR)
 
 
@@ -112,7 +142,15 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
     """Map any failure to the JSON-RPC error the client sees (and log what the client must not see)."""
     if isinstance(exc, JsonRpcException):
         return exc
-    mapped = _from_adapter(exc) or _from_config(exc) or _from_store(exc)
+    mapped: JsonRpcException | None = None
+    if isinstance(exc, AzureError):
+        mapped = _from_adapter(exc)
+    elif isinstance(exc, (ConfigError, ProfileError)):
+        mapped = _from_config(exc)
+    elif isinstance(exc, (ConversationNotFound, MessageNotFound)):
+        mapped = invalid_params(str(exc))  # e.g. deleted by another window meanwhile
+    elif isinstance(exc, StoreError):
+        mapped = ChatLSError(f"The conversation store failed: {exc}", kind="storage", code=STORAGE_ERROR)
     if mapped is not None:
         log.info("request failed: %s", mapped.message)
         return mapped
@@ -120,39 +158,18 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
     return InternalError()
 
 
-def _from_adapter(exc: BaseException) -> ChatLSError | None:
-    user_message = getattr(exc, "user_message", None)
-    kind = getattr(exc, "kind", None)
-    if not isinstance(user_message, str) or not isinstance(kind, str):
-        return None
+def _from_adapter(exc: AzureError) -> ChatLSError:
     extra: dict[str, Any] = {}
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(retry_after, (int, float)):
-        extra["retryAfter"] = retry_after
-    categories = getattr(exc, "categories", None)
-    if categories:
-        extra["categories"] = list(categories)
-    key = getattr(exc, "key", None)
-    if isinstance(key, str):
-        extra["key"] = key
-    return ChatLSError(user_message, kind=kind, code=code_for_kind(kind), **extra)
+    if isinstance(exc, RateLimitExhausted) and exc.retry_after is not None:
+        extra["retryAfter"] = exc.retry_after
+    if isinstance(exc, ContentFilterError) and exc.categories:
+        extra["categories"] = list(exc.categories)
+    if isinstance(exc, AdapterConfigurationError) and exc.key is not None:
+        extra["key"] = exc.key
+    return ChatLSError(exc.user_message, kind=exc.kind, code=code_for(exc), **extra)
 
 
-def _from_config(exc: BaseException) -> ChatLSError | None:
-    # ConfigError / ProfileError both carry `.key` and `.reason`; checked by shape to keep imports lazy.
-    key = getattr(exc, "key", None)
-    reason = getattr(exc, "reason", None)
-    if not isinstance(key, str) or not isinstance(reason, str):
-        return None
-    if key == "profile":  # the request's own `profile` names no configured profile
-        return ConfigurationError(reason[:1].upper() + reason[1:] + ".", key=key)
-    return ConfigurationError(str(exc) or f"Invalid setting {key}: {reason}", key=key)
-
-
-def _from_store(exc: BaseException) -> JsonRpcException | None:
-    name = type(exc).__name__
-    if name in ("ConversationNotFound", "MessageNotFound"):
-        return invalid_params(str(exc))  # e.g. deleted by another window meanwhile
-    if name == "StoreError":
-        return ChatLSError(f"The conversation store failed: {exc}", kind="storage", code=STORAGE_ERROR)
-    return None
+def _from_config(exc: ConfigError | ProfileError) -> ConfigurationError:
+    if exc.key == "profile":  # the request's own `profile` names no configured profile
+        return ConfigurationError(exc.reason[:1].upper() + exc.reason[1:] + ".", key=exc.key)
+    return ConfigurationError(str(exc) or f"Invalid setting {exc.key}: {exc.reason}", key=exc.key)

@@ -312,6 +312,74 @@ class ConversationInfo:
 @attrs.define
 class DeleteConversationResult:
     deleted: bool
+    """False when there was no such conversation (deleted by another window, say)."""
+
+
+@attrs.define
+class RenameConversationResult:
+    conversation_id: str
+    title: str
+    """The title as stored (whitespace collapsed)."""
+
+
+@attrs.define
+class SetApiKeyResult:
+    profile: str
+    """The profile whose key was set or forgotten (the key itself is never echoed)."""
+
+
+@attrs.define
+class ExportConversationResult:
+    conversation_id: str
+    markdown: str
+    path: str | None = None
+    """The file written, when `path` was given."""
+
+
+@attrs.define
+class ChatCommandResult(ChatResult):
+    """`chatls.chat`'s answer: the ChatResult plus the reply's status ("complete" or "truncated")."""
+
+    status: str = attrs.field(kw_only=True)
+
+
+@attrs.define
+class CancelledChatResult:
+    """`chatls.chat`'s answer when its progress was cancelled: the partial reply, and ids once known."""
+
+    conversation_id: str | None
+    message_id: str | None
+    content: str
+    status: str
+
+
+@attrs.define
+class CapabilitiesInfo:
+    """A profile's resolved model capabilities, as `chatls/models` shows them (every key always present)."""
+
+    family: str
+    reasoning: bool
+    streaming: bool
+    context_window: int
+    input_limit: int
+    max_output_tokens: int
+    resolution: str
+    reported_model: object
+    deprecated: str | None
+    retires: str | None
+    replacement: str | None
+    details: dict[str, object]
+
+
+@attrs.define
+class ModelInfo:
+    """One `chatls/models` entry: the profile's own camelCase keys (no secrets), then `default`, then its
+    `capabilities` or the `error` that kept them from being resolved. Sent flat (see `_model_info_json`)."""
+
+    profile: dict[str, object]
+    default: bool
+    capabilities: CapabilitiesInfo | None = None
+    error: str | None = None
 
 
 @attrs.define
@@ -477,6 +545,18 @@ def _camel_paths(message: str) -> str:
 def unstructure(value: Any) -> Any:
     """Plain JSON for an attrs payload (camelCase keys)."""
     return PARAMS_CONVERTER.unstructure(value)
+
+
+def _model_info_json(info: ModelInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {**info.profile, "default": info.default}
+    if info.capabilities is not None:
+        out["capabilities"] = PARAMS_CONVERTER.unstructure(info.capabilities)
+    if info.error is not None:
+        out["error"] = info.error
+    return out
+
+
+PARAMS_CONVERTER.register_unstructure_hook(ModelInfo, _model_info_json)
 
 
 @attrs.define

@@ -1,7 +1,8 @@
 """`ChatLSServer`: the pygls server and the state its features share; `create_server()` composes the features.
 
-Heavy modules (the openai SDK, the SQLite store, tiktoken) are imported on first use, not at start-up: the
-time to answer `initialize` must stay close to that of a bare pygls server.
+The heavy ones (the openai SDK, tiktoken's encodings) are loaded on first use, not at start-up (`initialized`
+loads them once `initialize` is answered): the time to answer `initialize` must stay close to that of a bare
+pygls server. Everything else the server needs, including the adapter's types and errors, is cheap to import.
 """
 
 from __future__ import annotations
@@ -13,25 +14,30 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__, config
 from chatls.agent.host import AgentResources
-from chatls.chat_service import ChatService
+from chatls.azure.data_sources import secret_env_names
+from chatls.azure.lifecycle import lifecycle_warning
+from chatls.azure.models_file import load_models_file
+from chatls.azure.retry import RetryPolicy
+from chatls.chat_service import ChatService, TurnParts
 from chatls.errors import to_jsonrpc
 from chatls.logging_setup import register_secret
-from chatls.protocol import DELTA, ChatLSProtocol, DeltaNotification
+from chatls.protocol import DELTA, CapabilitiesInfo, ChatLSProtocol, DeltaNotification, ModelInfo
+from chatls.store import ConversationStore
 from chatls.workspaces import normalise_uri
 
 if TYPE_CHECKING:
-    from pygls.exceptions import JsonRpcException, PyglsError
+    from pygls.exceptions import PyglsError
 
-    from chatls.azure import AzureChatClient, RetryPolicy
     from chatls.azure.capabilities import CapabilityTable
+    from chatls.azure.client import AzureChatClient
     from chatls.azure.profile import Profile
     from chatls.azure.types import ModelCapabilities
     from chatls.config import ConfigError, Resolved, Settings
-    from chatls.store import ConversationStore
 
     _ClientIdent = tuple[Profile, str | None, RetryPolicy, CapabilityTable, dict[str, str]]
 
@@ -53,7 +59,7 @@ class ChatLSServer(LanguageServer):
         """The `chatls` section per workspace folder (normalised URI), when the client scopes settings."""
         self.runtime_keys: dict[str, str] = {}
         """API keys handed over by `chatls/setApiKey`, per profile name; memory only."""
-        self.chat_service = ChatService(self)
+        self.chat_service = ChatService(self.turn_parts())
         self._resolved: Resolved | None = None
         self._folder_resolved: dict[str, Resolved] = {}
         self._pending_errors: list[ConfigError] = []
@@ -68,6 +74,16 @@ class ChatLSServer(LanguageServer):
         self.agent_resources = AgentResources()
         """MCP servers and cached diagnostics shared by agent turns (docs/agent.md)."""
         """Set by `shutdown`: background runs in flight are left for the next server to resume."""
+
+    def turn_parts(self) -> TurnParts:
+        """What the chat service needs from this server, handed over (it never sees the server itself)."""
+        return TurnParts(
+            ready=self.ready,
+            turn_settings=self.turn_settings,
+            backend=self.backend,
+            store=lambda: self.store,
+            stopping=lambda: self.stopping,
+        )
 
     async def ready(self) -> None:
         """Wait until `initialized` has loaded the settings (workspace/configuration included).
@@ -145,27 +161,24 @@ class ChatLSServer(LanguageServer):
         chosen: Profile = settings.profile(profile)
         return settings, chosen
 
-    def describe_profiles(self, workspace_uri: str | None = None) -> list[dict[str, Any]]:
+    def describe_profiles(self, workspace_uri: str | None = None) -> list[ModelInfo]:
         """`chatls/models`: each profile (no secrets) with its resolved capabilities."""
         settings = self.settings_for(workspace_uri)
         default = settings.default_profile or (settings.profiles[0].name if settings.profiles else None)
         described = []
         for profile in settings.profiles:
-            entry: dict[str, Any] = {**profile.to_dict(), "default": profile.name == default}
+            entry = ModelInfo(profile.to_dict(), profile.name == default)
             try:
-                entry["capabilities"] = _capabilities_json(self.backend(profile, settings).capabilities)
+                entry.capabilities = capabilities_info(self.backend(profile, settings).capabilities)
             except Exception as exc:
-                entry["error"] = to_jsonrpc(exc).message
+                entry.error = to_jsonrpc(exc).message
             described.append(entry)
         return described
 
     # --- adapter clients ---------------------------------------------------------------------------------
     def backend(self, profile: Profile, settings: Settings | None = None) -> AzureChatClient:
         """The cached adapter client for a profile; rebuilt when the profile, key or retry limits changed."""
-        from chatls.azure import AzureChatClient, RetryPolicy
-        from chatls.azure.data_sources import secret_env_names
-        from chatls.azure.lifecycle import lifecycle_warning
-        from chatls.azure.models_file import load_models_file
+        from chatls.azure.client import AzureChatClient  # the openai SDK: loaded after `initialize`
 
         chosen = settings or self.settings
         retry = RetryPolicy(
@@ -230,8 +243,6 @@ class ChatLSServer(LanguageServer):
         return self._store
 
     def _open_store(self) -> ConversationStore:
-        from chatls.store import ConversationStore
-
         store = ConversationStore.open(self.settings.resolved_state_dir())
         try:
             # Replies a server that is gone left `pending` (a live one keeps its lease): retryable now.
@@ -314,8 +325,6 @@ class ChatLSServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: type[PyglsError | JsonRpcException]) -> None:
         # Request errors are answered in the response; everything else is logged and shown at most once.
-        from pygls.exceptions import FeatureRequestError, JsonRpcException
-
         if source is FeatureRequestError:
             return
         log.error("server error (%s): %s", source.__name__, error, exc_info=error)
@@ -328,21 +337,22 @@ class ChatLSServer(LanguageServer):
             self.show_message_once("ChatLS hit an internal error; the server log has the details.")
 
 
-def _capabilities_json(caps: ModelCapabilities) -> dict[str, Any]:
-    return {
-        "family": caps.family,
-        "reasoning": caps.reasoning,
-        "streaming": caps.streaming,
-        "contextWindow": caps.context_window,
-        "inputLimit": caps.input_limit,
-        "maxOutputTokens": caps.max_output_tokens,
-        "resolution": caps.resolution,
-        "reportedModel": caps.details.get("reportedModel"),
-        "deprecated": caps.deprecated,
-        "retires": caps.retires,
-        "replacement": caps.replacement,
-        "details": caps.details,
-    }
+def capabilities_info(caps: ModelCapabilities) -> CapabilitiesInfo:
+    """What `chatls/models` shows of a model's capabilities."""
+    return CapabilitiesInfo(
+        family=caps.family,
+        reasoning=caps.reasoning,
+        streaming=caps.streaming,
+        context_window=caps.context_window,
+        input_limit=caps.input_limit,
+        max_output_tokens=caps.max_output_tokens,
+        resolution=caps.resolution,
+        reported_model=caps.details.get("reportedModel"),
+        deprecated=caps.deprecated,
+        retires=caps.retires,
+        replacement=caps.replacement,
+        details=caps.details,
+    )
 
 
 def create_server() -> ChatLSServer:

@@ -29,7 +29,7 @@ from chatls.azure.types import (
     StatusEvent,
     Usage,
 )
-from chatls.chat_service import ChatService, Turn
+from chatls.chat_service import ChatService, Turn, TurnParts
 from chatls.config import Settings
 from chatls.errors import CONTEXT_TOO_LONG, UNAVAILABLE
 from chatls.store import ConversationStore, MessageRecord, liveness
@@ -109,6 +109,19 @@ class Environment:
         return self._store
 
 
+def service_for(env: Environment) -> ChatService:
+    """A chat service given the environment's parts (no server): later changes to `env` are seen."""
+    return ChatService(
+        TurnParts(
+            ready=env.ready,
+            turn_settings=env.turn_settings,
+            backend=env.backend,
+            store=lambda: env.store,
+            stopping=lambda: env.stopping,
+        )
+    )
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ConversationStore]:
     with ConversationStore.open(tmp_path) as opened:
@@ -130,7 +143,7 @@ def roles_and_statuses(store: ConversationStore, conversation_id: str) -> list[t
 async def test_a_turn_stores_prompt_and_reply_and_returns_the_result(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("Hel", "lo")])
     deltas: list[protocol.DeltaNotification] = []
-    result = await ChatService(Environment(store, backend)).run_turn(Turn("Hi", WORKSPACE), deltas.append)
+    result = await service_for(Environment(store, backend)).run_turn(Turn("Hi", WORKSPACE), deltas.append)
 
     assert (result.content, result.finish_reason, result.usage.completion_tokens) == ("Hello", "stop", 2)
     assert "".join(d.content or "" for d in deltas) == "Hello"
@@ -147,7 +160,7 @@ async def test_the_prompt_is_committed_before_the_backend_is_called(store: Conve
     backend.on_call = lambda: seen.append(
         [m.content for c in store.list_conversations(WORKSPACE) for m in store.get_messages(c.id)]
     )
-    await ChatService(Environment(store, backend)).run_turn(Turn("keep me", WORKSPACE), lambda d: None)
+    await service_for(Environment(store, backend)).run_turn(Turn("keep me", WORKSPACE), lambda d: None)
     assert seen == [["keep me", ""]]
 
 
@@ -156,7 +169,7 @@ async def test_a_failure_keeps_the_partial_reply_and_raises_a_user_facing_error(
 ) -> None:
     backend = ScriptedBackend([[ContentEvent("partial "), ServiceError("Azure kept failing; try later.")]])
     with pytest.raises(JsonRpcException) as failure:
-        await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+        await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
 
     assert (failure.value.code, failure.value.message) == (UNAVAILABLE, "Azure kept failing; try later.")
     assert failure.value.data == {"kind": "service"}
@@ -171,7 +184,7 @@ async def test_cancelling_stores_the_partial_reply_and_closes_the_stream(store: 
     backend = ScriptedBackend([[ContentEvent("so far"), "hang"]])
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(
-        ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+        service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
     await wait_until_async(lambda: any(d.content for d in deltas), "the first content delta")
     task.cancel()
@@ -185,13 +198,13 @@ async def test_cancelling_stores_the_partial_reply_and_closes_the_stream(store: 
 
 async def test_a_length_finish_is_stored_as_truncated(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("cut", finish="truncated")])
-    result = await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+    result = await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
     assert store.get_messages(result.conversation_id)[-1].status == "truncated"
 
 
 async def test_the_attachment_is_sent_but_not_stored_in_the_prompt(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("a"), reply("b")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     first = await service.run_turn(
         Turn("Explain", WORKSPACE, attachment="File: a.py\n```\nx = 1\n```"), lambda d: None
     )
@@ -210,7 +223,7 @@ async def test_the_attachment_is_sent_but_not_stored_in_the_prompt(store: Conver
 async def test_instructions_and_task_instructions_are_combined(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("x")])
     env = Environment(store, backend, instructions="Be brief.")
-    await ChatService(env).run_turn(
+    await service_for(env).run_turn(
         Turn("q", WORKSPACE, task_instructions="Reply with code only."), lambda d: None
     )
     assert backend.sent[0].instructions == "Be brief.\n\nReply with code only."
@@ -233,7 +246,7 @@ async def test_history_is_read_only_as_far_as_needed(store: ConversationStore) -
 
     store.iter_recent_messages = counting  # type: ignore[method-assign]
     backend = ScriptedBackend([reply("x")])
-    await ChatService(Environment(store, backend, max_history_messages=20)).run_turn(
+    await service_for(Environment(store, backend, max_history_messages=20)).run_turn(
         Turn("next", WORKSPACE, conversation_id=conversation), lambda d: None
     )
     assert len(backend.sent[0].messages) == 21
@@ -243,7 +256,7 @@ async def test_history_is_read_only_as_far_as_needed(store: ConversationStore) -
 
 async def test_context_length_exceeded_retries_once_with_less_history(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("1"), reply("2"), [ContextLengthExceeded("too long")], reply("3")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     first = await service.run_turn(Turn("a", WORKSPACE), lambda d: None)
     await service.run_turn(Turn("b", None, conversation_id=first.conversation_id), lambda d: None)
     result = await service.run_turn(Turn("c", None, conversation_id=first.conversation_id), lambda d: None)
@@ -259,7 +272,7 @@ async def test_a_prompt_larger_than_the_window_is_refused_before_anything_is_sen
     backend = ScriptedBackend([reply("x")])
     backend.capabilities = ModelCapabilities("gpt-4o", False, True, 5_000, 1_000)
     with pytest.raises(JsonRpcException) as failure:
-        await ChatService(Environment(store, backend)).run_turn(
+        await service_for(Environment(store, backend)).run_turn(
             Turn("word " * 20_000, WORKSPACE), lambda d: None
         )
     assert failure.value.code == CONTEXT_TOO_LONG
@@ -270,7 +283,7 @@ async def test_status_events_become_status_deltas_in_order(store: ConversationSt
     events = [StatusEvent("thinking 1 s"), StatusEvent("thinking 2 s"), *reply("done")]
     backend = ScriptedBackend([events])
     deltas: list[protocol.DeltaNotification] = []
-    await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     assert [(d.status, d.content) for d in deltas] == [
         ("waiting for d", None),  # the profile's deployment: the scripted model has no name
         ("thinking 1 s", None),
@@ -280,7 +293,7 @@ async def test_status_events_become_status_deltas_in_order(store: ConversationSt
 
 
 async def test_an_unknown_or_foreign_conversation_is_invalid_params(store: ConversationStore) -> None:
-    service = ChatService(Environment(store, ScriptedBackend([reply("x")])))
+    service = service_for(Environment(store, ScriptedBackend([reply("x")])))
     with pytest.raises(JsonRpcException) as unknown:
         await service.run_turn(Turn("q", WORKSPACE, conversation_id="nope"), lambda d: None)
     other = store.create_conversation("file:///elsewhere", "t")
@@ -297,7 +310,7 @@ async def test_a_streaming_reply_is_saved_while_it_streams(
     backend = ScriptedBackend([[ContentEvent("a"), ContentEvent("b"), "hang"]])
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(
-        ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+        service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
     await wait_until_async(lambda: "".join(d.content or "" for d in deltas) == "ab", 'the deltas "a", "b"')
     conversation = store.list_conversations(WORKSPACE)[0].id
@@ -316,7 +329,7 @@ async def test_the_first_delta_names_the_ids_before_the_backend_is_called(store:
         "gpt-4o", False, True, 128_000, 16_384, model="gpt-4o-2024-11-20"
     )
     backend.on_call = lambda: seen_at_call.append(list(deltas))
-    result = await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    result = await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
 
     first = protocol.DeltaNotification(
         result.conversation_id, result.message_id, status="waiting for gpt-4o-2024-11-20"
@@ -339,7 +352,7 @@ async def test_history_fits_the_input_limit_not_just_the_context_window(store: C
     sent: dict[str, Conversation] = {}
     for name, caps in (("capped", capped), ("uncapped", uncapped)):
         backend = ScriptedBackend([reply("x")], capabilities=caps)
-        await ChatService(Environment(store, backend)).run_turn(
+        await service_for(Environment(store, backend)).run_turn(
             Turn("next", WORKSPACE, conversation_id=conversation), lambda d: None
         )
         sent[name] = backend.sent[0]
@@ -354,7 +367,7 @@ async def test_a_prompt_over_the_input_limit_is_refused(store: ConversationStore
     backend = ScriptedBackend([reply("x")])
     backend.capabilities = ModelCapabilities("gpt-4o", False, True, 400_000, 128_000, max_input_tokens=2_000)
     with pytest.raises(JsonRpcException) as failure:
-        await ChatService(Environment(store, backend)).run_turn(
+        await service_for(Environment(store, backend)).run_turn(
             Turn("word " * 3_000, WORKSPACE), lambda d: None
         )
     assert failure.value.code == CONTEXT_TOO_LONG
@@ -375,7 +388,7 @@ async def test_a_retry_answers_the_stored_question_again_without_storing_it_twic
     store: ConversationStore,
 ) -> None:
     backend = ScriptedBackend([reply("A1"), [ContentEvent("half"), ServiceError("down")], reply("A2")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     first = await service.run_turn(Turn("Q1", WORKSPACE), lambda d: None)
     conversation, failed = await failed_turn(
         service, "Q2", conversation_id=first.conversation_id, attachment="File: a.py\n```\nx\n```"
@@ -400,7 +413,7 @@ async def test_a_cancelled_reply_can_be_retried_and_later_turns_see_one_answer(
     store: ConversationStore,
 ) -> None:
     backend = ScriptedBackend([[ContentEvent("par"), "hang"], reply("full"), reply("ok")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(service.run_turn(Turn("Q", WORKSPACE), deltas.append))
     await wait_until_async(lambda: any(d.content for d in deltas), "the first content delta")
@@ -432,7 +445,7 @@ async def test_a_bad_retry_is_invalid_params_and_stores_nothing(
     store: ConversationStore, case: str, expected: str
 ) -> None:
     backend = ScriptedBackend([[ServiceError("down")], reply("A"), reply("B")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     conversation, failed = await failed_turn(service, "Q")
     answered = await service.run_turn(Turn("R", None, conversation_id=conversation), lambda d: None)
     other = await service.run_turn(Turn("elsewhere", WORKSPACE), lambda d: None)
@@ -477,7 +490,7 @@ async def test_a_long_silent_turn_keeps_renewing_its_lease(
     backend = ScriptedBackend([["hang"]])
     deltas: list[protocol.DeltaNotification] = []
     task = asyncio.ensure_future(
-        ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+        service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     )
     await wait_until_async(lambda: deltas, "the first delta")
 
@@ -497,7 +510,7 @@ async def test_a_long_silent_turn_keeps_renewing_its_lease(
 
 async def test_a_reply_whose_server_died_is_interrupted_and_can_be_retried(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("answer"), reply("next")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     ids = store.begin_turn(conversation_id=None, workspace_uri=WORKSPACE, title="t", question="Q")
     store.append_to_message(ids.reply_id, "half an ans")
     hand_to_dead_server(store, ids.reply_id)
@@ -548,7 +561,7 @@ async def test_history_pairs_each_reply_with_the_question_it_names(store: Conver
             db.execute("UPDATE messages SET reply_to = ? WHERE id = ?", (question, reply_id))
 
     backend = ScriptedBackend([reply("R_c")])
-    await ChatService(Environment(store, backend)).run_turn(
+    await service_for(Environment(store, backend)).run_turn(
         Turn("Q_c", None, conversation_id=conversation), lambda d: None
     )
     assert [(m.role, m.content) for m in backend.sent[0].messages] == [
@@ -573,7 +586,7 @@ async def test_a_prompt_too_large_leaves_nothing_behind_and_never_blocks_the_loo
     backend = ScriptedBackend([reply("x")])
     backend.capabilities = ModelCapabilities("gpt-4o", False, True, 5_000, 1_000)
     turn = asyncio.ensure_future(
-        ChatService(Environment(store, backend)).run_turn(Turn("w" * 20_000_000, WORKSPACE), lambda d: None)
+        service_for(Environment(store, backend)).run_turn(Turn("w" * 20_000_000, WORKSPACE), lambda d: None)
     )
     await wait_until_async(counting.is_set, "the prompt to be counted")  # the loop runs meanwhile
     loop_ran.set()
@@ -589,7 +602,7 @@ async def test_a_failed_turn_logs_one_line_naming_profile_deployment_and_kind(
 ) -> None:
     backend = ScriptedBackend([[ServiceError("Azure kept failing; try later.")]])
     with caplog.at_level(logging.WARNING, logger="chatls"), pytest.raises(JsonRpcException):
-        await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+        await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
     lines = [r.getMessage() for r in caplog.records if r.name == "chatls.chat_service"]
     assert len(lines) == 1
     assert "profile default" in lines[0] and "deployment d" in lines[0] and "service" in lines[0]
@@ -601,7 +614,7 @@ async def test_a_stream_cut_without_a_finish_is_an_error_keeping_the_partial_tex
     """The adapter raises for a stream that ended without a finish; a backend that just stops is the same."""
     backend = ScriptedBackend([[ContentEvent("def f():\n    ret")]])
     with pytest.raises(JsonRpcException):
-        await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+        await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
     conversation = store.list_conversations(WORKSPACE)[0].id
     assert roles_and_statuses(store, conversation)[-1] == ("assistant", "error", "def f():\n    ret")
 
@@ -614,7 +627,7 @@ async def test_reasoning_streams_apart_is_stored_and_is_never_sent_back_as_answe
     done = ChatResult("It never ends.", "o3", "complete", Usage(5, 3), reasoning="Looking at the loop.")
     backend = ScriptedBackend([[*thinking, done], reply("ok")])
     deltas: list[protocol.DeltaNotification] = []
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     result = await service.run_turn(Turn("Why?", WORKSPACE), deltas.append)
     await service.run_turn(Turn("So?", None, conversation_id=result.conversation_id), lambda d: None)
 
@@ -630,8 +643,8 @@ async def test_reasoning_streams_apart_is_stored_and_is_never_sent_back_as_answe
 
 async def test_reasoning_summaries_can_be_turned_off(store: ConversationStore) -> None:
     backend = ScriptedBackend([reply("x"), reply("y")])
-    await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
-    await ChatService(Environment(store, backend, reasoning_summaries=False)).run_turn(
+    await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), lambda d: None)
+    await service_for(Environment(store, backend, reasoning_summaries=False)).run_turn(
         Turn("q", WORKSPACE), lambda d: None
     )
     assert [o.reasoning_summaries for o in backend.options] == [True, False]
@@ -641,7 +654,7 @@ async def test_replay_state_is_stored_and_handed_back_with_the_reply(store: Conv
     replay = {"wire": "responses", "items": [{"type": "reasoning", "encrypted_content": "gAAA"}]}
     first = ChatResult("A", "o3", "complete", Usage(1, 1), replay=replay)
     backend = ScriptedBackend([[ContentEvent("A"), first], reply("B")])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     result = await service.run_turn(Turn("Q", WORKSPACE), lambda d: None)
     await service.run_turn(Turn("Q2", None, conversation_id=result.conversation_id), lambda d: None)
 
@@ -655,7 +668,7 @@ async def test_every_delta_echoes_the_client_token(store: ConversationStore) -> 
     events = [StatusEvent("thinking 1 s"), ReasoningEvent("hm"), *reply("Hel", "lo")]
     backend = ScriptedBackend([events])
     deltas: list[protocol.DeltaNotification] = []
-    await ChatService(Environment(store, backend)).run_turn(
+    await service_for(Environment(store, backend)).run_turn(
         Turn("q", WORKSPACE, client_token="panel-7"), deltas.append
     )
     assert len(deltas) >= 4
@@ -669,7 +682,7 @@ async def test_the_first_status_never_says_unknown(
     backend = ScriptedBackend([reply("x")])
     backend.capabilities = ModelCapabilities("unknown", False, True, 128_000, 16_384, model=model)
     deltas: list[protocol.DeltaNotification] = []
-    await ChatService(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
+    await service_for(Environment(store, backend)).run_turn(Turn("q", WORKSPACE), deltas.append)
     assert deltas[0].status == expected
 
 
@@ -698,7 +711,7 @@ async def start_background_turn(
 
 async def test_stop_on_a_background_run_cancels_it_upstream(store: ConversationStore) -> None:
     backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), "hang"]])
-    service = ChatService(Environment(store, backend))
+    service = service_for(Environment(store, backend))
     task, deltas = await start_background_turn(service, backend, store)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -715,7 +728,7 @@ async def test_stop_on_a_background_run_cancels_it_upstream(store: ConversationS
 async def test_a_background_run_whose_turn_fails_is_cancelled_upstream(store: ConversationStore) -> None:
     backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), ServiceError("gone")]])
     with pytest.raises(JsonRpcException):
-        await ChatService(Environment(store, backend)).run_turn(Turn("long job", WORKSPACE), lambda d: None)
+        await service_for(Environment(store, backend)).run_turn(Turn("long job", WORKSPACE), lambda d: None)
     assert backend.cancelled_runs == [HANDLE]
     conversation = store.list_conversations(WORKSPACE)[0].id
     assert roles_and_statuses(store, conversation)[-1] == ("assistant", "error", "so far")
@@ -728,7 +741,7 @@ async def test_a_background_run_survives_a_shutdown_and_the_next_server_complete
     with ConversationStore.open(tmp_path) as store:
         backend = ScriptedBackend([[RunStartedEvent(HANDLE), ContentEvent("so far"), "hang"]])
         env = Environment(store, backend)
-        task, deltas = await start_background_turn(ChatService(env), backend, store)
+        task, deltas = await start_background_turn(service_for(env), backend, store)
         env.stopping = True  # the server is shutting down: it cancels its turns
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -742,7 +755,7 @@ async def test_a_background_run_survives_a_shutdown_and_the_next_server_complete
         done = ChatResult(full, "o3-pro", "complete", Usage(9, 9), reasoning="Thought it through.")
         resumed_backend = ScriptedBackend([[StatusEvent("thinking 90 s"), ContentEvent(full), done]])
         seen: list[protocol.DeltaNotification] = []
-        service = ChatService(Environment(store, resumed_backend))
+        service = service_for(Environment(store, resumed_backend))
         assert await service.resume_runs(seen.append) == 1
         assert await service.resume_runs(seen.append) == 0  # stored once: nothing left to resume
 
@@ -765,6 +778,6 @@ async def test_a_background_run_whose_server_was_killed_is_resumed_not_interrupt
     hand_to_dead_server(store, ids.reply_id)
     backend = ScriptedBackend([[ServiceError("The response expired on Azure.")]])
     assert store.settle_orphaned_replies() == []
-    assert await ChatService(Environment(store, backend)).resume_runs(lambda d: None) == 1
+    assert await service_for(Environment(store, backend)).resume_runs(lambda d: None) == 1
     stored = store.get_message(ids.reply_id)
     assert stored is not None and (stored.status, stored.content) == ("error", "so f")  # retryable, text kept

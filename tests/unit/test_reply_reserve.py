@@ -11,10 +11,17 @@ from dataclasses import replace
 
 import pytest
 from pygls.exceptions import JsonRpcException
-from tests.unit.test_chat_service_turns import WORKSPACE, Environment, ScriptedBackend, reply, store
+from tests.unit.test_chat_service_turns import (
+    WORKSPACE,
+    Environment,
+    ScriptedBackend,
+    reply,
+    service_for,
+    store,
+)
 
 from chatls.azure.capabilities import resolve_capabilities
-from chatls.chat_service import ChatService, Turn
+from chatls.chat_service import Turn
 from chatls.config import Settings
 from chatls.errors import CONTEXT_TOO_LONG
 from chatls.store import ConversationStore
@@ -35,7 +42,7 @@ async def say_hello(store: ConversationStore, model: str, max_completion_tokens:
     environment = Environment(store, backend)
     profile = replace(environment.profile, max_completion_tokens=max_completion_tokens)
     environment.profile, environment.settings = profile, Settings(profiles=(profile,))
-    result = await ChatService(environment).run_turn(Turn("Say hello", WORKSPACE), lambda d: None)
+    result = await service_for(environment).run_turn(Turn("Say hello", WORKSPACE), lambda d: None)
     assert result.content == "Hello!"
     return backend
 
@@ -58,7 +65,7 @@ async def test_the_input_budget_is_still_enforced_after_the_cap(store: Conversat
     profile = replace(environment.profile, max_completion_tokens=130_000)
     environment.profile, environment.settings = profile, Settings(profiles=(profile,))
     with pytest.raises(JsonRpcException) as failure:
-        await ChatService(environment).run_turn(Turn("word " * 14_000, WORKSPACE), lambda d: None)
+        await service_for(environment).run_turn(Turn("word " * 14_000, WORKSPACE), lambda d: None)
     assert failure.value.code == CONTEXT_TOO_LONG
     assert "4352 are kept for the reply" in str(failure.value)  # 4,096 (the model's limit) + 256
     assert backend.sent == []

@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -32,9 +32,10 @@ from pygls.workspace import TextDocument
 
 from chatls import edits, prompts, protocol, workspaces
 from chatls.chat_service import Turn
+from chatls.editor_folders import shown_path
 from chatls.errors import invalid_params
-from chatls.features.chat import send_delta
-from chatls.features.progress import Reporter, cancellable_progress
+from chatls.lsp_edge import send_delta
+from chatls.progress import Reporter, cancellable_progress
 from chatls.prompts import Action
 from chatls.server import ChatLSServer
 from chatls.workspace_files import describe_text_problem, read_workspace_file
@@ -281,16 +282,6 @@ def _fs_path(uri: str) -> PurePosixPath | None:
 def _root_of(ls: ChatLSServer, uri: str) -> PurePosixPath | None:
     folder = workspaces.folder_for(uri, ls.workspace.folders.keys())
     return _fs_path(folder) if folder else None
-
-
-def shown_path(ls: ChatLSServer, uri: str) -> str:
-    """The document's path relative to its workspace folder, else its base name."""
-    path, root = _fs_path(uri), _root_of(ls, uri)
-    if path is None:
-        return PurePosixPath(unquote(urlparse(uri).path)).name or uri
-    if root is not None and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    return path.name
 
 
 def tests_plan(ls: ChatLSServer, snapshot: Snapshot) -> TestsPlan | None:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from pathlib import PurePosixPath
-from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
+import attrs
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from chatls import protocol, workspaces
-from chatls.chat_service import Turn
-from chatls.context_items import Attached
+from chatls import lsp_edge, protocol
+from chatls.agent.host import prepare_agent
+from chatls.chat_service import AgentTurn, Turn
+from chatls.context_items import Attached, joined, render_items
+from chatls.editor_folders import shown_path, workspace_of
 from chatls.errors import invalid_params
-from chatls.features.progress import cancellable_progress
+from chatls.lsp_edge import send_delta
+from chatls.progress import cancellable_progress
 from chatls.prompts import selection_block
 from chatls.server import ChatLSServer
 from chatls.workspace_files import document_for
@@ -25,23 +27,22 @@ from chatls.workspace_files import document_for
 log = logging.getLogger(__name__)
 
 
-async def chat(ls: ChatLSServer, params: Any) -> Any:
+async def chat(ls: ChatLSServer, p: protocol.ChatParams) -> protocol.ChatResult:
     """`chatls/chat`: stream deltas, answer with the ChatResult; `$/cancelRequest` → partial stored,
     -32800."""
-    p = protocol.structure_params(params, protocol.ChatParams)
     turn = await turn_for(ls, p)
     ls.track_current_task()  # so shutdown can finish it (and store its partial reply) first
-    result = await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
-    return protocol.unstructure(result)
+    return await ls.chat_service.run_turn(turn, lambda delta: send_delta(ls, delta))
 
 
-async def chat_command(ls: ChatLSServer, args: Any) -> Any:
+async def chat_command(
+    ls: ChatLSServer, p: protocol.ChatParams
+) -> protocol.ChatCommandResult | protocol.CancelledChatResult:
     """`chatls.chat` for clients that only speak commands; its progress's Cancel button stops it.
 
-    The result is the ChatResult plus `status`; a cancelled chat answers `{conversationId, messageId,
-    content (the partial reply), status: "cancelled"}` instead of an error.
+    The result is the ChatResult plus `status`; a cancelled chat answers the partial reply with `status:
+    "cancelled"` instead of an error.
     """
-    p = protocol.structure_params(args, protocol.ChatParams)
     turn = await turn_for(ls, p)
     ls.track_current_task()
     seen = _SeenDeltas()
@@ -56,19 +57,13 @@ async def chat_command(ls: ChatLSServer, args: Any) -> Any:
 
             result = await ls.chat_service.run_turn(turn, on_delta)
     except asyncio.CancelledError:
-        return {
-            "conversationId": seen.conversation_id,
-            "messageId": seen.message_id,
-            "content": "".join(seen.parts),
-            "status": protocol.STATUS_CANCELLED,
-        }
-    answer: dict[str, Any] = protocol.unstructure(result)
-    answer["status"] = (
-        protocol.STATUS_TRUNCATED
-        if result.stop_reason == protocol.STOP_TRUNCATED
-        else protocol.STATUS_COMPLETE
-    )
-    return answer
+        return protocol.CancelledChatResult(
+            seen.conversation_id, seen.message_id, "".join(seen.parts), protocol.STATUS_CANCELLED
+        )
+    truncated = result.stop_reason == protocol.STOP_TRUNCATED
+    fields = attrs.asdict(result, recurse=False)
+    status = protocol.STATUS_TRUNCATED if truncated else protocol.STATUS_COMPLETE
+    return protocol.ChatCommandResult(**fields, status=status)
 
 
 class _SeenDeltas:
@@ -84,10 +79,6 @@ class _SeenDeltas:
             self.parts.append(delta.content)
 
 
-def send_delta(ls: ChatLSServer, delta: protocol.DeltaNotification) -> None:
-    ls.send_delta(delta)
-
-
 async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
     """The turn a `chatls/chat` asks for: its context read safely, its attachments rendered, agent or not."""
     document = await context_document(ls, p)
@@ -97,25 +88,18 @@ async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
 
 async def attachments_of(ls: ChatLSServer, p: protocol.ChatParams) -> str | None:
     """The attached context items as one block (labelled per item), or None."""
-    from chatls.context_items import joined
-
     return joined(await _rendered(ls, p))
 
 
 async def _rendered(ls: ChatLSServer, p: protocol.ChatParams) -> list[Attached]:
     if not p.attachments:
         return []
-    from chatls.context_items import render_items
-
     await ls.ready()  # maxFileBytes comes with the settings
     return await render_items(ls, p.attachments, ls.settings.max_file_bytes)
 
 
-async def budget(ls: ChatLSServer, params: Any) -> Any:
+async def budget(ls: ChatLSServer, p: protocol.ChatParams) -> protocol.BudgetResult:
     """`chatls/budget`: the tokens a `chatls/chat` with these params would take, and what is left out."""
-    from chatls.context_items import joined
-
-    p = protocol.structure_params(params, protocol.ChatParams)
     if not p.prompt.strip():
         p.prompt = " "  # the input may be empty while the user is still choosing what to attach
     document = await context_document(ls, p)
@@ -124,8 +108,8 @@ async def budget(ls: ChatLSServer, params: Any) -> Any:
     attached = [(a.label, a.text) for a in rendered]
     if p.context is not None:  # sent first, as build_turn put it
         selection = attachment_for(ls, p.context, document)
-        attached.insert(0, (f"selection {_file_name(ls, p.context.uri)}", selection))
-    return protocol.unstructure(await ls.chat_service.budget(turn, attached))
+        attached.insert(0, (f"selection {shown_path(ls, p.context.uri)}", selection))
+    return await ls.chat_service.budget(turn, attached)
 
 
 async def context_document(ls: ChatLSServer, p: protocol.ChatParams) -> TextDocument | None:
@@ -187,21 +171,10 @@ async def with_agent(ls: ChatLSServer, p: protocol.ChatParams, turn: Turn) -> Tu
         return turn
     if p.mode != protocol.MODE_AGENT:
         raise invalid_params(f'invalid params: mode must be "chat" or "agent", got {p.mode!r} @ $.mode')
-    from chatls.agent.host import prepare_agent
-    from chatls.chat_service import AgentTurn
-
     await ls.ready()
     settings = ls.settings_for(turn.workspace_uri)
     tools = await prepare_agent(ls, settings, ls.agent_resources)
     return replace(turn, agent=AgentTurn(tools, settings.agent_max_steps))
-
-
-def workspace_of(ls: ChatLSServer, workspace_uri: str | None, context_uri: str | None) -> str:
-    """The normalised workspace: explicit, else the folder of `context_uri`, else the first folder, else
-    none."""
-    return workspaces.workspace_for(
-        workspace_uri, context_uri, ls.workspace.folders.keys(), ls.workspace.root_uri
-    )
 
 
 def attachment_for(
@@ -217,18 +190,7 @@ def attachment_for(
     else:
         _check_range(context.range, len(lines))
         code, first_line = doc.text_in_client_range(context.range), context.range.start.line
-    return selection_block(_file_name(ls, context.uri), doc.language_id, code, first_line=first_line)
-
-
-def _file_name(ls: ChatLSServer, uri: str) -> str:
-    """The document's path relative to its workspace folder, else its base name."""
-    containing = workspaces.folder_for(uri, ls.workspace.folders.keys())
-    path = unquote(urlparse(uri).path)
-    if containing is not None:
-        root = unquote(urlparse(containing).path).rstrip("/")
-        if path.startswith(root + "/"):
-            return path[len(root) + 1 :]
-    return PurePosixPath(path).name or uri
+    return selection_block(shown_path(ls, context.uri), doc.language_id, code, first_line=first_line)
 
 
 def _check_uri(uri: str, where: str) -> None:
@@ -250,6 +212,6 @@ def _check_range(r: types.Range, line_count: int) -> None:
 
 
 def register(server: ChatLSServer) -> None:
-    server.feature(protocol.CHAT)(chat)
-    server.feature(protocol.BUDGET)(budget)
-    server.command(protocol.CMD_CHAT)(chat_command)
+    lsp_edge.request(server, protocol.CHAT, protocol.ChatParams, chat)
+    lsp_edge.request(server, protocol.BUDGET, protocol.ChatParams, budget)
+    lsp_edge.command(server, protocol.CMD_CHAT, protocol.ChatParams, chat_command)
