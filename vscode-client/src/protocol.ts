@@ -312,8 +312,9 @@ export interface ActionResult {
   messageId: string;
   content: string;
   applied: boolean;
+  /** `complete`, `truncated` or `cancelled`. */
+  status: string;
   reason?: string | null;
-  status?: string;
 }
 
 export interface ExportConversationArgs {
