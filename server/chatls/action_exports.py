@@ -1,6 +1,7 @@
 """The code-action table (`action_specs.Action`) as the other places need it, rendered, never hand-written.
 
 - docs/code-actions.md: the table of actions, between `BEGIN`/`END` markers;
+- docs/protocol.md: the action commands in the commands table's `SelectionArgs` row;
 - vscode-client/src/generated/actions.ts: the specs the VS Code client reads (titles, kinds, what edits);
 - vscode-client/package.json: one palette command per action, titled from the table.
 
@@ -67,6 +68,21 @@ def replace_between_markers(text: str, body: str) -> str:
     if not begin or not end:
         raise ValueError(f"the markers {BEGIN!r} … {END!r} are missing")
     return f"{head}{BEGIN}\n{body}\n{END}{tail}"
+
+
+def with_protocol_row(text: str) -> str:
+    """docs/protocol.md with the commands of its `SelectionArgs` row (the code actions) from the table."""
+    lines = text.split("\n")
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ") and PROTOCOL_ROW_ARGS in line]
+    if len(rows) != 1:
+        raise ValueError(f"expected one commands row with {PROTOCOL_ROW_ARGS!r}, found {len(rows)}")
+    _, args, rest = lines[rows[0]].partition(PROTOCOL_ROW_ARGS)
+    commands = ", ".join(f"`{action.command}`" for action in Action)
+    lines[rows[0]] = f"| {commands} {args}{rest}"
+    return "\n".join(lines)
+
+
+PROTOCOL_ROW_ARGS = "| `SelectionArgs` "
 
 
 # --- vscode-client/src/generated/actions.ts ------------------------------------------------------
@@ -173,6 +189,7 @@ def package_text(text: str) -> str:
 # --- the command ---------------------------------------------------------------------------------
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "code-actions.md"
+PROTOCOL_DOCS = REPO / "docs" / "protocol.md"
 TYPESCRIPT = REPO / "vscode-client" / "src" / "generated" / "actions.ts"
 PACKAGE = REPO / "vscode-client" / "package.json"
 
@@ -181,6 +198,7 @@ def rendered() -> dict[Path, str]:
     """Each generated file as it should read now (only in a source checkout)."""
     return {
         DOCS: replace_between_markers(DOCS.read_text(encoding="utf-8"), docs_table()),
+        PROTOCOL_DOCS: with_protocol_row(PROTOCOL_DOCS.read_text(encoding="utf-8")),
         TYPESCRIPT: typescript_module(),
         PACKAGE: package_text(PACKAGE.read_text(encoding="utf-8")),
     }
