@@ -75,8 +75,14 @@ class ActionSpec:
         return COMMAND_PREFIX + self.id
 
     @property
+    def name(self) -> str:
+        """What the running action is called: its label, else its title."""
+        return self.label or self.title
+
+    @property
     def running_title(self) -> str:
-        return TITLE_PREFIX + (self.label or self.title)
+        """The title of its progress and of its edit in the editor's review."""
+        return TITLE_PREFIX + self.name
 
     @property
     def edits(self) -> bool:

@@ -309,7 +309,7 @@ async def apply_reply(
             f"The code in the reply is {size} bytes, over the maxEditBytes limit of "
             f"{settings.max_edit_bytes}, so nothing was applied; the reply is in the conversation.",
         )
-    confirm = Confirmation(settings.confirm_edits, spec.label or spec.title)
+    confirm = Confirmation(settings.confirm_edits, spec.name)
     if combine:
         return await _apply_tests(ls, snapshot, plan, code, label, progress, confirm)
     return await _apply_replacement(ls, snapshot, code, label, progress, confirm)
