@@ -6,10 +6,12 @@ travel beside it only in the request.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from chatls.action_specs import Action as Action  # re-exported: callers build prompts for an Action
+from chatls.action_specs import Result
 
 
 def fence_for(code: str) -> str:
@@ -49,23 +51,8 @@ def selection_block(
 
 
 # --- per-action prompts --------------------------------------------------------------------------
-class Action(enum.Enum):
-    """The code actions, valued by their command suffix (`chatls.<value>`)."""
-
-    EXPLAIN = "explain"
-    FIX = "fix"
-    IMPROVE = "improve"
-    DOCUMENT = "document"
-    GENERATE_TESTS = "generateTests"
-    ASK_IN_CHAT = "askInChat"
-    EDIT_SELECTION = "editSelection"
-
-    @property
-    def replaces_selection(self) -> bool:
-        """Whether the reply's code replaces the selection."""
-        return self in (Action.FIX, Action.IMPROVE, Action.DOCUMENT, Action.EDIT_SELECTION)
-
-
+# Each action's wording lives in its spec (`action_specs.Action`): the stored request and a template of rules
+# whose fields (`PROMPT_FIELDS`) are filled here from the selection's language, diagnostics and test file.
 @dataclass(frozen=True)
 class Selection:
     """Selected code and where it sits, as the model should see it."""
@@ -120,16 +107,6 @@ class ActionPrompt:
 
 _SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 
-_VERBS = {
-    Action.EXPLAIN: "Explain the selected code",
-    Action.FIX: "Fix the selected code",
-    Action.IMPROVE: "Improve the selected code",
-    Action.DOCUMENT: "Add documentation to the selected code",
-    Action.GENERATE_TESTS: "Generate tests for the selected code",
-    Action.ASK_IN_CHAT: "Tell me about the selected code",
-    Action.EDIT_SELECTION: "Edit the selected code",
-}
-
 _TEST_FRAMEWORKS = {
     "python": "pytest (plain test functions and assert statements)",
     "typescript": "the describe/it/expect style of Jest or Vitest",
@@ -179,10 +156,10 @@ def build_action_prompt(
     parts = [block]
     if diagnostics:
         parts.append(diagnostics_block(diagnostics))
-    if action is Action.GENERATE_TESTS and tests is not None:
+    if action.spec.result is Result.TEST_FILE and tests is not None:
         parts.append(_tests_block(tests))
     typed = (instruction or "").strip()
-    prompt = typed or f"{_VERBS[action]} ({_where(selection)})"
+    prompt = typed or f"{action.spec.request} ({_where(selection)})"
     return ActionPrompt(prompt, "\n\n".join(parts), _task_instructions(action, selection, diagnostics, tests))
 
 
@@ -213,75 +190,57 @@ def _where(selection: Selection) -> str:
     return f"{selection.file_name}, {lines}"
 
 
-def _language_name(selection: Selection) -> str:
-    return selection.language_id or "the file's language"
-
-
-def _replacement_rules(selection: Selection) -> str:
-    tag = selection.language_id or ""
-    return (
-        f"Reply with the complete new version of the selected code in exactly one fenced code block"
-        f"{f' tagged {tag}' if tag else ''}. It replaces the selection as a whole: include every line of the "
-        "selection that should stay, and nothing from the code before or after it. Keep the code's style and "
-        "indentation. After the block, say in a few sentences what you changed and why."
-    )
+PROMPT_FIELDS = (
+    "language",
+    "code_tag",
+    "replacement_rules",
+    "problems_goal",
+    "doc_style",
+    "test_framework",
+    "tests_import",
+    "tests_target",
+)
+"""The fields an action's prompt template may use (`ActionSpec.prompt`); `_prompt_fields` fills them."""
 
 
 def _task_instructions(
     action: Action, selection: Selection, diagnostics: Sequence[DiagnosticNote], tests: TargetTestFile | None
 ) -> str:
-    language = _language_name(selection)
-    if action is Action.EXPLAIN:
-        return (
-            "Explain what the selected code does and how, then anything surprising: edge cases, bugs, "
-            "performance traps. Use the surrounding code for context, but explain the selection. Be concise "
-            "and use Markdown."
-        )
-    if action is Action.ASK_IN_CHAT:
-        return (
-            "The user's message is about the selected code in the attachment. Answer it using that code and "
-            "its surroundings; quote the lines you refer to."
-        )
-    if action is Action.GENERATE_TESTS:
-        return _tests_rules(selection, tests)
-    rules = _replacement_rules(selection)
-    if action is Action.FIX:
-        what = (
+    return action.spec.prompt.format_map(_prompt_fields(selection, diagnostics, tests))
+
+
+def _prompt_fields(
+    selection: Selection, diagnostics: Sequence[DiagnosticNote], tests: TargetTestFile | None
+) -> dict[str, str]:
+    language_id = selection.language_id or ""
+    language = language_id or "the file's language"
+    code_tag = f" tagged {language_id}" if language_id else ""
+    if tests is None:
+        tests_target = "the tests"
+    elif tests.exists:
+        tests_target = f"tests to append at the end of {tests.path}, with the imports they need"
+    else:
+        tests_target = f"the complete contents of the new file {tests.path}, imports included"
+    fields = {
+        "language": language,
+        "code_tag": code_tag,
+        "replacement_rules": (
+            f"Reply with the complete new version of the selected code in exactly one fenced code block"
+            f"{code_tag}. It replaces the selection as a whole: include every line of the selection that "
+            "should stay, and nothing from the code before or after it. Keep the code's style and "
+            "indentation. After the block, say in a few sentences what you changed and why."
+        ),
+        "problems_goal": (
             "Fix the problems listed in the attachment (reported by the user's tools)"
             if diagnostics
             else "Find and fix the bugs in the selected code"
-        )
-        return f"{what}. Change only what the fix needs. {rules}"
-    if action is Action.IMPROVE:
-        return (
-            "Improve the selected code's clarity, robustness and efficiency without changing what it does or "
-            f"its interface (names, signatures, return values). {rules}"
-        )
-    if action is Action.DOCUMENT:
-        style = _DOC_STYLES.get(selection.language_id or "", f"the documentation style usual in {language}")
-        return (
-            f"Add documentation to the selected code using {style}, and comments only where the code is not "
-            f"obvious. Do not change the code itself. {rules}"
-        )
-    return f"Change the selected code as the user's message asks, and nothing else. {rules}"
-
-
-def _tests_rules(selection: Selection, tests: TargetTestFile | None) -> str:
-    language = _language_name(selection)
-    framework = _TEST_FRAMEWORKS.get(selection.language_id or "", f"the usual test framework for {language}")
-    tag = f" tagged {selection.language_id}" if selection.language_id else ""
-    if tests is None:
-        where = "the tests"
-    elif tests.exists:
-        where = f"tests to append at the end of {tests.path}, with the imports they need"
-    else:
-        where = f"the complete contents of the new file {tests.path}, imports included"
-    importing = f" Import the code under test from {tests.module}." if tests and tests.module else ""
-    return (
-        f"Write unit tests for the selected code using {framework}. Cover typical inputs, edge cases and "
-        f"errors.{importing} Reply with exactly one fenced code block{tag} holding {where}. "
-        "Do not repeat the code under test."
-    )
+        ),
+        "doc_style": _DOC_STYLES.get(language_id, f"the documentation style usual in {language}"),
+        "test_framework": _TEST_FRAMEWORKS.get(language_id, f"the usual test framework for {language}"),
+        "tests_import": f" Import the code under test from {tests.module}." if tests and tests.module else "",
+        "tests_target": tests_target,
+    }
+    return fields
 
 
 def surroundings(

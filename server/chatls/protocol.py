@@ -23,6 +23,9 @@ from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
+from chatls import action_specs
+from chatls.action_specs import Action
+
 T = TypeVar("T")
 
 # --- client -> server requests -------------------------------------------------------------------
@@ -53,23 +56,17 @@ CMD_CONVERSATION = "chatls.conversation"
 CMD_DELETE_CONVERSATION = "chatls.deleteConversation"
 CMD_MODELS = "chatls.models"
 CMD_EXPORT_CONVERSATION = "chatls.exportConversation"
-CMD_EXPLAIN = "chatls.explain"
-CMD_FIX = "chatls.fix"
-CMD_IMPROVE = "chatls.improve"
-CMD_DOCUMENT = "chatls.document"
-CMD_GENERATE_TESTS = "chatls.generateTests"
-CMD_ASK_IN_CHAT = "chatls.askInChat"
-CMD_EDIT_SELECTION = "chatls.editSelection"
+# The code actions' commands and kinds come from their table (`action_specs.Action`); the named ids below are
+# for callers that run one particular action.
+CMD_EXPLAIN = Action.EXPLAIN.command
+CMD_FIX = Action.FIX.command
+CMD_IMPROVE = Action.IMPROVE.command
+CMD_DOCUMENT = Action.DOCUMENT.command
+CMD_GENERATE_TESTS = Action.GENERATE_TESTS.command
+CMD_ASK_IN_CHAT = Action.ASK_IN_CHAT.command
+CMD_EDIT_SELECTION = Action.EDIT_SELECTION.command
 
-ACTION_COMMANDS = (
-    CMD_EXPLAIN,
-    CMD_FIX,
-    CMD_IMPROVE,
-    CMD_DOCUMENT,
-    CMD_GENERATE_TESTS,
-    CMD_ASK_IN_CHAT,
-    CMD_EDIT_SELECTION,
-)
+ACTION_COMMANDS = tuple(action.command for action in Action)
 COMMANDS = (
     CMD_CHAT,
     CMD_CONVERSATIONS,
@@ -80,10 +77,10 @@ COMMANDS = (
     *ACTION_COMMANDS,
 )
 
-# --- code action kinds ---------------------------------------------------------------------------
-KIND_QUICKFIX = "quickfix.chatls"
-KIND_REWRITE = "refactor.rewrite.chatls"
-KIND_EXPLAIN = "refactor.chatls"  # explain/ask/tests change nothing in place, but editors list refactor.*
+# --- code action kinds (declared with the actions) -----------------------------------------------
+KIND_QUICKFIX = action_specs.KIND_QUICKFIX
+KIND_REWRITE = action_specs.KIND_REWRITE
+KIND_EXPLAIN = action_specs.KIND_EXPLAIN
 
 # --- message status values -----------------------------------------------------------------------
 STATUS_COMPLETE = "complete"
@@ -435,9 +432,10 @@ class ActionResult:
     """The model's reply (explanation, or the reply the edit was taken from)."""
     applied: bool
     """Whether an edit was applied (always false for explain/ask)."""
+    status: str
+    """`complete`, `truncated` or `cancelled`; always sent, so it has no default."""
     reason: str | None = None
     """Why nothing was applied, when an edit was expected."""
-    status: str = STATUS_COMPLETE
 
 
 @attrs.define

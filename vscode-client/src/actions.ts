@@ -1,6 +1,8 @@
 /**
  * Client side of the server's code actions. vscode-languageclient registers the server's commands itself;
- * this middleware adds what needs VS Code UI: the instruction input box, the profile picked in the panel or
+ * package.json lists them in the command palette (both generated from the server's table, as is every spec
+ * this file reads: titles, what each action takes, whether it edits). This middleware adds what needs VS Code
+ * UI: the selection for a palette run, the instruction input box, the profile picked in the panel or
  * status bar, the chat panel for Explain / Ask in chat, and a `clientToken` that pairs an edit action with its
  * streamed reply (the explanation its review shows). The server's progress, with the reply arriving and a
  * Cancel button, is shown by progress.ts; the edits arrive as workspace/applyEdit and are reviewed in review.ts.
@@ -12,42 +14,27 @@ import type { ActionRuns } from "./actionRuns";
 import type { ChatView } from "./chatView";
 import * as P from "./protocol";
 
-const LABELS: Record<string, string> = {
-  [P.CMD_EXPLAIN]: "Explain the selection",
-  [P.CMD_ASK_IN_CHAT]: "Ask about the selection",
-};
-
 function isActionResult(value: unknown): value is P.ActionResult {
   return typeof value === "object" && value !== null && typeof (value as { applied?: unknown }).applied === "boolean";
 }
 
-/** Ask for the missing instruction; undefined when the user dismissed the box. */
-async function withInstruction(command: string, args: P.SelectionArgs): Promise<P.SelectionArgs | undefined> {
-  if (args.instruction) {
+/** Ask for the instruction the action takes, unless given; undefined when the user dismissed the box. */
+async function withInstruction(spec: P.ActionSpec, args: P.SelectionArgs): Promise<P.SelectionArgs | undefined> {
+  if (args.instruction || spec.instruction === "none") {
     return args;
   }
-  if (command === P.CMD_EDIT_SELECTION) {
-    const instruction = await vscode.window.showInputBox({
-      title: "ChatLS: Edit with instruction",
-      prompt: "How should the selection change?",
-      placeHolder: "e.g. use a list comprehension",
-      ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() ? undefined : "Type what to change"),
-    });
-    return instruction ? { ...args, instruction: instruction.trim() } : undefined;
+  const required = spec.instruction === "required";
+  const answer = await vscode.window.showInputBox({
+    title: `ChatLS: ${spec.title.replace(/…$/, "")}`,
+    prompt: spec.instructionPrompt,
+    placeHolder: spec.instructionExample || undefined,
+    ignoreFocusOut: true,
+    validateInput: required ? (value) => (value.trim() ? undefined : "Type what to do") : undefined,
+  });
+  if (answer === undefined || (required && !answer.trim())) {
+    return undefined;
   }
-  if (command === P.CMD_ASK_IN_CHAT) {
-    const question = await vscode.window.showInputBox({
-      title: "ChatLS: Ask in chat",
-      prompt: "Question about the selection (leave empty for a general look)",
-      ignoreFocusOut: true,
-    });
-    if (question === undefined) {
-      return undefined;
-    }
-    return question.trim() ? { ...args, instruction: question.trim() } : args;
-  }
-  return args;
+  return answer.trim() ? { ...args, instruction: answer.trim() } : args;
 }
 
 /** Sends a server command; failures come back to the caller (not shown by vscode-languageclient). */
@@ -55,11 +42,19 @@ export type ServerCommand = (command: string, args: unknown[]) => Promise<unknow
 
 export function actionMiddleware(getChatView: () => ChatView | undefined, runs: ActionRuns, send: ServerCommand) {
   return async (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> => {
-    const first = args[0];
-    if (!(P.ACTION_COMMANDS as readonly string[]).includes(command) || !P.isSelectionArgs(first)) {
+    const spec = P.actionSpec(command);
+    if (!spec) {
       return next(command, args);
     }
-    const completed = await withInstruction(command, first);
+    // from the command palette (no argument): the active editor's selection
+    const first = args.length === 0 ? selectionFromEditor(spec) : args[0];
+    if (first === undefined && args.length === 0) {
+      return undefined;
+    }
+    if (!P.isSelectionArgs(first)) {
+      return next(command, args);
+    }
+    const completed = await withInstruction(spec, first);
     if (!completed) {
       return undefined;
     }
@@ -67,12 +62,12 @@ export function actionMiddleware(getChatView: () => ChatView | undefined, runs: 
     // the profile the user picked in the panel or the status bar, not the server's default
     const withProfile: P.SelectionArgs = { ...completed, profile: completed.profile ?? chatView?.activeProfileName ?? null };
     const finalArgs = [withProfile, ...args.slice(1)];
-    if (P.CHAT_ACTION_COMMANDS.includes(command)) {
+    if (!spec.edits) {
       if (!chatView) {
         return next(command, finalArgs);
       }
       return chatView.runExternalTurn(
-        completed.instruction ? `${LABELS[command]}: ${completed.instruction}` : LABELS[command] ?? command,
+        completed.instruction || spec.request, // what the server stores as the user's message
         // the panel's Stop cancels it; its deltas carry the panel's client token
         (token, clientToken) =>
           chatView.executeAction<unknown>(command, [{ ...withProfile, clientToken }, ...args.slice(1)], token),
@@ -122,36 +117,45 @@ async function showActionError(error: unknown): Promise<void> {
   }
 }
 
-/** "ChatLS: Edit Selection with Instruction": the same server command, from the palette. */
-export async function editWithInstruction(): Promise<void> {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.selection.isEmpty) {
-    void vscode.window.showWarningMessage("ChatLS: select the code to edit first.");
-    return;
-  }
-  const args = selectionArgs(editor);
-  // goes through the auto-registered server command, hence through the middleware above
-  await vscode.commands.executeCommand(P.CMD_EDIT_SELECTION, args);
+/** "ChatLS: Ask about the Selection in Chat" (a key binding and the editor's context menu): Ask in chat. */
+export async function sendSelectionToChat(): Promise<void> {
+  await vscode.commands.executeCommand(P.CMD_ASK_IN_CHAT);
 }
 
-/** "ChatLS: Ask about the Selection in Chat": the selection goes to the chat panel with a question. */
-export async function sendSelectionToChat(): Promise<void> {
+/** An action run from the palette: the active editor's selection, and the problems reported in it if the
+ * action takes them; undefined (and a warning) when nothing is selected. */
+function selectionFromEditor(spec: P.ActionSpec): P.SelectionArgs | undefined {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) {
-    void vscode.window.showWarningMessage("ChatLS: select the code to ask about first.");
-    return;
+    void vscode.window.showWarningMessage(`ChatLS: select the code first (${spec.title}).`);
+    return undefined;
   }
-  await vscode.commands.executeCommand(P.CMD_ASK_IN_CHAT, selectionArgs(editor));
+  const args = selectionArgs(editor);
+  if (!spec.diagnostics) {
+    return args;
+  }
+  const selection = editor.selection;
+  const problems = vscode.languages.getDiagnostics(editor.document.uri)
+    .filter((d) => d.range.intersection(selection) !== undefined)
+    .map(lspDiagnostic);
+  return problems.length ? { ...args, diagnostics: problems } : args;
+}
+
+function lspDiagnostic(d: vscode.Diagnostic): P.Diagnostic {
+  const code = typeof d.code === "object" ? d.code.value : d.code;
+  return {
+    range: lspRange(d.range),
+    message: d.message,
+    severity: d.severity + 1, // vscode counts from Error = 0, LSP from Error = 1
+    ...(d.source ? { source: d.source } : {}),
+    ...(code !== undefined ? { code } : {}),
+  };
+}
+
+function lspRange(r: vscode.Range): P.Range {
+  return { start: { line: r.start.line, character: r.start.character }, end: { line: r.end.line, character: r.end.character } };
 }
 
 function selectionArgs(editor: vscode.TextEditor): P.SelectionArgs {
-  const s = editor.selection;
-  return {
-    uri: editor.document.uri.toString(),
-    range: {
-      start: { line: s.start.line, character: s.start.character },
-      end: { line: s.end.line, character: s.end.character },
-    },
-    version: editor.document.version,
-  };
+  return { uri: editor.document.uri.toString(), range: lspRange(editor.selection), version: editor.document.version };
 }

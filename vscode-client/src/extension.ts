@@ -2,7 +2,7 @@
 
 import * as vscode from "vscode";
 import { ActionRuns } from "./actionRuns";
-import { actionMiddleware, editWithInstruction, sendSelectionToChat } from "./actions";
+import { actionMiddleware, sendSelectionToChat } from "./actions";
 import { ChatView, VIEW_ID } from "./chatView";
 import { ApiKeys } from "./secrets";
 import { EditReviews } from "./review";
@@ -44,7 +44,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.commands.registerCommand("chatls.client.showLog", () => log.show()),
     vscode.commands.registerCommand("chatls.client.switchProfile", () => switchProfile(view)),
-    vscode.commands.registerCommand("chatls.client.editWithInstruction", editWithInstruction),
     vscode.commands.registerCommand("chatls.client.sendSelectionToChat", sendSelectionToChat),
     vscode.commands.registerCommand("chatls.client.setupServer", async () => {
       if (await setUpServer(context, srv.managedVenv, log)) {

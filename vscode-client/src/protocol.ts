@@ -3,8 +3,10 @@
  *
  * Mirrors `server/chatls/protocol.py` (the single source of truth): same names, camelCase fields as they
  * travel on the wire. Keep the two in step; `test/unit/protocol.test.ts` checks this file against the
- * Python module.
+ * Python module; the code actions come from `./generated/actions.ts`, generated from the server's table.
  */
+
+import { ACTIONS, type ActionSpec } from "./generated/actions";
 
 // --- client -> server requests -----------------------------------------------------------------
 export const CHAT = "chatls/chat";
@@ -30,24 +32,16 @@ export const CMD_CONVERSATION = "chatls.conversation";
 export const CMD_DELETE_CONVERSATION = "chatls.deleteConversation";
 export const CMD_MODELS = "chatls.models";
 export const CMD_EXPORT_CONVERSATION = "chatls.exportConversation";
-export const CMD_EXPLAIN = "chatls.explain";
-export const CMD_FIX = "chatls.fix";
-export const CMD_IMPROVE = "chatls.improve";
-export const CMD_DOCUMENT = "chatls.document";
-export const CMD_GENERATE_TESTS = "chatls.generateTests";
-export const CMD_ASK_IN_CHAT = "chatls.askInChat";
-export const CMD_EDIT_SELECTION = "chatls.editSelection";
 
-export const ACTION_COMMANDS = [
-  CMD_EXPLAIN,
-  CMD_FIX,
-  CMD_IMPROVE,
-  CMD_DOCUMENT,
-  CMD_GENERATE_TESTS,
-  CMD_ASK_IN_CHAT,
-  CMD_EDIT_SELECTION,
-] as const;
-export const COMMANDS = [
+// The code actions' ids, kinds and specs are generated from the server's table (action_specs.py).
+export {
+  ACTIONS, CMD_ASK_IN_CHAT, CMD_DOCUMENT, CMD_EDIT_SELECTION, CMD_EXPLAIN, CMD_FIX, CMD_GENERATE_TESTS, CMD_IMPROVE,
+  KIND_EXPLAIN, KIND_QUICKFIX, KIND_REWRITE,
+} from "./generated/actions";
+export type { ActionSpec } from "./generated/actions";
+
+export const ACTION_COMMANDS: readonly string[] = ACTIONS.map((action) => action.command);
+export const COMMANDS: readonly string[] = [
   CMD_CHAT,
   CMD_CONVERSATIONS,
   CMD_CONVERSATION,
@@ -55,15 +49,12 @@ export const COMMANDS = [
   CMD_MODELS,
   CMD_EXPORT_CONVERSATION,
   ...ACTION_COMMANDS,
-] as const;
+];
 
-/** Code-action commands whose reply is a conversation turn to show in the chat panel. */
-export const CHAT_ACTION_COMMANDS: readonly string[] = [CMD_EXPLAIN, CMD_ASK_IN_CHAT];
-
-// --- code action kinds -------------------------------------------------------------------------
-export const KIND_QUICKFIX = "quickfix.chatls";
-export const KIND_REWRITE = "refactor.rewrite.chatls";
-export const KIND_EXPLAIN = "refactor.chatls";
+/** The spec of a code-action command; undefined for any other command. */
+export function actionSpec(command: string): ActionSpec | undefined {
+  return ACTIONS.find((action) => action.command === command);
+}
 
 // --- message status values ---------------------------------------------------------------------
 export const STATUS_COMPLETE = "complete";
@@ -312,8 +303,9 @@ export interface ActionResult {
   messageId: string;
   content: string;
   applied: boolean;
+  /** `complete`, `truncated` or `cancelled`. */
+  status: string;
   reason?: string | null;
-  status?: string;
 }
 
 export interface ExportConversationArgs {

@@ -1,5 +1,4 @@
-"""The code-action commands: `chatls.explain`, `.fix`, `.improve`, `.document`, `.generateTests`,
-`.askInChat` and `.editSelection`.
+"""The code-action commands, one per row of `action_specs.Action` (`chatls.explain`, `.fix`, `.improve`, …).
 
 Each one takes a `protocol.SelectionArgs`, runs one turn of the workspace's conversation under cancellable
 work-done progress (its deltas stream like any chat), and for the edit actions applies the reply's code with
@@ -21,7 +20,6 @@ import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -31,6 +29,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from chatls import edits, prompts, protocol, workspaces
+from chatls.action_specs import Instruction, Result
 from chatls.chat_service import Turn
 from chatls.editor_folders import shown_path
 from chatls.errors import invalid_params
@@ -41,26 +40,6 @@ from chatls.server import ChatLSServer
 from chatls.workspace_files import describe_text_problem, read_workspace_file
 
 log = logging.getLogger(__name__)
-
-ACTIONS = {
-    protocol.CMD_EXPLAIN: Action.EXPLAIN,
-    protocol.CMD_FIX: Action.FIX,
-    protocol.CMD_IMPROVE: Action.IMPROVE,
-    protocol.CMD_DOCUMENT: Action.DOCUMENT,
-    protocol.CMD_GENERATE_TESTS: Action.GENERATE_TESTS,
-    protocol.CMD_ASK_IN_CHAT: Action.ASK_IN_CHAT,
-    protocol.CMD_EDIT_SELECTION: Action.EDIT_SELECTION,
-}
-
-TITLES = {
-    Action.EXPLAIN: "Explain",
-    Action.FIX: "Fix",
-    Action.IMPROVE: "Improve",
-    Action.DOCUMENT: "Add documentation",
-    Action.GENERATE_TESTS: "Generate tests",
-    Action.ASK_IN_CHAT: "Ask in chat",
-    Action.EDIT_SELECTION: "Edit selection",
-}
 
 CANCELLED = "Cancelled: nothing was applied."
 
@@ -137,15 +116,16 @@ def latest_line(text: str, width: int = 60) -> str:
 
 
 # --- the command ---------------------------------------------------------------------------------
-async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]) -> dict[str, Any]:
+async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[object, ...]) -> protocol.ActionResult:
+    spec = action.spec
     args = selection_args(raw_args)
     snapshot = take_snapshot(ls, args)
     instruction = (args.instruction or "").strip() or None
-    if action is Action.EDIT_SELECTION and instruction is None:
+    if spec.instruction is Instruction.REQUIRED and instruction is None:
         raise invalid_params(
-            "invalid params: chatls.editSelection needs an instruction saying what to change @ $.instruction"
+            f"invalid params: {spec.command} needs an instruction saying what to do @ $.instruction"
         )
-    plan = tests_plan(ls, snapshot) if action is Action.GENERATE_TESTS else None
+    plan = tests_plan(ls, snapshot) if spec.result is Result.TEST_FILE else None
     built = prompts.build_action_prompt(
         action,
         prompt_selection(ls, snapshot),
@@ -166,7 +146,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
     ls.track_current_task()  # so shutdown finishes it first (pygls#606)
     progress: _Progress | None = None
     try:
-        async with cancellable_progress(ls, f"ChatLS: {TITLES[action]}") as report:
+        async with cancellable_progress(ls, spec.running_title) as report:
             progress = _Progress(ls, report)
             result = await ls.chat_service.run_turn(turn, progress.on_delta)
             outcome = await apply_reply(ls, action, snapshot, result, plan, progress)
@@ -175,35 +155,32 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[Any, ...]
     if outcome.reason and not outcome.declined:
         tell(ls, outcome)
     status = protocol.STATUS_TRUNCATED if result.finish_reason == "length" else protocol.STATUS_COMPLETE
-    answer = protocol.ActionResult(
-        result.conversation_id, result.message_id, result.content, outcome.applied, outcome.reason, status
+    return protocol.ActionResult(
+        conversation_id=result.conversation_id,
+        message_id=result.message_id,
+        content=result.content,
+        applied=outcome.applied,
+        status=status,
+        reason=outcome.reason,
     )
-    return _wire(answer)
 
 
-def _cancelled(progress: _Progress | None) -> dict[str, Any]:
+def _cancelled(progress: _Progress | None) -> protocol.ActionResult:
     reason = CANCELLED
     if progress is not None and progress.edit_sent:
         reason = "Cancelled while the editor was still reviewing the edit; check the document."
-    answer = protocol.ActionResult(
+    return protocol.ActionResult(
         conversation_id=progress.conversation_id if progress else "",
         message_id=progress.message_id if progress else "",
         content="".join(progress.parts) if progress else "",
         applied=False,
-        reason=reason,
         status=protocol.STATUS_CANCELLED,
+        reason=reason,
     )
-    return _wire(answer)
-
-
-def _wire(answer: protocol.ActionResult) -> dict[str, Any]:
-    plain: dict[str, Any] = protocol.unstructure(answer)
-    plain["status"] = answer.status  # the converter drops fields equal to their default
-    return plain
 
 
 # --- validating the arguments --------------------------------------------------------------------
-def selection_args(raw_args: tuple[Any, ...]) -> protocol.SelectionArgs:
+def selection_args(raw_args: tuple[object, ...]) -> protocol.SelectionArgs:
     if len(raw_args) != 1:
         raise invalid_params(
             f"invalid params: expected one argument {{uri, range, version?, instruction?, diagnostics?}}, "
@@ -306,12 +283,13 @@ async def apply_reply(
     plan: TestsPlan | None,
     progress: _Progress,
 ) -> Outcome:
-    if action in (Action.EXPLAIN, Action.ASK_IN_CHAT):
+    spec = action.spec
+    if not spec.edits:
         return Outcome(applied=False)
     if result.finish_reason == "length" and not _has_closed_block(result.content):
         return Outcome(False, "The reply was cut off at the length limit, so nothing was applied.")
-    label = f"ChatLS: {TITLES[action]}"
-    combine = action is Action.GENERATE_TESTS
+    label = spec.running_title
+    combine = spec.result is Result.TEST_FILE  # models often split the imports from the tests
     code = edits.choose_code(
         result.content, snapshot.language_id, original=snapshot.original, combine=combine
     )
@@ -325,7 +303,7 @@ async def apply_reply(
             f"The code in the reply is {size} bytes, over the maxEditBytes limit of "
             f"{settings.max_edit_bytes}, so nothing was applied; the reply is in the conversation.",
         )
-    confirm = Confirmation(settings.confirm_edits, TITLES[action])
+    confirm = Confirmation(settings.confirm_edits, spec.name)
     if combine:
         return await _apply_tests(ls, snapshot, plan, code, label, progress, confirm)
     return await _apply_replacement(ls, snapshot, code, label, progress, confirm)
@@ -521,14 +499,14 @@ async def _show(ls: ChatLSServer, uri: str) -> None:
 
 
 # --- registration --------------------------------------------------------------------------------
-def command_handler(action: Action) -> Callable[..., Coroutine[Any, Any, dict[str, Any]]]:
-    async def handler(ls: ChatLSServer, *args: Any) -> dict[str, Any]:
+def command_handler(action: Action) -> Callable[..., Coroutine[None, None, protocol.ActionResult]]:
+    async def handler(ls: ChatLSServer, *args: object) -> protocol.ActionResult:
         return await run_action(ls, action, args)
 
-    handler.__name__ = f"chatls_{action.value}"
+    handler.__name__ = f"chatls_{action.spec.id}"
     return handler
 
 
 def register(server: ChatLSServer) -> None:
-    for command, action in ACTIONS.items():
-        server.command(command)(command_handler(action))
+    for action in Action:
+        server.command(action.command)(command_handler(action))

@@ -9,37 +9,18 @@ Fix the diagnostics the client reported in the range.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lsprotocol import types
 
 from chatls import protocol
+from chatls.action_specs import KINDS, TITLE_PREFIX, Action
 from chatls.server import ChatLSServer
 
-TITLE_PREFIX = "ChatLS: "
 MAX_TITLE_MESSAGE = 60
 """A Fix title quotes a lone diagnostic up to this many characters."""
 
-
-@dataclass(frozen=True)
-class Offer:
-    title: str
-    command: str
-    kind: str
-
-
-OFFERS = (
-    Offer("Explain", protocol.CMD_EXPLAIN, protocol.KIND_EXPLAIN),
-    Offer("Improve", protocol.CMD_IMPROVE, protocol.KIND_REWRITE),
-    Offer("Add documentation", protocol.CMD_DOCUMENT, protocol.KIND_REWRITE),
-    Offer("Generate tests", protocol.CMD_GENERATE_TESTS, protocol.KIND_EXPLAIN),
-    Offer("Ask in chat", protocol.CMD_ASK_IN_CHAT, protocol.KIND_EXPLAIN),
-    Offer("Edit with instruction…", protocol.CMD_EDIT_SELECTION, protocol.KIND_REWRITE),
-)
-"""Offered on every non-empty selection, in this order (Fix comes first when there is something to fix)."""
-
-ADVERTISED_KINDS = [protocol.KIND_QUICKFIX, protocol.KIND_REWRITE, protocol.KIND_EXPLAIN]
+ADVERTISED_KINDS = list(KINDS)
 
 
 def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
@@ -56,38 +37,31 @@ def overlaps(a: types.Range, b: types.Range) -> bool:
     return a_start <= b_end and b_start <= a_end
 
 
-def fix_title(diagnostics: Sequence[types.Diagnostic]) -> str:
+def fix_title(diagnostics: Sequence[types.Diagnostic], title: str = Action.FIX.spec.title) -> str:
+    """The title of an action offered on reported problems: it quotes a lone one, else counts them."""
     if len(diagnostics) > 1:
-        return f"{TITLE_PREFIX}Fix {len(diagnostics)} problems"
+        return f"{TITLE_PREFIX}{title} {len(diagnostics)} problems"
     message = " ".join(diagnostics[0].message.split())
     if len(message) > MAX_TITLE_MESSAGE:
         message = message[: MAX_TITLE_MESSAGE - 1].rstrip() + "…"
-    return f"{TITLE_PREFIX}Fix “{message}”"
+    return f"{TITLE_PREFIX}{title} “{message}”"
 
 
 def actions_for(params: types.CodeActionParams, version: int | None) -> list[types.CodeAction]:
-    """The actions for a non-empty selection of an open document at `version` (pure)."""
+    """The actions for a non-empty selection of an open document at `version` (pure), in the table's order;
+    those that need reported problems only when some overlap the selection."""
     uri, range_, only = params.text_document.uri, params.range, params.context.only
-    actions: list[types.CodeAction] = []
     diagnostics = [d for d in params.context.diagnostics if overlaps(d.range, range_)]
-    if diagnostics and kind_matches(protocol.KIND_QUICKFIX, only):
-        args = protocol.SelectionArgs(uri=uri, range=range_, version=version, diagnostics=diagnostics)
-        title = fix_title(diagnostics)
-        actions.append(
-            types.CodeAction(
-                title=title,
-                kind=protocol.KIND_QUICKFIX,
-                diagnostics=diagnostics,
-                command=types.Command(title=title, command=protocol.CMD_FIX, arguments=[args]),
-            )
-        )
-    for offer in OFFERS:
-        if not kind_matches(offer.kind, only):
+    actions: list[types.CodeAction] = []
+    for action in Action:
+        spec = action.spec
+        if not kind_matches(spec.kind, only) or (spec.diagnostics and not diagnostics):
             continue
-        title = TITLE_PREFIX + offer.title
-        args = protocol.SelectionArgs(uri=uri, range=range_, version=version)
-        command = types.Command(title=title, command=offer.command, arguments=[args])
-        actions.append(types.CodeAction(title=title, kind=offer.kind, command=command))
+        carried = diagnostics if spec.diagnostics else None
+        title = fix_title(diagnostics, spec.title) if carried else TITLE_PREFIX + spec.title
+        args = protocol.SelectionArgs(uri=uri, range=range_, version=version, diagnostics=carried)
+        command = types.Command(title=title, command=spec.command, arguments=[args])
+        actions.append(types.CodeAction(title=title, kind=spec.kind, diagnostics=carried, command=command))
     return actions
 
 

@@ -61,10 +61,23 @@ test("request, command and action lists match the server's", () => {
     return body.split(",").map((s) => s.trim()).filter(Boolean);
   };
   const constants = pythonConstants();
+  // the action commands come from the generated table, which tests/actions/test_action_table.py checks
+  const actionCommands = P.ACTIONS.map((action) => action.command);
   const resolve = (names: string[]): string[] => names.flatMap((n) =>
-    n === "*ACTION_COMMANDS" ? resolve(tuple("ACTION_COMMANDS")) : [constants.get(n) ?? `?${n}`]);
-  assert.deepEqual([...P.ACTION_COMMANDS], resolve(tuple("ACTION_COMMANDS")));
+    n === "*ACTION_COMMANDS" ? actionCommands : [constants.get(n) ?? `?${n}`]);
+  assert.deepEqual([...P.ACTION_COMMANDS], actionCommands);
   assert.deepEqual([...P.COMMANDS], resolve(tuple("COMMANDS")));
+});
+
+test("every action has a known kind and a title, and says what it takes", () => {
+  assert.ok(P.ACTIONS.length >= 7);
+  for (const action of P.ACTIONS) {
+    assert.ok([P.KIND_QUICKFIX, P.KIND_REWRITE, P.KIND_EXPLAIN].includes(action.kind), action.command);
+    assert.ok(action.command.startsWith("chatls.") && action.title && action.request, action.command);
+    assert.equal(P.actionSpec(action.command), action);
+    assert.equal(action.instruction === "none", action.instructionPrompt === "", action.command);
+  }
+  assert.equal(P.actionSpec(P.CMD_CHAT), undefined);
 });
 
 test("every payload class has a TS interface with the same camelCase fields", () => {
