@@ -34,15 +34,26 @@ class Attached:
 
 
 async def render_items(ls: Any, items: Sequence[protocol.ContextItem], max_bytes: int) -> list[Attached]:
-    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used."""
-    rendered = []
+    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used.
+
+    Items are read at once (a `git diff` runs while a file is read); when several cannot be used, the
+    first in order is reported.
+    """
     for index, item in enumerate(items):
-        where = f"$.attachments[{index}]"
         if item.kind not in KINDS:
             raise invalid_params(
-                f"invalid params: kind must be one of {', '.join(KINDS)}, got {item.kind!r} @ {where}.kind"
+                f"invalid params: kind must be one of {', '.join(KINDS)}, got {item.kind!r} "
+                f"@ $.attachments[{index}].kind"
             )
-        rendered.append(await _render(ls, item, max_bytes, where))
+    results = await asyncio.gather(
+        *(_render(ls, item, max_bytes, f"$.attachments[{index}]") for index, item in enumerate(items)),
+        return_exceptions=True,
+    )
+    rendered = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        rendered.append(result)
     return rendered
 
 
