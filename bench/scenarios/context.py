@@ -152,7 +152,7 @@ async def run(context: RunContext) -> list[Row]:
             async def bare() -> float:
                 return await to_upstream({"prompt": PROMPT, "workspaceUri": root.as_uri()})
 
-            for _ in range(3):  # warm-up: the SDK, HTTP client, token counter and git are loaded once
+            for _ in range(context.size(full=3, quick=1)):  # warm-up: SDK, HTTP client, tiktoken, git
                 await attached()
                 await bare()
             rounds = context.size(full=40, quick=4)
@@ -200,4 +200,5 @@ SCENARIO = Scenario(
     rows=(WITH_ATTACHMENTS, ADDED),
     requires=("chatls.cli", "chatls.server", "chatls.context_items"),
     run=run,
+    timeout_quick=120.0,
 )
