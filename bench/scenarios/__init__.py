@@ -13,6 +13,7 @@ MODULES = (
     "server_startup",
     "server_history",
     "server_conversations",
+    "context",
     "code_actions",
     "memory",
     "agent",

@@ -21,6 +21,8 @@
 ;;    (Only when `eglot-confirm-server-initiated-edits' asks for confirmation, as it does by default.)
 ;;  - "Edit with instruction" asks for the instruction in the minibuffer before the server runs it.
 ;;  - Reasoning summaries stream into a "Thinking" section before the answer.
+;;  - Grounded (On Your Data) answers end with their numbered references; `chatls-open-conversation'
+;;    shows a stored conversation (references included) and continues it.
 ;;
 ;; Setup (see docs/editors.md):
 ;;   (add-to-list 'load-path "/path/to/chatls/editors/emacs")
@@ -34,6 +36,7 @@
 (require 'eglot)
 (require 'jsonrpc)
 (require 'cl-lib)
+(require 'seq)
 (require 'diff)
 (require 'diff-mode)
 
@@ -120,6 +123,38 @@ Windows whose point was at the end keep following the output."
 (defun chatls-reply-text (message-id)
   "Text streamed so far for the reply MESSAGE-ID."
   (gethash message-id chatls--replies))
+
+;;;; References (On Your Data)
+
+(defun chatls--cited (citation key)
+  "Field KEY of CITATION (a plist), nil when null or empty."
+  (let ((value (plist-get citation key)))
+    (and (stringp value) (not (string-empty-p value)) value)))
+
+(defun chatls-reference-line (number citation)
+  "`[1] policy.md (chunk 0) — https://…': what `[doc1]' in a grounded answer points to.
+NUMBER counts from 1; CITATION is a plist with :title :url :filepath :chunkId."
+  (let* ((title (chatls--cited citation :title))
+         (url (chatls--cited citation :url))
+         (filepath (chatls--cited citation :filepath))
+         (chunk (chatls--cited citation :chunkId))
+         (label (or title filepath url "(untitled source)"))
+         (where (cond ((and url (not (equal url label))) url)
+                      ((and filepath (not (equal filepath label))) filepath))))
+    (concat (format "[%d] %s" number label)
+            (if chunk (format " (chunk %s)" chunk) "")
+            (if where (concat " — " where) ""))))
+
+(defun chatls--references (citations)
+  "The numbered reference list shown after a grounded answer, or \"\" for no CITATIONS."
+  (if (zerop (length citations))
+      ""
+    (let ((number 0))
+      (concat "\n\nReferences:"
+              (mapconcat (lambda (citation)
+                           (setq number (1+ number))
+                           (concat "\n" (chatls-reference-line number citation)))
+                         citations "")))))
 
 ;;;; Server -> client
 
@@ -300,6 +335,7 @@ The reply streams into *chatls*."
                   (lambda (result)
                     (setq chatls-last-result result
                           chatls-conversation-id (plist-get result :conversationId))
+                    (chatls--append (chatls--references (plist-get result :citations)))
                     (chatls--append (format "\n\n_%s · %s_" (plist-get result :model)
                                             (or (plist-get result :stopReason)
                                                 (plist-get result :finishReason))))))))
@@ -344,6 +380,41 @@ The server keeps the partial reply, marked cancelled."
   "Make the next `chatls-chat' start a new conversation."
   (interactive)
   (setq chatls-conversation-id nil chatls--streaming-message nil chatls--section nil))
+
+(defun chatls--pick-conversation ()
+  "A conversation of the current project, picked by title in the minibuffer."
+  (let* ((server (chatls--server))
+         (root (project-root (eglot--project server)))
+         (listed (jsonrpc-request server :chatls/conversations
+                                  (list :workspaceUri (eglot--path-to-uri (expand-file-name root)))))
+         (choices (mapcar (lambda (c) (cons (format "%s (%s)" (plist-get c :title) (plist-get c :updatedAt))
+                                            (plist-get c :id)))
+                          listed)))
+    (unless choices (user-error "ChatLS: no conversations in this project yet"))
+    (cdr (assoc (completing-read "ChatLS conversation: " choices nil t) choices))))
+
+(defun chatls-open-conversation (conversation-id)
+  "Show the stored conversation CONVERSATION-ID in *chatls*; the next `chatls-chat' continues it.
+Interactively, pick one of the project's conversations.  Grounded replies show their references."
+  (interactive (list (chatls--pick-conversation)))
+  (let ((result (jsonrpc-request (chatls--server) :chatls/conversation
+                                 (list :conversationId conversation-id))))
+    (with-current-buffer (chatls-transcript-buffer)
+      (let ((inhibit-read-only t)) (erase-buffer)))
+    (chatls--append (concat "# " (or (plist-get result :title) "Conversation")))
+    (seq-doseq (message (plist-get result :messages))
+      (let ((status (plist-get message :status))
+            (reasoning (plist-get message :reasoning)))
+        (chatls--start-section (if (equal (plist-get message :role) "user") "You" "ChatLS"))
+        (when (and (stringp reasoning) (not (string-empty-p reasoning)))
+          (chatls--append (concat "### Thinking\n\n" reasoning "\n\n---\n\n")))
+        (chatls--append (or (plist-get message :content) ""))
+        (chatls--append (chatls--references (plist-get message :citations)))
+        (when (and status (not (equal status "complete")))
+          (chatls--append (format "\n\n_(%s)_" status)))))
+    (setq chatls-conversation-id (or (plist-get result :id) conversation-id)
+          chatls--streaming-message nil chatls--section nil)
+    result))
 
 ;;;; Code-action commands
 

@@ -9,9 +9,10 @@ Ctrl-C cancels the request ($/cancelRequest): the server keeps the partial reply
 command prints the conversation id to continue with. The server runs in its own session so the terminal's
 SIGINT reaches only this client, which then shuts it down in order.
 
-Text piped into stdin (`git diff | chatls ask "review"`) is attached to the question, and so is every
-`--file`. With no profile configured anywhere (config file, environment), it starts the bundled Azure OpenAI
-emulator on a loopback port and points the server at it, so the command works on a fresh machine.
+Text piped into stdin (`git diff | chatls ask "review"`) is attached to the question as a context item
+labelled "standard input" (stored, counted by --dry-run and shown like every `--file`). With no profile
+configured anywhere (config file, environment), it starts the bundled Azure OpenAI emulator on a loopback
+port and points the server at it, so the command works on a fresh machine.
 """
 
 from __future__ import annotations
@@ -198,11 +199,10 @@ def _chat_params(args: argparse.Namespace, stdin_text: str | None = None) -> dic
             if staged:
                 item["staged"] = True
             attachments.append(item)
+    if stdin_text is not None:
+        attachments.append({"kind": "text", "label": "standard input", "text": stdin_text})
     if attachments:
         params["attachments"] = attachments
-    if stdin_text is not None:
-        # No context-item kind carries arbitrary text: piped input stays a fenced block in the prompt.
-        prompt = "\n\n".join([prompt, _fenced("standard input", stdin_text, "")])
     params["prompt"] = prompt
     return params
 
@@ -258,13 +258,6 @@ def _existing_file(name: str) -> Path:
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
-
-
-def _fenced(title: str, text: str, language: str) -> str:
-    fence = "```"
-    while fence in text:  # a fence longer than any run of backticks inside keeps the block whole
-        fence += "`"
-    return f"{title}:\n{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
 
 
 def _line_range(spec: str, text: str) -> dict[str, Any]:
@@ -330,7 +323,7 @@ async def _ask(
         client.initialized(types.InitializedParams())
         # The named files are open documents: the server reads them from the client, wherever they are.
         for uri in dict.fromkeys(
-            item["uri"] for item in params.get("attachments", []) if item["kind"] != "diff"
+            item["uri"] for item in params.get("attachments", []) if item["kind"] not in ("diff", "text")
         ):
             _open_document(client, uri)
         request_id = uuid.uuid4().hex

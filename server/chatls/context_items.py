@@ -1,6 +1,7 @@
 """Context the user attaches to a question: files, ranges, the selection, folders, problems, the git diff,
-the open editors — each read through the one safe path (`chatls.workspace_files`: open buffers first, disk
-only inside the workspace, size-capped) and rendered as a labelled block sent before the prompt.
+the open editors, a text the client sends itself (what was piped into `chatls ask`) — each read through
+the one safe path (`chatls.workspace_files`: open buffers first, disk only inside the workspace,
+size-capped) and rendered as a labelled block sent before the prompt.
 
 The label of each block (kind, name, lines) is part of the stored attachment, so Retry resends exactly what
 was attached and Export shows what it was.
@@ -18,10 +19,10 @@ from urllib.parse import unquote, urlparse
 
 from chatls import protocol
 from chatls.errors import invalid_params
-from chatls.prompts import selection_block
-from chatls.workspace_files import document_for
+from chatls.prompts import fence_for, selection_block
+from chatls.workspace_files import describe_text_problem, document_for
 
-KINDS = ("file", "range", "selection", "folder", "problems", "diff", "openEditors")
+KINDS = ("file", "range", "selection", "folder", "problems", "diff", "openEditors", "text")
 GIT_TIMEOUT = 10.0
 
 
@@ -34,15 +35,26 @@ class Attached:
 
 
 async def render_items(ls: Any, items: Sequence[protocol.ContextItem], max_bytes: int) -> list[Attached]:
-    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used."""
-    rendered = []
+    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used.
+
+    Items are read at once (a `git diff` runs while a file is read); when several cannot be used, the
+    first in order is reported.
+    """
     for index, item in enumerate(items):
-        where = f"$.attachments[{index}]"
         if item.kind not in KINDS:
             raise invalid_params(
-                f"invalid params: kind must be one of {', '.join(KINDS)}, got {item.kind!r} @ {where}.kind"
+                f"invalid params: kind must be one of {', '.join(KINDS)}, got {item.kind!r} "
+                f"@ $.attachments[{index}].kind"
             )
-        rendered.append(await _render(ls, item, max_bytes, where))
+    results = await asyncio.gather(
+        *(_render(ls, item, max_bytes, f"$.attachments[{index}]") for index, item in enumerate(items)),
+        return_exceptions=True,
+    )
+    rendered = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        rendered.append(result)
     return rendered
 
 
@@ -71,6 +83,8 @@ async def _render(ls: Any, item: protocol.ContextItem, max_bytes: int, where: st
         return _problems(ls, item)
     if item.kind == "diff":
         return await _diff(ls, item, max_bytes, where)
+    if item.kind == "text":
+        return _text(item, max_bytes, where)
     return _open_editors(ls)
 
 
@@ -157,6 +171,25 @@ async def _run_git(args: list[str], max_bytes: int, where: str) -> str:
             f"attach files or ranges instead @ {where}"
         )
     return out.decode("utf-8", "replace")
+
+
+def _text(item: protocol.ContextItem, max_bytes: int, where: str) -> Attached:
+    """A text the client sent (nothing is read): a fenced block under its label, at most maxFileBytes."""
+    if item.text is None:
+        raise invalid_params(f"invalid params: a text needs its text @ {where}.text")
+    size = len(item.text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise invalid_params(
+            f"invalid params: the text is {size:,} bytes, over the maxFileBytes limit of {max_bytes:,} "
+            f"@ {where}.text"
+        )
+    problem = describe_text_problem(item.text)
+    if problem is not None:
+        raise invalid_params(f"invalid params: the text cannot be used: {problem} @ {where}.text")
+    label = " ".join((item.label or "").split()) or "text"  # one line: it names the block
+    body = item.text.rstrip("\n")
+    fence = fence_for(body)
+    return Attached(label, f"{label}:\n{fence}\n{body}\n{fence}")
 
 
 def _open_editors(ls: Any) -> Attached:

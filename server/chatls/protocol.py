@@ -116,7 +116,7 @@ class ContextItem:
     """One piece of context attached to a question (docs/protocol.md, "Context items")."""
 
     kind: str
-    """"file", "range", "selection", "folder", "problems", "diff" or "openEditors"."""
+    """"file", "range", "selection", "folder", "problems", "diff", "openEditors" or "text"."""
     uri: str | None = None
     """The document or folder (file, range, selection, folder; problems of one file; the repository of a
     diff — the first workspace folder when absent)."""
@@ -126,6 +126,10 @@ class ContextItem:
     """For "diff": the staged changes (`git diff --staged`) instead of the working tree's."""
     diagnostics: list[types.Diagnostic] | None = None
     """For "problems": the editor's diagnostics of `uri` (else what the server last saw of them)."""
+    text: str | None = None
+    """For "text": the text itself, e.g. what was piped into `chatls ask`."""
+    label: str | None = None
+    """For "text": what the text is, for people ("standard input"); "text" when absent."""
 
 
 @attrs.define

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.cli.support import azure_env, chatls, clean_env, conversation_of
@@ -143,13 +144,49 @@ def test_bad_command_lines_exit_with_status_2(tmp_path: Path, args: list[str], m
 # --- what is attached to the question ---------------------------------------------------------------
 
 
-def test_piped_stdin_is_attached_to_the_question(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:
+def stored_question(tmp_path: Path, conversation_id: str) -> Any:
+    """The stored question of a conversation, read from the database `chatls ask` wrote."""
+    from chatls.store import ConversationStore
+
+    (database,) = (tmp_path / "state").rglob("chatls.db")
+    with ConversationStore.open(database.parent) as store:
+        return store.get_messages(conversation_id)[0]
+
+
+def test_piped_stdin_is_an_attachment_of_the_question(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
     diff = "--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
     done = ask("review", env=azure_env(tmp_path, emulator_thread), stdin=diff)
     assert done.returncode == 0, done.stderr
     sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
-    assert sent.startswith("review\n\nstandard input:\n```\n")
-    assert diff.rstrip("\n") in sent, "the piped text did not reach the model"
+    # A labelled block before the prompt, like --file and --diff: not pasted into what the user typed.
+    assert sent == f"standard input:\n```\n{diff.rstrip()}\n```\n\nreview"
+    question = stored_question(tmp_path, conversation_of(done.stderr))
+    assert question.content == "review"
+    assert question.attachment == f"standard input:\n```\n{diff.rstrip()}\n```"
+
+
+def test_piped_stdin_is_counted_and_named_by_dry_run(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    done = ask("review", "--dry-run", env=azure_env(tmp_path, emulator_thread), stdin="x = 1\n" * 50)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("  standard input: ")]
+    assert int(line.rsplit(" ", 1)[1].replace(",", "")) > 50
+    assert emulator_thread.chat_requests() == []
+
+
+def test_piped_stdin_over_the_size_limit_is_refused_naming_it(
+    tmp_path: Path, emulator_thread: ThreadedEmulator
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("maxFileBytes = 100\n", encoding="utf-8")
+    env = azure_env(tmp_path, emulator_thread, CHATLS_CONFIG_FILE=str(config))
+    done = ask("review", env=env, stdin="y" * 101)
+    assert done.returncode == 1
+    assert "the text is 101 bytes, over the maxFileBytes limit of 100 @ $.attachments[0].text" in done.stderr
+    assert emulator_thread.chat_requests() == []
 
 
 def test_empty_stdin_attaches_nothing(tmp_path: Path, emulator_thread: ThreadedEmulator) -> None:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 import shutil
@@ -411,3 +412,47 @@ def test_fitting_is_always_within_budget_and_a_newest_suffix() -> None:
         assert not kept or kept[0].role == "user" or len(kept) == len(history)
         retried = trim_further(fitted)
         assert retried.total_tokens <= fitted.total_tokens
+
+
+# --- long texts: estimated from samples --------------------------------------------------------------
+def _code(size: int) -> str:
+    line = "def handler_{0}(request):\n    return route(request, 'path/{0}', {1})\n"
+    return "".join(line.format(n, n % 7) for n in range(size // 40 + 1))[:size]
+
+
+def test_texts_up_to_the_threshold_are_counted_exactly() -> None:
+    text = _code(tokens.SAMPLED_ABOVE)
+    assert tokens.text_tokens(EstimateCounter(), text) == EstimateCounter().count(text)
+
+
+@pytest.mark.parametrize("kind", ["code", "prose", "diff"])
+def test_a_long_text_is_sampled_and_over_counts_even_text_a_little(
+    kind: str, seeded_cache: Path, monkeypatch: pytest.MonkeyPatch, fresh_counters: None
+) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(seeded_cache))
+    counter = tokens.counter_for("gpt-4o")
+    rng = random.Random(7)
+    words = ["the", "model", "reads", "every", "attached", "file", "before", "it", "answers", "quickly"]
+    texts = {
+        "code": _code(400_000),
+        "prose": " ".join(rng.choice(words) for _ in range(80_000)),
+        "diff": "".join(f"-a{i}\n+b{i}\n" for i in range(30_000)),
+    }
+    text = texts[kind]
+    exact = counter.count(text)
+    estimate = tokens.text_tokens(counter, text)
+    assert exact <= estimate <= exact * 1.3, (exact, estimate)
+
+
+def test_sampling_reads_only_a_few_slices_of_a_long_text() -> None:
+    seen: list[int] = []
+
+    class Recording:
+        name = "recording"
+
+        def count(self, text: str) -> int:
+            seen.append(len(text))
+            return len(text) // 4
+
+    assert tokens.text_tokens(Recording(), "x" * 1_000_000) == math.ceil(250_000 * tokens.SAMPLE_MARGIN)
+    assert seen == [tokens.SAMPLE_CHARS] * tokens.SAMPLES

@@ -77,6 +77,31 @@ function M.reply_text(message_id)
   return M._replies and M._replies[message_id] or nil
 end
 
+-- A field of a citation; JSON null arrives as vim.NIL.
+local function cited(citation, name)
+  local value = citation[name]
+  if value == nil or value == vim.NIL or value == "" then return nil end
+  return value
+end
+
+-- `[1] policy.md (chunk 0) — https://…`: what `[doc1]` in a grounded (On Your Data) answer points to.
+function M.reference_line(number, citation)
+  local title, url, filepath, chunk = cited(citation, "title"), cited(citation, "url"), cited(citation, "filepath"),
+    cited(citation, "chunkId")
+  local label = title or filepath or url or "(untitled source)"
+  local where = (url and url ~= label and url) or (filepath and filepath ~= label and filepath) or nil
+  return ("[%d] %s%s%s"):format(number, label, chunk and (" (chunk " .. chunk .. ")") or "",
+    where and (" — " .. where) or "")
+end
+
+-- The numbered reference list shown after a grounded answer ("" when it cites nothing).
+function M.references(citations)
+  if type(citations) ~= "table" or #citations == 0 then return "" end
+  local lines = { "\n\nReferences:" }
+  for number, citation in ipairs(citations) do table.insert(lines, M.reference_line(number, citation)) end
+  return table.concat(lines, "\n")
+end
+
 -- Server -> client ------------------------------------------------------------------------------------
 
 -- The status line a statusline can show (`%{v:lua.require'chatls'.statusline()}`): "" when there is none.
@@ -329,6 +354,7 @@ function M.chat(prompt, opts)
     end
     M.last_result = result
     M.conversation_id = result.conversationId
+    append(M.references(result.citations))
     append(("\n\n_%s · %s_"):format(result.model, result.stopReason or result.finishReason))
   end, bufnr)
   if not ok then return notify("the server is not running", vim.log.levels.ERROR) end
@@ -368,6 +394,7 @@ function M.load_conversation(client, conversation_id, on_done)
         append("### Thinking\n\n" .. message.reasoning .. "\n\n---\n\n")
       end
       append(message.content or "")
+      append(M.references(message.citations))
       if message.status and message.status ~= "complete" then append("\n\n_(" .. message.status .. ")_") end
     end
     M.conversation_id, streaming_message, section = result.id or conversation_id, nil, nil
