@@ -712,6 +712,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       if (pending?.turnId === message.turnId) {
         pending.steps ??= new AgentSteps(pending.container, pending.answer.root);
         approvals.show(message.id, message.approval, pending.steps);
+        setStatus("waiting for your approval");
       } else {
         approvals.refuse(message.id);
       }

@@ -36,6 +36,7 @@ test("a command approval shows under its step; Allow by keyboard answers and sho
   assert.equal(await page.textContent(".approval .approval-question"), "Run this command?");
   assert.equal(await page.textContent(".approval .approval-subject"), "ls src");
   assert.deepEqual(await page.$$eval(".approval button", (bs) => bs.map((b) => b.textContent)), ["Allow", "Deny"]);
+  assert.match(await page.textContent(".message.assistant .turn-status"), /waiting for your approval/);
   // the focus is on the approval (the user was not typing), so Tab reaches Allow
   assert.equal(await page.evaluate(() => document.activeElement.className), "approval");
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/approval-inline.png` });
