@@ -7,9 +7,10 @@ The screenshot of the chips and the budget line goes to vscode-client/media/scre
 
 Agent mode, in one session: a command approval asked inline in the panel's step list (no notification),
 Allow clicked there, the command ran and its output shows in its step (screenshot
-vscode-client/media/screenshots/agent-approval.png); then "add a type hint to every function in src/" with
-the emulator's tool script: the proposal Discarded in the extension's diff review leaves the files on disk
-unchanged; asked again and Accepted, the files change on disk.
+vscode-client/media/screenshots/agent-approval.png); asked again with the side bar hidden meanwhile, the
+approval moves to a notification, Run clicked there runs it; then "add a type hint to every function in
+src/" with the emulator's tool script: the proposal Discarded in the extension's diff review leaves the
+files on disk unchanged; asked again and Accepted, the files change on disk.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, t
     assert order == sorted(order), stored
 
 
-@pytest.mark.timeout(480)
+@pytest.mark.timeout(600)
 def test_agent_approval_inline_then_proposals_discarded_and_accepted_in_review(
     built_client: Path, tmp_path: Path
 ) -> None:
@@ -177,7 +178,7 @@ def test_agent_approval_inline_then_proposals_discarded_and_accepted_in_review(
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
         requests = emu.chat_requests()
-    steps = _assert_steps(result, ("approve", "discard", "review", "answer"))
+    steps = _assert_steps(result, ("approve", "hidden", "discard", "review", "answer"))
     assert any(r["body"].get("tools") for r in requests), "the agent request offered tools"
 
     approve = steps["approve"]
@@ -193,6 +194,12 @@ def test_agent_approval_inline_then_proposals_discarded_and_accepted_in_review(
     assert (row["name"], row["cls"]) == ("run_command", "step ok"), row
     assert row["detail"] == "ran: ls src (exit code 0): a.py b.py", row  # the command ran: its output
     assert "a.py" in approve["reply"] and "b.py" in approve["reply"], approve
+
+    hidden = steps["hidden"]  # the side bar hidden while it asked: a notification, answered there
+    [row] = hidden["rows"]
+    assert (row["name"], row["cls"]) == ("run_command", "step ok"), row
+    assert row["detail"] == approve["rows"][0]["detail"], row
+    assert hidden["outcome"] == "approval answered allowed", hidden
 
     discard = steps["discard"]
     assert [(row["name"], row["cls"]) for row in discard["rows"]] == [

@@ -1,10 +1,11 @@
 // Agent mode in real VS Code: the Agent toggle; a command approval asked inline in the panel (Allow clicked
-// there, the command's output in its step); then the scripted model's multi-file proposal, reviewed in the
+// there, the command's output in its step); the same approval with the side bar hidden meanwhile: asked in a
+// notification instead, answered there, the panel shows the answer once back; then the scripted model's multi-file proposal, reviewed in the
 // extension's diff review: Discarded once (files on disk unchanged), then asked again and Accepted, then saved.
 // Env: CS_URL, WS, ARTIFACTS, RESULT, CLIENT_DIR, SHOTS.
 import fs from "node:fs";
 import path from "node:path";
-import { Steps, env, findFrame, launch, openPanel, openWorkbench, runCommand } from "./workbench.mjs";
+import { Steps, clickNotificationButton, env, findFrame, launch, openPanel, openWorkbench, runCommand } from "./workbench.mjs";
 
 const CS_URL = env("CS_URL");
 const WS = env("WS");
@@ -73,6 +74,20 @@ try {
     const done = await finishedRows(frame);
     await page.locator(".part.sidebar").first().screenshot({ path: path.join(SHOTS, "agent-approval-allowed.png") });
     return { shown, toasts, outcome, ...done, screenshot: shot };
+  });
+
+  await steps.step("hidden", async () => {
+    await ask(frame, "Show the files in src once more");
+    await frame.waitForSelector(".agent-steps .approval .approval-allow", { timeout: 90000 });
+    await runCommand(page, "View: Toggle Primary Side Bar Visibility"); // nobody sees the panel now
+    await page.waitForSelector(".part.sidebar", { state: "hidden", timeout: 20000 });
+    await clickNotificationButton(page, "ChatLS agent wants to run: ls src", "Run", 30000);
+    await runCommand(page, "View: Toggle Primary Side Bar Visibility");
+    frame = await findFrame(page, "#send");
+    const done = await finishedRows(frame);
+    const outcome = await frame.evaluate(() =>
+      [...document.querySelectorAll(".message.assistant")].at(-1).querySelector(".approval").className);
+    return { ...done, outcome };
   });
 
   await steps.step("discard", async () => {
