@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -191,3 +192,30 @@ async def test_stop_interrupts_the_loop_at_once(project: Path) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_command_step_shows_how_it_ended_and_the_start_of_its_output(project: Path) -> None:
+    async def allow(text: str) -> bool:
+        return True
+
+    tools, _ = agent_tools(project)
+    workspace = tools.read.workspace
+    tools.runner = CommandRunner(workspace, allow, CommandSettings(enabled=True))
+    script = "print('first line'); print('y' * 400)"
+    model = ScriptedModel(
+        tools_result(call("run_command", command=f'{sys.executable} -c "{script}"')), answer("Ran it.")
+    )
+    events: list[StepEvent] = []
+    run = await run_agent(
+        model,
+        Conversation(None, (ChatMessage("user", "go"),)),
+        ChatOptions(),
+        tools,
+        lambda e: events.append(e) if isinstance(e, StepEvent) else None,
+    )
+    finished = [e for e in events if e.phase == "finished"]
+    assert len(finished) == 1 and finished[0].ok
+    summary = finished[0].summary
+    assert summary.startswith(f'ran: {sys.executable} -c "{script}" (exit code 0): first line yyy'), summary
+    assert summary.endswith("y…") and "\n" not in summary, summary
+    assert "y" * 400 in run.messages[1].content  # the model gets the whole output

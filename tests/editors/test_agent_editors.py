@@ -1,7 +1,8 @@
 """Agent mode and attachments in the Neovim helper, headless Neovim 0.7 against `chatls serve` and the
 emulator's scripted tool-calling model: "add a type hint to every function in src/" is listed, read,
 searched and proposed as one multi-file edit; Allow changes the files on disk, Deny changes nothing. Emacs
-(eglot 1.9 and the helper from editors/emacs): the same steps, attachments and Deny."""
+(eglot 1.9 and the helper from editors/emacs): the same steps, attachments, Allow and Deny; and a command
+the agent asks to run: run with its output returned when allowed, not run when declined."""
 
 from __future__ import annotations
 
@@ -44,25 +45,38 @@ SCRIPT = {
     "reply": "Done: {last_result}",
 }  # fmt: skip
 ATTACH_PROMPT = "what do these say?"
+COMMAND_PROMPT = "show me the files in src"
+COMMAND_SCRIPT = {
+    "pattern": "(?i)show me the files in src",
+    "steps": [{"tool": "run_command", "arguments": {"command": "ls src"}}],
+    "reply": "Listing: {last_result}",
+}
 
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
     with emulator_in_thread() as emu:
         emu.add_tool_script(SCRIPT)
+        emu.add_tool_script(COMMAND_SCRIPT)
         yield emu
 
 
-RUNS = [("nvim", "Allow"), ("nvim", "Deny"), ("emacs", "Deny")]
-"""Emacs with Allow is left out: eglot 1.9 answers this applyEdit with "Internal error" (as it does the
-code-action edits in test_editors.py), so the server rightly reports the changes as not applied."""
+RUNS = [("nvim", "Allow"), ("nvim", "Deny"), ("emacs", "Allow"), ("emacs", "Deny")]
+COMMAND_ANSWERS = {"Allow": "Run", "Deny": "Don't run"}
 
 
 @pytest.fixture(scope="module", params=RUNS, ids=str)
 def run(request: pytest.FixtureRequest, emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
     name, answer = request.param
     base = tmp_path_factory.mktemp(f"{name}-agent-{answer}")
-    agent = {"files": FILES, "prompt": PROMPT, "answer": answer, "attachPrompt": ATTACH_PROMPT}
+    agent = {
+        "files": FILES,
+        "prompt": PROMPT,
+        "answer": answer,
+        "attachPrompt": ATTACH_PROMPT,
+        "commandPrompt": COMMAND_PROMPT,
+        "commandAnswer": COMMAND_ANSWERS[answer],
+    }
     argv, plugin = DRIVERS[name]()
     editor = run_editor(argv, base, emulator, pluginDir=str(plugin), agent=agent)
     editor.obs["answered"], editor.obs["editor"] = answer, name
@@ -94,6 +108,8 @@ def test_allow_changes_the_files_on_disk_and_deny_changes_nothing(run: EditorRun
     else:  # eglot asks itself, with completing-read in the minibuffer
         assert "Apply the ChatLS agent's changes to src/a.py, src/b.py" in question["prompt"]
         assert question["choices"] == ["Allow", "Deny"]
+        # allowed, the edit reaches eglot, which asks once more for files it does not visit
+        assert len(run.obs.get("eglotAsked", [])) == (1 if run.get("answered") == "Allow" else 0)
     content = run.get("agentResult")["content"]
     if run.get("answered") == "Allow":
         assert "accepted the changes to src/a.py, src/b.py" in content
@@ -114,3 +130,21 @@ def test_attached_buffer_and_range_reach_the_model_and_are_cleared(run: EditorRu
     sent = str(request["body"]["messages"][-1]["content"])
     assert sent.count("File: ") == 2, sent  # the whole buffer, then its first line
     assert run.get("attachmentsAfter") == 0
+
+
+def test_emacs_runs_an_allowed_command_and_returns_its_output_and_not_a_declined_one(run: EditorRun) -> None:
+    if run.get("editor") != "emacs":
+        pytest.skip("the Neovim helper's command approval is the same vim.fn.confirm as its edits'")
+    assert run.errors() == {}, run.log
+    (question,) = run.get("commandAsked")
+    assert "ChatLS agent wants to run: ls src" in question["prompt"], question
+    assert question["choices"] == ["Run", "Don't run"]
+    [step] = [s for s in run.get("commandSteps") if s["phase"] == "finished"]
+    content = run.get("commandResult")["content"]
+    if run.get("answered") == "Allow":
+        assert (step["name"], step["ok"]) == ("run_command", True), step
+        assert "✓ step 1 finished: ran: ls src (exit code 0): a.py b.py" in run.get("commandTranscript")
+        assert "finished with exit code 0" in content and "a.py\nb.py" in content, content
+    else:
+        assert (step["name"], step["ok"]) == ("run_command", False), step
+        assert "declined to run `ls src`" in content, content

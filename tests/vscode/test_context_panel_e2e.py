@@ -5,8 +5,12 @@ and `#diff` (the working tree of the workspace's git repository) and sends. The 
 records holds exactly those, in that order, before the question; the stored question lists them.
 The screenshot of the chips and the budget line goes to vscode-client/media/screenshots/context-chips.png.
 
-Agent mode: "add a type hint to every function in src/" with the emulator's tool script; the panel shows
-the steps, the proposal is accepted in the extension's diff review, and the files change on disk.
+Agent mode, in one session: a command approval asked inline in the panel's step list (no notification),
+Allow clicked there, the command ran and its output shows in its step (screenshot
+vscode-client/media/screenshots/agent-approval.png); asked again with the side bar hidden meanwhile, the
+approval moves to a notification, Run clicked there runs it; then "add a type hint to every function in
+src/" with the emulator's tool script: the proposal Discarded in the extension's diff review leaves the
+files on disk unchanged; asked again and Accepted, the files change on disk.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ EMULATOR_CONFIG: dict[str, Any] = {
     "replies": [{"pattern": "review these", "reply": "The change looks right; fix the JSON."}],
     "tool_scripts": [
         {
+            "pattern": "(?i)show the files in src",
+            "steps": [{"tool": "run_command", "arguments": {"command": "ls src"}}],
+            "reply": "The listing: {last_result}",
+        },
+        {
             "pattern": "(?i)add a type hint",
             "steps": [
                 {"tool": "list_files", "arguments": {"path": "src"}},
@@ -67,7 +76,7 @@ EMULATOR_CONFIG: dict[str, Any] = {
                 },
             ],
             "reply": "Done: {last_result}",
-        }
+        },
     ],
 }
 
@@ -143,8 +152,8 @@ def test_three_attached_chips_are_sent_in_order_and_stored(built_client: Path, t
     assert order == sorted(order), stored
 
 
-@pytest.mark.timeout(300)
-def test_agent_steps_shown_and_the_reviewed_proposal_changes_the_files(
+@pytest.mark.timeout(600)
+def test_agent_approval_inline_then_proposals_discarded_and_accepted_in_review(
     built_client: Path, tmp_path: Path
 ) -> None:
     check_deps()
@@ -152,10 +161,15 @@ def test_agent_steps_shown_and_the_reviewed_proposal_changes_the_files(
     env = {**code_server_env(tmp_path, os.environ["PATH"]), "CHATLS_E2E_API_KEY": CANARY_KEY}
     with emulator_in_thread(EMULATOR_CONFIG) as emu:
         workspace = _workspace(tmp_path, emu.url, tmp_path / "state")
+        settings_file = workspace / ".vscode" / "settings.json"
+        settings = json.loads(settings_file.read_text())
+        settings_file.write_text(json.dumps({**settings, "chatls.agentRunCommands": True}, indent=2))
         src = workspace / "src"
         src.mkdir()
-        (src / "a.py").write_text("def double(x):\n    return 2 * x\n")
-        (src / "b.py").write_text("def greet(name):\n    return 'hi ' + name\n")
+        a_before = "def double(x):\n    return 2 * x\n"
+        b_before = "def greet(name):\n    return 'hi ' + name\n"
+        (src / "a.py").write_text(a_before)
+        (src / "b.py").write_text(b_before)
         write_user_settings(tmp_path / "cs" / "data")
         with code_server(tmp_path / "cs", workspace, built_client / "chatls-0.1.0.vsix", env) as url:
             result = run_driver(
@@ -164,9 +178,38 @@ def test_agent_steps_shown_and_the_reviewed_proposal_changes_the_files(
             )  # fmt: skip
         shutil.copy(tmp_path / "cs" / "code-server.log", artifacts / "code-server.log")
         requests = emu.chat_requests()
-    steps = assert_steps(result, ("ask", "review", "answer"))
-
+    steps = assert_steps(result, ("approve", "hidden", "discard", "review", "answer"))
     assert any(r["body"].get("tools") for r in requests), "the agent request offered tools"
+
+    approve = steps["approve"]
+    assert approve["shown"] == {
+        "question": "Run this command?",
+        "subject": "ls src",
+        "step": "run_command",
+        "buttons": ["Allow", "Deny"],
+    }, approve
+    assert approve["toasts"] == 0, "asked inline, not as a notification"
+    assert approve["outcome"] == "Allowed", approve
+    [row] = approve["rows"]
+    assert (row["name"], row["cls"]) == ("run_command", "step ok"), row
+    assert row["detail"] == "ran: ls src (exit code 0): a.py b.py", row  # the command ran: its output
+    assert "a.py" in approve["reply"] and "b.py" in approve["reply"], approve
+
+    hidden = steps["hidden"]  # the side bar hidden while it asked: a notification, answered there
+    [row] = hidden["rows"]
+    assert (row["name"], row["cls"]) == ("run_command", "step ok"), row
+    assert row["detail"] == approve["rows"][0]["detail"], row
+    assert hidden["outcome"] == "approval answered allowed", hidden
+
+    discard = steps["discard"]
+    assert [(row["name"], row["cls"]) for row in discard["rows"]] == [
+        ("list_files", "step ok"),
+        ("read_file", "step ok"),
+        ("propose_edits", "step failed"),
+    ], discard
+    assert "discarded" in discard["reply"], discard
+    assert (discard["a"], discard["b"]) == (a_before, b_before), "a discarded proposal changes nothing"
+
     answer = steps["answer"]
     assert [(row["name"], row["cls"]) for row in answer["rows"]] == [
         ("list_files", "step ok"),

@@ -1,9 +1,10 @@
 /** The side-panel chat: a WebviewView that relays between the webview and the server. */
 
 import * as vscode from "vscode";
+import { type AgentApproval, answerFor, type MessageAction, type MessageRequest } from "./approvals";
 import { contextChoices, withEditorState } from "./contextItems";
 import { unseenNotes } from "./format";
-import type { DraftRequest, FromWebview, PanelCommand, ProfileChoice, SetupForm, ToWebview } from "./messages";
+import type { ApprovalOutcome, DraftRequest, FromWebview, PanelCommand, ProfileChoice, SetupForm, ToWebview } from "./messages";
 import { activeProfile, choicesFromModels, choicesFromSettings } from "./models";
 import * as P from "./protocol";
 import { type ChatLSServer, errorMessage } from "./server";
@@ -27,11 +28,25 @@ const TURN_MESSAGES: ReadonlySet<ToWebview["type"]> = new Set([
   "turnStarted", "delta", "turnDone", "turnEnded", "turnCancelled", "turnError",
 ]);
 
+/** An approval shown in the panel, waiting for its answer. */
+interface InlineApproval {
+  turnId: string;
+  request: MessageRequest;
+  resolve: (answer: MessageAction | null) => void;
+  /** Ask with a notification instead (the panel went away); set once that is under way. */
+  native: () => Promise<MessageAction | null>;
+  escalated: boolean;
+}
+
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private queue: ToWebview[] = [];
   private readonly turns = new Map<string, vscode.CancellationTokenSource>();
+  /** The panel's running agent turns, latest last: where the agent's approvals are shown. */
+  private readonly agentTurns = new Set<string>();
+  private readonly approvals = new Map<number, InlineApproval>();
+  private approvalCount = 0;
   private profiles: ProfileChoice[] = [];
   private externalTurn = 0;
   private handling: Promise<void> = Promise.resolve();
@@ -124,7 +139,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     });
     view.webview.onDidReceiveMessage((message: FromWebview) => {
       const report = (error: unknown): void => this.log.error(`chat panel: ${errorMessage(error)}`);
-      if (message.type === "send" || message.type === "stop" || message.type === "setup"
+      if (message.type === "approvalAnswer") {
+        this.answerApproval(message.id, message.allow, message.shown);
+      } else if (message.type === "send" || message.type === "stop" || message.type === "setup"
           || message.type === "budget" || message.type === "contextQuery") {
         this.handle(message).catch(report); // a turn runs for long; Stop must not wait behind anything
       } else {
@@ -132,9 +149,15 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
         this.handling = this.handling.then(() => this.handle(message)).catch(report);
       }
     }, undefined, this.disposables);
+    view.onDidChangeVisibility(() => {
+      if (!view.visible) {
+        this.escalateApprovals(); // nobody sees them there now
+      }
+    }, undefined, this.disposables);
     view.onDidDispose(() => {
       this.view = undefined;
       this.ready = false;
+      this.escalateApprovals();
     }, undefined, this.disposables);
   }
 
@@ -210,6 +233,76 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       case "budget":
         await this.budget(message);
         return;
+      case "approvalAnswer":
+        return; // answered at once in onDidReceiveMessage
+    }
+  }
+
+  // --- the agent's approvals, inline -----------------------------------------------------------
+  /**
+   * Ask `approval` in the panel when it is visible and running an agent turn (the one that asks: the panel
+   * runs one turn at a time); undefined when it cannot show it, so the caller asks with a notification.
+   */
+  askInline(request: MessageRequest, approval: AgentApproval, native: () => Promise<MessageAction | null>):
+    Promise<MessageAction | null> | undefined {
+    const turnId = [...this.agentTurns].at(-1);
+    if (!turnId || !this.view?.visible || !this.ready) {
+      return undefined;
+    }
+    this.approvalCount += 1;
+    const id = this.approvalCount;
+    return new Promise((resolve) => {
+      this.approvals.set(id, { turnId, request, resolve, native, escalated: false });
+      this.post({ type: "approval", id, turnId, approval });
+    });
+  }
+
+  private answerApproval(id: number, allow: boolean | null, shown: boolean): void {
+    const pending = this.approvals.get(id);
+    if (!pending) {
+      return;
+    }
+    if (!shown) {
+      this.escalate(id, pending);
+      return;
+    }
+    this.approvals.delete(id);
+    pending.resolve(answerFor(pending.request, allow));
+  }
+
+  /** The panel cannot show approvals any more: ask each with a notification; the first answer counts. */
+  private escalateApprovals(): void {
+    for (const [id, pending] of this.approvals) {
+      this.escalate(id, pending);
+    }
+  }
+
+  private escalate(id: number, pending: InlineApproval): void {
+    if (pending.escalated) {
+      return;
+    }
+    pending.escalated = true;
+    void pending.native().then((answer) => {
+      if (this.approvals.get(id) !== pending) {
+        return; // answered in the panel meanwhile
+      }
+      this.approvals.delete(id);
+      pending.resolve(answer);
+      const actions = pending.request.actions ?? [];
+      const outcome: ApprovalOutcome = answer === null ? "unanswered"
+        : answer.title === actions[0]?.title ? "allowed" : "denied";
+      this.post({ type: "approvalSettled", id, outcome });
+    });
+  }
+
+  /** A turn ended: its approvals still open went unanswered (the server stopped waiting for them). */
+  private settleApprovals(turnId: string): void {
+    for (const [id, pending] of this.approvals) {
+      if (pending.turnId === turnId) {
+        this.approvals.delete(id);
+        pending.resolve(null);
+        this.post({ type: "approvalSettled", id, outcome: "unanswered" });
+      }
     }
   }
 
@@ -367,6 +460,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private async chat(message: Extract<FromWebview, { type: "send" }>): Promise<void> {
     const source = new vscode.CancellationTokenSource();
     this.turns.set(message.turnId, source);
+    if (message.mode === "agent") {
+      this.agentTurns.add(message.turnId);
+    }
     const params: P.ChatParams = { ...this.chatParams(message), clientToken: message.clientToken };
     if (message.retryOf && message.conversationId) {
       params.retryOf = message.retryOf;
@@ -385,6 +481,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       }
     } finally {
       this.turns.delete(message.turnId);
+      this.agentTurns.delete(message.turnId);
+      this.settleApprovals(message.turnId);
       source.dispose();
     }
     await this.refreshConversations();

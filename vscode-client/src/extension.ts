@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 import { ActionRuns } from "./actionRuns";
+import { parseApproval } from "./approvals";
 import { actionMiddleware, sendSelectionToChat } from "./actions";
 import { ChatView, VIEW_ID } from "./chatView";
 import { ApiKeys } from "./secrets";
@@ -22,6 +23,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   server = new ChatLSServer(context, log, keys, {
     executeCommand: actionMiddleware(() => views.chat, runs, (command, args): Promise<unknown> => srv.executeServerCommand(command, args)),
     handleApplyEdit: reviews.handleApplyEdit,
+    // the agent's approvals go inline in the panel when it shows the asking turn; all else as notifications
+    showMessageRequest: (params, native) => {
+      const approval = parseApproval(params);
+      return (approval && views.chat?.askInline(params, approval, native)) || native();
+    },
   });
   const srv = server;
   const view = new ChatView(context, srv, log);

@@ -1,5 +1,6 @@
 /** Messages between the extension host and the chat webview (both directions), and the view-model types. */
 
+import type { AgentApproval } from "./approvals";
 import type { AgentStep, BudgetResult, ChatResult, Cited, Citation, ContextItem, ConversationInfo, ConversationSummary } from "./protocol";
 
 /** A profile as the pickers show it. */
@@ -71,7 +72,13 @@ export type ToWebview =
   /** What `#query` may attach (answer to contextQuery). */
   | { type: "contextChoices"; query: string; choices: ContextChoice[] }
   /** `chatls/budget` for the draft of request `requestId` (null with `error` when the server could not say). */
-  | { type: "budget"; requestId: number; budget: BudgetResult | null; error?: string };
+  | { type: "budget"; requestId: number; budget: BudgetResult | null; error?: string }
+  /** The agent turn `turnId` asks an approval: shown in its step list, answered by `approvalAnswer`. */
+  | { type: "approval"; id: number; turnId: string; approval: AgentApproval }
+  /** An inline approval was settled elsewhere (its notification answered, or its turn ended). */
+  | { type: "approvalSettled"; id: number; outcome: ApprovalOutcome };
+
+export type ApprovalOutcome = "allowed" | "denied" | "unanswered";
 
 /** Commands an error box's buttons ask the extension to run. */
 export type PanelCommand = "openSettings" | "setApiKey" | "setupServer" | "showLog";
@@ -121,6 +128,11 @@ export type FromWebview =
   /** The user typed `#query`: what could be attached (files of the workspace, problems, diff, selection …). */
   | { type: "contextQuery"; query: string }
   /** Count the draft (`chatls/budget`); answered by a `budget` message with the same requestId. */
-  | ({ type: "budget"; requestId: number } & DraftRequest);
+  | ({ type: "budget"; requestId: number } & DraftRequest)
+  /**
+   * The answer to an inline approval: allow true/false, or null when it went unanswered (its step ended).
+   * `shown` false: the panel could not show it (its turn is gone), so the extension asks with a notification.
+   */
+  | { type: "approvalAnswer"; id: number; allow: boolean | null; shown: boolean };
 
 export const DEFAULT_EFFORTS = ["low", "medium", "high"];

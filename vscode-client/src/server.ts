@@ -11,8 +11,12 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
+  type MessageActionItem,
+  MessageType,
   type Middleware,
   type ServerOptions,
+  ShowMessageRequest,
+  type ShowMessageRequestParams,
   State,
   Trace,
 } from "vscode-languageclient/node";
@@ -39,6 +43,20 @@ export interface ServerHooks {
   executeCommand: NonNullable<Middleware["executeCommand"]>;
   /** ChatLS's proposed edits go to review (review.ts) instead of VS Code's refactor preview. */
   handleApplyEdit: NonNullable<NonNullable<Middleware["workspace"]>["handleApplyEdit"]>;
+  /**
+   * The server's `window/showMessageRequest`: the agent's approvals may be asked in the chat panel; `native`
+   * asks the way vscode-languageclient does (a notification with the actions as buttons).
+   */
+  showMessageRequest: (params: ShowMessageRequestParams, native: () => Promise<MessageActionItem | null>)
+    => Promise<MessageActionItem | null>;
+}
+
+/** vscode-languageclient's own answer to `window/showMessageRequest`: a notification of the message's type. */
+export async function nativeMessageRequest(params: ShowMessageRequestParams): Promise<MessageActionItem | null> {
+  const actions = params.actions ?? [];
+  const show = params.type === MessageType.Error ? vscode.window.showErrorMessage
+    : params.type === MessageType.Warning ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  return (await show(params.message, ...actions)) ?? null;
 }
 
 export class ChatLSServer implements vscode.Disposable {
@@ -210,6 +228,9 @@ export class ChatLSServer implements vscode.Disposable {
       }
     });
     this.client = client;
+    // registered before start, so it replaces the client's default handler (see nativeMessageRequest)
+    client.onRequest(ShowMessageRequest.type, (params) =>
+      this.hooks.showMessageRequest(params, () => nativeMessageRequest(params)));
     try {
       await client.start();
       client.onNotification(P.DELTA, (delta: P.DeltaNotification) => {

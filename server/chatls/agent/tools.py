@@ -174,7 +174,7 @@ class AgentTools:
             command = _str(args, "command")
             out = await self.runner.run(command, _str(args, "cwd", "."))
             declined = out.startswith("The user declined")
-            return ToolOutcome(out, f"declined: {command}" if declined else f"ran: {command}", not declined)
+            return ToolOutcome(out, f"declined: {command}" if declined else _ran(command, out), not declined)
         if self.mcp is not None and self.mcp.owns(name):
             if self.mcp.needs_approval(name) and not await self.approve(
                 f"Let the agent call the MCP tool {name} with {json.dumps(args)[:300]}?"
@@ -236,6 +236,20 @@ class AgentTools:
             f"discarded: {names}",
             False,
         )
+
+
+RAN_EXCERPT = 160
+"""Characters of a command's output its step line shows (the model gets all of it, capped by the runner)."""
+
+
+def _ran(command: str, out: str) -> str:
+    """The step line of a command that ran: how it ended and the start of its output, on one line."""
+    header, _, text = out.partition("\n")
+    status = header.partition(" finished with ")[2].removesuffix(":") or header
+    excerpt = " ".join(text.split())
+    if len(excerpt) > RAN_EXCERPT:
+        excerpt = excerpt[:RAN_EXCERPT] + "…"
+    return f"ran: {command} ({status})" + (f": {excerpt}" if excerpt else "")
 
 
 def _size(changes: list[FileChange]) -> str:

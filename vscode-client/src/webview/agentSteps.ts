@@ -7,6 +7,8 @@ const ICONS = { running: "…", ok: "✓", failed: "✗" } as const;
 export class AgentSteps {
   private readonly list: HTMLOListElement;
   private readonly rows = new Map<number, HTMLDetailsElement>();
+  /** Approvals shown under a running step (by its index; -1: under no step), told when it ends. */
+  private readonly waiting = new Map<number, Array<() => void>>();
 
   /** A step list placed before `before` (the reply's text) in `container`. */
   constructor(container: HTMLElement, before: Element | null) {
@@ -43,6 +45,7 @@ export class AgentSteps {
     const state = step.phase === "started" ? "running" : step.ok === false ? "failed" : "ok";
     row.className = `step ${state}`;
     row.dataset.index = String(step.index);
+    row.dataset.name = step.name;
     const summary = document.createElement("summary");
     const icon = document.createElement("span");
     icon.className = "step-icon";
@@ -59,10 +62,41 @@ export class AgentSteps {
     detail.className = "step-detail";
     detail.textContent = state === "failed" ? `Failed: ${step.summary}` : step.summary;
     row.replaceChildren(summary, detail);
+    if (state !== "running") {
+      this.release(step.index);
+    }
+  }
+
+  /**
+   * Show `box` (an approval) under the running step of `tool` (else the latest running step, else at the
+   * end); `onStepEnd` runs when that step ends or the turn does.
+   */
+  ask(tool: string, box: HTMLElement, onStepEnd: () => void): void {
+    const running = [...this.rows.entries()].filter(([, row]) => row.classList.contains("running"));
+    const [index, row] = running.filter(([, r]) => r.dataset.name === tool).at(-1) ?? running.at(-1) ?? [-1, null];
+    if (row?.parentElement) {
+      row.parentElement.appendChild(box);
+    } else {
+      const item = document.createElement("li");
+      item.appendChild(box);
+      this.list.appendChild(item);
+    }
+    this.waiting.set(index, [...(this.waiting.get(index) ?? []), onStepEnd]);
+  }
+
+  private release(index: number): void {
+    const waiting = this.waiting.get(index);
+    this.waiting.delete(index);
+    for (const onStepEnd of waiting ?? []) {
+      onStepEnd();
+    }
   }
 
   /** Steps still shown as running when the turn ended did not finish (stopped or failed). */
   settle(): void {
+    for (const index of [...this.waiting.keys()]) {
+      this.release(index);
+    }
     for (const row of this.rows.values()) {
       if (row.classList.contains("running")) {
         row.classList.replace("running", "unfinished");

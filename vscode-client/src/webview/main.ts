@@ -7,6 +7,7 @@ import {
 import { formatUsage, statusAt } from "../format";
 import type { ChatResult, Cited, ConversationInfo, MessageInfo } from "../protocol";
 import { AgentSteps } from "./agentSteps";
+import { InlineApprovals } from "./approvals";
 import { BudgetLine } from "./budget";
 import { showCitations } from "./citations";
 import type { CodeAction } from "./codeBlocks";
@@ -122,6 +123,7 @@ function draft(prompt: string): DraftRequest {
 }
 
 const budget = new BudgetLine(ui.budget, (requestId) => post({ type: "budget", requestId, ...draft(ui.prompt.value) }));
+const approvals = new InlineApprovals(post);
 
 // created before the composer's key handler, so Enter in the # list picks instead of sending
 const chips = new ContextChips(ui.prompt, ui.chips, ui.contextPopup, (query) => post({ type: "contextQuery", query }), () => {
@@ -705,6 +707,18 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
       break;
     case "budget":
       budget.show(message.requestId, message.budget, message.error);
+      break;
+    case "approval":
+      if (pending?.turnId === message.turnId) {
+        pending.steps ??= new AgentSteps(pending.container, pending.answer.root);
+        approvals.show(message.id, message.approval, pending.steps);
+        setStatus("waiting for your approval");
+      } else {
+        approvals.refuse(message.id);
+      }
+      break;
+    case "approvalSettled":
+      approvals.settled(message.id, message.outcome);
       break;
   }
 });
