@@ -31,7 +31,7 @@ from chatls.azure.types import (
 )
 from chatls.chat_service import ChatService, Turn, TurnParts
 from chatls.config import Settings
-from chatls.errors import CONTEXT_TOO_LONG, UNAVAILABLE
+from chatls.errors import CONFIGURATION_ERROR, CONTEXT_TOO_LONG, UNAVAILABLE
 from chatls.store import ConversationStore, MessageRecord, liveness
 
 WORKSPACE = "file:///work/project"
@@ -781,3 +781,19 @@ async def test_a_background_run_whose_server_was_killed_is_resumed_not_interrupt
     assert await service_for(Environment(store, backend)).resume_runs(lambda d: None) == 1
     stored = store.get_message(ids.reply_id)
     assert stored is not None and (stored.status, stored.content) == ("error", "so f")  # retryable, text kept
+
+
+async def test_agent_mode_with_a_model_without_tools_is_a_configuration_error(
+    store: ConversationStore,
+) -> None:
+    backend = ScriptedBackend(
+        [], capabilities=ModelCapabilities("o1-mini", True, True, 128_000, 65_536, tools=False)
+    )
+    agent = chat_service.AgentTurn(tools=None, max_steps=3)  # type: ignore[arg-type]  # refused before any tool
+    with pytest.raises(JsonRpcException) as raised:
+        await service_for(Environment(store, backend)).run_turn(
+            Turn("q", WORKSPACE, agent=agent), lambda d: None
+        )
+    assert raised.value.code == CONFIGURATION_ERROR  # -32010, as docs/protocol.md says: pick another profile
+    assert raised.value.data == {"kind": "agent_unavailable"}
+    assert backend.sent == []
