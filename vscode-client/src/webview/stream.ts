@@ -4,7 +4,7 @@
  * An open code fence grows by appending text; a tail or block past its size cap is shown as plain text, so
  * no single render is unbounded whatever the model sends. Work runs in animation frames under a time budget
  * (see `scheduler`), so input such as Stop is handled between two bounded steps. Code is highlighted only
- * when it comes near view (`nearView.ts`), and chunks out of view skip style, layout and paint (chat.css).
+ * when it comes near view (`nearView.ts`), and full chunks out of view skip style, layout and paint (chat.css).
  */
 
 import { listenForCodeActions, wrapCodeBlocks, type CodeAction } from "./codeBlocks";
@@ -15,7 +15,7 @@ import { PENDING_HIGHLIGHT, renderMarkdownLazily } from "./render";
 export const BLOCK_MARKDOWN_LIMIT = 20_000;
 /** The open tail is re-rendered as Markdown only up to this size; past it, it grows as plain text. */
 export const TAIL_MARKDOWN_LIMIT = 8_000;
-/** Closed blocks are grouped into chunks of about this many characters; a chunk off screen costs nothing. */
+/** Closed blocks are grouped into chunks of about this many characters; a full chunk off screen costs nothing. */
 export const CHUNK_CHARS = 8_000;
 /** Closed blocks are rendered in groups of about this size: small enough that one group never holds up input. */
 export const GROUP_CHARS = 2_000;
@@ -93,11 +93,13 @@ export class StreamingMarkdown {
   }
 
   /**
-   * The chunk for the next closed block. Off screen a chunk skips style, layout and paint (content-visibility
-   * in chat.css), so a long reply's earlier text, and new text that streams past the view, cost nothing per frame.
+   * The chunk for the next closed block. A full chunk is sealed: off screen it skips style, layout and paint
+   * (content-visibility in chat.css), so a long reply's earlier text costs nothing per frame. The open chunk is
+   * not: laid out at its real size, the view that follows the reply stays at its end.
    */
   private currentChunk(adding: number): HTMLElement {
     if (!this.chunk || this.chunkChars >= CHUNK_CHARS) {
+      this.chunk?.classList.add("sealed");
       this.chunk = document.createElement("div");
       this.chunk.className = "md-chunk";
       this.chunkChars = 0;
