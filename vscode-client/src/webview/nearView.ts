@@ -1,9 +1,9 @@
 /**
  * Code is highlighted only where it can be seen: a container of blocks waiting for highlight.js is watched by
  * one IntersectionObserver (on the scrolling message list, with a margin) and highlighted once it comes near
- * view, in the renderer's next animation frame (so its change is laid out and painted with the frame's new
- * text, not in a frame of its own). A long reply streaming past the view never pays for the colours of text
- * nobody scrolled to.
+ * view, in the renderer's animation frames with the time the new text left (so its change is laid out and
+ * painted with a frame's text, not in a frame of its own, and never delays input). A long reply streaming past
+ * the view never pays for the colours of text nobody scrolled to.
  */
 
 import { PENDING_HIGHLIGHT, highlightBlocks } from "./render";

@@ -337,7 +337,6 @@ class RenderScheduler {
   private frame(): void {
     this.queued = false;
     const deadline = performance.now() + FRAME_BUDGET_MS;
-    highlighter.flush(deadline);
     for (const renderer of Array.from(this.waiting)) {
       if (!renderer.root.isConnected) {
         this.waiting.delete(renderer);
@@ -350,6 +349,7 @@ class RenderScheduler {
         break;
       }
     }
+    highlighter.flush(deadline); // with the time the text left: new text first, colours after
     if (this.waiting.size > 0 || highlighter.hasWork) {
       this.queued = true;
       requestAnimationFrame(() => this.frame());
