@@ -1,4 +1,8 @@
-/** Model Markdown -> safe HTML: markdown-it with raw HTML off, highlight.js, then DOMPurify. */
+/**
+ * Model Markdown -> safe nodes: markdown-it with raw HTML off, then DOMPurify. Code is highlighted by
+ * highlight.js either at once (`renderMarkdown`) or later (`renderMarkdownLazily`: the block is marked
+ * `PENDING_HIGHLIGHT` and `highlightBlocks` colours it when it comes near view); both outputs are sanitised.
+ */
 
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -30,20 +34,22 @@ function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** A fenced block in a language highlight.js knows here carries this class on its `pre` until highlighted. */
+export const PENDING_HIGHLIGHT = "highlight-pending";
+
+function languageOf(info: string): string {
+  return info.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+}
+
 const md: MarkdownIt = new MarkdownIt({
   html: false, // model output is untrusted: raw HTML stays text
   linkify: true,
   breaks: false,
+  // Code is emitted as escaped text; highlight.js runs later on what is in view (see highlightBlocks).
   highlight(code: string, lang: string): string {
-    const language = lang.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-    try {
-      const html = language && hljs.getLanguage(language)
-        ? hljs.highlight(code, { language, ignoreIllegals: true }).value
-        : escapeHtml(code);
-      return `<pre class="hljs"><code class="language-${escapeHtml(language || "text")}">${html}</code></pre>`;
-    } catch {
-      return `<pre class="hljs"><code>${escapeHtml(code)}</code></pre>`;
-    }
+    const language = languageOf(lang);
+    const pending = language !== "" && hljs.getLanguage(language) !== undefined ? ` ${PENDING_HIGHLIGHT}` : "";
+    return `<pre class="hljs${pending}"><code class="language-${escapeHtml(language || "text")}">${escapeHtml(code)}</code></pre>`;
   },
 });
 
@@ -76,7 +82,50 @@ const PURIFY_CONFIG = {
 // insert, so the HTML is not parsed a second time through innerHTML.
 DOMPurify.setConfig({ ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
 
-/** Sanitised nodes for a (possibly still streaming) piece of Markdown. */
-export function renderMarkdown(text: string): DocumentFragment {
+/** Sanitised nodes for a piece of Markdown whose code blocks are left for `highlightBlocks`. */
+export function renderMarkdownLazily(text: string): DocumentFragment {
   return DOMPurify.sanitize(md.render(text)) as unknown as DocumentFragment;
+}
+
+/** Sanitised nodes for a piece of Markdown, code highlighted at once. */
+export function renderMarkdown(text: string): DocumentFragment {
+  const fragment = renderMarkdownLazily(text);
+  highlightBlocks(Array.from(fragment.querySelectorAll<HTMLElement>(`pre.${PENDING_HIGHLIGHT}`)));
+  return fragment;
+}
+
+/**
+ * Colour code blocks left pending by `renderMarkdownLazily`: highlight.js's HTML for all of them goes through
+ * one sanitize call, then replaces each block's text. A block whose text does not survive as is stays plain.
+ */
+export function highlightBlocks(blocks: readonly HTMLElement[]): void {
+  const codes: HTMLElement[] = [];
+  const html: string[] = [];
+  for (const pre of blocks) {
+    pre.classList.remove(PENDING_HIGHLIGHT);
+    const code = pre.querySelector("code");
+    const language = /(?:^|\s)language-(\S+)/.exec(code?.className ?? "")?.[1] ?? "";
+    if (!code || !hljs.getLanguage(language)) {
+      continue;
+    }
+    try {
+      html.push(`<code>${hljs.highlight(code.textContent ?? "", { language, ignoreIllegals: true }).value}</code>`);
+      codes.push(code);
+    } catch {
+      // highlight.js gave up on this text: it stays plain
+    }
+  }
+  if (codes.length === 0) {
+    return;
+  }
+  const coloured = Array.from((DOMPurify.sanitize(html.join("")) as unknown as DocumentFragment).children);
+  codes.forEach((code, i) => {
+    const colouredCode = coloured[i];
+    if (colouredCode && colouredCode.textContent === code.textContent) {
+      code.textContent = "";
+      while (colouredCode.firstChild) {
+        code.appendChild(colouredCode.firstChild);
+      }
+    }
+  });
 }

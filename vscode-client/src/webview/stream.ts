@@ -3,11 +3,13 @@
  * each closed block is rendered once and kept, and only the open block at the end (the tail) is redrawn.
  * An open code fence grows by appending text; a tail or block past its size cap is shown as plain text, so
  * no single render is unbounded whatever the model sends. Work runs in animation frames under a time budget
- * (see `scheduler`), so input such as Stop is handled between two bounded steps.
+ * (see `scheduler`), so input such as Stop is handled between two bounded steps. Code is highlighted only
+ * when it comes near view (`nearView.ts`), and full chunks out of view skip style, layout and paint (chat.css).
  */
 
-import { decorateCodeBlocks, type CodeAction } from "./codeBlocks";
-import { renderMarkdown } from "./render";
+import { listenForCodeActions, wrapCodeBlocks, type CodeAction } from "./codeBlocks";
+import { NearViewHighlighter } from "./nearView";
+import { PENDING_HIGHLIGHT, renderMarkdownLazily } from "./render";
 
 /** A closed block longer than this is shown as plain text (pathological Markdown stays bounded). */
 export const BLOCK_MARKDOWN_LIMIT = 20_000;
@@ -56,9 +58,10 @@ export class StreamingMarkdown {
 
   constructor(
     readonly root: HTMLElement,
-    private readonly onCode: (action: CodeAction, code: string) => void,
+    onCode: (action: CodeAction, code: string) => void,
   ) {
     this.tail = this.newTail();
+    listenForCodeActions(root, onCode);
   }
 
   get content(): string {
@@ -90,8 +93,9 @@ export class StreamingMarkdown {
   }
 
   /**
-   * The chunk for the next closed block. A full chunk is sealed: off screen it skips layout and paint
-   * (content-visibility), so a long reply's earlier text costs nothing per frame.
+   * The chunk for the next closed block. A full chunk is sealed: off screen it skips style, layout and paint
+   * (content-visibility in chat.css), so a long reply's earlier text costs nothing per frame. The open chunk is
+   * not: laid out at its real size, the view that follows the reply stays at its end.
    */
   private currentChunk(adding: number): HTMLElement {
     if (!this.chunk || this.chunkChars >= CHUNK_CHARS) {
@@ -130,7 +134,12 @@ export class StreamingMarkdown {
         end = this.closedEnds.shift() as number;
       }
       const source = this.text.slice(this.renderedUpTo, end);
-      this.currentChunk(source.length).appendChild(this.renderBlock(source));
+      const block = this.renderBlock(source);
+      const chunk = this.currentChunk(source.length);
+      chunk.appendChild(block);
+      if (block.querySelector(`pre.${PENDING_HIGHLIGHT}`)) {
+        highlighter.watch(chunk);
+      }
       this.renderedUpTo = end;
       this.tailShown = 0;
       this.resetTail();
@@ -215,9 +224,9 @@ export class StreamingMarkdown {
         block.appendChild(plainText(source));
       }
     } else {
-      block.appendChild(renderMarkdown(source)); // sanitised by DOMPurify
+      block.appendChild(renderMarkdownLazily(source)); // sanitised by DOMPurify; highlighted near view
     }
-    decorateCodeBlocks(block, this.onCode);
+    wrapCodeBlocks(block);
     return block;
   }
 
@@ -260,8 +269,8 @@ export class StreamingMarkdown {
         this.tailShown = 0;
       }
     } else {
-      this.tail.replaceChildren(renderMarkdown(open)); // sanitised; bounded by TAIL_MARKDOWN_LIMIT
-      decorateCodeBlocks(this.tail, this.onCode);
+      this.tail.replaceChildren(renderMarkdownLazily(open)); // sanitised; bounded by TAIL_MARKDOWN_LIMIT
+      wrapCodeBlocks(this.tail); // highlighted once the block closes
       this.tailMode = "markdown";
       return;
     }
@@ -309,11 +318,20 @@ class RenderScheduler {
 
   want(renderer: StreamingMarkdown): void {
     this.waiting.add(renderer);
-    document.body.dataset.rendering = "true";
+    this.showState();
     if (!this.queued) {
       this.queued = true;
       requestAnimationFrame(() => this.frame());
     }
+  }
+
+  /** Run a frame for work that is not a renderer's (code come near view). */
+  kick(): void {
+    if (!this.queued && highlighter.hasWork) {
+      this.queued = true;
+      requestAnimationFrame(() => this.frame());
+    }
+    this.showState();
   }
 
   private frame(): void {
@@ -331,13 +349,23 @@ class RenderScheduler {
         break;
       }
     }
-    if (this.waiting.size > 0) {
+    highlighter.flush(deadline); // with the time the text left: new text first, colours after
+    if (this.waiting.size > 0 || highlighter.hasWork) {
       this.queued = true;
       requestAnimationFrame(() => this.frame());
-    } else {
-      document.body.dataset.rendering = "false"; // everything received is on screen (tests and bench wait on it)
     }
+    this.showState();
+  }
+
+  /**
+   * `document.body.dataset.rendering` is "false" once everything received is on screen, code near view
+   * highlighted (tests and the bench wait on it).
+   */
+  showState(): void {
+    const rendering = this.waiting.size > 0 || !highlighter.settled;
+    document.body.dataset.rendering = String(rendering);
   }
 }
 
 export const scheduler = new RenderScheduler();
+const highlighter = new NearViewHighlighter(() => scheduler.kick());
