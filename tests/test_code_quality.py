@@ -26,10 +26,6 @@ def test_mypy_strict_passes_on_the_package() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-NOT_YET_WAITING_ON_EVENTS = {"tests/actions/test_actions_safety.py", "tests/cli/test_serve_cli.py"}
-"""Test files whose polling loops still sleep a fixed time (owned by others; for tests/support/waiting.py)."""
-
-
 def fixed_sleeps(path: Path) -> list[int]:
     """Lines calling `sleep(<number>)` (time or asyncio) without a comment saying why it is not a barrier."""
     source = path.read_text(encoding="utf-8")
@@ -49,9 +45,19 @@ def fixed_sleeps(path: Path) -> list[int]:
 def test_tests_wait_on_events_not_on_fixed_sleeps() -> None:
     """Tests wait with tests/support/waiting.py; a sleep that is a test's subject says so in a comment."""
     offenders = {
-        f"{relative}:{line}"
+        f"{path.relative_to(ROOT).as_posix()}:{line}"
         for path in sorted((ROOT / "tests").rglob("*.py"))
-        if (relative := path.relative_to(ROOT).as_posix()) not in NOT_YET_WAITING_ON_EVENTS
         for line in fixed_sleeps(path)
     }
     assert offenders == set(), "wait on an event or condition (tests/support/waiting.py) instead"
+
+
+def test_editor_drivers_wait_on_the_page_not_on_fixed_pauses() -> None:
+    """The code-server drivers wait for what the page shows (or waitUntil in workbench.mjs), never a pause."""
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}:{number}"
+        for path in sorted((ROOT / "tests" / "vscode" / "e2e").glob("*.mjs"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "waitForTimeout(" in line
+    ]
+    assert offenders == [], offenders

@@ -26,6 +26,7 @@ from tests.actions.helpers import (
     text_edits_for,
 )
 from tests.support.lsp import execute_command, request
+from tests.support.waiting import wait_until_async
 
 from chatls import edits, protocol
 from chatls.emulator.fixture import StartEmulator
@@ -44,23 +45,14 @@ async def run_in_background(client: LanguageClient, command: str, argument: Any)
 
 async def first_delta(client: LanguageClient) -> None:
     """Wait until the model has started answering (no timing involved: the reply is still streaming)."""
-
-    async def arrived() -> None:
-        while not any(d.get("content") for d in client.deltas):  # type: ignore[attr-defined]
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(arrived(), 30)
+    deltas: list[dict[str, Any]] = client.deltas  # type: ignore[attr-defined]
+    await wait_until_async(lambda: any(d.get("content") for d in deltas), "the first answer text")
 
 
 async def deltas_arrived(client: LanguageClient, count: int) -> list[dict[str, Any]]:
     """The first `count` deltas, once they have arrived."""
     deltas: list[dict[str, Any]] = client.deltas  # type: ignore[attr-defined]
-
-    async def arrived() -> None:
-        while len(deltas) < count:
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(arrived(), 30)
+    await wait_until_async(lambda: len(deltas) >= count, f"{count} deltas", last_seen=lambda: len(deltas))
     return deltas[:count]
 
 
@@ -184,11 +176,8 @@ async def test_cancelling_before_any_text_still_answers_with_the_stored_turn(
         )  # the turn's first delta: its ids, before the model answers
         assert first.get("status") and not first.get("content")
 
-        async def upstream() -> None:
-            while not await emulator.chat_requests():
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(upstream(), 10)  # the request is in flight, waiting for its first token
+        # the request is in flight, waiting for its first token
+        await wait_until_async(emulator.chat_requests, "the request upstream", timeout=10)
         (token,) = client.progress_reports
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         result = await asyncio.wait_for(running, 30)

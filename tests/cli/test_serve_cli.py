@@ -11,6 +11,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from tests.support.lsp import chat, folder, init_options, lsp_session, server_command, server_env
+from tests.support.waiting import wait_until_async
 
 from chatls import __version__
 from chatls.emulator.fixture import RunningEmulator
@@ -24,16 +25,16 @@ def free_port() -> int:
 
 async def connect(port: int) -> LanguageClient:
     client = LanguageClient("tcp-test", "0")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while True:
+
+    async def connected() -> bool:
         try:
             await client.start_tcp("127.0.0.1", port)
-            return client
         except OSError:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
+            return False  # not listening yet
+        return True
+
+    await wait_until_async(connected, f"the server to listen on port {port}", timeout=60, interval=0.1)
+    return client
 
 
 async def test_serve_over_tcp(tmp_path: Path) -> None:

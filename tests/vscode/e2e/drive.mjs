@@ -171,7 +171,7 @@ try {
     await page.waitForSelector(".editor-instance .view-lines .view-line", { timeout: 20000 });
     await page.locator(".editor-instance .view-lines").first().click();
     await page.keyboard.press("Control+A");
-    await page.waitForTimeout(500);
+    await page.locator(".editor-instance .selected-text").first().waitFor({ timeout: 10000 });
     await page.keyboard.press("Control+.");
     const action = page.locator(".action-widget .monaco-list-row", { hasText: "Edit with instruction" }).first();
     await action.waitFor({ timeout: 20000 });
@@ -191,7 +191,7 @@ try {
     const text = await editorText(page);
     await page.locator(".editor-instance .view-lines").first().click();
     await page.keyboard.press("Control+S");
-    await page.waitForTimeout(1000);
+    await page.waitForFunction(() => !document.querySelector(".tabs-container .tab.dirty"), null, { timeout: 20000 });
     return { offered, text };
   });
 
@@ -200,7 +200,7 @@ try {
     await emulator("/faults", { kind: "content_filter_prompt", count: 1 });
     await page.locator(".editor-instance .view-lines").first().click();
     await page.keyboard.press("Control+A");
-    await page.waitForTimeout(300);
+    await page.locator(".editor-instance .selected-text").first().waitFor({ timeout: 10000 });
     await page.keyboard.press("Control+.");
     const action = page.locator(".action-widget .monaco-list-row", { hasText: "ChatLS: Explain" }).first();
     await action.waitFor({ timeout: 20000 });
@@ -233,8 +233,9 @@ try {
   });
 
   await step("reload", async () => {
+    const reloaded = page.waitForEvent("load", { timeout: 60000 }); // armed first: the reload may be quick
     await runCommand(page, "Developer: Reload Window");
-    await page.waitForTimeout(1500);
+    await reloaded;
     await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
     await page.waitForSelector(READY, { timeout: 60000 });
     const restored = await findFrame(page, "#send").catch(async () => openPanel(page));
@@ -306,12 +307,11 @@ try {
     await view.click(".message.assistant .code-block .code-copy");
     await page.locator(".statusbar-item", { hasText: "code copied" }).first().waitFor({ timeout: 10000 }).catch(() => undefined);
     // what VS Code's clipboard API wrote, read back from the browser's clipboard it uses in code-server
-    const deadline = Date.now() + 10000;
     let clipboard = "";
-    while (Date.now() < deadline && !clipboard.includes("print")) {
+    await waitUntil(async () => {
       clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `error: ${e.message}`);
-      if (!clipboard.includes("print")) await page.waitForTimeout(300);
-    }
+      return clipboard.includes("print");
+    }, "the copied code on the clipboard", 10000, 300).catch(() => undefined); // the test reports what was read
     return { clipboard };
   });
 
