@@ -152,7 +152,7 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
     elif isinstance(exc, StoreError):
         mapped = ChatLSError(f"The conversation store failed: {exc}", kind="storage", code=STORAGE_ERROR)
     if mapped is not None:
-        log.info("request failed: %s", mapped.message)
+        log.debug("request failed: %s", mapped.message)  # the client gets it; a turn logs its own line
         return mapped
     log.error("unexpected error in a request handler", exc_info=exc)
     return InternalError()
