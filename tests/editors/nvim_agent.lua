@@ -23,14 +23,17 @@ local ok, err = pcall(function()
   end
   vim.opt.runtimepath:append(plan.pluginDir)
   local chatls = require("chatls")
+  plan.initOptions.agentRunCommands = true -- the command step asks before running one
   chatls.setup({ cmd = plan.serverCmd, init_options = plan.initOptions })
 
-  obs.asked = {}
+  local asked = {} -- where the questions go: the agent step's are obs.asked, the command step's its own
+  obs.asked = asked
+  local answer = plan.agent.answer -- what the user clicks; the command step answers with commandAnswer
   vim.fn.confirm = function(message, choices)
     local labels = vim.split(choices, "\n", { plain = true })
-    table.insert(obs.asked, { message = message, choices = labels })
+    table.insert(asked, { message = message, choices = labels })
     for i, label in ipairs(labels) do
-      if label:gsub("&", "") == plan.agent.answer then return i end
+      if label:gsub("&", "") == answer then return i end
     end
     return 0
   end
@@ -77,6 +80,22 @@ local ok, err = pcall(function()
         table.insert(obs.modifiedBuffers, vim.api.nvim_buf_get_name(buf))
       end
     end
+  end)
+
+  E.step("command", function()
+    chatls.new_conversation()
+    chatls.steps = {}
+    asked, answer = {}, plan.agent.commandAnswer
+    vim.cmd("ChatLSAgent " .. plan.agent.commandPrompt)
+    obs.commandResult = wait_result()
+    obs.commandAsked = {}
+    for _, q in ipairs(asked) do
+      local choices = {}
+      for _, label in ipairs(q.choices) do table.insert(choices, (label:gsub("&", ""))) end
+      table.insert(obs.commandAsked, { prompt = q.message, choices = choices })
+    end
+    obs.commandSteps = chatls.steps
+    obs.commandTranscript = E.buffer_text(chatls.transcript_buffer())
   end)
 end)
 

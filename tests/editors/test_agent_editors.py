@@ -132,9 +132,7 @@ def test_attached_buffer_and_range_reach_the_model_and_are_cleared(run: EditorRu
     assert run.get("attachmentsAfter") == 0
 
 
-def test_emacs_runs_an_allowed_command_and_returns_its_output_and_not_a_declined_one(run: EditorRun) -> None:
-    if run.get("editor") != "emacs":
-        pytest.skip("the Neovim helper's command approval is the same vim.fn.confirm as its edits'")
+def test_an_allowed_command_runs_and_returns_its_output_and_a_declined_one_does_not(run: EditorRun) -> None:
     assert run.errors() == {}, run.log
     (question,) = run.get("commandAsked")
     assert "ChatLS agent wants to run: ls src" in question["prompt"], question

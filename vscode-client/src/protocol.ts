@@ -123,11 +123,15 @@ export interface ChatParams {
 
 /** One attached piece of context (docs/protocol.md, "Context items"). */
 export interface ContextItem {
-  kind: "file" | "range" | "selection" | "folder" | "problems" | "diff" | "openEditors";
+  kind: "file" | "range" | "selection" | "folder" | "problems" | "diff" | "openEditors" | "text";
   uri?: string | null;
   range?: Range | null;
   staged?: boolean | null;
   diagnostics?: Diagnostic[] | null;
+  /** For "text": the text itself (the panel never sends one; `chatls ask` does for piped input). */
+  text?: string | null;
+  /** For "text": what the text is, for people ("standard input"). */
+  label?: string | null;
 }
 
 /** One tool step of an agent turn, as deltas report it and stored replies list it. */
@@ -197,6 +201,53 @@ export interface ChatResult {
   reasoning?: string | null;
   /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
   citations?: Citation[] | null;
+}
+
+/** `chatls.chat`'s answer: the ChatResult plus the reply's status ("complete" or "truncated"). */
+export interface ChatCommandResult extends ChatResult {
+  status: string;
+}
+
+/** `chatls.chat`'s answer when its progress was cancelled: the partial reply, and ids once known. */
+export interface CancelledChatResult {
+  conversationId: string | null;
+  messageId: string | null;
+  content: string;
+  status: string;
+}
+
+/** `chatls/renameConversation`'s answer: the title as stored (whitespace collapsed). */
+export interface RenameConversationResult {
+  conversationId: string;
+  title: string;
+}
+
+/** `chatls/setApiKey`'s answer: the profile whose key was set or forgotten (the key is never echoed). */
+export interface SetApiKeyResult {
+  profile: string;
+}
+
+/** `chatls.exportConversation`'s answer; `path` is the file written, when one was given. */
+export interface ExportConversationResult {
+  conversationId: string;
+  markdown: string;
+  path?: string | null;
+}
+
+/** A profile's resolved model capabilities, as `chatls/models` shows them (every key always present). */
+export interface CapabilitiesInfo {
+  family: string;
+  reasoning: boolean;
+  streaming: boolean;
+  contextWindow: number;
+  inputLimit: number;
+  maxOutputTokens: number;
+  resolution: string;
+  reportedModel: unknown;
+  deprecated: string | null;
+  retires: string | null;
+  replacement: string | null;
+  details: Record<string, unknown>;
 }
 
 export interface DeltaNotification {
