@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import unquote
+
+from pygls.uris import to_fs_path
 
 NO_FOLDER = "chatls:no-folder"
 """The workspace of conversations that belong to no folder."""
@@ -79,3 +82,9 @@ def workspace_for(
     if root_uri:
         return normalise_uri(root_uri)
     return NO_FOLDER
+
+
+def file_path(uri: str) -> Path | None:
+    """The local path of a `file:` URI (percent-decoded, the platform's form); None for any other scheme."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -25,6 +25,7 @@ from chatls.agent.policy import DEFAULT_SECRET_PATTERNS, SecretFiles
 from chatls.agent.tools import AgentTools
 from chatls.agent.waiting import within
 from chatls.protocol import DIAGNOSTICS, PARAMS_CONVERTER
+from chatls.workspaces import file_path
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,11 @@ class DiagnosticsCache:
 
 def workspace_of(ls: Any) -> Workspace:
     folders = [
-        path for folder in (ls.workspace.folders or {}).values() if (path := _path_of(folder.uri)) is not None
+        path
+        for folder in (ls.workspace.folders or {}).values()
+        if (path := file_path(folder.uri)) is not None
     ]
-    if not folders and ls.workspace.root_uri and (root := _path_of(ls.workspace.root_uri)) is not None:
+    if not folders and ls.workspace.root_uri and (root := file_path(ls.workspace.root_uri)) is not None:
         folders.append(root)
     return Workspace.of(folders)
 
@@ -209,16 +212,11 @@ def diagnostic_lines(found: dict[str, list[types.Diagnostic]], name_of: Callable
 
 def _describe_diagnostics(found: dict[str, list[types.Diagnostic]], workspace: Workspace) -> str:
     def name_of(uri: str) -> str:
-        path = _path_of(uri)
+        path = file_path(uri)
         return workspace.relative(path) if path is not None else uri
 
     lines = diagnostic_lines(found, name_of)
     return "\n".join(lines) if lines else "The editor reports no problems."
-
-
-def _path_of(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
 
 
 async def prepare_agent(ls: Any, settings: Any, resources: AgentResources) -> AgentTools:

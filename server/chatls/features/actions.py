@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcException
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 from pygls.workspace import TextDocument
 
 from chatls import edits, prompts, protocol, workspaces
@@ -252,8 +252,8 @@ def prompt_selection(ls: ChatLSServer, snapshot: Snapshot) -> prompts.Selection:
 
 
 def _fs_path(uri: str) -> PurePosixPath | None:
-    path = to_fs_path(uri) if uri.startswith("file:") else None
-    return PurePosixPath(Path(path).as_posix()) if path else None
+    path = workspaces.file_path(uri)
+    return PurePosixPath(path.as_posix()) if path else None
 
 
 def _root_of(ls: ChatLSServer, uri: str) -> PurePosixPath | None:
