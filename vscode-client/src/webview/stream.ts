@@ -15,12 +15,16 @@ import { PENDING_HIGHLIGHT, renderMarkdownLazily } from "./render";
 export const BLOCK_MARKDOWN_LIMIT = 20_000;
 /** The open tail is re-rendered as Markdown only up to this size; past it, it grows as plain text. */
 export const TAIL_MARKDOWN_LIMIT = 8_000;
+/** A growing plain or code tail is split into blocks of about this many characters (at line ends). */
+export const PIECE_CHARS = 4_000;
 /** Closed blocks are grouped into chunks of about this many characters; a full chunk off screen costs nothing. */
 export const CHUNK_CHARS = 8_000;
 /** Closed blocks are rendered in groups of about this size: small enough that one group never holds up input. */
 export const GROUP_CHARS = 2_000;
 /** Work per animation frame before yielding to input and layout. */
 export const FRAME_BUDGET_MS = 8;
+/** At most one commit of new text per this interval while a reply streams (20 a second reads as smooth). */
+export const COMMIT_INTERVAL_MS = 50;
 
 const FENCE = /^( {0,3})(`{3,}|~{3,})/;
 
@@ -274,8 +278,43 @@ export class StreamingMarkdown {
       this.tailMode = "markdown";
       return;
     }
-    this.tailText?.appendData(open.slice(this.tailShown));
+    this.growTail(open.slice(this.tailShown));
     this.tailShown = open.length;
+  }
+
+  /**
+   * Append text to the plain or code tail. It goes into pieces of about `PIECE_CHARS` cut at line ends, each
+   * its own block: a growing tail costs the layout of its last piece, not of everything it holds.
+   */
+  private growTail(text: string): void {
+    let piece = this.tailText;
+    while (piece && text !== "") {
+      const room = PIECE_CHARS - piece.length;
+      const cut = text.length <= room ? -1 : text.indexOf("\n", Math.max(0, room - 1));
+      if (cut < 0) {
+        piece.appendData(text);
+        return;
+      }
+      piece.appendData(text.slice(0, cut + 1));
+      text = text.slice(cut + 1);
+      if (text !== "") {
+        piece = this.newPiece();
+      }
+    }
+  }
+
+  /** A new piece at the end of the tail (a `code` block inside the growing `pre`, or a plain-text block). */
+  private newPiece(): Text {
+    const holder = this.tailMode === "code" ? this.tail.querySelector("pre") ?? this.tail : this.tail;
+    const element = document.createElement(this.tailMode === "code" ? "code" : "div");
+    if (this.tailMode !== "code") {
+      element.className = "plain-text";
+    }
+    const text = document.createTextNode("");
+    element.appendChild(text);
+    holder.appendChild(element);
+    this.tailText = text;
+    return text;
   }
 
   private growingCode(): HTMLElement {
@@ -311,49 +350,67 @@ function plainCode(code: string): HTMLElement {
   return pre;
 }
 
-/** Runs renderers' pending work in animation frames, within a per-frame budget. */
+/**
+ * Runs renderers' pending work in animation frames, within a per-frame budget. New text is committed to the
+ * page at most every `COMMIT_INTERVAL_MS` (work left over by a frame's budget goes on in the next frame): a
+ * reply arriving in many small deltas costs one style, layout and paint per commit, not one per delta.
+ */
 class RenderScheduler {
   private readonly waiting = new Set<StreamingMarkdown>();
+  /** A frame or a timer for the next one is queued. */
   private queued = false;
+  private lastCommit = -Infinity;
+  /** The last frame ran out of budget with renderer work left: go on at the next frame. */
+  private behind = false;
 
   want(renderer: StreamingMarkdown): void {
     this.waiting.add(renderer);
     this.showState();
-    if (!this.queued) {
-      this.queued = true;
-      requestAnimationFrame(() => this.frame());
-    }
+    this.queue();
   }
 
   /** Run a frame for work that is not a renderer's (code come near view). */
   kick(): void {
-    if (!this.queued && highlighter.hasWork) {
-      this.queued = true;
+    this.queue();
+    this.showState();
+  }
+
+  private queue(): void {
+    if (this.queued || (this.waiting.size === 0 && !highlighter.hasWork)) {
+      return;
+    }
+    this.queued = true;
+    const wait = this.behind || highlighter.hasWork ? 0 : this.lastCommit + COMMIT_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      setTimeout(() => requestAnimationFrame(() => this.frame()), wait);
+    } else {
       requestAnimationFrame(() => this.frame());
     }
-    this.showState();
   }
 
   private frame(): void {
     this.queued = false;
-    const deadline = performance.now() + FRAME_BUDGET_MS;
-    for (const renderer of Array.from(this.waiting)) {
-      if (!renderer.root.isConnected) {
-        this.waiting.delete(renderer);
-        continue;
+    const now = performance.now();
+    const deadline = now + FRAME_BUDGET_MS;
+    if (this.waiting.size > 0 && (this.behind || now - this.lastCommit >= COMMIT_INTERVAL_MS)) {
+      this.lastCommit = now;
+      this.behind = false;
+      for (const renderer of Array.from(this.waiting)) {
+        if (!renderer.root.isConnected) {
+          this.waiting.delete(renderer);
+          continue;
+        }
+        if (renderer.step(deadline)) {
+          this.waiting.delete(renderer);
+        }
+        if (performance.now() > deadline) {
+          break;
+        }
       }
-      if (renderer.step(deadline)) {
-        this.waiting.delete(renderer);
-      }
-      if (performance.now() > deadline) {
-        break;
-      }
+      this.behind = this.waiting.size > 0;
     }
     highlighter.flush(deadline); // with the time the text left: new text first, colours after
-    if (this.waiting.size > 0 || highlighter.hasWork) {
-      this.queued = true;
-      requestAnimationFrame(() => this.frame());
-    }
+    this.queue();
     this.showState();
   }
 
@@ -362,8 +419,10 @@ class RenderScheduler {
    * highlighted (tests and the bench wait on it).
    */
   showState(): void {
-    const rendering = this.waiting.size > 0 || !highlighter.settled;
-    document.body.dataset.rendering = String(rendering);
+    const rendering = String(this.waiting.size > 0 || !highlighter.settled);
+    if (document.body.dataset.rendering !== rendering) {
+      document.body.dataset.rendering = rendering; // written only on change: each write invalidates style
+    }
   }
 }
 

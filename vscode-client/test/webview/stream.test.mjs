@@ -78,3 +78,93 @@ test("every code block gets its own bar, and each button posts its own block's c
   assert.equal((await posted(page)).filter((m) => ["copy", "insert", "apply"].includes(m.type)).length, 3);
   await page.close();
 });
+
+/** Start a turn and return a function delivering one delta of it (handled at once). */
+async function startStream(page, prompt) {
+  await page.fill("#prompt", prompt);
+  await page.click("#send");
+  const send = (await posted(page, "send")).at(-1);
+  return (content) => deliverNow(page, { type: "delta", conversationId: "c1", messageId: "m2",
+                                         clientToken: send.clientToken, content });
+}
+
+const MARKDOWN = [
+  "# Title",
+  "- tight *a*\n- **b** `c`",
+  "5. five\n6. six",
+  "| l | c | r |\n|:--|:-:|--:|\n| 1 | 2 | 3 |",
+  "> quote  \n> broken",
+  "[safe](https://example.com \"T\") [bad](javascript:alert(1)) [mail](mailto:a@example.com) see https://auto.example/x",
+  "![alt text](https://evil.example/x.png)",
+  "text with <b>raw</b> html",
+].join("\n\n");
+
+test("replies are built from the parser's tokens: only allowed elements and attributes, everything else as text", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  const delta = await startStream(page, "markdown");
+  await delta(MARKDOWN);
+  await delta("\n\nend\n\n");
+  await rendered(page);
+  const body = ".message.assistant .body";
+  const shape = await page.$eval(body, (b) => ({
+    h1: b.querySelector("h1")?.textContent,
+    tightItems: Array.from(b.querySelectorAll("ul > li")).map((li) => li.innerHTML),
+    olStart: b.querySelector("ol")?.getAttribute("start"),
+    aligns: Array.from(b.querySelectorAll("th")).map((th) => th.getAttribute("align")),
+    quoteBreaks: b.querySelectorAll("blockquote br").length,
+    links: Array.from(b.querySelectorAll("a")).map((a) => [a.textContent, a.getAttribute("href"), a.getAttribute("title"), a.rel]),
+    images: b.querySelectorAll("img").length,
+    attributes: Array.from(b.querySelectorAll("*")).flatMap((e) => Array.from(e.attributes).map((a) => a.name)),
+  }));
+  assert.equal(shape.h1, "Title");
+  assert.deepEqual(shape.tightItems, ["tight <em>a</em>", "<strong>b</strong> <code>c</code>"]);
+  assert.equal(shape.olStart, "5");
+  assert.deepEqual(shape.aligns, ["left", "center", "right"]);
+  assert.equal(shape.quoteBreaks, 1);
+  assert.deepEqual(shape.links, [
+    ["safe", "https://example.com", "T", "noopener noreferrer"],
+    ["mail", "mailto:a@example.com", null, "noopener noreferrer"],
+    ["https://auto.example/x", "https://auto.example/x", null, "noopener noreferrer"],
+  ]);
+  assert.equal(shape.images, 0);
+  const text = await page.textContent(body);
+  assert.ok(text.includes("alt text"), "an image's description stays as text");
+  assert.ok(text.includes("text with <b>raw</b> html"), "raw HTML stays text");
+  assert.ok(text.includes("[bad](javascript:alert(1))"), "a link to a script is no link");
+  const allowed = new Set(["class", "href", "title", "rel", "start", "align", "type", "data-action"]);
+  assert.deepEqual(shape.attributes.filter((name) => !allowed.has(name)), []);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("an open code block or a long run of plain text grows in pieces cut at line ends, holding exactly what arrived", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  const delta = await startStream(page, "long");
+  const lines = Array.from({ length: 2000 }, (_, i) => `value_${i} = compute(${i}, "some argument")\n`).join("");
+  await delta("```python\n");
+  for (let i = 0; i < lines.length; i += 1777) {
+    await delta(lines.slice(i, i + 1777));
+  }
+  await rendered(page);
+  const code = await page.$eval(".message.assistant .md-tail pre", (pre) => Array.from(pre.children).map((c) => c.textContent));
+  assert.ok(code.length > 5, `pieces: ${code.length}`);
+  assert.equal(code.join(""), lines);
+  assert.ok(code.slice(0, -1).every((piece) => piece.endsWith("\n")), "every piece but the last ends a line");
+
+  const page2 = await openWebview(browser);
+  await init(page2);
+  const delta2 = await startStream(page2, "prose");
+  const prose = "A paragraph line that goes on without any blank line in between.\n".repeat(600);
+  for (let i = 0; i < prose.length; i += 2500) {
+    await delta2(prose.slice(i, i + 2500));
+  }
+  await rendered(page2);
+  const plain = await page2.$$eval(".message.assistant .md-tail .plain-text", (ps) => ps.map((p) => p.textContent));
+  assert.ok(plain.length > 5, `pieces: ${plain.length}`);
+  assert.equal(plain.join(""), prose);
+  assert.deepEqual([...page.errors, ...page2.errors], []);
+  await page.close();
+  await page2.close();
+});
