@@ -93,7 +93,7 @@ export class StreamingMarkdown {
     }
     this.done = true;
     this.dirty = true;
-    scheduler.want(this);
+    scheduler.finishNow(this);
   }
 
   /**
@@ -363,8 +363,10 @@ class RenderScheduler {
   /** The last frame ran out of budget with renderer work left: go on at the next frame. */
   private behind = false;
 
-  want(renderer: StreamingMarkdown): void {
+  /** `renderer` has work; `now`: commit it at the next frame whatever the interval (the reply ended). */
+  want(renderer: StreamingMarkdown, now = false): void {
     this.waiting.add(renderer);
+    this.behind ||= now;
     this.showState();
     this.queue();
   }
@@ -373,6 +375,19 @@ class RenderScheduler {
   kick(): void {
     this.queue();
     this.showState();
+  }
+
+  /**
+   * The reply ended: draw what is left at once, within one frame's budget, so the complete reply shows with
+   * its usage line in the same frame; the rest (a long remainder) goes on in the next frames.
+   */
+  finishNow(renderer: StreamingMarkdown): void {
+    if (!renderer.root.isConnected || renderer.step(performance.now() + FRAME_BUDGET_MS)) {
+      this.waiting.delete(renderer);
+      this.showState();
+      return;
+    }
+    this.want(renderer, true);
   }
 
   private queue(): void {

@@ -168,3 +168,23 @@ test("an open code block or a long run of plain text grows in pieces cut at line
   await page.close();
   await page2.close();
 });
+
+test("the end of a reply is drawn with its usage line, not a commit later", async () => {
+  const page = await openWebview(browser);
+  await init(page);
+  const delta = await startStream(page, "short");
+  await delta("**Hel");
+  const send = (await posted(page, "send")).at(-1);
+  const shown = await page.evaluate((turnId) => {
+    window.dispatchEvent(new window.MessageEvent("message", { data: { type: "turnDone", turnId, notes: [], result: {
+      conversationId: "c1", messageId: "m2", content: "**Hello** there\n\n```python\nprint('hi')\n```\n",
+      model: "gpt-4o", finishReason: "stop", stopReason: "complete",
+      usage: { promptTokens: 1, completionTokens: 2, reasoningTokens: 0, cachedTokens: 0 }, adaptations: [] } } }));
+    const message = document.querySelector(".message.assistant"); // read in the same task: no frame between
+    return { usage: !!message.querySelector(".usage"), strong: message.querySelector(".body strong")?.textContent,
+             code: message.querySelector(".body pre code")?.textContent };
+  }, send.turnId);
+  assert.deepEqual(shown, { usage: true, strong: "Hello", code: "print('hi')\n" });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
