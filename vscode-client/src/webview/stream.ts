@@ -362,6 +362,8 @@ class RenderScheduler {
   private lastCommit = -Infinity;
   /** The last frame ran out of budget with renderer work left: go on at the next frame. */
   private behind = false;
+  /** The end of the current task's budget for drawing ended replies at once (`finishNow`). */
+  private syncDeadline: number | null = null;
 
   /** `renderer` has work; `now`: commit it at the next frame whatever the interval (the reply ended). */
   want(renderer: StreamingMarkdown, now = false): void {
@@ -382,7 +384,12 @@ class RenderScheduler {
    * its usage line in the same frame; the rest (a long remainder) goes on in the next frames.
    */
   finishNow(renderer: StreamingMarkdown): void {
-    if (!renderer.root.isConnected || renderer.step(performance.now() + FRAME_BUDGET_MS)) {
+    if (this.syncDeadline === null) {
+      // one budget for every reply ended by the same message (a restored conversation ends them all at once)
+      this.syncDeadline = performance.now() + FRAME_BUDGET_MS;
+      queueMicrotask(() => { this.syncDeadline = null; });
+    }
+    if (performance.now() < this.syncDeadline && (!renderer.root.isConnected || renderer.step(this.syncDeadline))) {
       this.waiting.delete(renderer);
       this.showState();
       return;

@@ -188,3 +188,26 @@ test("the end of a reply is drawn with its usage line, not a commit later", asyn
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test("restoring a long conversation draws what one frame's budget allows at once and the rest in later frames", async () => {
+  const page = await openWebview(browser);
+  const paragraph = "A stored answer with *some* `inline` Markdown that takes a little work to draw. ".repeat(60);
+  const messages = Array.from({ length: 300 }, (_, i) => [
+    { id: `u${i}`, role: "user", content: `question ${i}`, status: "complete", createdAt: "2026-01-01T00:00:00Z" },
+    { id: `a${i}`, role: "assistant", content: `Answer ${i}\n\n${paragraph}`, status: "complete",
+      createdAt: "2026-01-01T00:00:01Z", model: "gpt-4o", usage: USAGE },
+  ]).flat();
+  const conversation = { id: "c9", title: "Long", workspaceUri: "file:///ws", messages };
+  const drawnInTheSameTask = await page.evaluate((conversation) => {
+    window.dispatchEvent(new window.MessageEvent("message", { data: { type: "init", profiles: [], activeProfile: null,
+      reasoningEffort: null, conversations: [], conversation } }));
+    return Array.from(document.querySelectorAll(".message.assistant .body")).filter((b) => b.textContent !== "").length;
+  }, conversation);
+  assert.ok(drawnInTheSameTask >= 1 && drawnInTheSameTask < 300, `drawn at once: ${drawnInTheSameTask}`);
+  await rendered(page);
+  const bodies = await page.$$eval(".message.assistant .body", (bs) => bs.map((b) => b.textContent));
+  assert.equal(bodies.length, 300);
+  assert.ok(bodies.every((text, i) => text.startsWith(`Answer ${i}`)));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
