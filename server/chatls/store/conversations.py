@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
+from chatls.store.checkpoints import Checkpointer
 from chatls.store.db import StoreError, open_database
 from chatls.store.export import conversation_markdown
 from chatls.store.liveness import LEASE_SECONDS, Owner, owner_is_alive
@@ -84,6 +85,8 @@ class ConversationStore:
         """The database file."""
         self.recovered_from = recovered_from
         """Where a damaged database was moved when this store was opened (tell the user), else None."""
+        self.checkpointer = Checkpointer(path)
+        """Copies the write-ahead log into the database off the committing thread."""
 
     @classmethod
     def open(cls, state_dir: Path) -> ConversationStore:
@@ -92,6 +95,7 @@ class ConversationStore:
         return cls(opened.connection, state_dir / "chatls.db", opened.recovered_from)
 
     def close(self) -> None:
+        self.checkpointer.close()
         with self._lock:
             self._db.close()
 
@@ -422,6 +426,7 @@ class ConversationStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self.checkpointer.wrote()
 
     def _change_message(self, message_id: str, changes: dict[str, Any], append: str | None) -> None:
         now = utc_now()
