@@ -13,7 +13,9 @@ from chatls.emulator.fixture import ThreadedEmulator
 
 
 def sent_text(emulator: ThreadedEmulator) -> str:
-    return str(emulator.chat_requests()[-1]["body"]["messages"][-1]["content"])
+    """The question as sent: its attachments' parts, then the prompt."""
+    content = emulator.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    return content if isinstance(content, str) else "\n\n".join(part["text"] for part in content)
 
 
 @pytest.fixture
@@ -103,3 +105,4 @@ def test_dry_run_prints_the_budget_per_attachment_and_sends_nothing(
     assert emulator_thread.chat_requests() == []
     listed = chatls("conversations", "list", env=env)
     assert "review" not in listed.stdout, "a dry run stored the question"
+

@@ -37,6 +37,7 @@ RECENT_PAGE_SIZE = 16
 _MESSAGE_FIELDS = (
     "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
     "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to", "steps", "citations",
+    "attachments",
 )  # fmt: skip
 """Columns of `messages` that make a `MessageRecord` (same names, same order)."""
 _MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
@@ -158,6 +159,7 @@ class ConversationStore:
         model: str | None = None,
         usage: dict[str, Any] | None = None,
         attachment: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> str:
         """Append a message (committed before returning) and bump the conversation's `updated_at`."""
         _check_role(role)
@@ -165,7 +167,7 @@ class ConversationStore:
         with self._write() as db:
             return _insert_message(
                 db, conversation_id, role, content, status,
-                profile=profile, model=model, usage=usage, attachment=attachment,
+                profile=profile, model=model, usage=usage, attachment=attachment, attachments=attachments,
             )  # fmt: skip
 
     def begin_turn(
@@ -176,6 +178,7 @@ class ConversationStore:
         title: str,
         question: str | None,
         attachment: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         retry_of_question: str | None = None,
         profile: str | None = None,
     ) -> TurnIds:
@@ -194,8 +197,9 @@ class ConversationStore:
             question_id = retry_of_question
             if question is not None:
                 question_id = _insert_message(
-                    db, conversation_id, "user", question, "complete", profile=profile, attachment=attachment
-                )
+                    db, conversation_id, "user", question, "complete",
+                    profile=profile, attachment=attachment, attachments=attachments,
+                )  # fmt: skip
             assert question_id is not None
             self._renew_lease(db)
             reply_id = _insert_message(
@@ -461,7 +465,7 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
-    for name in ("usage", "replay", "run_handle", "steps", "citations"):
+    for name in ("usage", "replay", "run_handle", "steps", "citations", "attachments"):
         text = fields[name]
         fields[name] = None if text is None else json.loads(text)
     return MessageRecord(**fields)
@@ -488,6 +492,7 @@ def _insert_message(
     model: str | None = None,
     usage: dict[str, Any] | None = None,
     attachment: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
     reply_to: str | None = None,
     owner: str | None = None,
 ) -> str:
@@ -516,6 +521,7 @@ def _insert_message(
         "owner": owner,
         "steps": None,
         "citations": None,
+        "attachments": None if attachments is None else json.dumps(attachments),
     }
     db.execute(_INSERT_MESSAGE, row)
     return message_id
