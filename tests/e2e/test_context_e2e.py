@@ -13,6 +13,7 @@ from tests.support.lsp import (
     SPEC_WARNINGS_ARE_ERRORS,
     OpenSession,
     chat,
+    execute_command,
     init_options,
     profile,
     request,
@@ -55,6 +56,9 @@ async def test_three_attached_items_are_sent_in_order_and_stored(
     async with session() as client:
         result = await chat(client, "review this", workspaceUri=repo.as_uri(), attachments=attachments)
         stored = await request(client, "chatls/conversation", {"conversationId": result["conversationId"]})
+        exported = await execute_command(
+            client, "chatls.exportConversation", {"conversationId": result["conversationId"]}
+        )
 
     body = (await emulator.chat_requests())[-1]["body"]
     parts = [part["text"] for part in body["messages"][-1]["content"]]  # one part per item, then the prompt
@@ -73,6 +77,9 @@ async def test_three_attached_items_are_sent_in_order_and_stored(
     assert [(a["chars"], a.get("firstLine")) for a in question["attachments"]] == [
         (len(parts[0]), None), (len(parts[1]), None), (len(parts[2]), None)
     ]
+    assert "review this\n\nAttached:\n\n- file app.py\n- problems in app.py\n- diff (working tree)\n" in (
+        exported["markdown"]
+    )
 
 
 async def test_an_item_outside_the_workspace_is_refused_naming_it(session: OpenSession, repo: Path) -> None:

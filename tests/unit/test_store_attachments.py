@@ -102,3 +102,21 @@ def test_only_an_attachment_over_azures_string_limit_is_too_long() -> None:
     problem = too_long(Attached("file big.py", "x" * (MAX_STRING_CHARS + 1)))
     assert problem is not None
     assert problem.startswith("file big.py is 1,048,577 characters as sent; Azure takes at most 1,048,576")
+
+
+def test_export_lists_each_questions_attachments_and_not_their_text(tmp_path: Path) -> None:
+    text, described = stored([FILE, RANGE, DIFF])
+    with ConversationStore.open(tmp_path) as store:
+        ids = store.begin_turn(
+            conversation_id=None, workspace_uri=WORKSPACE, title="Review", question="Review",
+            attachment=text, attachments=described,
+        )  # fmt: skip
+        store.update_message(ids.reply_id, content="Looks fine.", status="complete", settled=True)
+        store.add_message(ids.conversation_id, "user", "And older ones?", "complete", attachment="old block")
+        markdown = store.export_markdown(ids.conversation_id)
+    assert (
+        "\n\nReview\n\nAttached:\n\n- file src/app.py\n- range src/app.py, lines 3–9\n"
+        "- diff (working tree)\n\n## Assistant"
+    ) in markdown
+    assert "x = 1" not in markdown  # named, not pasted
+    assert markdown.endswith("And older ones?\n\nAttached:\n\n- attached context\n")
