@@ -66,7 +66,8 @@ def restored(text: str | None, described: Sequence[Mapping[str, Any]] | None) ->
     """
     if not text:
         return ()
-    items = list(described or ())
+    # Read from the database: anything but a list of objects is not trusted.
+    items = [item for item in described if isinstance(item, Mapping)] if isinstance(described, list) else []
     lengths = [n for n in (item.get("chars") for item in items) if isinstance(n, int) and n >= 0]
     joined_length = sum(lengths) + len(SEPARATOR) * (len(items) - 1)
     if not items or len(lengths) != len(items) or joined_length != len(text):

@@ -52,6 +52,8 @@ def test_a_question_from_before_descriptions_is_one_part_holding_its_whole_attac
     assert restored(old, [{"kind": "file", "label": "file a.py", "chars": 3}]) == (
         Attached("attached context", old, kind="context"),
     )
+    for damaged in ({"kind": "file"}, ["file"], [{"chars": "3"}]):  # not what migration 5 writes
+        assert restored(old, damaged) == (Attached("attached context", old, kind="context"),)  # type: ignore[arg-type]
 
 
 def test_a_version_4_database_gains_the_attachments_column_and_loses_nothing(tmp_path: Path) -> None:
