@@ -80,9 +80,9 @@ def repository_with_diff(root: Path, diff_lines: int) -> int:
     """A repository whose working-tree diff changes `diff_lines // 2` lines (as many - as + lines);
     returns the diff's length in lines.
 
-    The lines are short on purpose: Azure refuses any string over 1,048,576 characters
-    (`string_above_max_length`), and ChatLS sends all attachments in the one user message, so a 1 MB file
-    leaves room for only about 48 KB of diff.
+    The lines are short, as they were when ChatLS joined all attachments into one string that Azure caps at
+    1,048,576 characters (`string_above_max_length`); each attachment is its own content part now, but the
+    diff stays the same so the figures stay comparable with earlier runs.
     """
     changed = diff_lines // 2
     module = root / "module.py"

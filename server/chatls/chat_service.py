@@ -40,8 +40,10 @@ from pygls.exceptions import JsonRpcException
 from chatls import protocol, tokens
 from chatls.agent.loop import AgentRun, StepEvent, run_agent
 from chatls.agent.transcript import steps_json
+from chatls.attachments import Attached, restored, stored, texts, too_long
 from chatls.azure.errors import ContextLengthExceeded
 from chatls.azure.types import (
+    MAX_STRING_CHARS,
     ChatMessage,
     ChatOptions,
     CitationsEvent,
@@ -54,7 +56,7 @@ from chatls.azure.types import (
 from chatls.azure.types import ChatResult as AdapterResult
 from chatls.deltas import DeltaCoalescer, DeltaSink
 from chatls.errors import CONFIGURATION_ERROR, CONTEXT_TOO_LONG, ChatLSError, invalid_params, to_jsonrpc
-from chatls.history import before, chat_messages, with_attachment
+from chatls.history import before, chat_messages
 from chatls.store.liveness import RENEW_INTERVAL
 from chatls.workspaces import NO_FOLDER
 
@@ -97,8 +99,9 @@ class Turn:
     conversation_id: str | None = None
     profile: str | None = None
     reasoning_effort: str | None = None
-    attachment: str | None = None
-    """Selection block etc.: sent with the prompt, stored apart from it."""
+    attachments: tuple[Attached, ...] = ()
+    """The selection block, attached files, the diff …: each sent before the prompt as a content part of its
+    own, stored with the question but apart from its text."""
     task_instructions: str | None = None
     """Added to the configured instructions for this turn only (code actions)."""
     retry_of: str | None = None
@@ -171,6 +174,7 @@ class ChatService:
             raise to_jsonrpc(exc) from None
 
     async def _run(self, turn: Turn, on_delta: DeltaSink) -> protocol.ChatResult:
+        _check_attachments(turn)
         plan = self._plan(turn)
         store = self._parts.store()
         conversation_id = self._existing_conversation(turn)
@@ -180,15 +184,18 @@ class ChatService:
         if turn.retry_of is not None:
             assert conversation_id is not None  # build_turn and _existing_conversation made sure
             question = self._question_to_retry(turn, conversation_id, turn.retry_of)
-            turn = replace(turn, attachment=question.attachment)
+            turn = replace(turn, attachments=restored(question.attachment, question.attachments))
         # Counting a huge prompt takes seconds: off the event loop, and before anything is stored.
         fitted = await asyncio.to_thread(self._fit, turn, plan, conversation_id, question)
+        _check_prompt(turn)  # after fitting: a prompt too large for the window says so (counted off the loop)
+        attachment, described = stored(turn.attachments) if question is None else (None, None)
         ids = store.begin_turn(
             conversation_id=conversation_id,
             workspace_uri=turn.workspace_uri or NO_FOLDER,
             title=_title(turn.prompt),
             question=None if question is not None else turn.prompt,
-            attachment=turn.attachment,
+            attachment=attachment,
+            attachments=described,
             retry_of_question=None if question is None else question.id,
             profile=plan.profile.name,
         )
@@ -360,41 +367,37 @@ class ChatService:
         deltas: DeltaCoalescer,
         parts: _Reply,
     ) -> AdapterResult:
-        prompt = with_attachment(turn.attachment, turn.prompt)
+        question = ChatMessage("user", turn.prompt, parts=texts(turn.attachments))
         if turn.agent is not None:
-            conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
+            conversation = Conversation(plan.instructions, (*fitted.history, question))
             return await _run_agent(turn.agent, plan, conversation, deltas, parts)
         try:
-            conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
+            conversation = Conversation(plan.instructions, (*fitted.history, question))
             return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
         except ContextLengthExceeded:
             if parts or not fitted.history:
                 raise  # nothing left to trim (or text already shown): a retry cannot help
         fitted = tokens.trim_further(fitted)
         log.info("context length exceeded: retrying once with %d earlier messages", len(fitted.history))
-        conversation = Conversation(plan.instructions, (*fitted.history, ChatMessage("user", prompt)))
+        conversation = Conversation(plan.instructions, (*fitted.history, question))
         return await _consume(plan.backend.chat(conversation, plan.options), deltas, parts)
 
-    async def budget(self, turn: Turn, attached: list[tuple[str, str]]) -> protocol.BudgetResult:
-        """What `run_turn(turn)` would send, counted the same way, storing nothing and sending nothing.
-
-        `attached` is (label, text) per attachment, in order; their texts joined are `turn.attachment`.
-        """
+    async def budget(self, turn: Turn) -> protocol.BudgetResult:
+        """What `run_turn(turn)` would send, counted the same way, storing nothing and sending nothing."""
         await self._parts.ready()
         plan = self._plan(turn)
         conversation_id = self._existing_conversation(turn)
-        return await asyncio.to_thread(self._count, turn, plan, conversation_id, attached)
+        return await asyncio.to_thread(self._count, turn, plan, conversation_id)
 
-    def _count(
-        self, turn: Turn, plan: _Plan, conversation_id: str | None, attached: list[tuple[str, str]]
-    ) -> protocol.BudgetResult:
+    def _count(self, turn: Turn, plan: _Plan, conversation_id: str | None) -> protocol.BudgetResult:
         counter = tokens.counter_for(plan.caps.family)
         reserve = plan.completion_reserve
         window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
         input_budget = window - reserve
         prompt = tokens.REPLY_PRIMER + tokens.message_tokens(counter, turn.prompt)
         instructions = tokens.message_tokens(counter, plan.instructions) if plan.instructions else 0
-        items = [protocol.BudgetItem(label, tokens.message_tokens(counter, text)) for label, text in attached]
+        # Each attachment is counted once: fitting the history below reuses these counts.
+        items = [protocol.BudgetItem(a.label, tokens.part_tokens(counter, a.text)) for a in turn.attachments]
         earlier = list(chat_messages(self._parts.store().iter_recent_messages(conversation_id))) if (
             conversation_id is not None) else []  # fmt: skip
         fixed = prompt + instructions + sum(item.tokens for item in items)
@@ -408,8 +411,8 @@ class ChatService:
         if not left_out_attachments and fixed <= input_budget:
             fitted = tokens.fit_history(
                 earlier, prompt=turn.prompt, counter=counter, context_window=window,
-                completion_reserve=reserve, instructions=plan.instructions, attachment=turn.attachment,
-                max_messages=plan.max_history_messages,
+                completion_reserve=reserve, instructions=plan.instructions,
+                attachment_tokens=[item.tokens for item in items], max_messages=plan.max_history_messages,
             )  # fmt: skip
             history_tokens, history_messages = sum(fitted.history_tokens), len(fitted.history)
         total = prompt + instructions + sum(item.tokens for item in items) + history_tokens
@@ -433,15 +436,16 @@ class ChatService:
         # window (GPT-5: 272k of 400k): the budget is whichever is smaller.
         reserve = plan.completion_reserve
         window = min(plan.caps.context_window, plan.caps.input_limit + reserve)
+        counter = tokens.counter_for(plan.caps.family)
         try:
             return tokens.fit_history(
                 earlier,
                 prompt=turn.prompt,
-                counter=tokens.counter_for(plan.caps.family),
+                counter=counter,
                 context_window=window,
                 completion_reserve=reserve,
                 instructions=plan.instructions,
-                attachment=turn.attachment,
+                attachment_tokens=[tokens.part_tokens(counter, a.text) for a in turn.attachments],
                 max_messages=plan.max_history_messages,
             )
         except tokens.PromptTooLarge as exc:
@@ -691,6 +695,24 @@ def _log_failure(plan: _Plan, reply_id: str, exc: Exception, error: JsonRpcExcep
         "turn %s failed: profile %s, deployment %s, %s: %s",
         reply_id, plan.profile.name, deployment, data.get("kind", "error"), error.message,
     )  # fmt: skip
+
+
+def _check_attachments(turn: Turn) -> None:
+    """Refuse, before anything is stored, an attachment Azure would refuse whatever else is sent (items are
+    refused as they are read, naming their position; this covers the selection and code actions too)."""
+    for attached in turn.attachments:
+        problem = too_long(attached)
+        if problem is not None:
+            raise invalid_params(f"invalid params: {problem}")
+
+
+def _check_prompt(turn: Turn) -> None:
+    """Refuse, before anything is stored, a prompt Azure would refuse whatever else is sent."""
+    if len(turn.prompt) > MAX_STRING_CHARS:
+        raise invalid_params(
+            f"invalid params: the prompt is {len(turn.prompt):,} characters; Azure takes at most "
+            f"{MAX_STRING_CHARS:,} characters in one part of a message (string_above_max_length) @ $.prompt"
+        )
 
 
 def _preview(text: str, limit: int = 80) -> str:

@@ -1,10 +1,10 @@
 """Context the user attaches to a question: files, ranges, the selection, folders, problems, the git diff,
 the open editors, a text the client sends itself (what was piped into `chatls ask`) — each read through
 the one safe path (`chatls.workspace_files`: open buffers first, disk only inside the workspace,
-size-capped) and rendered as a labelled block sent before the prompt.
+size-capped) and rendered as a labelled block, sent before the prompt as a content part of its own.
 
-The label of each block (kind, name, lines) is part of the stored attachment, so Retry resends exactly what
-was attached and Export shows what it was.
+What each block was (kind, name, lines) is stored with the question (`chatls.attachments`), so Retry resends
+exactly what was attached and Export lists it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from chatls import protocol
+from chatls.attachments import Attached, too_long
 from chatls.errors import invalid_params
 from chatls.prompts import fence_for, selection_block
 from chatls.workspace_files import describe_text_problem, document_for
@@ -26,16 +26,9 @@ KINDS = ("file", "range", "selection", "folder", "problems", "diff", "openEditor
 GIT_TIMEOUT = 10.0
 
 
-@dataclass(frozen=True)
-class Attached:
-    label: str
-    """What was attached, for people: "file src/app.py", "diff (staged)", "problems in src/app.py"."""
-    text: str
-    """What the model reads."""
-
-
 async def render_items(ls: Any, items: Sequence[protocol.ContextItem], max_bytes: int) -> list[Attached]:
-    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used.
+    """Every item, in order; InvalidParams naming the item (`$.attachments[i]`) when one cannot be used,
+    including one too long for Azure to take (`chatls.attachments.too_long`).
 
     Items are read at once (a `git diff` runs while a file is read); when several cannot be used, the
     first in order is reported.
@@ -51,15 +44,14 @@ async def render_items(ls: Any, items: Sequence[protocol.ContextItem], max_bytes
         return_exceptions=True,
     )
     rendered = []
-    for result in results:
+    for index, result in enumerate(results):
         if isinstance(result, BaseException):
             raise result
+        problem = too_long(result)
+        if problem is not None:
+            raise invalid_params(f"invalid params: {problem} @ $.attachments[{index}]")
         rendered.append(result)
     return rendered
-
-
-def joined(attached: Sequence[Attached]) -> str | None:
-    return "\n\n".join(a.text for a in attached) or None
 
 
 async def _render(ls: Any, item: protocol.ContextItem, max_bytes: int, where: str) -> Attached:
@@ -70,13 +62,13 @@ async def _render(ls: Any, item: protocol.ContextItem, max_bytes: int, where: st
         document = await document_for(ls.workspace, uri, max_bytes)
         name = relative_name(ls, uri)
         if item.range is None:
-            return Attached(
-                f"file {name}", selection_block(name, document.language_id, document.source, first_line=0)
-            )
+            block = selection_block(name, document.language_id, document.source, first_line=0)
+            return Attached(f"file {name}", block, kind="file", name=name)
         text = document.text_in_client_range(item.range)
         first, last = item.range.start.line + 1, item.range.end.line + 1
         block = selection_block(name, document.language_id, text, first_line=item.range.start.line)
-        return Attached(f"{item.kind} {name}:{first}-{last}", block)
+        label = f"{item.kind} {name}:{first}-{last}"
+        return Attached(label, block, kind=item.kind, name=name, lines=(first, last))
     if item.kind == "folder":
         return await _folder(ls, _need_uri(item, where), where)
     if item.kind == "problems":
@@ -107,9 +99,8 @@ async def _folder(ls: Any, uri: str, where: str) -> Attached:
             f"invalid params: the folder {uri} cannot be listed: {exc} @ {where}.uri"
         ) from None
     name = relative_name(ls, uri)
-    return Attached(
-        f"folder {name}", f"Files in the folder {name} (a listing, not their contents):\n{listing}"
-    )
+    listed = f"Files in the folder {name} (a listing, not their contents):\n{listing}"
+    return Attached(f"folder {name}", listed, kind="folder", name=name)
 
 
 def _problems(ls: Any, item: protocol.ContextItem) -> Attached:
@@ -124,7 +115,7 @@ def _problems(ls: Any, item: protocol.ContextItem) -> Attached:
     ]
     scope = f"in {relative_name(ls, item.uri)}" if item.uri else "in the workspace"
     body = "\n".join(lines) if lines else "(none)"
-    return Attached(f"problems {scope}", f"The editor's problems {scope}:\n{body}")
+    return Attached(f"problems {scope}", f"The editor's problems {scope}:\n{body}", kind="problems")
 
 
 async def _diff(ls: Any, item: protocol.ContextItem, max_bytes: int, where: str) -> Attached:
@@ -144,8 +135,8 @@ async def _diff(ls: Any, item: protocol.ContextItem, max_bytes: int, where: str)
     text = await _run_git(args, max_bytes, where)
     label = "diff (staged)" if item.staged else "diff (working tree)"
     if not text.strip():
-        return Attached(label, f"The git {label}: no changes.")
-    return Attached(label, f"The git {label}:\n```diff\n{text.rstrip()}\n```")
+        return Attached(label, f"The git {label}: no changes.", kind="diff")
+    return Attached(label, f"The git {label}:\n```diff\n{text.rstrip()}\n```", kind="diff")
 
 
 async def _run_git(args: list[str], max_bytes: int, where: str) -> str:
@@ -189,13 +180,13 @@ def _text(item: protocol.ContextItem, max_bytes: int, where: str) -> Attached:
     label = " ".join((item.label or "").split()) or "text"  # one line: it names the block
     body = item.text.rstrip("\n")
     fence = fence_for(body)
-    return Attached(label, f"{label}:\n{fence}\n{body}\n{fence}")
+    return Attached(label, f"{label}:\n{fence}\n{body}\n{fence}", kind="text")
 
 
 def _open_editors(ls: Any) -> Attached:
     names = sorted(relative_name(ls, uri) for uri in ls.workspace.text_documents)
     body = "\n".join(f"- {name}" for name in names) if names else "(none)"
-    return Attached("open editors", f"Files open in the editor:\n{body}")
+    return Attached("open editors", f"Files open in the editor:\n{body}", kind="openEditors")
 
 
 def relative_name(ls: Any, uri: str) -> str:

@@ -162,6 +162,8 @@ def _list(store: ConversationStore, workspace: str | None, limit: int) -> None:
 
 
 def _show(store: ConversationStore, conversation_id: str) -> None:
+    from chatls.attachments import restored, summary
+
     conversation = store.get_conversation(conversation_id)
     if conversation is None:  # deleted since its id was resolved
         raise ConversationsError(f"no conversation {conversation_id!r}")
@@ -172,6 +174,11 @@ def _show(store: ConversationStore, conversation_id: str) -> None:
         if message.reasoning:
             _out(f"Thinking: {message.reasoning.strip()}\n")
         _out(message.content.rstrip("\n") or "(empty)")
+        attached = restored(message.attachment, message.attachments)
+        if attached:
+            _out("\nAttached:")
+            for item in attached:
+                _out(f"  - {_one_line(summary(item))}")
         note = _STATUS_NOTES.get(message.status)
         if note:
             _out(note)

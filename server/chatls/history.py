@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from chatls import protocol
+from chatls.attachments import restored, texts
 
 if TYPE_CHECKING:
     from chatls.azure.types import ChatMessage
@@ -37,7 +38,8 @@ def chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
     interleaving Q_a, Q_b, R_a, R_b give Q_a R_a Q_b R_b. Failed, empty, pending and interrupted replies are
     left out, and a question answered more than once (retried) keeps only its newest usable reply. Replies
     stored before the link existed pair with the question before them. A reply carries its replay state;
-    its reasoning summary is never sent as answer text.
+    its reasoning summary is never sent as answer text. A question's attachments go as its content parts,
+    as they went when it was asked.
     """
     from chatls.agent.transcript import step_messages
     from chatls.azure.types import ChatMessage
@@ -59,9 +61,5 @@ def chat_messages(history: Iterable[MessageRecord]) -> Iterator[ChatMessage]:
             yield ChatMessage("assistant", reply.content, replay=reply.replay)
             if reply.steps:  # an agent turn: its tool calls and results came before the answer
                 yield from reversed(step_messages(reply.steps))
-        yield ChatMessage("user", with_attachment(message.attachment, message.content))
-
-
-def with_attachment(attachment: str | None, text: str) -> str:
-    """A user message as sent: its attachment (selection block etc.), then what was typed."""
-    return f"{attachment}\n\n{text}" if attachment and text else attachment or text
+        attached = restored(message.attachment, message.attachments)
+        yield ChatMessage("user", message.content, parts=texts(attached))

@@ -190,10 +190,15 @@ def _tests_block(tests: TargetTestFile) -> str:
 
 
 def _where(selection: Selection) -> str:
-    first = selection.first_line + 1
-    last = first + _lf(selection.code).rstrip("\n").count("\n")
+    first, last = selected_lines(selection)
     lines = f"line {first}" if first == last else f"lines {first}-{last}"
     return f"{selection.file_name}, {lines}"
+
+
+def selected_lines(selection: Selection) -> tuple[int, int]:
+    """The first and last line of the selection, 1-based (a final line break ends the last line)."""
+    first = selection.first_line + 1
+    return first, first + _lf(selection.code).rstrip("\n").count("\n")
 
 
 PROMPT_FIELDS = (

@@ -299,7 +299,27 @@ class MessageInfo:
     """On Your Data: the references stored with a grounded reply, in order."""
     attachment: str | None = None
     """What was sent with a question besides its text: the selection and attached context, each block
-    labelled (file, range, problems, diff …)."""
+    labelled (file, range, problems, diff …), joined."""
+    attachments: list[AttachmentInfo] | None = None
+    """A question's attachments, in the order sent (each its own content part): what each one was."""
+
+
+@attrs.define
+class AttachmentInfo:
+    """One attachment of a stored question."""
+
+    kind: str
+    """The context item's kind ("file", "range", "diff", …); "selection" for a chat's `context` or a code
+    action's selection; "context" for a question stored before attachments were described one by one."""
+    label: str
+    """For people, as `chatls/budget` names it: "file src/app.py", "range src/app.py:3-9", "diff (staged)"."""
+    chars: int
+    """Characters sent."""
+    name: str | None = None
+    """The file or folder, relative to its workspace folder."""
+    first_line: int | None = None
+    """The first line attached (1-based), when it is part of a file."""
+    last_line: int | None = None
 
 
 @attrs.define

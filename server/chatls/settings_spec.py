@@ -252,7 +252,9 @@ SETTINGS: tuple[Setting, ...] = (
         "integer",
         500_000,
         "Largest file read from disk for a document the editor has not open (e.g. a chat's context.uri).",
-        "Only regular text files inside a workspace folder are ever read ([reliability.md](reliability.md)).",
+        "Only regular text files inside a workspace folder are ever read ([reliability.md](reliability.md)). "
+        "Whatever this allows, one attachment over 1,048,576 characters as sent is refused: Azure takes no "
+        "longer string.",
         minimum=1,
     ),
     Setting(

@@ -19,7 +19,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -182,13 +182,18 @@ def _load_counter(encoding_name: str) -> TokenCounter:
 
 # --- fitting -----------------------------------------------------------------------------------------
 class HistoryMessage(Protocol):
-    """What fitting needs of an earlier message (a store `MessageRecord` qualifies)."""
+    """What fitting needs of an earlier message (an adapter `ChatMessage` qualifies)."""
 
     @property
     def role(self) -> str: ...
 
     @property
     def content(self) -> str: ...
+
+    @property
+    def parts(self) -> Sequence[str]:
+        """What was attached to a user message, sent before `content` (empty for other messages)."""
+        ...
 
 
 M = TypeVar("M", bound=HistoryMessage)
@@ -217,7 +222,7 @@ class FittedContext(Generic[M]):
     history_tokens: tuple[int, ...]
     """Counted cost of each message in `history` (same order)."""
     fixed_tokens: int
-    """Instructions + new prompt + attachment + reply primer."""
+    """Instructions + new prompt + its attachments + reply primer."""
     budget: int
     """Input tokens allowed: context window minus the completion reserve."""
     omitted: bool
@@ -240,6 +245,17 @@ SAMPLE_MARGIN = 1.1
 
 def message_tokens(counter: TokenCounter, text: str) -> int:
     return text_tokens(counter, text) + MESSAGE_OVERHEAD
+
+
+def part_tokens(counter: TokenCounter, text: str) -> int:
+    """An attachment sent as a content part of its own: charged like a message of its own (its framing is
+    not documented; a message's is the most it could be)."""
+    return text_tokens(counter, text) + MESSAGE_OVERHEAD
+
+
+def history_tokens(counter: TokenCounter, message: HistoryMessage) -> int:
+    """An earlier message as sent: its text and its attachments' parts."""
+    return message_tokens(counter, message.content) + sum(part_tokens(counter, p) for p in message.parts)
 
 
 def text_tokens(counter: TokenCounter, text: str) -> int:
@@ -269,23 +285,23 @@ def fit_history(
     context_window: int,
     completion_reserve: int,
     instructions: str | None = None,
-    attachment: str | None = None,
+    attachment_tokens: Sequence[int] = (),
     max_messages: int | None = None,
     history_share: float = 1.0,
 ) -> FittedContext[M]:
     """Keep the newest earlier messages that fit beside the new prompt, oldest turns dropped first.
 
+    `attachment_tokens`: what each of the prompt's attachments costs (`part_tokens`), counted once by the
+    caller, which has the texts already (a 1 MB text is not counted twice).
     `history` is read newest first and only as far as needed. `history_share` (0..1) limits history to that
     share of what is left after the prompt, e.g. 0.5 to retry after `context_length_exceeded`.
     A kept history never starts with an assistant reply whose question was dropped.
     Raises `PromptTooLarge` when the prompt alone does not fit.
     """
     budget = context_window - completion_reserve
-    fixed = REPLY_PRIMER + message_tokens(counter, prompt)
+    fixed = REPLY_PRIMER + message_tokens(counter, prompt) + sum(attachment_tokens)
     if instructions:
         fixed += message_tokens(counter, instructions)
-    if attachment:
-        fixed += message_tokens(counter, attachment)
     if fixed > budget:
         raise PromptTooLarge(fixed, budget, context_window, completion_reserve)
     allowance = math.floor((budget - fixed) * min(max(history_share, 0.0), 1.0))
@@ -296,7 +312,7 @@ def fit_history(
         if max_messages is not None and len(kept) >= max_messages:
             omitted = True
             break
-        cost = message_tokens(counter, message.content)
+        cost = history_tokens(counter, message)
         if used + cost > allowance:
             omitted = True
             break

@@ -25,11 +25,15 @@ def test_the_file_is_one_megabyte_of_text(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8").count("\n") > 10_000  # code-like lines, not one long string
 
 
-def test_the_diff_has_five_thousand_lines_and_both_fit_azures_string_limit(tmp_path: Path) -> None:
+def test_the_diff_has_five_thousand_lines_and_each_attachment_fits_azures_string_limit(
+    tmp_path: Path,
+) -> None:
     lines = context.repository_with_diff(tmp_path, context.DIFF_LINES)
     assert context.DIFF_LINES <= lines <= context.DIFF_LINES + 10  # plus the headers and hunk line
     diff_bytes = sum(len(line) + 2 for line in (tmp_path / "module.py").read_text().splitlines()) * 2
-    # The one user message holds the file, the diff and their labels: it must stay under 1 MiB characters.
+    # Each attachment is a content part of its own, labelled: each must stay under 1 MiB characters. (The
+    # diff is still small enough for both to fit in one string, as when they were joined: the same load.)
+    assert context.FILE_BYTES + 1_000 < MAX_STRING_LENGTH and diff_bytes + 1_000 < MAX_STRING_LENGTH
     assert context.FILE_BYTES + diff_bytes + 1_000 < MAX_STRING_LENGTH
 
 

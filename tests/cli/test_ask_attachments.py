@@ -13,7 +13,9 @@ from chatls.emulator.fixture import ThreadedEmulator
 
 
 def sent_text(emulator: ThreadedEmulator) -> str:
-    return str(emulator.chat_requests()[-1]["body"]["messages"][-1]["content"])
+    """The question as sent: its attachments' parts, then the prompt."""
+    content = emulator.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    return content if isinstance(content, str) else "\n\n".join(part["text"] for part in content)
 
 
 @pytest.fixture
@@ -103,3 +105,23 @@ def test_dry_run_prints_the_budget_per_attachment_and_sends_nothing(
     assert emulator_thread.chat_requests() == []
     listed = chatls("conversations", "list", env=env)
     assert "review" not in listed.stdout, "a dry run stored the question"
+
+
+def test_show_and_export_list_what_was_attached_to_each_question(
+    tmp_path: Path, emulator_thread: ThreadedEmulator, repository: Path
+) -> None:
+    env = azure_env(tmp_path, emulator_thread)
+    done = chatls(
+        "ask", "review", "--workspace", str(repository), "--file", f"{repository / 'calc.py'}:1-2", "--diff",
+        env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    conversation = conversation_of(done.stderr)
+    shown = chatls("conversations", "show", conversation, env=env)
+    assert shown.returncode == 0, shown.stderr
+    question = shown.stdout.split("## ChatLS")[0]  # the reply echoes what was sent
+    assert question.endswith("review\n\nAttached:\n  - range calc.py, lines 1–2\n  - diff (working tree)\n\n")
+    assert "return b + a" not in question  # what was attached is named, not printed
+    exported = chatls("conversations", "export", conversation, env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert "review\n\nAttached:\n\n- range calc.py, lines 1–2\n- diff (working tree)\n" in exported.stdout

@@ -161,7 +161,7 @@ def test_piped_stdin_is_an_attachment_of_the_question(
     assert done.returncode == 0, done.stderr
     sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
     # A labelled block before the prompt, like --file and --diff: not pasted into what the user typed.
-    assert sent == f"standard input:\n```\n{diff.rstrip()}\n```\n\nreview"
+    assert [part["text"] for part in sent] == [f"standard input:\n```\n{diff.rstrip()}\n```", "review"]
     question = stored_question(tmp_path, conversation_of(done.stderr))
     assert question.content == "review"
     assert question.attachment == f"standard input:\n```\n{diff.rstrip()}\n```"
@@ -205,10 +205,10 @@ def test_every_file_given_is_attached(tmp_path: Path, emulator_thread: ThreadedE
         "compare", "--file", str(first), "--file", str(second), env=azure_env(tmp_path, emulator_thread)
     )
     assert done.returncode == 0, done.stderr
-    sent = emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]
-    # Each file is its own labelled block before the prompt, in the order given.
-    assert sent.index("def alpha():") < sent.index("def beta():") < sent.index("compare")
-    assert f"File: {second} (lines 1-3, language: python)" in sent
+    sent = [part["text"] for part in emulator_thread.chat_requests()[-1]["body"]["messages"][-1]["content"]]
+    # Each file is its own labelled block (its own part) before the prompt, in the order given.
+    assert len(sent) == 3 and "def alpha():" in sent[0] and "def beta():" in sent[1] and sent[2] == "compare"
+    assert sent[1].startswith(f"File: {second} (lines 1-3, language: python)")
 
 
 # --- which conversation -------------------------------------------------------------------------------

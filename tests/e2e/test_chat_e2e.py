@@ -161,8 +161,9 @@ async def test_conversations_of_two_folders_never_mix(
     assert [c["id"] for c in listed_second] == [in_second["conversationId"]]
     assert crossing.value.code == -32602
     assert "belongs to workspace" in crossing.value.message
-    sent = (await emulator.chat_requests())[1]["body"]["messages"][-1]["content"]
-    assert "main.py" in sent and "print('beta')" in sent  # the attached file, not stored with the prompt
+    attached, _prompt = (await emulator.chat_requests())[1]["body"]["messages"][-1]["content"]
+    sent = attached["text"]  # the attached file, a part of its own, not stored with the prompt
+    assert "main.py" in sent and "print('beta')" in sent
 
 
 async def test_history_survives_a_restart(session: OpenSession, emulator: RunningEmulator) -> None:
@@ -307,9 +308,10 @@ async def test_a_selection_in_utf16_units_is_attached_with_file_name_and_languag
         stored = await request(client, "chatls/conversation", {"conversationId": result["conversationId"]})
 
     sent = (await emulator.chat_requests())[-1]["body"]["messages"][-1]["content"]
-    assert "File: src/snack.py (lines 1-1, language: python)" in sent
-    assert '```python\n"😋"\n```' in sent and "print(a)" not in sent
-    assert sent.endswith("What is this?")
+    attached, prompt = (part["text"] for part in sent)  # the selection is a part of its own
+    assert attached.startswith("File: src/snack.py (lines 1-1, language: python)")
+    assert '```python\n"😋"\n```' in attached and "print(a)" not in attached
+    assert prompt == "What is this?"
     assert stored["messages"][0]["content"] == "What is this?"  # stored as typed, without the code
 
 

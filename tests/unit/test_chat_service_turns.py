@@ -15,9 +15,11 @@ from pygls.exceptions import JsonRpcException
 from tests.support.waiting import wait_until_async
 
 from chatls import chat_service, protocol, tokens
+from chatls.attachments import Attached, restored
 from chatls.azure.errors import ContextLengthExceeded, ServiceError
 from chatls.azure.profile import Profile
 from chatls.azure.types import (
+    MAX_STRING_CHARS,
     ChatEvent,
     ChatOptions,
     ChatResult,
@@ -202,22 +204,52 @@ async def test_a_length_finish_is_stored_as_truncated(store: ConversationStore) 
     assert store.get_messages(result.conversation_id)[-1].status == "truncated"
 
 
-async def test_the_attachment_is_sent_but_not_stored_in_the_prompt(store: ConversationStore) -> None:
+FILE_A = Attached("file a.py", "File: a.py\n```\nx = 1\n```", kind="file", name="a.py")
+DIFF = Attached("diff (working tree)", "The git diff (working tree):\n```diff\n-x\n+y\n```", kind="diff")
+
+
+async def test_attachments_are_sent_as_parts_and_stored_apart_from_the_prompt(
+    store: ConversationStore,
+) -> None:
     backend = ScriptedBackend([reply("a"), reply("b")])
     service = service_for(Environment(store, backend))
-    first = await service.run_turn(
-        Turn("Explain", WORKSPACE, attachment="File: a.py\n```\nx = 1\n```"), lambda d: None
-    )
+    first = await service.run_turn(Turn("Explain", WORKSPACE, attachments=(FILE_A, DIFF)), lambda d: None)
     await service.run_turn(Turn("And now?", None, conversation_id=first.conversation_id), lambda d: None)
 
     user = store.get_messages(first.conversation_id)[0]
-    assert (user.content, user.attachment) == ("Explain", "File: a.py\n```\nx = 1\n```")
-    assert backend.sent[0].messages[-1].content == "File: a.py\n```\nx = 1\n```\n\nExplain"
-    assert [m.content for m in backend.sent[1].messages] == [
-        backend.sent[0].messages[-1].content,
-        "a",
-        "And now?",
+    assert user.content == "Explain"
+    assert restored(user.attachment, user.attachments) == (FILE_A, DIFF)
+    asked = backend.sent[0].messages[-1]
+    assert (asked.content, asked.parts) == ("Explain", (FILE_A.text, DIFF.text))
+    # the next turn sends the earlier question as it was sent: the same parts
+    assert [(m.content, m.parts) for m in backend.sent[1].messages] == [
+        ("Explain", (FILE_A.text, DIFF.text)),
+        ("a", ()),
+        ("And now?", ()),
     ]
+
+
+async def test_an_attachment_azure_would_refuse_is_refused_before_anything_is_stored(
+    store: ConversationStore,
+) -> None:
+    backend = ScriptedBackend([reply("never")])
+    huge = Attached("file big.py", "x" * (MAX_STRING_CHARS + 1), kind="file", name="big.py")
+    with pytest.raises(JsonRpcException) as refused:
+        await service_for(Environment(store, backend)).run_turn(
+            Turn("Explain", WORKSPACE, attachments=(FILE_A, huge)), lambda d: None
+        )
+    assert refused.value.code == -32602
+    assert "file big.py is 1,048,577 characters" in refused.value.message
+    assert "at most 1,048,576" in refused.value.message
+    assert store.list_conversations(WORKSPACE) == [] and backend.sent == []
+    backend.capabilities = ModelCapabilities("gpt-4.1", False, True, 10_000_000, 32_768)  # it would fit
+    with pytest.raises(JsonRpcException) as refused:
+        await service_for(Environment(store, backend)).run_turn(
+            Turn("w" * (MAX_STRING_CHARS + 1), WORKSPACE), lambda d: None
+        )
+    assert "the prompt is 1,048,577 characters" in refused.value.message
+    assert refused.value.message.endswith("@ $.prompt")
+    assert store.list_conversations(WORKSPACE) == [] and backend.sent == []
 
 
 async def test_instructions_and_task_instructions_are_combined(store: ConversationStore) -> None:
@@ -391,7 +423,7 @@ async def test_a_retry_answers_the_stored_question_again_without_storing_it_twic
     service = service_for(Environment(store, backend))
     first = await service.run_turn(Turn("Q1", WORKSPACE), lambda d: None)
     conversation, failed = await failed_turn(
-        service, "Q2", conversation_id=first.conversation_id, attachment="File: a.py\n```\nx\n```"
+        service, "Q2", conversation_id=first.conversation_id, attachments=(FILE_A, DIFF)
     )
     result = await service.run_turn(
         Turn("Q2", WORKSPACE, conversation_id=conversation, retry_of=failed), lambda d: None
@@ -406,7 +438,10 @@ async def test_a_retry_answers_the_stored_question_again_without_storing_it_twic
         ("assistant", "complete", "A2"),
     ]
     retried = backend.sent[2].messages
-    assert [m.content for m in retried] == ["Q1", "A1", "File: a.py\n```\nx\n```\n\nQ2"]
+    assert [(m.content, m.parts) for m in retried] == [
+        ("Q1", ()), ("A1", ()), ("Q2", (FILE_A.text, DIFF.text))
+    ]  # the same attachments, as the same parts
+    assert backend.sent[1].messages[-1].parts == retried[-1].parts
 
 
 async def test_a_cancelled_reply_can_be_retried_and_later_turns_see_one_answer(
@@ -586,7 +621,7 @@ async def test_a_prompt_too_large_leaves_nothing_behind_and_never_blocks_the_loo
     backend = ScriptedBackend([reply("x")])
     backend.capabilities = ModelCapabilities("gpt-4o", False, True, 5_000, 1_000)
     turn = asyncio.ensure_future(
-        service_for(Environment(store, backend)).run_turn(Turn("w" * 20_000_000, WORKSPACE), lambda d: None)
+        service_for(Environment(store, backend)).run_turn(Turn("w" * 1_000_000, WORKSPACE), lambda d: None)
     )
     await wait_until_async(counting.is_set, "the prompt to be counted")  # the loop runs meanwhile
     loop_ran.set()

@@ -72,6 +72,7 @@ SAMPLES = _samples()
 class Msg:
     role: str
     content: str
+    parts: tuple[str, ...] = ()
 
 
 class CharCounter:
@@ -328,7 +329,7 @@ def test_attachment_and_instructions_count_against_the_budget() -> None:
     loaded = fit_history(
         newest_first(history),
         prompt="p",
-        attachment="```py\n" + "x" * 40 + "\n```",
+        attachment_tokens=[tokens.part_tokens(CharCounter(), "```py\n" + "x" * 40 + "\n```")],
         instructions="i" * 10,
         counter=CharCounter(),
         context_window=120,
@@ -338,12 +339,29 @@ def test_attachment_and_instructions_count_against_the_budget() -> None:
     assert loaded.total_tokens <= loaded.budget
 
 
+def test_an_earlier_question_costs_its_attachments_too() -> None:
+    history = [Msg("user", "q", parts=("x" * 50,)), Msg("assistant", "a")]
+    fixed = REPLY_PRIMER + cost("p")
+    with_parts = cost("q") + tokens.part_tokens(CharCounter(), "x" * 50)
+    tight = fit_history(
+        newest_first(history), prompt="p", counter=CharCounter(),
+        context_window=fixed + cost("q") + cost("a") + 10, completion_reserve=0,
+    )  # fmt: skip
+    roomy = fit_history(
+        newest_first(history), prompt="p", counter=CharCounter(),
+        context_window=fixed + with_parts + cost("a"), completion_reserve=0,
+    )  # fmt: skip
+    assert tight.history == ()  # the question did not fit with its attachment, and its reply goes with it
+    assert roomy.history == tuple(history)
+    assert roomy.history_tokens == (with_parts, cost("a"))
+
+
 def test_a_prompt_that_cannot_fit_is_a_clear_error() -> None:
     with pytest.raises(PromptTooLarge) as caught:
         fit_history(
             iter([]),
             prompt="p" * 500,
-            attachment="code" * 100,
+            attachment_tokens=[tokens.part_tokens(CharCounter(), "code" * 100)],
             counter=CharCounter(),
             context_window=1000,
             completion_reserve=600,

@@ -296,8 +296,24 @@ export interface MessageInfo {
   steps?: AgentStep[] | null;
   /** On Your Data references, in order (the text cites them as [doc1], [doc2], …). */
   citations?: Citation[] | null;
-  /** A question's attached context, as labels (e.g. "file app.py"). */
+  /** A question's attached context: the labelled blocks sent, joined. */
   attachment?: string | null;
+  /** A question's attachments, in the order sent (each its own content part): what each one was. */
+  attachments?: AttachmentInfo[] | null;
+}
+
+/** One attachment of a stored question. */
+export interface AttachmentInfo {
+  /** "file", "range", "diff", …; "selection" for a chat's context or a code action; "context" when older. */
+  kind: string;
+  /** For people, as `chatls/budget` names it: "file src/app.py", "range src/app.py:3-9". */
+  label: string;
+  /** Characters sent. */
+  chars: number;
+  name?: string | null;
+  /** 1-based, when it is part of a file. */
+  firstLine?: number | null;
+  lastLine?: number | null;
 }
 
 export interface ConversationInfo {

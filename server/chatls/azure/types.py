@@ -36,6 +36,11 @@ class ToolSpec:
     parameters: dict[str, Any]
 
 
+MAX_STRING_CHARS = 1_048_576
+"""The longest string Azure takes in any field of a request: one character more is a 400
+`string_above_max_length` naming the field (../shared/azure/errors/string-above-max-length.json)."""
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Role
@@ -47,6 +52,9 @@ class ChatMessage:
     """On an assistant message: the calls it made (agent mode)."""
     call_id: str | None = None
     """On a `tool` message: the call whose result `content` is."""
+    parts: tuple[str, ...] = ()
+    """On a user message: what was attached, sent before `content` as content parts of their own (one per
+    attachment, never joined: each must stay within `MAX_STRING_CHARS`)."""
 
 
 @dataclass(frozen=True)

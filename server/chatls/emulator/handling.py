@@ -10,6 +10,7 @@ from aiohttp import web
 
 from chatls.emulator import data_sources, errors, rules
 from chatls.emulator.config import Deployment
+from chatls.emulator.outline import outline
 from chatls.emulator.replies import Completion
 from chatls.emulator.state import EmulatorState, RequestRecord
 
@@ -64,9 +65,13 @@ async def read_json(request: web.Request, state: EmulatorState) -> dict[str, Any
             "We could not parse the JSON body of your request. The API expects a JSON payload, "
             "but what was sent was not valid JSON."
         ) from None
-    # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound.
+    # Huge bodies are summarised in the log so a long benchmark cannot grow memory without bound: their size,
+    # and their shape with every long string cut short (what was sent, in what order, how long).
     logged = data_sources.redacted(body) if isinstance(body, dict) else body
-    record_of(request).body = logged if len(raw) <= LOGGED_BODY_BYTES else {"omitted_bytes": len(raw)}
+    if len(raw) > LOGGED_BODY_BYTES:
+        shape = outline(logged)
+        logged = {"omitted_bytes": len(raw), **({"outline": shape} if shape is not None else {})}
+    record_of(request).body = logged
     state.note_body_size(record_of(request), min(len(raw), LOGGED_BODY_BYTES))
     if len(raw) > rules.MAX_STRING_LENGTH:
         rules.check_string_lengths(body)

@@ -30,6 +30,7 @@ from pygls.workspace import TextDocument
 
 from chatls import edits, prompts, protocol, workspaces
 from chatls.action_specs import Instruction, Result
+from chatls.attachments import Attached
 from chatls.chat_service import Turn
 from chatls.editor_folders import shown_path
 from chatls.errors import invalid_params
@@ -126,9 +127,10 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[object, .
             f"invalid params: {spec.command} needs an instruction saying what to do @ $.instruction"
         )
     plan = tests_plan(ls, snapshot) if spec.result is Result.TEST_FILE else None
+    selection = prompt_selection(ls, snapshot)
     built = prompts.build_action_prompt(
         action,
-        prompt_selection(ls, snapshot),
+        selection,
         instruction=instruction,
         diagnostics=[diagnostic_note(d) for d in args.diagnostics or ()],
         tests=plan.target if plan else None,
@@ -139,7 +141,7 @@ async def run_action(ls: ChatLSServer, action: Action, raw_args: tuple[object, .
             None, snapshot.uri, ls.workspace.folders.keys(), ls.workspace.root_uri
         ),
         profile=args.profile,
-        attachment=built.attachment,
+        attachments=(_attached(selection, built.attachment),),
         task_instructions=built.task_instructions,
         client_token=args.client_token,
     )
@@ -249,6 +251,15 @@ def prompt_selection(ls: ChatLSServer, snapshot: Snapshot) -> prompts.Selection:
         before=before,
         after=after,
     )
+
+
+def _attached(selection: prompts.Selection, block: str) -> Attached:
+    """The action's attachment (the selection, its surroundings, the problems …): one part, named by the
+    selection."""
+    first, last = prompts.selected_lines(selection)
+    name = selection.file_name
+    label = f"selection {name}:{first}-{last}"
+    return Attached(label, block, kind="selection", name=name, lines=(first, last))
 
 
 def _fs_path(uri: str) -> PurePosixPath | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import unquote
 
@@ -14,8 +15,9 @@ from pygls.workspace import TextDocument
 
 from chatls import lsp_edge, protocol
 from chatls.agent.host import prepare_agent
+from chatls.attachments import Attached, too_long
 from chatls.chat_service import AgentTurn, Turn
-from chatls.context_items import Attached, joined, render_items
+from chatls.context_items import render_items
 from chatls.editor_folders import shown_path, workspace_of
 from chatls.errors import invalid_params
 from chatls.lsp_edge import send_delta
@@ -82,13 +84,8 @@ class _SeenDeltas:
 async def turn_for(ls: ChatLSServer, p: protocol.ChatParams) -> Turn:
     """The turn a `chatls/chat` asks for: its context read safely, its attachments rendered, agent or not."""
     document = await context_document(ls, p)
-    attached = await attachments_of(ls, p)
+    attached = await _rendered(ls, p)
     return await with_agent(ls, p, build_turn(ls, p, document=document, attached=attached))
-
-
-async def attachments_of(ls: ChatLSServer, p: protocol.ChatParams) -> str | None:
-    """The attached context items as one block (labelled per item), or None."""
-    return joined(await _rendered(ls, p))
 
 
 async def _rendered(ls: ChatLSServer, p: protocol.ChatParams) -> list[Attached]:
@@ -103,13 +100,8 @@ async def budget(ls: ChatLSServer, p: protocol.ChatParams) -> protocol.BudgetRes
     if not p.prompt.strip():
         p.prompt = " "  # the input may be empty while the user is still choosing what to attach
     document = await context_document(ls, p)
-    rendered = await _rendered(ls, p)
-    turn = build_turn(ls, p, document=document, attached=joined(rendered))
-    attached = [(a.label, a.text) for a in rendered]
-    if p.context is not None:  # sent first, as build_turn put it
-        selection = attachment_for(ls, p.context, document)
-        attached.insert(0, (f"selection {shown_path(ls, p.context.uri)}", selection))
-    return await ls.chat_service.budget(turn, attached)
+    turn = build_turn(ls, p, document=document, attached=await _rendered(ls, p))
+    return await ls.chat_service.budget(turn)
 
 
 async def context_document(ls: ChatLSServer, p: protocol.ChatParams) -> TextDocument | None:
@@ -127,7 +119,7 @@ def build_turn(
     task_instructions: str | None = None,
     *,
     document: TextDocument | None = None,
-    attached: str | None = None,
+    attached: Sequence[Attached] = (),
 ) -> Turn:
     """Validate what structuring cannot (values, the document) and decide the workspace."""
     if not p.prompt.strip():
@@ -143,12 +135,10 @@ def build_turn(
             raise invalid_params(
                 "invalid params: retryOf needs the conversationId of the reply it retries @ $.conversationId"
             )
-    attachment = None
-    if p.context is not None:
+    attachments = tuple(attached)
+    if p.context is not None:  # the selection goes first, then the attached items
         _check_uri(p.context.uri, "$.context.uri")
-        attachment = attachment_for(ls, p.context, document)
-    if attached:
-        attachment = f"{attachment}\n\n{attached}" if attachment else attached
+        attachments = (attachment_for(ls, p.context, document), *attachments)
     workspace: str | None = None
     if p.workspace_uri is not None or p.conversation_id is None:
         workspace = workspace_of(ls, p.workspace_uri, p.context.uri if p.context else None)
@@ -158,7 +148,7 @@ def build_turn(
         conversation_id=p.conversation_id,
         profile=p.profile,
         reasoning_effort=p.reasoning_effort,
-        attachment=attachment,
+        attachments=attachments,
         task_instructions=task_instructions,
         retry_of=p.retry_of,
         client_token=p.client_token,
@@ -179,18 +169,26 @@ async def with_agent(ls: ChatLSServer, p: protocol.ChatParams, turn: Turn) -> Tu
 
 def attachment_for(
     ls: ChatLSServer, context: protocol.SelectionContext, document: TextDocument | None = None
-) -> str:
+) -> Attached:
     """The selection (or whole document) as a Markdown block with file name and language."""
     doc = document or ls.workspace.text_documents.get(unquote(context.uri))
     if doc is None:  # never read from disk here: only chatls.workspace_files may
         raise invalid_params(f"invalid params: document {context.uri} is not open @ $.context.uri")
-    lines = doc.lines
+    name = shown_path(ls, context.uri)
     if context.range is None:
-        code, first_line = doc.source, 0
+        block = selection_block(name, doc.language_id, doc.source, first_line=0)
+        attached = Attached(f"file {name}", block, kind="file", name=name)
     else:
-        _check_range(context.range, len(lines))
+        _check_range(context.range, len(doc.lines))
         code, first_line = doc.text_in_client_range(context.range), context.range.start.line
-    return selection_block(shown_path(ls, context.uri), doc.language_id, code, first_line=first_line)
+        block = selection_block(name, doc.language_id, code, first_line=first_line)
+        lines = (first_line + 1, context.range.end.line + 1)
+        attached = Attached(f"selection {name}:{lines[0]}-{lines[1]}", block, kind="selection", name=name,
+                            lines=lines)  # fmt: skip
+    problem = too_long(attached)
+    if problem is not None:
+        raise invalid_params(f"invalid params: {problem} @ $.context")
+    return attached
 
 
 def _check_uri(uri: str, where: str) -> None:

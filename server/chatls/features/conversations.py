@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcException
 
 from chatls import lsp_edge, protocol
 from chatls.agent.transcript import step_summaries
+from chatls.attachments import Attached, restored
 from chatls.editor_folders import workspace_of
 from chatls.errors import invalid_params, to_jsonrpc
 from chatls.logging_setup import register_secret
@@ -142,7 +143,15 @@ def _message_info(m: MessageRecord) -> protocol.MessageInfo:
                step_summaries(m.steps)] if m.steps else None,
         citations=[_stored_citation(c) for c in m.citations] if m.citations else None,
         attachment=m.attachment,
+        attachments=[_attachment_info(a) for a in restored(m.attachment, m.attachments)] or None,
     )  # fmt: skip
+
+
+def _attachment_info(attached: Attached) -> protocol.AttachmentInfo:
+    first, last = attached.lines or (None, None)
+    return protocol.AttachmentInfo(
+        attached.kind, attached.label, len(attached.text), attached.name, first_line=first, last_line=last
+    )
 
 
 def _stored_citation(stored: object) -> protocol.Citation:

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
+from chatls.store.checkpoints import Checkpointer
 from chatls.store.db import StoreError, open_database
 from chatls.store.export import conversation_markdown
 from chatls.store.liveness import LEASE_SECONDS, Owner, owner_is_alive
@@ -36,6 +37,7 @@ RECENT_PAGE_SIZE = 16
 _MESSAGE_FIELDS = (
     "id", "conversation_id", "role", "content", "status", "profile", "model", "usage", "attachment",
     "created_at", "updated_at", "reasoning", "replay", "run_handle", "reply_to", "steps", "citations",
+    "attachments",
 )  # fmt: skip
 """Columns of `messages` that make a `MessageRecord` (same names, same order)."""
 _MESSAGE_COLUMNS = ", ".join(_MESSAGE_FIELDS)
@@ -84,6 +86,8 @@ class ConversationStore:
         """The database file."""
         self.recovered_from = recovered_from
         """Where a damaged database was moved when this store was opened (tell the user), else None."""
+        self.checkpointer = Checkpointer(path)
+        """Copies the write-ahead log into the database off the committing thread."""
 
     @classmethod
     def open(cls, state_dir: Path) -> ConversationStore:
@@ -92,6 +96,7 @@ class ConversationStore:
         return cls(opened.connection, state_dir / "chatls.db", opened.recovered_from)
 
     def close(self) -> None:
+        self.checkpointer.close()
         with self._lock:
             self._db.close()
 
@@ -154,6 +159,7 @@ class ConversationStore:
         model: str | None = None,
         usage: dict[str, Any] | None = None,
         attachment: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> str:
         """Append a message (committed before returning) and bump the conversation's `updated_at`."""
         _check_role(role)
@@ -161,7 +167,7 @@ class ConversationStore:
         with self._write() as db:
             return _insert_message(
                 db, conversation_id, role, content, status,
-                profile=profile, model=model, usage=usage, attachment=attachment,
+                profile=profile, model=model, usage=usage, attachment=attachment, attachments=attachments,
             )  # fmt: skip
 
     def begin_turn(
@@ -172,6 +178,7 @@ class ConversationStore:
         title: str,
         question: str | None,
         attachment: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         retry_of_question: str | None = None,
         profile: str | None = None,
     ) -> TurnIds:
@@ -190,8 +197,9 @@ class ConversationStore:
             question_id = retry_of_question
             if question is not None:
                 question_id = _insert_message(
-                    db, conversation_id, "user", question, "complete", profile=profile, attachment=attachment
-                )
+                    db, conversation_id, "user", question, "complete",
+                    profile=profile, attachment=attachment, attachments=attachments,
+                )  # fmt: skip
             assert question_id is not None
             self._renew_lease(db)
             reply_id = _insert_message(
@@ -422,6 +430,7 @@ class ConversationStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self.checkpointer.wrote()
 
     def _change_message(self, message_id: str, changes: dict[str, Any], append: str | None) -> None:
         now = utc_now()
@@ -456,7 +465,7 @@ def _usage_json(usage: dict[str, Any] | None) -> str | None:
 
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     fields = dict(zip(_MESSAGE_FIELDS, row, strict=True))
-    for name in ("usage", "replay", "run_handle", "steps", "citations"):
+    for name in ("usage", "replay", "run_handle", "steps", "citations", "attachments"):
         text = fields[name]
         fields[name] = None if text is None else json.loads(text)
     return MessageRecord(**fields)
@@ -483,6 +492,7 @@ def _insert_message(
     model: str | None = None,
     usage: dict[str, Any] | None = None,
     attachment: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
     reply_to: str | None = None,
     owner: str | None = None,
 ) -> str:
@@ -511,6 +521,7 @@ def _insert_message(
         "owner": owner,
         "steps": None,
         "citations": None,
+        "attachments": None if attachments is None else json.dumps(attachments),
     }
     db.execute(_INSERT_MESSAGE, row)
     return message_id

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chatls.store import schema
+from chatls.store import checkpoints, schema
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         _set_wal(connection)
         # NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
         connection.execute("PRAGMA synchronous = NORMAL")
+        # Checkpoints run on the store's own thread (chatls.store.checkpoints), never inside a commit.
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute(f"PRAGMA journal_size_limit = {checkpoints.WAL_SIZE_LIMIT_BYTES}")
         connection.execute("PRAGMA foreign_keys = ON")
         schema.migrate(connection)
     except schema.NewerSchemaError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chatls.attachments import restored, summary
 from chatls.store.records import ConversationRecord, MessageRecord
 
 _STATUS_NOTES = {
@@ -17,7 +18,8 @@ _STATUS_NOTES = {
 
 
 def conversation_markdown(conversation: ConversationRecord, messages: Sequence[MessageRecord]) -> str:
-    """Title, where and when, then each message under a role heading with a note for unfinished replies."""
+    """Title, where and when, then each message under a role heading: a question with what was attached to
+    it (kind, name, lines), a reply with a note when unfinished and its references."""
     lines = [
         f"# {_one_line(conversation.title) or 'Untitled conversation'}",
         "",
@@ -27,6 +29,9 @@ def conversation_markdown(conversation: ConversationRecord, messages: Sequence[M
     ]
     for message in messages:
         lines += ["", _heading(message), "", message.content.rstrip("\n") or "_(empty)_"]
+        attached = restored(message.attachment, message.attachments)
+        if attached:
+            lines += ["", "Attached:", ""] + [f"- {_one_line(summary(a))}" for a in attached]
         note = _STATUS_NOTES.get(message.status)
         if note is not None:
             lines += ["", note]

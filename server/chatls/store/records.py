@@ -53,7 +53,8 @@ class MessageRecord:
     usage: dict[str, Any] | None
     """promptTokens, completionTokens, reasoningTokens, cachedTokens; None when unknown."""
     attachment: str | None
-    """What was sent alongside a user prompt (selection block etc.), kept apart from `content`."""
+    """What was sent alongside a user prompt (selection block, attached files …), kept apart from
+    `content`: the attachments' texts joined (see `attachments`)."""
     created_at: str
     updated_at: str
     reasoning: str = ""
@@ -69,6 +70,9 @@ class MessageRecord:
     results, as `chatls.agent.transcript` writes them)."""
     citations: list[dict[str, Any]] | None = None
     """A grounded (On Your Data) reply's references, in order: `{title, url, filepath, chunkId}` each."""
+    attachments: list[dict[str, Any]] | None = None
+    """A question's attachments, in order: `{kind, label, name?, lines?, chars}` each, their texts joined in
+    `attachment` (`chatls.attachments.restored` gives them back); None before migration 5."""
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN citations TEXT;
     """,
+    # 5: a question says what each of its attachments was (JSON: kind, label, name, lines, chars each, in
+    # order); their texts stay in `attachment`, joined, so each is stored once and can be sent again as its
+    # own content part.
+    """
+    ALTER TABLE messages ADD COLUMN attachments TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -139,6 +145,7 @@ EXPECTED_COLUMNS: dict[str, frozenset[str]] = {
             "owner",
             "steps",
             "citations",
+            "attachments",
         }
     ),
     "owners": frozenset({"id", "host", "pid", "lease_expires"}),

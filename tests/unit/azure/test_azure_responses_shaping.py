@@ -184,3 +184,33 @@ def test_instructions_are_folded_for_a_model_that_takes_none() -> None:
     shaped = shape_responses(CONVERSATION, ChatOptions(), caps, profile(), "d")
     assert "instructions" not in shaped.payload
     assert shaped.payload["input"][0] == {"role": "user", "content": "Be brief.\n\nfirst question"}
+
+
+PARTS = ("File: big.py\n```\nx\n```", "The git diff:\n```diff\n-a\n```")
+ATTACHED = Conversation("Be brief.", (ChatMessage("user", "Review this", parts=PARTS),))
+
+
+def test_attachments_are_input_text_parts_before_the_prompt() -> None:
+    body = shape(conversation=ATTACHED)
+    assert body["input"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "File: big.py\n```\nx\n```"},
+                {"type": "input_text", "text": "The git diff:\n```diff\n-a\n```"},
+                {"type": "input_text", "text": "Review this"},
+            ],
+        }
+    ]
+    assert responses_schema_errors(body, "v1") == []
+
+
+def test_folded_instructions_go_first_as_a_part_of_their_own() -> None:
+    shaped = shape_responses(ATTACHED, ChatOptions(), replace(REASONING, instructions="fold"), profile(), "d")
+    (question,) = shaped.payload["input"]
+    assert [part["text"] for part in question["content"]] == [
+        "Be brief.",
+        "File: big.py\n```\nx\n```",
+        "The git diff:\n```diff\n-a\n```",
+        "Review this",
+    ]

@@ -288,3 +288,24 @@ def test_the_schema_check_is_not_vacuous(api_version: str, validate_request: Any
     assert validate_request({**good, "messages": []}, api_version)
     assert validate_request({**good, "reasoning_effort": "extreme"}, api_version)
     assert validate_request({**good, "messages": [{"role": "wizard", "content": "hi"}]}, api_version)
+
+
+def test_attachments_are_text_parts_before_the_prompt_and_folded_instructions_go_first() -> None:
+    file_part, diff_part = "File: big.py\n```\nx\n```", "The git diff:\n```diff\n-a\n```"
+    attached = Conversation(INSTRUCTIONS, (ChatMessage("user", "Review this", parts=(file_part, diff_part)),))
+    shaped = shape(attached, ChatOptions(), resolve_capabilities(model="gpt-4o"), "2024-10-21", "d")
+    assert shaped.payload["messages"] == [
+        {"role": "system", "content": INSTRUCTIONS},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": file_part},
+                {"type": "text", "text": diff_part},
+                {"type": "text", "text": "Review this"},
+            ],
+        },
+    ]
+    caps = replace(resolve_capabilities(model="o3-mini"), min_api_version="")
+    folded = shape(attached, ChatOptions(), caps, "2024-10-21", "d").payload["messages"]
+    texts = [part["text"] for part in folded[0]["content"]]
+    assert texts == [INSTRUCTIONS, file_part, diff_part, "Review this"]

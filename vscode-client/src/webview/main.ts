@@ -187,7 +187,8 @@ function replyView(extraClass: string): ReplyView {
   return { container, status, answer: new StreamingMarkdown(body, onCode), thinking: null, steps: null };
 }
 
-/** The question, with what was attached: the chips' labels while sending, the stored blocks afterwards. */
+/** The question, with what was attached: the chips' labels while sending; stored, the server's labels of
+ *  each attachment and the blocks sent. */
 function addUserMessage(text: string, labels: readonly string[] = [], attachment: string | null = null): void {
   const { container, body } = messageElement("user");
   body.textContent = text; // the user's own text, shown verbatim
@@ -223,7 +224,8 @@ const STATUS_TAGS: Record<string, [string, string]> = {
 
 function addStoredMessage(message: MessageInfo): HTMLElement | null {
   if (message.role === "user") {
-    addUserMessage(message.content, [], message.attachment ?? null);
+    const labels = (message.attachments ?? []).map((attached) => attached.label);
+    addUserMessage(message.content, labels, message.attachment ?? null);
     return null;
   }
   if (message.role !== "assistant") {

@@ -213,7 +213,17 @@ def _message(message: ChatMessage) -> dict[str, Any]:
                 for call in message.tool_calls
             ],
         }
+    if message.parts:  # attachments: one text part each, then the prompt
+        texts = (*message.parts, message.content) if message.content else message.parts
+        return {"role": message.role, "content": [{"type": "text", "text": text} for text in texts]}
     return {"role": message.role, "content": message.content}
+
+
+def _instructions_first(instructions: str, content: Any) -> Any:
+    """A user message's content with the instructions folded in front (a string, or a first part)."""
+    if isinstance(content, list):
+        return [{"type": "text", "text": instructions}, *content]
+    return f"{instructions}\n\n{content}"
 
 
 def _messages(
@@ -238,7 +248,8 @@ def _messages(
     first_user = next((index for index, turn in enumerate(turns) if turn["role"] == "user"), None)
     if first_user is None:
         return [{"role": "user", "content": instructions}, *turns]
-    turns[first_user] = {"role": "user", "content": f"{instructions}\n\n{turns[first_user]['content']}"}
+    folded = _instructions_first(instructions, turns[first_user]["content"])
+    turns[first_user] = {"role": "user", "content": folded}
     return turns
 
 

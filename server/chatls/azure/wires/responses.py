@@ -293,7 +293,10 @@ def _input_items(messages: tuple[ChatMessage, ...], *, replay_reasoning: bool) -
             continue
         if message.role == "assistant" and replay_reasoning:
             items.extend(_replayed_reasoning(message.replay))
-        if message.content or message.role == "user":
+        if message.parts:  # attachments: one input_text part each, then the prompt
+            texts = (*message.parts, message.content) if message.content else message.parts
+            items.append({"role": message.role, "content": [_input_text(text) for text in texts]})
+        elif message.content or message.role == "user":
             items.append({"role": message.role, "content": message.content})
         for call in message.tool_calls:
             items.append(
@@ -322,12 +325,18 @@ def _replayed_reasoning(replay: Mapping[str, Any] | None) -> list[dict[str, Any]
 def _fold(instructions: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for index, item in enumerate(items):
         if item.get("role") == "user":
-            return [
-                *items[:index],
-                {"role": "user", "content": f"{instructions}\n\n{item['content']}"},
-                *items[index + 1 :],
-            ]
+            content = item["content"]
+            folded = (
+                [_input_text(instructions), *content]
+                if isinstance(content, list)
+                else f"{instructions}\n\n{content}"
+            )
+            return [*items[:index], {"role": "user", "content": folded}, *items[index + 1 :]]
     return [{"role": "user", "content": instructions}, *items]
+
+
+def _input_text(text: str) -> dict[str, str]:
+    return {"type": "input_text", "text": text}
 
 
 def _tools(payload: dict[str, Any], options: ChatOptions, caps: ModelCapabilities, notes: list[str]) -> None:
