@@ -5,8 +5,8 @@ The page is the production webview (HTML, CSP, bundled script) loaded by the web
 
 - main-thread CPU time (Chromium's Performance.ThreadTime; its TaskDuration, which also counts time
   spent waiting for a core on a busy machine, goes in the note) to stream a 1 MB reply in 200 deltas,
-  one delta per animation frame (the panel commits new text at most every 50 ms), until all of it is on screen; baseline: the same deltas reaching a
-  panel with no running turn (message delivery alone);
+  one delta per animation frame (the panel commits new text at most every 50 ms), until all of it is
+  on screen; baseline: the same deltas reaching a panel with no running turn (message delivery alone);
 - the same for 400 KB of pathological Markdown (backtick runs, 200-deep quotes, unclosed emphasis);
 - click-to-Stop handling while a 2 MB reply streams: from the click's input timestamp to the end of
   the page's click handling, so time spent queued behind a render counts (worst of the clicks);

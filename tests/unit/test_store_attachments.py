@@ -3,14 +3,15 @@ so Retry sends the same parts and Export lists them; questions stored before kee
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.support.old_store import database_at_version, schema_version
 
 from chatls.attachments import SEPARATOR, Attached, restored, stored, summary, too_long
 from chatls.azure.types import MAX_STRING_CHARS
-from chatls.store import DB_FILENAME, ConversationStore, schema
+from chatls.store import ConversationStore
+from chatls.store.schema import SCHEMA_VERSION
 
 WORKSPACE = "file:///home/me/project"
 FILE = Attached("file src/app.py", "File: src/app.py\n```python\nx = 1\n```", kind="file", name="src/app.py")
@@ -57,23 +58,11 @@ def test_a_question_from_before_descriptions_is_one_part_holding_its_whole_attac
 
 
 def test_a_version_4_database_gains_the_attachments_column_and_loses_nothing(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / DB_FILENAME)
-    for step in schema.MIGRATIONS[:4]:
-        for statement in schema._statements(step):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 4")
-    db.execute(
-        "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at)"
-        " VALUES ('c', ?, 't', 'x', 'x')",
-        (WORKSPACE,),
-    )
-    db.execute(
+    database_at_version(tmp_path, 4, WORKSPACE, (
         "INSERT INTO messages"
         " (id, conversation_id, role, content, status, created_at, updated_at, attachment)"
         " VALUES ('m', 'c', 'user', 'Why?', 'complete', 'x', 'x', 'File: a.py\nx')"
-    )
-    db.commit()
-    db.close()
+    ))
     with ConversationStore.open(tmp_path) as store:
         assert store.recovered_from is None
         (message,) = store.get_messages("c")
@@ -81,9 +70,7 @@ def test_a_version_4_database_gains_the_attachments_column_and_loses_nothing(tmp
     assert restored(message.attachment, message.attachments) == (
         Attached("attached context", "File: a.py\nx", kind="context"),
     )
-    check = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
-    check.close()
+    assert schema_version(tmp_path) == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(

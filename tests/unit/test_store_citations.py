@@ -3,10 +3,12 @@ nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from chatls.store import DB_FILENAME, ConversationStore, schema
+from tests.support.old_store import database_at_version, schema_version
+
+from chatls.store import ConversationStore
+from chatls.store.schema import SCHEMA_VERSION
 
 WORKSPACE = "file:///home/me/project"
 CITED = [{"title": "policy.md", "url": None, "filepath": None, "chunkId": "0"}]
@@ -24,31 +26,17 @@ def test_citations_are_stored_with_a_reply(tmp_path: Path) -> None:
 
 
 def test_a_version_3_database_gains_the_citations_column(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / DB_FILENAME)
-    for step in schema.MIGRATIONS[:3]:
-        for statement in schema._statements(step):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 3")
-    db.execute(
-        "INSERT INTO conversations (id, workspace_uri, title, created_at, updated_at)"
-        " VALUES ('c', ?, 't', 'x', 'x')",
-        (WORKSPACE,),
-    )
-    db.execute(
+    database_at_version(tmp_path, 3, WORKSPACE, (
         "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at, steps)"
         " VALUES ('m', 'c', 'assistant', 'old reply', 'complete', 'x', 'x', '[]')"
-    )
-    db.commit()
-    db.close()
+    ))
     with ConversationStore.open(tmp_path) as store:
         assert store.recovered_from is None
         (message,) = store.get_messages("c")
         assert (message.content, message.steps, message.citations) == ("old reply", [], None)
         store.update_message("m", citations=CITED)
         assert store.get_message("m") is not None and store.get_message("m").citations == CITED  # type: ignore[union-attr]
-    check = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
-    check.close()
+    assert schema_version(tmp_path) == SCHEMA_VERSION
 
 
 def test_export_lists_a_grounded_replys_references(tmp_path: Path) -> None:
