@@ -268,7 +268,9 @@ def test_helper_chat_about_lines_sends_them_as_context(plugin_editor: EditorRun)
 
 def assert_lines_reached_the_model(run: EditorRun) -> None:
     (request,) = [r for r in run.requests if ABOUT_LINES_PROMPT in str(r["body"])]
-    sent = request["body"]["messages"][-1]["content"]
+    content = request["body"]["messages"][-1]["content"]
+    # each attachment is its own content part, the question the last
+    sent = content if isinstance(content, str) else "".join(part["text"] for part in content)
     assert ABOUT_LINES_PROMPT in sent
     assert EXPLAIN_TEXT.rstrip("\n") in sent, "the selected lines did not reach the model"
 

@@ -186,6 +186,8 @@ try {
     await page.waitForSelector(".monaco-diff-editor", { timeout: 20000 });
     await page.screenshot({ path: path.join(ARTIFACTS, "review.png") });
     await review.click("#accept");
+    // Accept closes the review's diff; until it has gone, its sides are editors too (and take the clicks below)
+    await page.waitForSelector(".monaco-diff-editor", { state: "detached", timeout: 20000 });
     await page.waitForFunction(() => [...document.querySelectorAll(".editor-instance .view-lines .view-line")]
       .some((l) => l.textContent.replace(/\u00a0/g, " ").includes("a: int")), null, { timeout: 20000 });
     const text = await editorText(page);
